@@ -1,0 +1,122 @@
+// The analysis result: the JSON contract `inferscope.report/v1` (docs/report-json.md) and the
+// input of every report template. Times in the contract are milliseconds (floats), bytes are
+// integers. A metric that was not measured is `null`, never 0.
+
+export type Classification = "cpu_bound" | "gpu_bound" | "memory_bound" | "balanced" | "unknown";
+export type Severity = "high" | "medium" | "low";
+
+export interface Finding {
+  /** Rule id, e.g. "gpu_idle", "pageable_copies", "launch_bound". */
+  rule: string;
+  title: string;
+  severity: Severity;
+  /** 0..1 */
+  confidence: number;
+  /** Time at stake, ms: used to rank findings by impact. */
+  impact_ms: number;
+  /** The numbers the rule used. */
+  evidence: Record<string, unknown>;
+  /** At least two concrete suggestions; they name the code involved where known. */
+  suggestions: string[];
+}
+
+export interface CodeRef {
+  function: string;
+  file?: string;
+  line?: number;
+  scope?: string;
+}
+
+export interface KernelStat extends Partial<CodeRef> {
+  name: string;
+  count: number;
+  total_ms: number;
+  mean_us: number;
+  max_us: number;
+  pct_of_busy: number;
+}
+
+export interface CopyStat {
+  count: number;
+  bytes: number;
+  ms: number;
+  gbps: number | null;
+  pageable_count: number;
+  pinned_count: number;
+  sync_count: number;
+}
+
+export interface IdleAttribution extends CodeRef {
+  idle_ms: number;
+  pct_of_idle: number;
+}
+
+export interface ScopeStat {
+  name: string;
+  count: number;
+  mean_ms: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Mean per instance: GPU compute / transfer / GPU idle inside the scope's interval, ms. */
+  split: { compute_ms: number; transfer_ms: number; idle_ms: number } | null;
+}
+
+export interface ThreadStat {
+  tid: number;
+  name: string;
+  busy_ms: number;
+  python_ms: number | null;
+  spans: number;
+}
+
+export interface Report {
+  schema: "inferscope.report/v1";
+  source: { path: string; format: "inferscope" | "kineto"; events: number };
+  bottleneck: { classification: Classification; confidence: number; reason: string };
+  gpu: {
+    window_ms: number;
+    busy_ms: number;
+    utilization_pct: number;
+    idle: {
+      total_ms: number;
+      host_wait_ms: number;
+      kernel_wait_ms: number;
+      sync_other_ms: number;
+      /** Python functions / scopes / cpu_ops on the launching thread during host-wait gaps. */
+      top: IdleAttribution[];
+    };
+    kernels: {
+      count: number;
+      total_ms: number;
+      short_count: number;
+      short_pct: number;
+      launch_api_ms: number | null;
+      top: KernelStat[];
+    };
+    memcpy: { h2d: CopyStat; d2h: CopyStat; d2d: CopyStat; other: CopyStat };
+    memset: { count: number; bytes: number; ms: number };
+    syncs: { count: number; blocked_ms: number; top: (CodeRef & { count: number; blocked_ms: number })[] };
+    devices: { index: number; name: string }[];
+  } | null;
+  cpu: {
+    threads: ThreadStat[];
+    memory: {
+      peak_rss_mb: number | null;
+      min_available_mb: number | null;
+      swap_used_mb: number | null;
+    };
+    numa: {
+      gpu_node: number | null;
+      pages_mb_by_node: Record<string, number> | null;
+      remote_pct: number | null;
+    };
+  };
+  scopes: ScopeStat[];
+  findings: Finding[];
+  clock: { source: string; error_bound_us: number | null };
+  dropped: Record<string, number>;
+  collection: Record<string, unknown>;
+  warnings: string[];
+}

@@ -1,0 +1,165 @@
+// The in-memory event model every reader produces and every consumer (merge, analyze, report,
+// Chrome-trace writer) reads. Times are integer nanoseconds; for InferScope traces they are
+// CLOCK_MONOTONIC, for Kineto traces they are Kineto's clock. Only the writer converts to µs.
+
+export type TraceFormat = "inferscope" | "kineto";
+
+/** One CPU-side interval on a thread: a Python call, a user scope, a torch cpu_op, … */
+export interface CpuSpan {
+  cat: "python" | "scope" | "cpu_op" | "user_annotation" | "other";
+  name: string;
+  start: number;
+  end: number;
+  pid: number;
+  tid: number;
+  /** Source location where known (Python calls). */
+  file?: string;
+  line?: number;
+  /** User attributes of a scope, or extra args. */
+  args?: Record<string, unknown>;
+  /** Kineto "External id" linking cpu_op ↔ runtime call. */
+  externalId?: number;
+}
+
+export type ApiKind = "launch" | "memcpy" | "memset" | "sync" | "alloc" | "free" | "graph_launch" | "other";
+
+/** A CUDA runtime or driver API call made by a CPU thread. */
+export interface ApiCall {
+  api: "runtime" | "driver";
+  kind: ApiKind;
+  name: string;
+  start: number;
+  end: number;
+  pid: number;
+  tid: number;
+  correlation: number;
+  externalId?: number;
+}
+
+export type MemKind = "pageable" | "pinned" | "device" | "managed" | "array" | "unknown";
+export type CopyKind = "HtoD" | "DtoH" | "DtoD" | "HtoH" | "PtoP" | "unknown";
+
+/** Work that ran on the GPU: a kernel, a copy or a memset. */
+export interface GpuOp {
+  kind: "kernel" | "memcpy" | "memset";
+  name: string;
+  start: number;
+  end: number;
+  device: number;
+  stream: number;
+  /** Correlation id of the API call that issued it (runtime or driver). */
+  correlation?: number;
+  externalId?: number;
+  bytes?: number;
+  copyKind?: CopyKind;
+  srcMem?: MemKind;
+  dstMem?: MemKind;
+  grid?: [number, number, number];
+  block?: [number, number, number];
+  registers?: number;
+  sharedMemory?: number;
+  graphId?: number;
+  /** Filled by the merger: who launched it. */
+  launcher?: Launcher;
+}
+
+export interface Launcher {
+  tid: number;
+  /** The API call's name (cudaLaunchKernel, cuLaunchKernel, cudaMemcpyAsync, …). */
+  api?: string;
+  /** Innermost Python frame (InferScope) or enclosing cpu_op (Kineto) when the call was made. */
+  function?: string;
+  file?: string;
+  line?: number;
+  /** Innermost enclosing user scope (InferScope scope() or Kineto user_annotation). */
+  scope?: string;
+}
+
+/** A CPU thread blocked waiting for the GPU (CUPTI SYNCHRONIZATION or Kineto cuda_sync). */
+export interface SyncWait {
+  type: "device" | "stream" | "event" | "stream_wait_event" | "context" | "unknown";
+  start: number;
+  end: number;
+  pid: number;
+  tid: number;
+  stream?: number;
+  correlation?: number;
+}
+
+export interface Instant {
+  name: string;
+  ts: number;
+  pid: number;
+  tid: number;
+  args?: Record<string, unknown>;
+}
+
+/** A sampled value: RSS, CPU time per thread, NUMA node memory, GPU utilization… */
+export interface CounterSample {
+  /** Track name, e.g. "memory", "numa node 0", "cpu", "gpu 0". */
+  track: string;
+  ts: number;
+  values: Record<string, number>;
+}
+
+export interface DeviceInfo {
+  index: number;
+  name: string;
+  memoryBytes?: number;
+  smCount?: number;
+  numaNode?: number;
+  pciBusId?: string;
+  pcieLinkWidth?: number;
+  pcieLinkGen?: number;
+}
+
+export interface TraceMeta {
+  /** Version of the tool that wrote the trace (InferScope version, or Kineto's schema). */
+  producer?: string;
+  clock?: string;
+  /** Trace time origin in ns: file timestamps are relative to it. */
+  baseTimeNs?: number;
+  devices: DeviceInfo[];
+  /** Events lost, by source: python, cupti, … A missing key means "not measured". */
+  dropped: Record<string, number>;
+  command?: string[];
+  exitCode?: number;
+  pythonVersion?: string;
+  torchVersion?: string;
+  cudaVersion?: string;
+  /** Largest causality violation seen by the merger, ns. */
+  clockErrorBoundNs?: number;
+  [k: string]: unknown;
+}
+
+export interface Trace {
+  format: TraceFormat;
+  meta: TraceMeta;
+  spans: CpuSpan[];
+  api: ApiCall[];
+  gpu: GpuOp[];
+  syncs: SyncWait[];
+  instants: Instant[];
+  counters: CounterSample[];
+  /** tid → thread name, pid → process name, as the trace named them. */
+  threadNames: Map<number, string>;
+  processNames: Map<number, string>;
+  /** Problems found while reading (unknown records, unmatched correlations …). */
+  warnings: string[];
+}
+
+export function emptyTrace(format: TraceFormat): Trace {
+  return {
+    format,
+    meta: { devices: [], dropped: {} },
+    spans: [],
+    api: [],
+    gpu: [],
+    syncs: [],
+    instants: [],
+    counters: [],
+    threadNames: new Map(),
+    processNames: new Map(),
+    warnings: [],
+  };
+}
