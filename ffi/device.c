@@ -1,0 +1,115 @@
+/* Visible GPUs through the driver API, opened with dlopen: cuInit + cuDeviceGet* need no context.
+ * PCIe link and NUMA node come from sysfs for the device's PCI bus id. */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include "inferscope.h"
+
+typedef int CUresult;
+typedef int CUdevice;
+enum { CU_ATTR_SM_COUNT = 16 };
+
+static struct {
+  int tried, ok;
+  char why[256];
+  CUresult (*init)(unsigned);
+  CUresult (*count)(int *);
+  CUresult (*get)(CUdevice *, int);
+  CUresult (*name)(char *, int, CUdevice);
+  CUresult (*mem)(size_t *, CUdevice);
+  CUresult (*attr)(int *, int, CUdevice);
+  CUresult (*bus)(char *, int, CUdevice);
+} cu;
+
+static void copy_reason(char *dst, int len, const char *src) {
+  if (dst && len > 0) snprintf(dst, (size_t)len, "%s", src);
+}
+
+static int load_driver(void) {
+  if (cu.tried) return cu.ok;
+  cu.tried = 1;
+  void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!h) h = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    snprintf(cu.why, sizeof cu.why, "no NVIDIA driver: libcuda.so.1 not found");
+    return 0;
+  }
+  cu.init = (CUresult(*)(unsigned))dlsym(h, "cuInit");
+  cu.count = (CUresult(*)(int *))dlsym(h, "cuDeviceGetCount");
+  cu.get = (CUresult(*)(CUdevice *, int))dlsym(h, "cuDeviceGet");
+  cu.name = (CUresult(*)(char *, int, CUdevice))dlsym(h, "cuDeviceGetName");
+  cu.mem = (CUresult(*)(size_t *, CUdevice))dlsym(h, "cuDeviceTotalMem_v2");
+  cu.attr = (CUresult(*)(int *, int, CUdevice))dlsym(h, "cuDeviceGetAttribute");
+  cu.bus = (CUresult(*)(char *, int, CUdevice))dlsym(h, "cuDeviceGetPCIBusId");
+  if (!cu.init || !cu.count || !cu.get) {
+    snprintf(cu.why, sizeof cu.why, "libcuda.so.1 lacks cuInit/cuDeviceGetCount");
+    return 0;
+  }
+  CUresult r = cu.init(0);
+  if (r != 0) {
+    /* 100 = CUDA_ERROR_NO_DEVICE */
+    snprintf(cu.why, sizeof cu.why, r == 100 ? "no GPU visible to the driver (cuInit: CUDA_ERROR_NO_DEVICE)"
+                                             : "cuInit failed with CUresult %d", r);
+    return 0;
+  }
+  cu.ok = 1;
+  return 1;
+}
+
+int is_gpu_count(char *reason, int reason_len) {
+  if (!load_driver()) {
+    copy_reason(reason, reason_len, cu.why);
+    return -1;
+  }
+  int n = 0;
+  if (cu.count(&n) != 0) {
+    copy_reason(reason, reason_len, "cuDeviceGetCount failed");
+    return -1;
+  }
+  return n;
+}
+
+/* Reads a small integer from a sysfs file; -1 when absent. */
+static long read_long(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  long v = -1;
+  if (fscanf(f, "%ld", &v) != 1) v = -1;
+  fclose(f);
+  return v;
+}
+
+int is_gpu_info(int index, char *out, int out_len) {
+  if (!load_driver()) {
+    copy_reason(out, out_len, cu.why);
+    return -1;
+  }
+  CUdevice d;
+  if (cu.get(&d, index) != 0) {
+    copy_reason(out, out_len, "cuDeviceGet failed: no such device index");
+    return -1;
+  }
+  char name[256] = "unknown", bus[64] = "";
+  size_t mem = 0;
+  int sms = -1;
+  if (cu.name) cu.name(name, sizeof name, d);
+  if (cu.mem) cu.mem(&mem, d);
+  if (cu.attr) cu.attr(&sms, CU_ATTR_SM_COUNT, d);
+  if (cu.bus) cu.bus(bus, sizeof bus, d);
+  /* sysfs names PCI devices in lower case with a 4-digit domain: 0000:17:00.0 */
+  char sys[128];
+  for (char *p = bus; *p; p++) *p = (char)tolower((unsigned char)*p);
+  const char *b = strlen(bus) > 12 ? bus + strlen(bus) - 12 : bus;
+  char path[256];
+  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/numa_node", b);
+  long numa = read_long(path);
+  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/current_link_width", b);
+  long width = read_long(path);
+  snprintf(sys, sizeof sys, "%s", b);
+  for (char *p = name; *p; p++)
+    if (*p == '"' || *p == '\\') *p = '\'';
+  return snprintf(out, (size_t)out_len,
+                  "{\"index\":%d,\"name\":\"%s\",\"memoryBytes\":%zu,\"smCount\":%d,\"pciBusId\":\"%s\",\"numaNode\":%ld,\"pcieLinkWidth\":%ld}",
+                  index, name, mem, sms, sys, numa, width);
+}

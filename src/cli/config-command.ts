@@ -1,0 +1,39 @@
+// `inferscope config show [--json]`: the effective value of every key and where it came from.
+import { defineCommand } from "citty";
+import { CONFIG_KEYS } from "../config/keys.ts";
+import { resolveConfig, type Resolved } from "../config/resolve.ts";
+import { configArgs, flagsFromArgs } from "./config-flags.ts";
+
+export function formatConfigTable(r: Resolved): string {
+  const rows = CONFIG_KEYS.map((key) => {
+    const o = r.origins[key];
+    const value = JSON.stringify(r.config[key]);
+    return [key, value, o.where ? `${o.source} (${o.where})` : o.source];
+  });
+  const widths = [0, 1].map((c) => Math.max(...rows.map((row) => (row[c] as string).length), c === 0 ? 3 : 5));
+  const line = (row: string[]) => `${(row[0] as string).padEnd(widths[0] as number)}  ${(row[1] as string).padEnd(widths[1] as number)}  ${row[2]}`.trimEnd();
+  return [line(["key", "value", "source"]), ...rows.map(line)].join("\n") + "\n";
+}
+
+export const configShowCommand = defineCommand({
+  meta: { name: "show", description: "Print the effective configuration and where each value came from" },
+  args: {
+    json: { type: "boolean", description: "Print JSON: {key: {value, source, where}}" },
+    ...configArgs(),
+  },
+  run({ args }) {
+    const r = resolveConfig({ flags: flagsFromArgs(args) });
+    if (args.json) {
+      const out: Record<string, unknown> = {};
+      for (const key of CONFIG_KEYS) out[key] = { value: r.config[key], ...r.origins[key] };
+      process.stdout.write(JSON.stringify({ file: r.file ?? null, keys: out }, null, 2) + "\n");
+    } else {
+      process.stdout.write(formatConfigTable(r));
+    }
+  },
+});
+
+export const configCommand = defineCommand({
+  meta: { name: "config", description: "Inspect InferScope's configuration" },
+  subCommands: { show: configShowCommand },
+});

@@ -1,0 +1,51 @@
+// bun:ffi bindings to the C shim (ffi/). Only the parent's needs live here: clock, devices and
+// the /proc samplers; CUPTI runs inside the profiled process.
+import { dlopen, ptr, type Library } from "bun:ffi";
+
+const symbols = {
+  is_shim_version: { args: [], returns: "i32" },
+  is_monotonic_ns: { args: [], returns: "i64" },
+  is_gpu_count: { args: ["ptr", "i32"], returns: "i32" },
+  is_gpu_info: { args: ["i32", "ptr", "i32"], returns: "i32" },
+} as const;
+
+export type ShimLibrary = Library<typeof symbols>;
+
+function cstr(buf: Uint8Array, len: number): string {
+  const end = len >= 0 ? Math.min(len, buf.length) : buf.indexOf(0);
+  return new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
+}
+
+export class Native {
+  readonly lib: ShimLibrary;
+  constructor(readonly path: string) {
+    this.lib = dlopen(path, symbols);
+  }
+
+  version(): number {
+    return this.lib.symbols.is_shim_version();
+  }
+
+  /** CLOCK_MONOTONIC ns, the profiled process's clock (Bun's hrtime is not on it). */
+  monotonicNs(): number {
+    return Number(this.lib.symbols.is_monotonic_ns());
+  }
+
+  /** Visible GPUs (CUDA_VISIBLE_DEVICES applies); count -1 with the reason when none can be listed. */
+  gpuCount(): { count: number; reason?: string } {
+    const buf = new Uint8Array(256);
+    const n = this.lib.symbols.is_gpu_count(ptr(buf), buf.length);
+    return n < 0 ? { count: -1, reason: cstr(buf, -1) } : { count: n };
+  }
+
+  gpuInfo(index: number): Record<string, unknown> | { error: string } {
+    const buf = new Uint8Array(1024);
+    const n = this.lib.symbols.is_gpu_info(index, ptr(buf), buf.length);
+    if (n < 0) return { error: cstr(buf, -1) };
+    return JSON.parse(cstr(buf, n)) as Record<string, unknown>;
+  }
+
+  close(): void {
+    this.lib.close();
+  }
+}

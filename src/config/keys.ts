@@ -1,0 +1,172 @@
+// Every configuration key: its valibot schema, default, environment variable and how a string
+// (from a flag or the environment) becomes a value. One table, so `config show`, the env reader
+// and the YAML reader cannot disagree.
+import * as v from "valibot";
+
+type Parse = (raw: string) => unknown;
+
+export interface KeyDef {
+  /** What the user is told a valid value looks like. */
+  expected: string;
+  description: string;
+  schema: v.GenericSchema;
+  default: unknown;
+  /** String (env var or flag) → candidate value, checked by `schema` afterwards. */
+  fromString: Parse;
+}
+
+const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
+const FORMATS = ["md", "html", "json"] as const;
+
+const bool: Parse = (raw) => {
+  const s = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(s)) return true;
+  if (["0", "false", "no", "off"].includes(s)) return false;
+  return raw;
+};
+// Only plain decimal integers: Number("0x10") or Number("") would slip through otherwise.
+const int: Parse = (raw) => (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw);
+const str: Parse = (raw) => raw;
+const list: Parse = (raw) =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+
+export const KEYS = {
+  enable: {
+    expected: "true or false (1/0, yes/no, on/off)",
+    description: "Profile at all; false runs the script plainly",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
+  logLevel: {
+    expected: `one of ${LOG_LEVELS.join(", ")}`,
+    description: "How much InferScope logs on stderr",
+    schema: v.picklist(LOG_LEVELS),
+    default: "info",
+    fromString: str,
+  },
+  traceSizeMb: {
+    expected: "a positive whole number of megabytes, e.g. 200",
+    description: "Trace buffer size in the profiled process (MB)",
+    schema: positiveInt,
+    default: 100,
+    fromString: int,
+  },
+  buffer: {
+    expected: "spill or wrap",
+    description: "When the buffer is full: spill chunks to disk (lossless) or wrap (keep newest)",
+    schema: v.picklist(["spill", "wrap"]),
+    default: "spill",
+    fromString: str,
+  },
+  outputDir: {
+    expected: "a directory path",
+    description: "Where run directories are created",
+    schema: nonEmpty,
+    default: "./inferscope-runs",
+    fromString: str,
+  },
+  formats: {
+    expected: `a list of ${FORMATS.join(", ")} (comma-separated in env/flags)`,
+    description: "Report formats written by `run`",
+    schema: v.pipe(v.array(v.picklist(FORMATS)), v.minLength(1)),
+    default: ["md", "html", "json"],
+    fromString: list,
+  },
+  python: {
+    expected: "a Python interpreter name or path, e.g. python3 or .venv/bin/python",
+    description: "Interpreter that runs the script",
+    schema: nonEmpty,
+    default: "python3",
+    fromString: str,
+  },
+  device: {
+    expected: "a GPU index (0, 1, …) or auto",
+    description: "GPU to profile: sets CUDA_VISIBLE_DEVICES for the script",
+    schema: v.union([v.literal("auto"), nonNegativeInt]),
+    default: "auto",
+    fromString: (raw) => (raw.trim() === "auto" ? "auto" : int(raw)),
+  },
+  trace: {
+    expected: "true or false",
+    description: "Write the trace file (Perfetto) into the run directory",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
+  pythonCalls: {
+    expected: "all, user or none",
+    description: "Python calls to record: all, user code only (not stdlib/site-packages), none",
+    schema: v.picklist(["all", "user", "none"]),
+    default: "all",
+    fromString: str,
+  },
+  minDurationUs: {
+    expected: "a whole number of microseconds >= 0",
+    description: "Drop Python calls shorter than this",
+    schema: nonNegativeInt,
+    default: 0,
+    fromString: int,
+  },
+  sampleIntervalMs: {
+    expected: "a positive whole number of milliseconds",
+    description: "Interval of /proc samples (RSS, CPU, NUMA nodes)",
+    schema: positiveInt,
+    default: 20,
+    fromString: int,
+  },
+  numaMapsIntervalMs: {
+    expected: "a positive whole number of milliseconds",
+    description: "Interval of /proc/<pid>/numa_maps reads (costly: ~4 µs per MiB of RSS)",
+    schema: positiveInt,
+    default: 1000,
+    fromString: int,
+  },
+  cuptiPath: {
+    expected: "a path to libcupti.so, or empty for automatic",
+    description: "libcupti to load (default: torch's copy, then the system's)",
+    schema: v.string(),
+    default: "",
+    fromString: str,
+  },
+  top: {
+    expected: "a positive whole number",
+    description: "Rows in the reports' top-N tables",
+    schema: positiveInt,
+    default: 10,
+    fromString: int,
+  },
+} satisfies Record<string, KeyDef>;
+
+export type ConfigKey = keyof typeof KEYS;
+export const CONFIG_KEYS = Object.keys(KEYS) as ConfigKey[];
+
+export interface Config {
+  enable: boolean;
+  logLevel: (typeof LOG_LEVELS)[number];
+  traceSizeMb: number;
+  buffer: "spill" | "wrap";
+  outputDir: string;
+  formats: (typeof FORMATS)[number][];
+  python: string;
+  device: "auto" | number;
+  trace: boolean;
+  pythonCalls: "all" | "user" | "none";
+  minDurationUs: number;
+  sampleIntervalMs: number;
+  numaMapsIntervalMs: number;
+  cuptiPath: string;
+  top: number;
+}
+
+/** traceSizeMb → INFERSCOPE_TRACE_SIZE_MB */
+export function envName(key: string): string {
+  return `INFERSCOPE_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+}

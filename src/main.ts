@@ -1,0 +1,108 @@
+#!/usr/bin/env bun
+// Entry point. Splits argv itself (citty would take a script's --help as its own), loads only the
+// command that runs, and turns every user error into one line on stderr and a non-zero exit.
+import { renderUsage, runCommand, type CommandDef } from "citty";
+import pkg from "../package.json" with { type: "json" };
+import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
+
+export const VERSION: string = pkg.version;
+
+type Loader = () => Promise<CommandDef<any>>;
+const COMMANDS: Record<string, { description: string; load: Loader }> = {
+  run: { description: "Profile a Python script: inferscope run infer.py [script args…]", load: async () => (await import("./cli/run-command.ts")).runCommand },
+  analyze: { description: "Diagnose a saved InferScope or PyTorch-profiler trace", load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand },
+  config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
+  pythonpath: { description: "Print a directory to put on PYTHONPATH for `import inferscope`", load: async () => (await import("./cli/run-command.ts")).pythonpathCommand },
+};
+
+function rootUsage(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length));
+  return [
+    `InferScope ${VERSION}: why is my single-GPU PyTorch inference slow?`,
+    "",
+    "Usage: inferscope [--quiet|--verbose] <command> [options]",
+    "",
+    "Commands:",
+    ...names.map((n) => `  ${n.padEnd(w)}  ${COMMANDS[n]?.description}`),
+    "",
+    "Options: --version, --help (also after a command: inferscope run --help), --quiet, --verbose",
+    "",
+  ].join("\n");
+}
+
+/** The first line of an error for the user; the stack only with --verbose. */
+function report(e: unknown, verbose: boolean): number {
+  const err = e as Error & { code?: unknown };
+  if (err?.name === "UserError") {
+    process.stderr.write(`inferscope: ${err.message}\n`);
+    return typeof err.code === "number" ? err.code : 2;
+  }
+  if (err?.name === "CLIError") {
+    process.stderr.write(`inferscope: ${err.message.replace(/\x1b\[[0-9;]*m/g, "")}; see inferscope --help\n`);
+    return 2;
+  }
+  process.stderr.write(`inferscope: internal error: ${err?.message ?? String(e)}${verbose ? `\n${err?.stack ?? ""}` : " (run with --verbose for details)"}\n`);
+  return 70;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const top = splitTopArgv(argv);
+  if (top.global.includes("--version") || top.global.includes("-v")) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!top.command || top.global.includes("--help") || top.global.includes("-h")) {
+    const usage = rootUsage();
+    if (!top.command && !top.global.some((g) => g === "--help" || g === "-h")) {
+      process.stderr.write(usage);
+      return 2;
+    }
+    process.stdout.write(usage);
+    return 0;
+  }
+  const entry = COMMANDS[top.command];
+  if (!entry) {
+    process.stderr.write(`inferscope: unknown command "${top.command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see inferscope --help)\n`);
+    return 2;
+  }
+  const verbose = top.global.includes("--verbose");
+  const { setLogLevel } = await import("./log.ts");
+  try {
+    const cmd = await entry.load();
+    let rawArgs = top.rest;
+    let own = rawArgs;
+    if (top.command === "run") {
+      const argsDef = (typeof cmd.args === "function" ? await cmd.args() : cmd.args) ?? {};
+      const valueFlags = new Set(Object.entries(argsDef).filter(([, d]) => (d as { type?: string }).type === "string").map(([k]) => k));
+      const split = splitRunArgv(rawArgs, valueFlags);
+      own = split.own;
+      rawArgs = split.target === undefined ? split.own : [...split.own, ...(split.module ? ["-m"] : []), "--", split.target, ...split.scriptArgs];
+    }
+    const wantsVerbose = verbose || own.includes("--verbose");
+    if (top.global.includes("--quiet") || own.includes("--quiet")) setLogLevel("error");
+    if (wantsVerbose) setLogLevel("debug");
+    if (own.includes("--help") || own.includes("-h")) {
+      const usage = await renderUsage(await resolveSub(cmd, own));
+      const plain = process.env.NO_COLOR || !process.stdout.isTTY;
+      process.stdout.write(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
+      return 0;
+    }
+    const result = await runCommand(cmd, { rawArgs });
+    return typeof result.result === "number" ? result.result : 0;
+  } catch (e) {
+    return report(e, verbose || top.rest.includes("--verbose"));
+  }
+}
+
+/** For `config show --help`: the sub-command named in argv, else the command itself. */
+async function resolveSub(cmd: CommandDef<any>, args: string[]): Promise<CommandDef<any>> {
+  const subs = (typeof cmd.subCommands === "function" ? await cmd.subCommands() : cmd.subCommands) as Record<string, CommandDef<any>> | undefined;
+  const name = args.find((a) => !a.startsWith("-"));
+  return (name && subs?.[name]) || cmd;
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}
