@@ -1,0 +1,48 @@
+// Shared by the tests: run the CLI as a user would (a real subprocess) and temp dirs.
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..");
+export const BIN = join(ROOT, "dist/inferscope");
+const BUN = process.execPath;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment without the caller's INFERSCOPE_* variables, so tests start from defaults. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("INFERSCOPE_")) env[k] = v;
+  env.NO_COLOR = "1";
+  return { ...env, ...extra };
+}
+
+/** `bun src/main.ts …` (source) or the compiled binary with `{ binary: true }`. */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; binary?: boolean; stdin?: string } = {}): CliResult {
+  const cmd = opts.binary ? [BIN, ...args] : [BUN, join(ROOT, "src/main.ts"), ...args];
+  const r = Bun.spawnSync(cmd, {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? cleanEnv(),
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+export function tempDir(prefix = "inferscope-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Builds dist/inferscope once if a test needs the binary and it is missing. */
+export function ensureBinary(): string {
+  if (!existsSync(BIN)) {
+    const r = Bun.spawnSync([BUN, "build.ts"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+    if (r.exitCode !== 0) throw new Error("building dist/inferscope failed");
+  }
+  return BIN;
+}
