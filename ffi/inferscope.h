@@ -19,4 +19,14 @@ int is_gpu_count(char *reason, int reason_len);
 /* One device as a JSON object into `out`; returns its length, or -1 (reason in `out`). */
 int is_gpu_info(int index, char *out, int out_len);
 
+/* cupti.c (built only where cupti.h was found). Started by the driver through
+ * CUDA_INJECTION64_PATH (InitializeInjection) with the output path in $_INFERSCOPE_GPU_OUT. */
+int is_cupti_start(const char *out_path);
+/* Forced flush of CUPTI's buffers into the output file; called from Python's atexit after a
+ * device synchronize, and from a C atexit as backstop. */
+int is_cupti_flush(void);
+const char *is_cupti_status(void);
+uint64_t is_cupti_dropped(void);
+int InitializeInjection(void);
+
 #endif

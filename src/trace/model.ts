@@ -52,6 +52,8 @@ export interface GpuOp {
   externalId?: number;
   bytes?: number;
   copyKind?: CopyKind;
+  /** Memcpy issued asynchronously (cudaMemcpyAsync); false = the CPU waited for it. */
+  async?: boolean;
   srcMem?: MemKind;
   dstMem?: MemKind;
   grid?: [number, number, number];
