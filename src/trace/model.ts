@@ -52,8 +52,6 @@ export interface GpuOp {
   externalId?: number;
   bytes?: number;
   copyKind?: CopyKind;
-  /** Memcpy issued asynchronously (cudaMemcpyAsync); false = the CPU waited for it. */
-  async?: boolean;
   srcMem?: MemKind;
   dstMem?: MemKind;
   grid?: [number, number, number];
@@ -61,6 +59,8 @@ export interface GpuOp {
   registers?: number;
   sharedMemory?: number;
   graphId?: number;
+  /** Copies: whether the API call was asynchronous (InferScope's `async` arg); absent = unknown. */
+  async?: boolean;
   /** Filled by the merger: who launched it. */
   launcher?: Launcher;
 }
