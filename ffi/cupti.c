@@ -335,7 +335,7 @@ int is_cupti_start(const char *out_path) {
       snprintf(line, sizeof line, "warning: cuptiActivityEnable(%d): %s", (int)kinds[i], err(r));
       info(line);
       if (kinds[i] == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL) {
-        snprintf(status_text, sizeof status_text, "cupti-busy: cannot enable kernel records: %s", err(r));
+        snprintf(status_text, sizeof status_text, "cupti-error: cannot enable kernel records: %s", err(r));
         return -1;
       }
     }

@@ -10,7 +10,7 @@ import { scanDevices } from "./devices.ts";
 import { readGpuRecords, type GpuRecords } from "./gpu-records.ts";
 import type { Native } from "./native.ts";
 
-export type GpuCollection = "cupti" | "no-driver" | "no-gpu" | "no-cupti" | "cupti-busy" | "disabled" | "not-used";
+export type GpuCollection = "cupti" | "no-driver" | "no-gpu" | "no-cupti" | "cupti-busy" | "cupti-error" | "disabled" | "not-used";
 
 export interface GpuPlan {
   /** Variables to add to the child's environment. */
@@ -76,7 +76,7 @@ export function collectGpu(plan: GpuPlan, pid: number): GpuResult {
   if (!status.startsWith("cupti:")) {
     const kind = (status.split(":")[0] ?? "") as GpuCollection;
     return {
-      status: kind === "no-cupti" || kind === "cupti-busy" ? kind : "no-cupti",
+      status: kind === "no-cupti" || kind === "cupti-busy" ? kind : "cupti-error",
       records: null,
       warning: `GPU collection off: ${status}; the report is CPU-only`,
     };
@@ -85,9 +85,10 @@ export function collectGpu(plan: GpuPlan, pid: number): GpuResult {
   // CUPTI's sync records carry no thread: take it from the API call with the same correlation id.
   const tidOf = new Map(records.api.map((a) => [a.correlation, a.tid]));
   for (const s of records.syncs) if (s.tid < 0 && s.correlation !== undefined) s.tid = tidOf.get(s.correlation) ?? s.tid;
-  const flushed = records.info.includes("flushed");
-  const warning = flushed
-    ? undefined
-    : "the script ended without InferScope's final CUPTI flush (os._exit or a kill): GPU activity after the last delivered buffer is missing";
-  return { status: "cupti", records, ...(warning ? { warning } : {}) };
+  const warnings: string[] = [];
+  if (!records.info.includes("flushed"))
+    warnings.push("the script ended without InferScope's final CUPTI flush (os._exit or a kill): GPU activity after the last delivered buffer is missing");
+  if (records.info.some((i) => i.startsWith("clock: CUPTI default")))
+    warnings.push("CUPTI's timestamp callback was refused: GPU times are on CUPTI's own clock, so CPU↔GPU alignment is not guaranteed");
+  return { status: "cupti", records, ...(warnings.length ? { warning: warnings.join("; ") } : {}) };
 }
