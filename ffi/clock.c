@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <time.h>
 #include "inferscope.h"
 
@@ -8,3 +9,6 @@ int64_t is_monotonic_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+/* Bun's process.env does not reach the C environment; libcuda reads CUDA_VISIBLE_DEVICES there. */
+int is_setenv(const char *name, const char *value) { return setenv(name, value, 1); }

@@ -12,6 +12,8 @@ int is_shim_version(void);
 /* CLOCK_MONOTONIC in ns: the clock of Python's time.perf_counter_ns() and of CUPTI (via its
  * timestamp callback). */
 int64_t is_monotonic_ns(void);
+/* setenv in the C environment (where libcuda reads CUDA_VISIBLE_DEVICES at cuInit). */
+int is_setenv(const char *name, const char *value);
 
 /* device.c: GPUs visible through libcuda (honours CUDA_VISIBLE_DEVICES). Never creates a context.
  * Returns the count (>= 0), or -1 with a reason written to `reason` (NUL-terminated). */

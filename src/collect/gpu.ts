@@ -28,8 +28,9 @@ export function planGpu(native: Native, config: Config, shimPath: string, sessio
   const childEnv: Record<string, string> = {};
   // --device N: the child sees that GPU only (and so do we, for the count below).
   if (config.device !== "auto") childEnv.CUDA_VISIBLE_DEVICES = String(config.device);
-  const visible = childEnv.CUDA_VISIBLE_DEVICES ?? env.CUDA_VISIBLE_DEVICES;
-  const scan = config.device !== "auto" || visible !== undefined ? withVisible(visible, () => scanDevices(native)) : scanDevices(native);
+  // The driver reads it once, at cuInit, from the C environment: set it there before the scan.
+  if (childEnv.CUDA_VISIBLE_DEVICES !== undefined) native.setenv("CUDA_VISIBLE_DEVICES", childEnv.CUDA_VISIBLE_DEVICES);
+  const scan = scanDevices(native);
   const plan: GpuPlan = { env: childEnv, devices: scan.devices, recordsPath };
   if (scan.reason) {
     const status: GpuCollection = /driver: libcuda|no NVIDIA driver/.test(scan.reason) ? "no-driver" : "no-gpu";
@@ -47,18 +48,6 @@ export function planGpu(native: Native, config: Config, shimPath: string, sessio
   childEnv._INFERSCOPE_GPU_OUT = recordsPath;
   if (config.cuptiPath) childEnv._INFERSCOPE_CUPTI_PATH = config.cuptiPath;
   return plan;
-}
-
-/** The shim reads CUDA_VISIBLE_DEVICES at cuInit; the parent's own scan must see the same. */
-function withVisible<T>(visible: string | undefined, fn: () => T): T {
-  const before = process.env.CUDA_VISIBLE_DEVICES;
-  if (visible !== undefined) process.env.CUDA_VISIBLE_DEVICES = visible;
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
-    else process.env.CUDA_VISIBLE_DEVICES = before;
-  }
 }
 
 export interface GpuResult {

@@ -5,6 +5,7 @@ import { dlopen, ptr, type Library } from "bun:ffi";
 const symbols = {
   is_shim_version: { args: [], returns: "i32" },
   is_monotonic_ns: { args: [], returns: "i64" },
+  is_setenv: { args: ["ptr", "ptr"], returns: "i32" },
   is_gpu_count: { args: ["ptr", "i32"], returns: "i32" },
   is_gpu_info: { args: ["i32", "ptr", "i32"], returns: "i32" },
 } as const;
@@ -29,6 +30,13 @@ export class Native {
   /** CLOCK_MONOTONIC ns, the profiled process's clock (Bun's hrtime is not on it). */
   monotonicNs(): number {
     return Number(this.lib.symbols.is_monotonic_ns());
+  }
+
+  /** Sets a variable in the C environment (Bun's process.env does not reach getenv in C). */
+  setenv(name: string, value: string): void {
+    const n = Buffer.from(`${name}\0`);
+    const v = Buffer.from(`${value}\0`);
+    this.lib.symbols.is_setenv(ptr(n), ptr(v));
   }
 
   /** Visible GPUs (CUDA_VISIBLE_DEVICES applies); count -1 with the reason when none can be listed. */
