@@ -1,0 +1,454 @@
+// A compact, level-of-detail summary of a Trace for the HTML report's timeline. The file must stay
+// small (< ~10 MB) for traces with millions of events, so:
+//   - every event longer than a threshold is kept (the threshold is chosen so that at most
+//     `maxEvents` are kept; scopes and user annotations are always kept, up to a cap);
+//   - the shorter ones are folded into a per-lane density strip (busy fraction per time bin), drawn
+//     where the detail is missing, so nothing disappears, it only loses its edges;
+//   - GPU utilization over time and the GPU's idle gaps are computed from every event;
+//   - counter series are averaged down to `maxCounterPoints` points.
+// Times in the result are integer nanoseconds relative to `start`; lane starts are delta-encoded.
+
+import type { Trace } from "../trace/model.ts";
+import { bytes, location, truncate } from "./format.ts";
+
+export interface TimelineOptions {
+  /** Events kept with full detail, over all lanes (default 150 000). */
+  maxEvents?: number;
+  /** Upper bound on the serialized timeline, bytes; the event budget shrinks to meet it (default 8 MB). */
+  maxBytes?: number;
+  /** Time bins of a lane's density strip (default 4000). */
+  densityBins?: number;
+  /** Time bins of the utilization series (default 1000). */
+  utilBins?: number;
+  /** Nesting rows shown per CPU thread; deeper calls are drawn on the last row (default 12). */
+  maxRows?: number;
+  /** Longest idle gaps kept per device (default 5000). */
+  maxGaps?: number;
+  /** Points per counter series (default 2000). */
+  maxCounterPoints?: number;
+}
+
+/** Event categories, indexed by `c` in a lane. */
+export const CATEGORIES = ["kernel", "memcpy", "memset", "python", "scope", "cpu_op", "user_annotation", "other", "cuda_api", "sync"] as const;
+type Cat = (typeof CATEGORIES)[number];
+const CAT: Record<Cat, number> = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as Record<Cat, number>;
+const ALWAYS_KEEP = new Set<number>([CAT.scope, CAT.user_annotation]);
+const ALWAYS_KEEP_CAP = 20000;
+
+export interface TimelineLane {
+  kind: "cpu" | "gpu";
+  label: string;
+  sub: string;
+  device?: number;
+  /** Rows (nesting depth) the lane needs, 1 for GPU streams. */
+  rows: number;
+  /** Events in the lane, kept or not. */
+  total: number;
+  /** Kept events, sorted by start: start deltas, durations, name index, category, row, detail. */
+  s: number[];
+  d: number[];
+  n: number[];
+  c: number[];
+  r?: number[];
+  /** Index in `names` of a second line for the tooltip (launcher, bytes, location); 0 = none. */
+  x?: number[];
+  /** Busy fraction (0..100) of the events not kept, per density bin; null when all are kept. */
+  dens: number[] | null;
+}
+
+export interface Timeline {
+  version: 1;
+  /** Trace-clock ns of time 0. */
+  start: number;
+  /** Length of the window, ns. */
+  span: number;
+  names: string[];
+  cats: readonly string[];
+  lanes: TimelineLane[];
+  /** Per GPU: idle gaps between its first and last op, flat [start, duration, …], longest kept. */
+  idle: { device: number; label: string; gaps: number[]; total: number }[];
+  /** Per GPU: busy fraction per bin, per mille. */
+  util: { bins: number; binNs: number; series: { device: number; label: string; v: number[] }[] };
+  counters: { track: string; key: string; t: number[]; v: number[] }[];
+  lod: { events: number; kept: number; minDurNs: number; budget: number; densityBins: number };
+}
+
+interface Item {
+  start: number;
+  end: number;
+  name: string;
+  cat: number;
+  detail: string;
+  row: number;
+}
+
+interface LaneAcc {
+  key: string;
+  kind: "cpu" | "gpu";
+  label: string;
+  sub: string;
+  device?: number;
+  pid: number;
+  tid: number;
+  items: Item[];
+  rows: number;
+}
+
+const MAX_NAME = 300;
+const MAX_NAME_CHARS = 3_000_000;
+
+function gpuDetail(op: Trace["gpu"][number]): string {
+  const parts: string[] = [];
+  if (op.kind !== "kernel" && op.bytes !== undefined) {
+    const kinds = op.srcMem || op.dstMem ? ` ${op.srcMem ?? "?"} → ${op.dstMem ?? "?"}` : "";
+    parts.push(`${bytes(op.bytes)}${kinds}`);
+  }
+  const l = op.launcher;
+  if (l) {
+    if (l.function) parts.push(`from ${l.function}${l.file ? ` (${location(l.file, l.line)})` : ""}`);
+    if (l.scope) parts.push(`scope ${l.scope}`);
+    if (!l.function && l.api) parts.push(`via ${l.api}`);
+  }
+  return parts.join(" · ");
+}
+
+function cpuCat(cat: Trace["spans"][number]["cat"]): number {
+  return CAT[cat] ?? CAT.other;
+}
+
+/** Assigns nesting rows on one CPU thread (items sorted by start, longer first on ties). */
+function assignRows(items: Item[], maxRows: number): number {
+  items.sort((a, b) => a.start - b.start || b.end - a.end || a.cat - b.cat);
+  const stack: number[] = []; // end times
+  let rows = 1;
+  for (const it of items) {
+    while (stack.length > 0 && stack[stack.length - 1]! <= it.start) stack.pop();
+    const depth = stack.length;
+    it.row = Math.min(depth, maxRows - 1);
+    if (depth + 1 > rows) rows = depth + 1;
+    stack.push(it.end);
+  }
+  return Math.min(rows, maxRows);
+}
+
+/** Union of intervals (sorted copy), as flat [start, end, …]. */
+function union(intervals: [number, number][]): number[] {
+  intervals.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [s, e] of intervals) {
+    const n = out.length;
+    if (n > 0 && s <= out[n - 1]!) {
+      if (e > out[n - 1]!) out[n - 1] = e;
+    } else out.push(s, e);
+  }
+  return out;
+}
+
+/** Adds the overlap of [s, e) with each bin (fraction of the bin's width) into acc. */
+function addToBins(acc: Float64Array, s: number, e: number, t0: number, binNs: number): void {
+  if (e <= s) return;
+  const n = acc.length;
+  let b = Math.max(0, Math.floor((s - t0) / binNs));
+  const last = Math.min(n - 1, Math.floor((e - t0) / binNs));
+  for (; b <= last; b++) {
+    const bs = t0 + b * binNs;
+    const ov = Math.min(e, bs + binNs) - Math.max(s, bs);
+    if (ov > 0) acc[b]! += ov / binNs;
+  }
+}
+
+export function buildTimeline(trace: Trace, opts: TimelineOptions = {}): Timeline {
+  const maxBytes = opts.maxBytes ?? 8_000_000;
+  let budget = opts.maxEvents ?? 150_000;
+  let tl = buildOnce(trace, opts, budget);
+  // The event budget is a proxy for size: if names or many lanes make the file too big, shrink it.
+  for (let i = 0; i < 4; i++) {
+    const size = JSON.stringify(tl).length;
+    if (size <= maxBytes || tl.lod.kept === 0) break;
+    budget = Math.floor((tl.lod.kept * maxBytes * 0.9) / size);
+    tl = buildOnce(trace, opts, budget);
+  }
+  return tl;
+}
+
+function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timeline {
+  const densityBins = opts.densityBins ?? 4000;
+  const utilBins = opts.utilBins ?? 1000;
+  const maxRows = opts.maxRows ?? 12;
+  const maxGaps = opts.maxGaps ?? 5000;
+  const maxCounterPoints = opts.maxCounterPoints ?? 2000;
+
+  // ---- window
+  let t0 = Number.POSITIVE_INFINITY;
+  let t1 = Number.NEGATIVE_INFINITY;
+  const see = (s: number, e: number) => {
+    if (s < t0) t0 = s;
+    if (e > t1) t1 = e;
+  };
+  for (const x of trace.spans) see(x.start, x.end);
+  for (const x of trace.api) see(x.start, x.end);
+  for (const x of trace.gpu) see(x.start, x.end);
+  for (const x of trace.syncs) see(x.start, x.end);
+  for (const x of trace.instants) see(x.ts, x.ts);
+  for (const x of trace.counters) see(x.ts, x.ts);
+  if (!Number.isFinite(t0)) {
+    t0 = 0;
+    t1 = 0;
+  }
+  const span = Math.max(1, t1 - t0);
+
+  // ---- lanes
+  const lanes = new Map<string, LaneAcc>();
+  const devName = new Map<number, string>();
+  for (const d of trace.meta.devices ?? []) devName.set(d.index, d.name);
+  const cpuLane = (pid: number, tid: number): LaneAcc => {
+    const key = `cpu:${pid}:${tid}`;
+    let l = lanes.get(key);
+    if (!l) {
+      const tname = trace.threadNames.get(tid);
+      const pname = trace.processNames.get(pid);
+      l = {
+        key,
+        kind: "cpu",
+        label: tname && tname.length > 0 ? tname : `thread ${tid}`,
+        sub: `${pname ? `${pname} · ` : ""}pid ${pid} · tid ${tid}`,
+        pid,
+        tid,
+        items: [],
+        rows: 1,
+      };
+      lanes.set(key, l);
+    }
+    return l;
+  };
+  for (const x of trace.spans) {
+    const detail = x.cat === "python" && x.file ? location(x.file, x.line) : "";
+    cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: cpuCat(x.cat), detail, row: 0 });
+  }
+  for (const x of trace.api) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: CAT.cuda_api, detail: "", row: 0 });
+  for (const x of trace.syncs) {
+    cpuLane(x.pid, x.tid).items.push({
+      start: x.start,
+      end: x.end,
+      name: `sync (${x.type})`,
+      cat: CAT.sync,
+      detail: x.stream !== undefined ? `stream ${x.stream}` : "",
+      row: 0,
+    });
+  }
+  const gpuByDevice = new Map<number, [number, number][]>();
+  for (const op of trace.gpu) {
+    const key = `gpu:${op.device}:${op.stream}`;
+    let l = lanes.get(key);
+    if (!l) {
+      l = {
+        key,
+        kind: "gpu",
+        label: `GPU ${op.device} · stream ${op.stream}`,
+        sub: devName.get(op.device) ?? "",
+        device: op.device,
+        pid: op.device,
+        tid: op.stream,
+        items: [],
+        rows: 1,
+      };
+      lanes.set(key, l);
+    }
+    l.items.push({ start: op.start, end: op.end, name: op.name, cat: CAT[op.kind], detail: gpuDetail(op), row: 0 });
+    let iv = gpuByDevice.get(op.device);
+    if (!iv) gpuByDevice.set(op.device, (iv = []));
+    iv.push([op.start, op.end]);
+  }
+
+  const ordered = [...lanes.values()].sort((a, b) => {
+    if (a.kind !== b.kind) return a.kind === "cpu" ? -1 : 1;
+    if (a.pid !== b.pid) return a.pid - b.pid;
+    // the main thread (tid == pid) first
+    if ((a.tid === a.pid) !== (b.tid === b.pid)) return a.tid === a.pid ? -1 : 1;
+    return a.tid - b.tid;
+  });
+  for (const l of ordered) {
+    if (l.kind === "cpu") l.rows = assignRows(l.items, maxRows);
+    else l.items.sort((a, b) => a.start - b.start || b.end - a.end);
+  }
+
+  // ---- level of detail: the duration threshold that keeps at most `budget` events
+  let total = 0;
+  let always = 0;
+  for (const l of ordered) {
+    total += l.items.length;
+    for (const it of l.items) if (ALWAYS_KEEP.has(it.cat)) always++;
+  }
+  const alwaysKept = Math.min(always, ALWAYS_KEEP_CAP);
+  const rest = Math.max(0, budget - alwaysKept);
+  let minDur = 0; // keep dur > minDur, and dur == minDur while `atMin` lasts
+  let atMin = Number.POSITIVE_INFINITY;
+  if (total - always > rest) {
+    const durs = new Float64Array(total - always);
+    let i = 0;
+    for (const l of ordered) for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) durs[i++] = it.end - it.start;
+    durs.sort();
+    if (rest === 0) {
+      minDur = Number.POSITIVE_INFINITY;
+      atMin = 0;
+    } else {
+      minDur = durs[durs.length - rest]!;
+      let above = 0;
+      for (let j = durs.length - 1; j >= 0 && durs[j]! > minDur; j--) above++;
+      atMin = rest - above;
+    }
+  }
+  let alwaysLeft = ALWAYS_KEEP_CAP;
+
+  // ---- names
+  const names: string[] = [""];
+  const nameIdx = new Map<string, number>([["", 0]]);
+  let nameChars = 0;
+  const intern = (s: string): number => {
+    const t = truncate(s, MAX_NAME);
+    let i = nameIdx.get(t);
+    if (i !== undefined) return i;
+    if (nameChars + t.length > MAX_NAME_CHARS) return 0;
+    nameChars += t.length;
+    i = names.length;
+    names.push(t);
+    nameIdx.set(t, i);
+    return i;
+  };
+
+  const binNs = span / densityBins;
+  const outLanes: TimelineLane[] = [];
+  let kept = 0;
+  for (const l of ordered) {
+    const s: number[] = [];
+    const d: number[] = [];
+    const n: number[] = [];
+    const c: number[] = [];
+    const r: number[] = [];
+    const x: number[] = [];
+    let hasX = false;
+    let dens: Float64Array | null = null;
+    let prev = t0;
+    for (const it of l.items) {
+      const du = it.end - it.start;
+      let keep: boolean;
+      if (ALWAYS_KEEP.has(it.cat)) keep = alwaysLeft-- > 0;
+      else if (du > minDur) keep = true;
+      else if (du === minDur && atMin > 0) {
+        atMin--;
+        keep = true;
+      } else keep = false;
+      if (keep) {
+        const st = Math.round(it.start);
+        s.push(st - prev);
+        prev = st;
+        d.push(Math.max(0, Math.round(du)));
+        n.push(intern(it.name));
+        c.push(it.cat);
+        r.push(it.row);
+        const xi = it.detail ? intern(it.detail) : 0;
+        if (xi !== 0) hasX = true;
+        x.push(xi);
+      } else {
+        if (!dens) dens = new Float64Array(densityBins);
+        addToBins(dens, it.start, it.end, t0, binNs);
+      }
+    }
+    kept += s.length;
+    const lane: TimelineLane = {
+      kind: l.kind,
+      label: l.label,
+      sub: l.sub,
+      rows: l.rows,
+      total: l.items.length,
+      s,
+      d,
+      n,
+      c,
+      dens: dens ? Array.from(dens, (v) => Math.min(100, Math.round(v * 100))) : null,
+    };
+    if (l.device !== undefined) lane.device = l.device;
+    if (l.kind === "cpu") lane.r = r;
+    if (hasX) lane.x = x;
+    outLanes.push(lane);
+  }
+
+  // ---- GPU utilization and idle gaps, from every op
+  const uBin = span / utilBins;
+  const util: Timeline["util"] = { bins: utilBins, binNs: uBin, series: [] };
+  const idle: Timeline["idle"] = [];
+  for (const device of [...gpuByDevice.keys()].sort((a, b) => a - b)) {
+    const u = union(gpuByDevice.get(device)!);
+    const acc = new Float64Array(utilBins);
+    for (let i = 0; i < u.length; i += 2) addToBins(acc, u[i]!, u[i + 1]!, t0, uBin);
+    const label = `GPU ${device}`;
+    util.series.push({ device, label, v: Array.from(acc, (v) => Math.min(1000, Math.round(v * 1000))) });
+    const gaps: [number, number][] = [];
+    for (let i = 2; i < u.length; i += 2) gaps.push([u[i - 1]!, u[i]! - u[i - 1]!]);
+    const totalGaps = gaps.length;
+    if (gaps.length > maxGaps) {
+      gaps.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+      gaps.length = maxGaps;
+      gaps.sort((a, b) => a[0] - b[0]);
+    }
+    const flat: number[] = [];
+    for (const [gs, gd] of gaps) flat.push(Math.round(gs - t0), Math.round(gd));
+    idle.push({ device, label, gaps: flat, total: totalGaps });
+  }
+
+  // ---- counters, averaged down
+  const series = new Map<string, { track: string; key: string; pts: [number, number][] }>();
+  for (const cs of trace.counters) {
+    for (const key of Object.keys(cs.values)) {
+      const v = cs.values[key];
+      if (typeof v !== "number" || !Number.isFinite(v)) continue;
+      const id = `${cs.track}\u0000${key}`;
+      let sr = series.get(id);
+      if (!sr) series.set(id, (sr = { track: cs.track, key, pts: [] }));
+      sr.pts.push([cs.ts, v]);
+    }
+  }
+  const counters: Timeline["counters"] = [];
+  for (const id of [...series.keys()].sort()) {
+    const sr = series.get(id)!;
+    sr.pts.sort((a, b) => a[0] - b[0]);
+    let pts = sr.pts;
+    if (pts.length > maxCounterPoints) {
+      const per = pts.length / maxCounterPoints;
+      const down: [number, number][] = [];
+      for (let b = 0; b < maxCounterPoints; b++) {
+        const lo = Math.floor(b * per);
+        const hi = Math.max(lo + 1, Math.floor((b + 1) * per));
+        let sum = 0;
+        for (let i = lo; i < hi; i++) sum += pts[i]![1];
+        down.push([pts[Math.floor((lo + hi - 1) / 2)]![0], sum / (hi - lo)]);
+      }
+      pts = down;
+    }
+    counters.push({
+      track: sr.track,
+      key: sr.key,
+      t: pts.map((p) => Math.round(p[0] - t0)),
+      v: pts.map((p) => Math.round(p[1] * 1000) / 1000),
+    });
+  }
+
+  return {
+    version: 1,
+    start: t0,
+    span,
+    names,
+    cats: CATEGORIES,
+    lanes: outLanes,
+    idle,
+    util,
+    counters,
+    lod: {
+      events: total,
+      kept,
+      minDurNs: total > kept ? Math.round(Number.isFinite(minDur) ? minDur : 0) : 0,
+      budget,
+      densityBins,
+    },
+  };
+}

@@ -1,0 +1,441 @@
+// The view-model: everything a report template shows, computed once from a Report (the analysis
+// contract) so that the Markdown and HTML templates only lay it out. Values stay raw strings here
+// (never escaped): each template escapes for its own format. A null metric becomes "not measured".
+
+import type { Classification, CodeRef, CopyStat, Finding, Report, Severity } from "../analyze/report-types.ts";
+import {
+  NOT_MEASURED,
+  bytes,
+  confidence,
+  dur,
+  fullLocation,
+  gbps,
+  int,
+  location,
+  mb,
+  ms,
+  pct,
+  plain,
+  rich,
+  shortKernel,
+  us,
+  value,
+  type Seg,
+} from "./format.ts";
+
+export const CLASS_LABEL: Record<Classification, string> = {
+  cpu_bound: "CPU-bound",
+  gpu_bound: "GPU-bound",
+  memory_bound: "Memory-bound",
+  balanced: "Balanced",
+  unknown: "Unknown",
+};
+
+const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
+
+/** A table cell: the text shown, and a sort key for the HTML tables (numbers sort as numbers). */
+export interface Cell {
+  text: string;
+  /** Sort value; absent for text columns (they sort by text). */
+  v?: number;
+  /** Shown as code (names from the trace). */
+  code?: boolean;
+  /** Full text where `text` is shortened (HTML title attribute). */
+  title?: string;
+  /** Secondary line (a location under a function name). */
+  sub?: string;
+}
+
+export interface Table {
+  id: string;
+  columns: { label: string; numeric: boolean }[];
+  rows: Cell[][];
+  /** Shown instead of the table when it has no rows. */
+  empty: string;
+}
+
+export interface KV {
+  key: string;
+  value: Seg[];
+}
+
+export interface FindingView {
+  rank: number;
+  rule: string;
+  title: Seg[];
+  severity: Severity;
+  confidence: string;
+  impact: string;
+  evidence: KV[];
+  suggestions: Seg[][];
+}
+
+export interface ScopeBar {
+  name: string;
+  compute: number;
+  transfer: number;
+  idle: number;
+  /** Percentages of the scope's mean duration, for the bar widths. */
+  computePct: number;
+  transferPct: number;
+  idlePct: number;
+  otherPct: number;
+}
+
+export interface ReportView {
+  title: string;
+  source: { path: string; format: string; events: string };
+  verdict: {
+    classification: Classification;
+    label: string;
+    confidence: string;
+    /** The one-sentence verdict, label and confidence included. */
+    sentence: Seg[];
+    /** The analyzer's own reason, when it adds something to the sentence. */
+    reason: Seg[] | null;
+  };
+  /** Key numbers shown under the verdict. */
+  summary: KV[];
+  /** Big-number cards for the HTML header. */
+  cards: { label: string; value: string; note: string }[];
+  findings: FindingView[];
+  gpu: null | {
+    idleBreakdown: KV[];
+    idleTop: Table;
+    kernelsSummary: KV[];
+    kernels: Table;
+    transfers: Table;
+    memset: string;
+    syncsSummary: string;
+    syncs: Table;
+    devices: string[];
+  };
+  noGpuReason: string;
+  scopes: Table;
+  scopeBars: ScopeBar[];
+  threads: Table;
+  memory: KV[];
+  numa: KV[];
+  clock: KV[];
+  dropped: KV[];
+  collection: KV[];
+  warnings: Seg[][];
+}
+
+const t = (text: string, extra: Partial<Cell> = {}): Cell => ({ text, ...extra });
+const n = (text: string, v: number | null | undefined): Cell =>
+  typeof v === "number" && Number.isFinite(v) ? { text, v } : { text, v: Number.NEGATIVE_INFINITY };
+
+function kv(key: string, v: string | Seg[]): KV {
+  return { key, value: typeof v === "string" ? [{ t: v }] : v };
+}
+
+function code(s: string): Seg {
+  return { t: s, code: true };
+}
+
+/** "tokenize (preprocess.py:41)" as segments. */
+function refSegs(ref: Partial<CodeRef>): Seg[] {
+  const out: Seg[] = [code(ref.function || "?")];
+  const loc = location(ref.file, ref.line);
+  if (loc) out.push({ t: ` (${loc})` });
+  return out;
+}
+
+function functionCell(ref: Partial<CodeRef>): Cell {
+  if (!ref.function) return t("unknown");
+  const loc = location(ref.file, ref.line);
+  return t(ref.function, { code: true, sub: loc || undefined, title: fullLocation(ref.file, ref.line) || undefined });
+}
+
+export function rankFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) =>
+      (b.impact_ms ?? 0) - (a.impact_ms ?? 0) ||
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      (b.confidence ?? 0) - (a.confidence ?? 0) ||
+      (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
+  );
+}
+
+function verdictClause(r: Report): Seg[] {
+  const g = r.gpu;
+  if (!g) return [{ t: "no GPU activity was recorded" }];
+  const idlePct = g.window_ms > 0 ? (100 * g.idle.total_ms) / g.window_ms : 0;
+  switch (r.bottleneck.classification) {
+    case "cpu_bound": {
+      const out: Seg[] = [{ t: `the GPU is idle ${pct(idlePct)} of the time` }];
+      const top = g.idle.top[0];
+      if (top && top.function) {
+        out.push({ t: top.pct_of_idle >= 50 ? ", mostly while the CPU runs " : `, ${pct(top.pct_of_idle)} of it while the CPU runs ` });
+        out.push(...refSegs(top));
+      }
+      return out;
+    }
+    case "gpu_bound": {
+      const out: Seg[] = [{ t: `the GPU is busy ${pct(g.utilization_pct)} of the time` }];
+      const k = g.kernels.top[0];
+      if (k) out.push({ t: "; the top kernel " }, code(shortKernel(k.name, 60)), { t: ` takes ${pct(k.pct_of_busy)} of it` });
+      return out;
+    }
+    case "memory_bound": {
+      const copies = [g.memcpy.h2d, g.memcpy.d2h, g.memcpy.d2d, g.memcpy.other];
+      const copyMs = copies.reduce((s, c) => s + c.ms, 0);
+      const pageable = copies.reduce((s, c) => s + c.pageable_count, 0);
+      const out: Seg[] = [{ t: `copies take ${dur(copyMs)} against ${dur(g.busy_ms)} of GPU work` }];
+      if (pageable > 0) out.push({ t: `; ${int(pageable)} of them from pageable memory` });
+      return out;
+    }
+    case "balanced":
+      return [{ t: `the GPU is busy ${pct(g.utilization_pct)} of the time and no single cause dominates` }];
+    default:
+      return r.bottleneck.reason ? rich(r.bottleneck.reason) : [{ t: "the trace holds too little to decide" }];
+  }
+}
+
+function copyRow(label: string, c: CopyStat): Cell[] {
+  return [
+    t(label),
+    n(int(c.count), c.count),
+    n(bytes(c.bytes), c.bytes),
+    n(ms(c.ms), c.ms),
+    n(gbps(c.gbps), c.gbps),
+    n(int(c.pageable_count), c.pageable_count),
+    n(int(c.pinned_count), c.pinned_count),
+    n(int(c.sync_count), c.sync_count),
+  ];
+}
+
+const col = (label: string, numeric = true) => ({ label, numeric });
+
+/** The analysis's collection record, made readable: known keys first, in a fixed order. */
+function collectionKV(c: Record<string, unknown>): KV[] {
+  const out: KV[] = [];
+  const keys = Object.keys(c).sort();
+  for (const k of keys) {
+    const v = c[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) out.push(kv(k, [code((v as string[]).join(" "))]));
+    else out.push(kv(k, value(v)));
+  }
+  return out;
+}
+
+export function buildView(r: Report): ReportView {
+  const g = r.gpu;
+  const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
+  const conf = confidence(r.bottleneck.confidence);
+  const clause = verdictClause(r);
+  const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, { t: "." }];
+  const reasonSegs = rich(r.bottleneck.reason);
+  const reason = reasonSegs.length > 0 && plain(reasonSegs).trim() !== plain(clause).trim() ? reasonSegs : null;
+
+  const summary: KV[] = [];
+  const cards: ReportView["cards"] = [];
+  summary.push(kv("Trace", [code(r.source.path), { t: ` (${r.source.format}, ${int(r.source.events)} events)` }]));
+  if (g) {
+    summary.push(
+      kv("GPU", `busy ${dur(g.busy_ms)} of a ${dur(g.window_ms)} window (${pct(g.utilization_pct)}); idle ${dur(g.idle.total_ms)}`),
+    );
+    summary.push(
+      kv(
+        "Kernels",
+        `${int(g.kernels.count)} kernels, ${dur(g.kernels.total_ms)} in all; ${int(g.kernels.short_count)} short ones (${pct(g.kernels.short_pct)})`,
+      ),
+    );
+    cards.push({ label: "GPU utilization", value: pct(g.utilization_pct), note: `busy ${dur(g.busy_ms)} of ${dur(g.window_ms)}` });
+    cards.push({ label: "GPU idle", value: dur(g.idle.total_ms), note: `host wait ${dur(g.idle.host_wait_ms)}` });
+    cards.push({ label: "Kernels", value: int(g.kernels.count), note: `${pct(g.kernels.short_pct)} short` });
+    const copyMs = g.memcpy.h2d.ms + g.memcpy.d2h.ms + g.memcpy.d2d.ms + g.memcpy.other.ms;
+    cards.push({ label: "Copies", value: dur(copyMs), note: bytes(g.memcpy.h2d.bytes + g.memcpy.d2h.bytes + g.memcpy.d2d.bytes + g.memcpy.other.bytes) });
+    cards.push({ label: "Syncs", value: int(g.syncs.count), note: `blocked ${dur(g.syncs.blocked_ms)}` });
+  } else {
+    summary.push(kv("GPU", "no GPU activity recorded"));
+    cards.push({ label: "GPU", value: "none", note: "no GPU activity recorded" });
+  }
+  cards.push({ label: "Events", value: int(r.source.events), note: r.source.format });
+
+  const findings: FindingView[] = rankFindings(r.findings).map((f, i) => ({
+    rank: i + 1,
+    rule: f.rule,
+    title: rich(f.title),
+    severity: f.severity,
+    confidence: confidence(f.confidence),
+    impact: dur(f.impact_ms),
+    evidence: Object.keys(f.evidence ?? {}).map((k) => kv(k, value(f.evidence[k]))),
+    suggestions: (f.suggestions ?? []).map((s) => rich(s)),
+  }));
+
+  let gpuView: ReportView["gpu"] = null;
+  if (g) {
+    const idleBreakdown = [
+      kv("waiting for the host (CPU work, launches)", `${dur(g.idle.host_wait_ms)}`),
+      kv("waiting between dependent kernels", `${dur(g.idle.kernel_wait_ms)}`),
+      kv("around syncs and other", `${dur(g.idle.sync_other_ms)}`),
+    ];
+    const idleTop: Table = {
+      id: "idle-top",
+      columns: [col("function", false), col("scope", false), col("idle ms"), col("% of idle")],
+      rows: g.idle.top.map((a) => [functionCell(a), t(a.scope ?? "", { code: !!a.scope }), n(ms(a.idle_ms), a.idle_ms), n(pct(a.pct_of_idle), a.pct_of_idle)]),
+      empty: "No host-side activity was found during the GPU's idle time.",
+    };
+    const kernels: Table = {
+      id: "kernels",
+      columns: [col("kernel", false), col("count"), col("total ms"), col("mean µs"), col("max µs"), col("% of busy"), col("launched from", false)],
+      rows: g.kernels.top.map((k) => [
+        t(shortKernel(k.name), { code: true, title: k.name }),
+        n(int(k.count), k.count),
+        n(ms(k.total_ms), k.total_ms),
+        n(us(k.mean_us), k.mean_us),
+        n(us(k.max_us), k.max_us),
+        n(pct(k.pct_of_busy), k.pct_of_busy),
+        k.function ? { ...functionCell(k), sub: [location(k.file, k.line), k.scope ? `scope ${k.scope}` : ""].filter(Boolean).join(" · ") || undefined } : t("unknown"),
+      ]),
+      empty: "No kernels were recorded.",
+    };
+    const transfers: Table = {
+      id: "transfers",
+      columns: [col("direction", false), col("count"), col("bytes"), col("ms"), col("GB/s"), col("pageable"), col("pinned"), col("synchronous")],
+      rows: [
+        copyRow("host → device", g.memcpy.h2d),
+        copyRow("device → host", g.memcpy.d2h),
+        copyRow("device → device", g.memcpy.d2d),
+        copyRow("other", g.memcpy.other),
+      ].filter((row) => row[1]!.v !== 0),
+      empty: "No copies were recorded.",
+    };
+    const syncs: Table = {
+      id: "syncs",
+      columns: [col("called from", false), col("scope", false), col("count"), col("blocked ms")],
+      rows: g.syncs.top.map((s) => [functionCell(s), t(s.scope ?? "", { code: !!s.scope }), n(int(s.count), s.count), n(ms(s.blocked_ms), s.blocked_ms)]),
+      empty: "No synchronizations were recorded.",
+    };
+    gpuView = {
+      idleBreakdown,
+      idleTop,
+      kernelsSummary: [
+        kv("kernels", int(g.kernels.count)),
+        kv("GPU time in kernels", dur(g.kernels.total_ms)),
+        kv("short kernels", `${int(g.kernels.short_count)} (${pct(g.kernels.short_pct)})`),
+        kv("time in launch API calls", dur(g.kernels.launch_api_ms)),
+      ],
+      kernels,
+      transfers,
+      memset: g.memset.count > 0 ? `${int(g.memset.count)} memsets, ${bytes(g.memset.bytes)}, ${dur(g.memset.ms)}` : "No memsets.",
+      syncsSummary: `${int(g.syncs.count)} synchronizations; the CPU was blocked ${dur(g.syncs.blocked_ms)} in them.`,
+      syncs,
+      devices: g.devices.map((d) => `GPU ${d.index}: ${d.name}`),
+    };
+  }
+
+  const scopes: Table = {
+    id: "scopes",
+    columns: [
+      col("scope", false),
+      col("count"),
+      col("mean ms"),
+      col("p50 ms"),
+      col("p95 ms"),
+      col("p99 ms"),
+      col("max ms"),
+      col("compute ms"),
+      col("transfer ms"),
+      col("GPU idle ms"),
+    ],
+    rows: r.scopes.map((s) => [
+      t(s.name, { code: true }),
+      n(int(s.count), s.count),
+      n(ms(s.mean_ms), s.mean_ms),
+      n(ms(s.p50_ms), s.p50_ms),
+      n(ms(s.p95_ms), s.p95_ms),
+      n(ms(s.p99_ms), s.p99_ms),
+      n(ms(s.max_ms), s.max_ms),
+      n(ms(s.split?.compute_ms), s.split?.compute_ms),
+      n(ms(s.split?.transfer_ms), s.split?.transfer_ms),
+      n(ms(s.split?.idle_ms), s.split?.idle_ms),
+    ]),
+    empty: "No scopes were recorded (wrap request phases in `inferscope.scope(\"name\")` or `torch.profiler.record_function`).",
+  };
+  const scopeBars: ScopeBar[] = r.scopes
+    .filter((s) => s.split)
+    .map((s) => {
+      const sp = s.split!;
+      const total = Math.max(s.mean_ms, sp.compute_ms + sp.transfer_ms + sp.idle_ms, 1e-12);
+      const p = (x: number) => Math.round((1000 * x) / total) / 10;
+      const computePct = p(sp.compute_ms);
+      const transferPct = p(sp.transfer_ms);
+      const idlePct = p(sp.idle_ms);
+      return {
+        name: s.name,
+        compute: sp.compute_ms,
+        transfer: sp.transfer_ms,
+        idle: sp.idle_ms,
+        computePct,
+        transferPct,
+        idlePct,
+        otherPct: Math.max(0, Math.round(10 * (100 - computePct - transferPct - idlePct)) / 10),
+      };
+    });
+
+  const threads: Table = {
+    id: "threads",
+    columns: [col("thread", false), col("tid"), col("busy ms"), col("Python ms"), col("spans")],
+    rows: r.cpu.threads.map((th) => [
+      t(th.name || `thread ${th.tid}`, { code: true }),
+      n(String(th.tid), th.tid),
+      n(ms(th.busy_ms), th.busy_ms),
+      n(ms(th.python_ms), th.python_ms),
+      n(int(th.spans), th.spans),
+    ]),
+    empty: "No CPU threads were recorded.",
+  };
+
+  const m = r.cpu.memory;
+  const memory = [kv("peak RSS", mb(m.peak_rss_mb)), kv("lowest available system memory", mb(m.min_available_mb)), kv("swap used", mb(m.swap_used_mb))];
+  const nu = r.cpu.numa;
+  const byNode = nu.pages_mb_by_node;
+  const numa = [
+    kv("GPU's NUMA node", nu.gpu_node === null || nu.gpu_node === undefined ? NOT_MEASURED : String(nu.gpu_node)),
+    kv(
+      "process memory by node",
+      byNode
+        ? Object.keys(byNode)
+            .sort((a, b) => Number(a) - Number(b) || (a < b ? -1 : 1))
+            .map((k) => `node ${k}: ${mb(byNode[k])}`)
+            .join(", ") || NOT_MEASURED
+        : NOT_MEASURED,
+    ),
+    kv("on a node other than the GPU's", pct(nu.remote_pct)),
+  ];
+
+  const clock = [
+    kv("clock", r.clock.source || NOT_MEASURED),
+    kv("error bound", r.clock.error_bound_us === null || r.clock.error_bound_us === undefined ? NOT_MEASURED : `± ${us(r.clock.error_bound_us)} µs`),
+  ];
+  const droppedKeys = Object.keys(r.dropped ?? {}).sort();
+  const dropped = droppedKeys.length > 0 ? droppedKeys.map((k) => kv(k, int(r.dropped[k]))) : [kv("dropped events", NOT_MEASURED)];
+
+  const collection: KV[] = [kv("source", [code(r.source.path), { t: ` (${r.source.format} trace, ${int(r.source.events)} events)` }])];
+  if (gpuView) for (const d of gpuView.devices) collection.push(kv("device", d));
+  collection.push(...collectionKV(r.collection ?? {}));
+
+  return {
+    title: `InferScope report: ${r.source.path}`,
+    source: { path: r.source.path, format: r.source.format, events: int(r.source.events) },
+    verdict: { classification: r.bottleneck.classification, label, confidence: conf, sentence, reason },
+    summary,
+    cards,
+    findings,
+    gpu: gpuView,
+    noGpuReason: g ? "" : rich(r.bottleneck.reason).length ? plain(rich(r.bottleneck.reason)) : "The trace holds no GPU activity.",
+    scopes,
+    scopeBars,
+    threads,
+    memory,
+    numa,
+    clock,
+    dropped,
+    collection,
+    warnings: (r.warnings ?? []).map((w) => rich(w)),
+  };
+}
