@@ -1,0 +1,773 @@
+"""The recorder inside the profiled process (standard library only, Python 3.8+).
+
+Started by the bootstrap (inferscope/_boot/sitecustomize.py) when `inferscope run` launched this
+interpreter; never imported otherwise.
+
+What it records, per OS thread, as a stream of (word, timestamp) int64 pairs:
+  word & 7 == 0  Python call start      word >> 3 = code id   (entry, generator resume, throw)
+  word & 7 == 1  Python call end        word >> 3 = code id   (return, yield, unwind)
+  word & 7 == 2  scope begin            word >> 3 = name id
+  word & 7 == 3  scope end              word >> 3 = name id
+  word & 7 == 4  mark (instant)         word >> 3 = name id
+  word & 7 == 5  attributes for the next scope begin / mark: word >> 3 = index into the
+                 chunk's side table (a JSON array of objects); the timestamp slot is 0
+Timestamps are time.perf_counter_ns(): CLOCK_MONOTONIC on Linux, the clock of the parent and of
+CUPTI. Python calls come from sys.monitoring on 3.12+ (tool id 3, else 4) and from sys.setprofile
+(per-thread closures, installed in new threads through threading.setprofile) before that;
+sys.settrace is never used.
+
+Each thread appends to its own list (no lock, no thread lookup in setprofile mode); when the list
+holds a chunk's worth of words it becomes an array('q') chunk that is either written to the
+session file (policy "spill": nothing is lost) or kept in memory, the oldest chunks being dropped
+past the size budget (policy "wrap": the events lost are counted exactly).
+
+File `python-<pid>.isc` in the session dir, a sequence of records:
+  header  <4s I Q>: b"ISC1", record type, payload bytes
+  type 1  tables: JSON {"codes": [[id, qualname, file, line], ...], "names": [[id, name], ...]}
+  type 2  chunk:  <i I I I> tid, words, side-table bytes, 0; then words * int64 (little endian),
+                  then the side table (UTF-8 JSON array)
+  type 3  end:    JSON metadata (pid, python, backend, dropped, threads, t_start, t_end, ...)
+Tables precede the chunks that use them in spill mode; a reader should still read the whole file
+before decoding. A file without an end record means the process died before the final flush.
+"""
+
+import _thread
+import atexit
+import os
+import struct
+import sys
+import threading
+from array import array
+from collections import deque
+from time import perf_counter_ns as _now
+
+K_PY_START, K_PY_END, K_SCOPE_BEGIN, K_SCOPE_END, K_MARK, K_ATTRS = 0, 1, 2, 3, 4, 5
+SHIFT = 3
+
+REC_TABLES, REC_CHUNK, REC_END = 1, 2, 3
+_HDR = struct.Struct("<4sIQ")
+_CHUNK_HDR = struct.Struct("<iIII")
+_MAGIC = b"ISC1"
+
+# bytes.translate table: low byte of a word -> 1 when it opens an event (call start, scope
+# begin, mark), so a dropped chunk's events are counted with C-speed byte operations.
+_OPENS = bytes(1 if (v & 7) in (K_PY_START, K_SCOPE_BEGIN, K_MARK) else 0 for v in range(256))
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _make_dumps():
+    # The C encoder directly: json.dumps would run Python-level stdlib functions, which the
+    # tracer would record in "all" mode from the thread that happens to flush.
+    try:
+        from _json import encode_basestring_ascii, make_encoder
+
+        enc = make_encoder(None, str, encode_basestring_ascii, None, ":", ",", False, True, True)
+
+        def dumps(obj):
+            return "".join(enc(obj, 0))
+
+        dumps({"probe": [1, "x", None, 1.5, True]})
+        return dumps
+    except Exception:
+        import json
+
+        def dumps(obj):
+            return json.dumps(obj, default=str, separators=(",", ":"))
+
+        return dumps
+
+
+_dumps = _make_dumps()
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _clean_value(v):
+    t = type(v)
+    if t in _SCALARS:
+        return v
+    if t is float:
+        return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
+    if t in (list, tuple) and len(v) <= 64:
+        out = []
+        for x in v:
+            tx = type(x)
+            out.append(x if tx in _SCALARS or (tx is float and x == x and abs(x) != float("inf")) else str(x))
+        return out
+    s = str(v)
+    return s if len(s) <= 256 else s[:253] + "..."
+
+
+def _clean_attrs(attrs):
+    return {str(k): _clean_value(v) for k, v in attrs.items()}
+
+
+class _ThreadBuf(object):
+    __slots__ = ("tid", "ident", "name", "buf", "side")
+
+    def __init__(self, tid, ident, name):
+        self.tid = tid
+        self.ident = ident
+        self.name = name
+        self.buf = []
+        self.side = []
+
+
+def _thread_name(ident):
+    """The threading.Thread name for an ident without creating a _DummyThread."""
+    try:
+        t = threading._active.get(ident)
+        if t is None:
+            for t2 in list(getattr(threading, "_limbo", {})):
+                if getattr(t2, "_ident", None) == ident:
+                    t = t2
+                    break
+        if t is not None:
+            return t.name
+    except Exception:
+        pass
+    return None
+
+
+class _Scope(object):
+    """An active scope: begin/end records on the calling thread's stream."""
+
+    __slots__ = ("_rec", "_begin", "_end", "_attrs", "name")
+
+    def __init__(self, rec, name, attrs):
+        nid = rec.name_id(name)
+        self._rec = rec
+        self._begin = (nid << SHIFT) | K_SCOPE_BEGIN
+        self._end = (nid << SHIFT) | K_SCOPE_END
+        self._attrs = _clean_attrs(attrs) if attrs else None
+        self.name = name
+
+    def __enter__(self):
+        self._rec.open_scope(self._begin, self._attrs)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._rec.close_scope(self._end)
+        return False
+
+    def __call__(self, fn):
+        import functools
+        import inspect
+
+        rec, begin, end, attrs = self._rec, self._begin, self._end, self._attrs
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def scoped_coroutine(*args, **kwargs):
+                rec.open_scope(begin, attrs)
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    rec.close_scope(end)
+
+            return scoped_coroutine
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def scoped_generator(*args, **kwargs):
+                rec.open_scope(begin, attrs)
+                try:
+                    return (yield from fn(*args, **kwargs))
+                finally:
+                    rec.close_scope(end)
+
+            return scoped_generator
+
+        @functools.wraps(fn)
+        def scoped(*args, **kwargs):
+            rec.open_scope(begin, attrs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                rec.close_scope(end)
+
+        return scoped
+
+
+class Recorder(object):
+    def __init__(self, opts):
+        self.dir = opts["dir"]
+        self.calls = opts.get("calls", "all")
+        if self.calls not in ("all", "user", "none"):
+            self.calls = "all"
+        self.policy = "wrap" if opts.get("buffer") == "wrap" else "spill"
+        self.size_mb = float(opts.get("sizeMb", 100))
+        self.size_bytes = max(1, int(self.size_mb * 1048576))
+        # A chunk is 1/16 of the budget (at most 1 MiB, at least 4 KiB), so wrap mode keeps most
+        # of its budget when it drops one.
+        chunk_bytes = max(4096, min(1 << 20, self.size_bytes // 16))
+        self.cap = chunk_bytes // 8  # list length (words) at which a thread's chunk is sealed
+        self.pid = os.getpid()
+        self.path = os.path.join(self.dir, "python-%d.isc" % self.pid)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self.ilock = _thread.allocate_lock()  # code/name tables and the thread list
+        self.wlock = _thread.allocate_lock()  # the file and the wrap queue
+        # Keyed by id(code): hashing a code object is slow (3.12 hashes its bytecode), and the
+        # objects are kept alive in code_objs so an id is never reused.
+        self.codes = {}  # id(code) -> start word (0: not recorded)
+        self.ends = {}  # id(code) -> end word (0: not recorded)
+        self.code_objs = []
+        self.code_rows = []  # tables not yet written
+        self.ncodes = 0
+        self.names = {}
+        self.name_rows = []
+        self.file_is_user = {}
+        self.lib_prefixes = None
+        self.threads = []
+        self.tl = threading.local()
+        self.retained = deque()
+        self.retained_bytes = 0
+        self.dropped = 0
+        self.dropped_chunks = 0
+        self.spilled_chunks = 0
+        self.chunks_written = 0
+        self.warnings = []
+        self.backend = "none"
+        self.tool_id = None
+        self.done = False  # finish() has begun: no more chunk writes from other threads
+        self.closed = False  # finish() is over: the file is closed
+        self.finish_hooks = []
+        self.t_start = _now()
+        self.reason = "exit"
+
+    # ---- tables ---------------------------------------------------------------------------
+
+    def _libs(self):
+        if self.lib_prefixes is None:
+            import site
+            import sysconfig
+
+            paths = set()
+            try:
+                for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+                    p = sysconfig.get_paths().get(key)
+                    if p:
+                        paths.add(p)
+            except Exception:
+                pass
+            try:
+                paths.update(site.getsitepackages())
+            except Exception:
+                pass
+            try:
+                paths.add(site.getusersitepackages())
+            except Exception:
+                pass
+            paths.add(os.path.dirname(os.__file__))
+            for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
+                paths.add(os.path.join(prefix, "lib", "python%d.%d" % sys.version_info[:2]))
+            out = set()
+            for p in paths:
+                for q in (os.path.abspath(p), os.path.realpath(p)):
+                    out.add(q.rstrip(os.sep) + os.sep)
+            self.lib_prefixes = tuple(sorted(out))
+        return self.lib_prefixes
+
+    def _is_user_file(self, filename):
+        r = self.file_is_user.get(filename)
+        if r is None:
+            if filename.startswith("<"):
+                r = not filename.startswith("<frozen")
+            else:
+                a = os.path.abspath(filename)
+                r = not (a.startswith(self._libs()) or os.path.realpath(a).startswith(self._libs()))
+            self.file_is_user[filename] = r
+        return r
+
+    def intern_code(self, code, frame=None):
+        """Start word for a code object (0 when its calls are not recorded); fills the tables."""
+        key = id(code)
+        w = self.codes.get(key)
+        if w is not None:
+            return w
+        filename = code.co_filename
+        keep = not filename.startswith(_PKG_DIR) and (self.calls == "all" or self._is_user_file(filename))
+        name = (getattr(code, "co_qualname", None) or self._qualname(code, frame)) if keep else None
+        with self.ilock:
+            w = self.codes.get(key)
+            if w is not None:
+                return w
+            self.code_objs.append(code)
+            if not keep:
+                self.ends[key] = 0
+                self.codes[key] = 0
+                return 0
+            self.ncodes += 1
+            cid = self.ncodes
+            self.code_rows.append([cid, name, filename, code.co_firstlineno])
+            self.ends[key] = (cid << SHIFT) | K_PY_END
+            w = self.codes[key] = (cid << SHIFT) | K_PY_START
+        return w
+
+    @staticmethod
+    def _qualname(code, frame):
+        # Before 3.11 code objects have no co_qualname: find the class that defines the method.
+        name = code.co_name
+        try:
+            if frame is not None and code.co_argcount and code.co_varnames[0] in ("self", "cls"):
+                obj = frame.f_locals.get(code.co_varnames[0])
+                cls = obj if isinstance(obj, type) else type(obj)
+                for klass in cls.__mro__:
+                    f = klass.__dict__.get(name)
+                    f = getattr(f, "__func__", f)
+                    f = getattr(f, "fget", f)
+                    if getattr(f, "__code__", None) is code:
+                        return klass.__qualname__ + "." + name
+        except Exception:
+            pass
+        return name
+
+    def name_id(self, name):
+        nid = self.names.get(name)
+        if nid is None:
+            with self.ilock:
+                nid = self.names.get(name)
+                if nid is None:
+                    nid = len(self.names) + 1
+                    self.name_rows.append([nid, str(name)])
+                    self.names[name] = nid
+        return nid
+
+    # ---- per-thread buffers ---------------------------------------------------------------
+
+    def new_thread(self):
+        ident = _thread.get_ident()
+        info = _ThreadBuf(threading.get_native_id() if hasattr(threading, "get_native_id") else ident, ident, _thread_name(ident))
+        self.tl.b = info.buf
+        self.tl.info = info
+        with self.ilock:
+            self.threads.append(info)
+        return info
+
+    def _info(self):
+        try:
+            return self.tl.info
+        except AttributeError:
+            return self.new_thread()
+
+    def chunk_full(self):
+        """Called by a thread whose list reached the chunk size (from a callback or a scope)."""
+        info = self._info()
+        if self.closed:  # a daemon thread still running after the final flush
+            del info.buf[:]
+            info.side = []
+        elif not self.done:  # during finish(), finish() seals every list itself
+            if self.policy == "spill":
+                self.spilled_chunks += 1
+            self._seal(info)
+
+    def _seal(self, info):
+        b = info.buf
+        if not b:
+            return
+        arr = array("q")
+        arr.fromlist(b)
+        # Only finish() seals another thread's list; a daemon thread still appending may leave
+        # half a record at the end (dropped below) or lose the events between these two lines.
+        del b[:]
+        if len(arr) & 1:
+            arr = arr[:-1]
+        side = info.side
+        info.side = []
+        sideb = _dumps(side).encode("utf-8") if side else b""
+        if info.name is None:
+            info.name = _thread_name(info.ident)
+        if self.policy == "spill":
+            self._write_chunk(info.tid, arr, sideb)
+        else:
+            with self.wlock:
+                self.retained.append((info.tid, arr, sideb))
+                self.retained_bytes += len(arr) * 8 + len(sideb)
+                while self.retained_bytes > self.size_bytes and self.retained:
+                    _tid, old, oldside = self.retained.popleft()
+                    self.retained_bytes -= len(old) * 8 + len(oldside)
+                    self.dropped += _count_events(old)
+                    self.dropped_chunks += 1
+
+    # ---- file -----------------------------------------------------------------------------
+
+    def _write(self, rtype, parts):
+        n = 0
+        for p in parts:
+            n += memoryview(p).nbytes
+        self._write_all(_HDR.pack(_MAGIC, rtype, n))
+        for p in parts:
+            self._write_all(p)
+
+    def _write_all(self, data):
+        mv = memoryview(data).cast("B")
+        while len(mv):
+            k = os.write(self.fd, mv)
+            mv = mv[k:]
+
+    def _tables_payload(self):
+        with self.ilock:
+            codes, self.code_rows = self.code_rows, []
+            names, self.name_rows = self.name_rows, []
+        if not codes and not names:
+            return None
+        return _dumps({"codes": codes, "names": names}).encode("utf-8")
+
+    def _write_chunk(self, tid, arr, sideb):
+        if sys.byteorder != "little":
+            arr = array("q", arr)
+            arr.byteswap()
+        with self.wlock:
+            t = self._tables_payload()
+            if t is not None:
+                self._write(REC_TABLES, [t])
+            self._write(REC_CHUNK, [_CHUNK_HDR.pack(tid, len(arr), len(sideb), 0), arr, sideb])
+            self.chunks_written += 1
+
+    # ---- scopes and marks -----------------------------------------------------------------
+
+    def make_scope(self, name, attrs):
+        return _Scope(self, name, attrs)
+
+    def open_scope(self, word, attrs):
+        try:
+            b = self.tl.b
+        except AttributeError:
+            b = self.new_thread().buf
+        if len(b) >= self.cap:
+            self.chunk_full()
+        if attrs:
+            side = self.tl.info.side
+            b += ((len(side) << SHIFT) | K_ATTRS, 0)
+            side.append(attrs)
+        b += (word, _now())
+
+    def close_scope(self, word):
+        try:
+            b = self.tl.b
+        except AttributeError:
+            b = self.new_thread().buf
+        b += (word, _now())
+
+    def mark(self, name, attrs):
+        word = (self.name_id(name) << SHIFT) | K_MARK
+        self.open_scope(word, _clean_attrs(attrs) if attrs else None)
+
+    # ---- Python call tracing --------------------------------------------------------------
+
+    def install(self):
+        if self.calls == "none":
+            return
+        if self.calls == "user":
+            self._libs()  # imports site/sysconfig now, not inside the first callback
+        if sys.version_info >= (3, 12) and hasattr(sys, "monitoring"):
+            if self._install_monitoring():
+                return
+        self._install_setprofile()
+
+    def _install_monitoring(self):
+        M = sys.monitoring
+        E = M.events
+        tool = None
+        for t in (3, 4):
+            try:
+                M.use_tool_id(t, "inferscope")
+                tool = t
+                break
+            except ValueError:
+                continue
+        if tool is None:
+            self.warnings.append("sys.monitoring tool ids 3 and 4 are taken (another profiler?): Python calls recorded with sys.setprofile instead")
+            return False
+        self.tool_id = tool
+        DISABLE = M.DISABLE
+        codes_get = self.codes.get
+        ends_get = self.ends.get
+        intern = self.intern_code
+        tl = self.tl
+        new_thread = self.new_thread
+        cap = self.cap
+        full = self.chunk_full
+        now = _now
+
+        def on_start(code, offset):
+            w = codes_get(id(code))
+            if w is None:
+                w = intern(code)
+            if not w:
+                return DISABLE
+            try:
+                b = tl.b
+            except AttributeError:
+                b = new_thread().buf
+            if len(b) >= cap:
+                full()
+            b.append(w)
+            b.append(now())
+
+        def on_end(code, offset, retval):
+            w = ends_get(id(code))
+            if w is None:
+                intern(code)
+                w = ends_get(id(code))
+            if not w:
+                return DISABLE
+            try:
+                b = tl.b
+            except AttributeError:
+                b = new_thread().buf
+            b.append(w)
+            b.append(now())
+
+        # PY_THROW and PY_UNWIND cannot be disabled per location: never return DISABLE there.
+        def on_throw(code, offset, exc):
+            w = codes_get(id(code))
+            if w is None:
+                w = intern(code)
+            if w:
+                try:
+                    b = tl.b
+                except AttributeError:
+                    b = new_thread().buf
+                if len(b) >= cap:
+                    full()
+                b.append(w)
+                b.append(now())
+
+        def on_unwind(code, offset, exc):
+            w = ends_get(id(code))
+            if w:
+                try:
+                    b = tl.b
+                except AttributeError:
+                    b = new_thread().buf
+                b.append(w)
+                b.append(now())
+
+        M.register_callback(tool, E.PY_START, on_start)
+        M.register_callback(tool, E.PY_RESUME, on_start)
+        M.register_callback(tool, E.PY_RETURN, on_end)
+        M.register_callback(tool, E.PY_YIELD, on_end)
+        M.register_callback(tool, E.PY_THROW, on_throw)
+        M.register_callback(tool, E.PY_UNWIND, on_unwind)
+        M.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
+        self.backend = "sys.monitoring"
+        return True
+
+    def _make_profiler(self, b):
+        codes_get = self.codes.get
+        ends_get = self.ends.get
+        intern = self.intern_code
+        cap = self.cap
+        full = self.chunk_full
+        now = _now
+
+        # setprofile reports generator resumes as "call" and yields as "return", and a frame
+        # left by an exception as "return" too, so starts and ends stay balanced.
+        def profile(frame, event, arg):
+            if event == "call":
+                code = frame.f_code
+                w = codes_get(id(code))
+                if w is None:
+                    w = intern(code, frame)
+                if w:
+                    if len(b) >= cap:
+                        full()
+                    b.append(w)
+                    b.append(now())
+            elif event == "return":
+                w = ends_get(id(frame.f_code))
+                if w:
+                    b.append(w)
+                    b.append(now())
+
+        return profile
+
+    def _install_setprofile(self):
+        rec = self
+
+        # Installed in every new threading.Thread: replaces itself by a closure over that
+        # thread's own list, so the hot path needs no thread lookup.
+        def first_event(frame, event, arg):
+            info = rec._info()
+            p = rec._make_profiler(info.buf)
+            sys.setprofile(p)
+            p(frame, event, arg)
+
+        self._first_event = first_event
+        threading.setprofile(first_event)
+        sys.setprofile(self._make_profiler(self._info().buf))
+        self.backend = "setprofile"
+
+    def _uninstall(self):
+        if self.backend == "sys.monitoring":
+            try:
+                sys.monitoring.set_events(self.tool_id, 0)
+                sys.monitoring.free_tool_id(self.tool_id)
+            except Exception:
+                pass
+        elif self.backend == "setprofile":
+            sys.setprofile(None)
+            threading.setprofile(None)
+            # Other threads keep their closures (no way to reach them before 3.12), but they
+            # only append to lists nobody reads any more.
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def finish(self, reason=None):
+        if self.done or os.getpid() != self.pid:
+            return
+        if reason:
+            self.reason = reason
+        for hook in list(self.finish_hooks):
+            try:
+                hook()
+            except Exception as e:
+                self.warnings.append("finish hook failed: %s: %s" % (type(e).__name__, e))
+        self._uninstall()
+        self.done = True
+        t_end = _now()
+        with self.ilock:
+            threads = list(self.threads)
+        for info in threads:
+            if info.name is None or info.ident in threading._active:
+                n = _thread_name(info.ident)
+                if n:
+                    info.name = n
+            self._seal(info)
+        import inferscope
+
+        inferscope._rec = None
+        with self.wlock:
+            t = self._tables_payload()
+            if t is not None:
+                self._write(REC_TABLES, [t])
+        for tid, arr, sideb in list(self.retained):
+            self._write_chunk(tid, arr, sideb)
+        self.retained.clear()
+        meta = {
+            "pid": self.pid,
+            "python": "%d.%d.%d" % sys.version_info[:3],
+            "implementation": sys.implementation.name,
+            "executable": sys.executable,
+            "backend": self.backend,
+            "toolId": self.tool_id,
+            "calls": self.calls,
+            "buffer": {"policy": self.policy, "sizeMb": self.size_mb, "chunkWords": self.cap},
+            "dropped": self.dropped,
+            "droppedChunks": self.dropped_chunks,
+            "spilledChunks": self.spilled_chunks,
+            "chunks": self.chunks_written,
+            "tStart": self.t_start,
+            "tEnd": t_end,
+            "reason": self.reason,
+            "clock": _clock_name(),
+            "threads": [{"tid": i.tid, "name": i.name or ("MainThread" if i.ident == _main_ident() else None)} for i in threads],
+            "warnings": self.warnings,
+        }
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            try:
+                meta["torch"] = str(torch.__version__)
+                cuda = getattr(getattr(torch, "version", None), "cuda", None)
+                if cuda:
+                    meta["cuda"] = str(cuda)
+            except Exception:
+                pass
+        with self.wlock:
+            self._write(REC_END, [_dumps(meta).encode("utf-8")])
+            os.close(self.fd)
+            self.fd = -1
+            self.closed = True
+
+    def after_fork_in_child(self):
+        # A forked child is not the profiled process: stop recording there, write nothing.
+        self.done = self.closed = True
+        try:
+            self._uninstall()
+        except Exception:
+            pass
+        try:
+            os.close(self.fd)
+        except Exception:
+            pass
+        import inferscope
+
+        inferscope._rec = None
+        for info in self.threads:
+            info.buf = []
+        self.threads = []
+        self.retained.clear()
+
+    def on_sigterm(self, signum, frame):
+        import signal
+
+        try:
+            self.finish("SIGTERM")
+        finally:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+
+def _count_events(arr):
+    """Events (call starts, scope begins, marks) in a chunk, for the exact drop count."""
+    low = bytes(memoryview(arr).cast("B")[0::16])
+    return low.translate(_OPENS).count(1)
+
+
+def _main_ident():
+    try:
+        return threading.main_thread().ident
+    except Exception:
+        return None
+
+
+def _clock_name():
+    try:
+        import time
+
+        return time.get_clock_info("perf_counter").implementation
+    except Exception:
+        return "unknown"
+
+
+_recorder = None
+
+
+def start(opts):
+    """Start recording this process (called once, by the bootstrap)."""
+    global _recorder
+    if _recorder is not None:
+        return _recorder
+    import inferscope
+
+    rec = Recorder(opts)
+    clock = _clock_name()
+    if "CLOCK_MONOTONIC" not in clock and sys.platform.startswith("linux"):
+        rec.warnings.append("time.perf_counter_ns is %s, not CLOCK_MONOTONIC: CPU and GPU times may not align" % clock)
+    _recorder = rec
+    inferscope._rec = rec
+    rec.install()
+    atexit.register(rec.finish)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=rec.after_fork_in_child)
+    # SIGTERM would kill the process without atexit: flush first, then die of the same signal
+    # (so the exit status still says SIGTERM). Only when the script has not chosen a handler.
+    try:
+        import signal
+
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, rec.on_sigterm)
+    except Exception:
+        pass
+    return rec
+
+
+def start_from_env(spec):
+    import json
+
+    opts = json.loads(spec)
+    if int(opts.get("ppid", -1)) != os.getppid():
+        return None  # a subprocess of the profiled script: not recorded
+    return start(opts)
