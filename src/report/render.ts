@@ -151,7 +151,7 @@ function htmlEngine(): Eta {
 
 function assertInlineSafe(name: string, code: string): string {
   // Inlined assets are our own code, but a stray "</script" or "</style" would end the element.
-  if (/<\/(script|style)/i.test(code)) throw new Error(`report asset ${name} contains a closing tag`);
+  if (/<\/(script|style)|<!--|<script/i.test(code)) throw new Error(`report asset ${name} contains a closing tag`);
   return code;
 }
 

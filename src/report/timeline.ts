@@ -1,7 +1,7 @@
 // A compact, level-of-detail summary of a Trace for the HTML report's timeline. The file must stay
 // small (< ~10 MB) for traces with millions of events, so:
-//   - every event longer than a threshold is kept (the threshold is chosen so that at most
-//     `maxEvents` are kept; scopes and user annotations are always kept, up to a cap);
+//   - each lane gets a fair share of `maxEvents` and keeps its longest events (scopes and user
+//     annotations are always kept, up to a cap);
 //   - the shorter ones are folded into a per-lane density strip (busy fraction per time bin), drawn
 //     where the detail is missing, so nothing disappears, it only loses its edges;
 //   - GPU utilization over time and the GPU's idle gaps are computed from every event;
@@ -44,6 +44,8 @@ export interface TimelineLane {
   rows: number;
   /** Events in the lane, kept or not. */
   total: number;
+  /** Events shorter than this (ns) were folded into the density strip; 0 = all kept, -1 = none kept. */
+  cut: number;
   /** Kept events, sorted by start: start deltas, durations, name index, category, row, detail. */
   s: number[];
   d: number[];
@@ -70,6 +72,7 @@ export interface Timeline {
   /** Per GPU: busy fraction per bin, per mille. */
   util: { bins: number; binNs: number; series: { device: number; label: string; v: number[] }[] };
   counters: { track: string; key: string; t: number[]; v: number[] }[];
+  /** minDurNs: the largest per-lane cut (events at most this long may be density only). */
   lod: { events: number; kept: number; minDurNs: number; budget: number; densityBins: number };
 }
 
@@ -272,33 +275,41 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     else l.items.sort((a, b) => a.start - b.start || b.end - a.end);
   }
 
-  // ---- level of detail: the duration threshold that keeps at most `budget` events
+  // ---- level of detail: each lane gets a fair share of the budget (max-min fairness: lanes with
+  // few events keep them all, the rest split what is left), and keeps its longest events.
   let total = 0;
-  let always = 0;
-  for (const l of ordered) {
-    total += l.items.length;
-    for (const it of l.items) if (ALWAYS_KEEP.has(it.cat)) always++;
-  }
-  const alwaysKept = Math.min(always, ALWAYS_KEEP_CAP);
-  const rest = Math.max(0, budget - alwaysKept);
-  let minDur = 0; // keep dur > minDur, and dur == minDur while `atMin` lasts
-  let atMin = Number.POSITIVE_INFINITY;
-  if (total - always > rest) {
-    const durs = new Float64Array(total - always);
-    let i = 0;
-    for (const l of ordered) for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) durs[i++] = it.end - it.start;
-    durs.sort();
-    if (rest === 0) {
-      minDur = Number.POSITIVE_INFINITY;
-      atMin = 0;
-    } else {
-      minDur = durs[durs.length - rest]!;
-      let above = 0;
-      for (let j = durs.length - 1; j >= 0 && durs[j]! > minDur; j--) above++;
-      atMin = rest - above;
-    }
-  }
+  for (const l of ordered) total += l.items.length;
   let alwaysLeft = ALWAYS_KEEP_CAP;
+  const droppable = ordered.map((l) => {
+    let n = 0;
+    for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) n++;
+    return n;
+  });
+  let always = 0;
+  for (let i = 0; i < ordered.length; i++) always += ordered[i]!.items.length - droppable[i]!;
+  let left = Math.max(0, budget - Math.min(always, ALWAYS_KEEP_CAP));
+  const quota = new Array<number>(ordered.length).fill(0);
+  const byCount = ordered.map((_, i) => i).sort((a, b) => droppable[a]! - droppable[b]! || a - b);
+  byCount.forEach((li, k) => {
+    const share = Math.floor(left / (byCount.length - k));
+    quota[li] = Math.min(droppable[li]!, share);
+    left -= quota[li]!;
+  });
+  /** Per lane: keep dur > cut, and dur == cut for the first `atCut` such events in time order. */
+  const cuts = ordered.map((l, li) => {
+    const q = quota[li]!;
+    const n = droppable[li]!;
+    if (q >= n) return { cut: -1, atCut: 0 };
+    if (q === 0) return { cut: Number.POSITIVE_INFINITY, atCut: 0 };
+    const durs = new Float64Array(n);
+    let i = 0;
+    for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) durs[i++] = it.end - it.start;
+    durs.sort();
+    const cut = durs[n - q]!;
+    let above = 0;
+    for (let j = n - 1; j >= 0 && durs[j]! > cut; j--) above++;
+    return { cut, atCut: q - above };
+  });
 
   // ---- names
   const names: string[] = [""];
@@ -319,7 +330,10 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
   const binNs = span / densityBins;
   const outLanes: TimelineLane[] = [];
   let kept = 0;
-  for (const l of ordered) {
+  let maxCut = 0;
+  ordered.forEach((l, li) => {
+    const lc = cuts[li]!;
+    let atCut = lc.atCut;
     const s: number[] = [];
     const d: number[] = [];
     const n: number[] = [];
@@ -333,9 +347,9 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
       const du = it.end - it.start;
       let keep: boolean;
       if (ALWAYS_KEEP.has(it.cat)) keep = alwaysLeft-- > 0;
-      else if (du > minDur) keep = true;
-      else if (du === minDur && atMin > 0) {
-        atMin--;
+      else if (du > lc.cut) keep = true;
+      else if (du === lc.cut && atCut > 0) {
+        atCut--;
         keep = true;
       } else keep = false;
       if (keep) {
@@ -361,6 +375,7 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
       sub: l.sub,
       rows: l.rows,
       total: l.items.length,
+      cut: lc.cut >= 0 && Number.isFinite(lc.cut) ? Math.round(lc.cut) : lc.cut < 0 ? 0 : -1,
       s,
       d,
       n,
@@ -370,8 +385,9 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     if (l.device !== undefined) lane.device = l.device;
     if (l.kind === "cpu") lane.r = r;
     if (hasX) lane.x = x;
+    if (s.length < l.items.length && lane.cut > maxCut) maxCut = lane.cut;
     outLanes.push(lane);
-  }
+  });
 
   // ---- GPU utilization and idle gaps, from every op
   const uBin = span / utilBins;
@@ -446,7 +462,7 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     lod: {
       events: total,
       kept,
-      minDurNs: total > kept ? Math.round(Number.isFinite(minDur) ? minDur : 0) : 0,
+      minDurNs: total > kept ? maxCut : 0,
       budget,
       densityBins,
     },

@@ -221,6 +221,14 @@ function collectionKV(c: Record<string, unknown>): KV[] {
   return out;
 }
 
+/** An evidence value; byte counts also in KiB/MiB/GiB. */
+function evidenceValue(key: string, v: unknown): string {
+  if (typeof v === "number" && Number.isFinite(v) && (key === "bytes" || key.endsWith("_bytes")) && Math.abs(v) >= 1024) {
+    return `${value(v)} (${bytes(v)})`;
+  }
+  return value(v);
+}
+
 export function buildView(r: Report): ReportView {
   const g = r.gpu;
   const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
@@ -262,7 +270,7 @@ export function buildView(r: Report): ReportView {
     severity: f.severity,
     confidence: confidence(f.confidence),
     impact: dur(f.impact_ms),
-    evidence: Object.keys(f.evidence ?? {}).map((k) => kv(k, value(f.evidence[k]))),
+    evidence: Object.keys(f.evidence ?? {}).map((k) => kv(k, evidenceValue(k, f.evidence[k]))),
     suggestions: (f.suggestions ?? []).map((s) => rich(s)),
   }));
 

@@ -1,5 +1,5 @@
 // The report's zoomable timeline, drawn on a canvas from the level-of-detail summary embedded in
-// <script type="application/json" id="inferscope-timeline">. Names from the trace only ever reach
+// the JSON script element #inferscope-timeline. Names from the trace only ever reach
 // the page through canvas fillText and textContent: never through innerHTML.
 (function () {
   "use strict";

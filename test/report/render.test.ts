@@ -1,0 +1,164 @@
+// Rendering a hand-made analysis (test/report/handmade_*.json): golden Markdown and JSON, and the
+// HTML's safety properties (escaping, CSP, no network), which do not depend on the analyzer.
+import { describe, expect, test } from "bun:test";
+import type { Report } from "../../src/analyze/report-types.ts";
+import { renderReport } from "../../src/report/render.ts";
+import { buildView } from "../../src/report/view-model.ts";
+import { golden } from "./golden.ts";
+import { syntheticTrace } from "./synthetic.ts";
+import handmadeJson from "./handmade_cpu_bound.json";
+
+const handmade = handmadeJson as unknown as Report;
+const XSS = "<script>alert(1)</script>";
+
+function clone<T>(x: T): T {
+  return structuredClone(x);
+}
+
+describe("Markdown", () => {
+  const md = renderReport(handmade, "md");
+  test("golden", () => golden("handmade_cpu_bound.md", md));
+  test("starts with the one-sentence verdict", () => {
+    const lines = md.split("\n");
+    expect(lines[0]).toBe("# InferScope report");
+    expect(lines[2]).toBe(
+      "**CPU-bound (confidence 0.86): the GPU is idle 71 % of the time, mostly while the CPU runs `tokenize` (app/preprocess.py:41).**",
+    );
+  });
+  test("findings are ranked by impact, ties by severity then confidence", () => {
+    const titles = [...md.matchAll(/^### (\d+)\. (.*)$/gm)].map((m) => m[2]);
+    expect(titles).toEqual([
+      "Every step copies 256 MiB from pageable memory at 7.2 GB/s",
+      "GPU idle 71 % of the time while the host runs `tokenize`",
+      "12,480 kernels, 88 % shorter than 10 µs: launch-bound",
+    ]);
+  });
+  test("null metrics read 'not measured'", () => {
+    expect(md).toContain("- swap used: not measured");
+    expect(md).toMatch(/\| `pt_autograd_0` \| 4250 \| 1\.500 \| not measured \| 12 \|/);
+    const r = clone(handmade);
+    r.dropped = {};
+    r.clock.error_bound_us = null;
+    r.cpu.numa = { gpu_node: null, pages_mb_by_node: null, remote_pct: null };
+    const md2 = renderReport(r, "md");
+    expect(md2).toContain("- dropped events: not measured");
+    expect(md2).toContain("- error bound: not measured");
+    expect(md2).toContain("- process memory by node: not measured");
+    expect(md2).toContain("- GPU's NUMA node: not measured");
+  });
+  test("trace strings cannot break the Markdown", () => {
+    // the XSS kernel is in a code span, the pipe in a scope name does not split the table row
+    expect(md).toContain("| `<script>alert(1)</script>` | 3 |");
+    expect(md).toContain("| ``log\\|`odd` name`` | 2 |");
+    // analyzer text with markup is escaped outside code spans
+    expect(md).toContain("\\<b>not bold\\</b>");
+    // every row of every table has as many cells as its header
+    const cells = (l: string) => l.split(/(?<!\\)\|/).length;
+    let header = 0;
+    let tables = 0;
+    for (const line of md.split("\n")) {
+      if (!line.startsWith("|")) {
+        header = 0;
+        continue;
+      }
+      if (header === 0) {
+        header = cells(line);
+        tables++;
+      } else expect(`${cells(line)} ${line}`).toBe(`${header} ${line}`);
+    }
+    expect(tables).toBe(6);
+  });
+  test("no GPU: says so instead of GPU sections", () => {
+    const r = clone(handmade);
+    r.gpu = null;
+    r.bottleneck = { classification: "unknown", confidence: 0.3, reason: "No GPU activity in the trace: was the model on the CPU?" };
+    const out = renderReport(r, "md");
+    expect(out).toContain("**Unknown (confidence 0.30): no GPU activity was recorded.**");
+    expect(out).toContain("## GPU\n\nNo GPU activity was recorded. No GPU activity in the trace: was the model on the CPU?");
+    expect(out).not.toContain("## Top kernels");
+  });
+});
+
+describe("verdict sentences", () => {
+  const sentence = (r: Report) => buildView(r).verdict.sentence.map((s) => (s.code ? `\`${s.t}\`` : s.t)).join("");
+  test("GPU-bound names the top kernel", () => {
+    const r = clone(handmade);
+    r.bottleneck = { classification: "gpu_bound", confidence: 0.9, reason: "" };
+    r.gpu!.utilization_pct = 97.4;
+    expect(sentence(r)).toBe("GPU-bound (confidence 0.90): the GPU is busy 97 % of the time; the top kernel `at::native::vectorized_elementwise_kernel<…>` takes 35 % of it.");
+  });
+  test("memory-bound counts copies and pageable ones", () => {
+    const r = clone(handmade);
+    r.bottleneck = { classification: "memory_bound", confidence: 0.8, reason: "" };
+    expect(sentence(r)).toBe("Memory-bound (confidence 0.80): copies take 1.49 s against 358.0 ms of GPU work; 80 of them from pageable memory.");
+  });
+  test("CPU-bound with a minor top function gives its share", () => {
+    const r = clone(handmade);
+    r.gpu!.idle.top[0]!.pct_of_idle = 23;
+    expect(sentence(r)).toContain("idle 71 % of the time, 23 % of it while the CPU runs `tokenize` (app/preprocess.py:41).");
+  });
+});
+
+describe("JSON", () => {
+  test("golden, and the Report round-trips unchanged", () => {
+    const json = renderReport(handmade, "json");
+    golden("handmade_cpu_bound.json", json);
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(handmade)));
+  });
+});
+
+describe("HTML", () => {
+  const trace = syntheticTrace(20);
+  trace.gpu[3]!.name = XSS;
+  trace.threadNames.set(4243, `<img src=x onerror=alert(2)>`);
+  const r = clone(handmade);
+  r.cpu.threads[1]!.name = `<img src=x onerror=alert(3)>`;
+  r.scopes[0]!.name = `"><svg onload=alert(4)>`;
+  const out = renderReport(r, "html", trace);
+
+  test("trace strings are escaped everywhere: no markup from the trace survives", () => {
+    expect(out).not.toContain(XSS);
+    expect(out).not.toContain("<img src=x");
+    expect(out).not.toContain("<svg onload");
+    expect(out).toContain("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>");
+    expect(out).toContain("&lt;img src=x onerror=alert(3)&gt;");
+    // only our own two inline scripts plus the JSON data block
+    const scripts = [...out.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+    expect(scripts).toEqual(["<script>", '<script type="application/json" id="inferscope-timeline">', "<script>"]);
+  });
+  test("embedded timeline JSON escapes '<' and parses back to the names", () => {
+    const m = out.match(/<script type="application\/json" id="inferscope-timeline">([\s\S]*?)<\/script>/);
+    expect(m).not.toBeNull();
+    const raw = m![1]!;
+    expect(raw).not.toContain("<");
+    expect(raw).toContain("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e");
+    const tl = JSON.parse(raw);
+    expect(tl.names).toContain(XSS);
+    expect(tl.lanes.map((l: { label: string }) => l.label)).toContain("<img src=x onerror=alert(2)>");
+  });
+  test("self-contained: a CSP that allows only our scripts, no network URL", () => {
+    expect(out).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-[A-Za-z0-9+/=]+' 'sha256-[A-Za-z0-9+/=]+'">/);
+    expect(out).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
+    expect(out).not.toMatch(/@import|url\((?!data:)/i);
+    // the hashes are those of the inline scripts as written
+    const hashes = [...out.matchAll(/'sha256-([A-Za-z0-9+/=]+)'/g)].map((m) => m[1]);
+    const bodies = [...out.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => new Bun.CryptoHasher("sha256").update(m[1]!).digest("base64"));
+    expect(bodies).toEqual(hashes as string[]);
+  });
+  test("readable without JavaScript: verdict, findings and tables are plain HTML", () => {
+    const text = out.replace(/<script[\s\S]*?<\/script>/g, "").replace(/<style[\s\S]*?<\/style>/g, "");
+    expect(text).toContain("CPU-bound");
+    expect(text).toContain('id="finding-1"');
+    expect(text).toContain('<table class="sortable" id="tbl-kernels">');
+    expect(text).toContain('<svg class="util-svg"');
+    expect(text).toContain('data-v="120.3"');
+  });
+  test("without a trace there is no timeline, and it says so", () => {
+    const noTl = renderReport(handmade, "html");
+    expect(noTl).toContain("No trace was given to the renderer, so there is no timeline.");
+    expect(noTl).toContain('<script type="application/json" id="inferscope-timeline">null</script>');
+  });
+  test("deterministic", () => {
+    expect(renderReport(r, "html", trace)).toBe(out);
+  });
+});
