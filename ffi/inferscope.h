@@ -31,4 +31,25 @@ const char *is_cupti_status(void);
 uint64_t is_cupti_dropped(void);
 int InitializeInjection(void);
 
+/* procfs */
+/* procfs.c: the parent's samples (see its header). -1 (in a slot, or returned) = absent. */
+/* out[4] = VmRSS kB, Threads, VmSwap kB, VmHWM kB; returns 0, -1 when /proc/<pid>/status is unreadable. */
+int is_proc_status(int pid, int64_t *out);
+/* utime + stime of the process, clock ticks (/proc/<pid>/stat). */
+int64_t is_proc_cpu_ticks(int pid);
+/* Per thread (/proc/<pid>/task/<tid>/stat): tids[i], utime + stime ticks[i]; returns the count. */
+int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int cap);
+/* out[4] = MemTotal, MemAvailable, SwapTotal, SwapFree kB (/proc/meminfo). */
+int is_meminfo(int64_t *out);
+/* NUMA node ids (/sys/devices/system/node/node*), sorted; 0 when none are exposed. */
+int is_numa_nodes(int32_t *ids, int cap);
+/* out[2] = MemTotal, MemFree kB of one node. */
+int is_numa_node_meminfo(int node, int64_t *out);
+/* The process's pages per node from /proc/<pid>/numa_maps, kB in kb[node] (node < cap); returns
+ * the highest node seen + 1. Costs ~4 us per MiB of RSS: call it rarely. */
+int is_proc_numa_maps(int pid, int64_t *kb, int cap);
+/* /sys/bus/pci/devices/<bdf>/numa_node (NVML's 8-digit domain accepted); -1 unknown. */
+int is_pci_numa_node(const char *bdf);
+int64_t is_clock_ticks_per_sec(void);
+
 #endif

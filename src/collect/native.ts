@@ -8,6 +8,16 @@ const symbols = {
   is_setenv: { args: ["ptr", "ptr"], returns: "i32" },
   is_gpu_count: { args: ["ptr", "i32"], returns: "i32" },
   is_gpu_info: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  // procfs.c: the sampler's reads (src/collect/sampler.ts wraps them)
+  is_proc_status: { args: ["i32", "ptr"], returns: "i32" },
+  is_proc_cpu_ticks: { args: ["i32"], returns: "i64" },
+  is_proc_thread_cpu: { args: ["i32", "ptr", "ptr", "i32"], returns: "i32" },
+  is_meminfo: { args: ["ptr"], returns: "i32" },
+  is_numa_nodes: { args: ["ptr", "i32"], returns: "i32" },
+  is_numa_node_meminfo: { args: ["i32", "ptr"], returns: "i32" },
+  is_proc_numa_maps: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  is_pci_numa_node: { args: ["ptr"], returns: "i32" },
+  is_clock_ticks_per_sec: { args: [], returns: "i64" },
 } as const;
 
 export type ShimLibrary = Library<typeof symbols>;
