@@ -94,12 +94,13 @@
   function X(t) { return LABEL_W + (t - v0) * scale(); }
   function T(x) { return v0 + (x - LABEL_W) / scale(); }
 
+  // A time on the axis: the unit follows the view's magnitude, the decimals the tick step.
   function fmtTime(ns, step) {
-    var a = Math.abs(step || ns);
-    if (a >= 1e9) return (ns / 1e9).toFixed(a >= 1e10 ? 0 : 1) + " s";
-    if (a >= 1e6) return (ns / 1e6).toFixed(a >= 1e7 ? 0 : a >= 1e6 * 2 ? 0 : 1) + " ms";
-    if (a >= 1e3) return (ns / 1e3).toFixed(a >= 1e4 ? 0 : 1) + " µs";
-    return Math.round(ns) + " ns";
+    var mag = Math.max(Math.abs(v1), Math.abs(step || 0));
+    var unit = mag >= 1e9 ? 1e9 : mag >= 1e6 ? 1e6 : mag >= 1e3 ? 1e3 : 1;
+    var name = unit === 1e9 ? " s" : unit === 1e6 ? " ms" : unit === 1e3 ? " µs" : " ns";
+    var dec = step ? Math.max(0, Math.min(6, Math.ceil(-Math.log10(step / unit) - 1e-9))) : 1;
+    return (ns / unit).toFixed(dec) + name;
   }
   function fmtDur(ns) {
     if (ns >= 1e9) return (ns / 1e9).toFixed(3) + " s";
@@ -171,27 +172,19 @@
     }
   }
 
+  // Events at least MIN_RECT px wide are drawn as rectangles (named when wide enough); narrower ones
+  // add their exact width to a per-pixel coverage buffer, drawn with opacity = covered share, so a
+  // zoomed-out lane of tiny kernels looks as busy as it really is, never as a solid bar.
+  var MIN_RECT = 2;
+  var cov = new Float32Array(0), covCat = new Int16Array(0);
   function drawRow(ln, r, y, h) {
     var idx = ln.rowIdx[r], pm = ln.rowPm[r], L = ln.L, st = ln.st, en = ln.en;
     var lo = 0, hi = idx.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (pm[mid] < v0) lo = mid + 1; else hi = mid; }
-    var sc = scale(), px0 = 0, px1 = -1, pcol = null, pname = -1, merged = false, count = 0;
+    if (cov.length < W + 2) { cov = new Float32Array(W + 2); covCat = new Int16Array(W + 2); }
+    var sc = scale(), count = 0, cmin = Infinity, cmax = -1;
     ctx.font = "11px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace";
     ctx.textBaseline = "middle";
-    function flush() {
-      if (px1 < 0) return;
-      ctx.fillStyle = pcol;
-      ctx.fillRect(px0, y, Math.max(1, px1 - px0), h);
-      count++;
-      var w = px1 - px0;
-      if (!merged && w > 36 && pname > 0) {
-        var name = data.names[pname], maxc = Math.floor((w - 6) / 6.7);
-        if (maxc >= 3) {
-          ctx.fillStyle = "#fff";
-          ctx.fillText(name.length > maxc ? name.slice(0, maxc - 1) + "…" : name, px0 + 3, y + h / 2 + 0.5);
-        }
-      }
-    }
     for (var k = lo; k < idx.length; k++) {
       var i = idx[k], s = st[i];
       if (s > v1) break;
@@ -200,16 +193,46 @@
       var x0 = LABEL_W + (s - v0) * sc, x1 = LABEL_W + (e - v0) * sc;
       if (x0 < LABEL_W) x0 = LABEL_W;
       if (x1 > W) x1 = W;
-      if (x1 - x0 < 1) x1 = x0 + 1;
-      if (px1 >= 0 && x0 <= px1 + 0.75) {
-        if (x1 > px1) px1 = x1;
-        if (!merged) { merged = true; pcol = CAT_COLOR[data.cats[L.c[i]]] || pcol; }
-        continue;
+      var w = x1 - x0;
+      if (w >= MIN_RECT) {
+        ctx.fillStyle = nameColor(L.c[i], L.n[i]);
+        ctx.fillRect(x0, y, w, h);
+        count++;
+        if (w > 36 && L.n[i] > 0) {
+          var name = data.names[L.n[i]], maxc = Math.floor((w - 6) / 6.7);
+          if (maxc >= 3) {
+            ctx.fillStyle = "#fff";
+            ctx.fillText(name.length > maxc ? name.slice(0, maxc - 1) + "…" : name, x0 + 3, y + h / 2 + 0.5);
+          }
+        }
+      } else {
+        var a = Math.floor(x0), b = Math.floor(x1);
+        if (w <= 0) { cov[a] += 0.02; }
+        else if (a === b) cov[a] += w;
+        else { cov[a] += a + 1 - x0; for (var p = a + 1; p < b; p++) cov[p] += 1; cov[b] += x1 - b; }
+        for (var q = a; q <= b; q++) covCat[q] = L.c[i];
+        if (a < cmin) cmin = a;
+        if (b > cmax) cmax = b;
       }
-      flush();
-      px0 = x0; px1 = x1; merged = false; pname = L.n[i]; pcol = nameColor(L.c[i], L.n[i]);
     }
-    flush();
+    // coverage: runs of columns with the same opacity and category become one rectangle
+    var runX = -1, runA = 0, runC = -1;
+    for (var px = cmin; px <= cmax + 1; px++) {
+      var c = px <= cmax ? cov[px] : 0;
+      var al = c > 0 ? Math.round(Math.min(1, 0.3 + 0.7 * Math.min(1, c)) * 10) / 10 : 0;
+      var cc = c > 0 ? covCat[px] : -1;
+      if (al !== runA || (al > 0 && cc !== runC && cc >= 0)) {
+        if (runA > 0) {
+          ctx.globalAlpha = runA;
+          ctx.fillStyle = CAT_COLOR[data.cats[runC]] || "#9ca3af";
+          ctx.fillRect(runX, y, px - runX, h);
+          count++;
+        }
+        runX = px; runA = al; runC = cc;
+      }
+      if (px <= cmax) cov[px] = 0;
+    }
+    ctx.globalAlpha = 1;
     return count;
   }
 
@@ -303,7 +326,7 @@
     tracks.forEach(label);
     ctx.strokeStyle = "#cfd5df";
     ctx.beginPath(); ctx.moveTo(LABEL_W - 0.5, 0); ctx.lineTo(LABEL_W - 0.5, totalH); ctx.stroke();
-    rangeEl.textContent = fmtTime(v0, v1 - v0) + " – " + fmtTime(v1, v1 - v0) + " (" + fmtDur(v1 - v0) + " shown)";
+    rangeEl.textContent = fmtTime(v0, (v1 - v0) / 100) + " – " + fmtTime(v1, (v1 - v0) / 100) + " (" + fmtDur(v1 - v0) + " shown)";
     drawCount++;
     var gpuDrawn = 0;
     lanes.forEach(function (ln) { if (ln.L.kind === "gpu" && ln.drawn > 0) gpuDrawn++; });
@@ -489,6 +512,22 @@
     }),
     view: function () { return [v0, v1]; },
     setView: setView,
+    /** The first kept event with this exact name: its time span and where its row is drawn. */
+    find: function (name) {
+      for (var ti = 0; ti < tracks.length; ti++) {
+        var t = tracks[ti];
+        if (t.type !== "lane") continue;
+        var L = t.ln.L;
+        for (var i = 0; i < L.n.length; i++) {
+          if (data.names[L.n[i]] === name) {
+            var r = L.r ? Math.min(L.r[i], t.ln.rows - 1) : 0;
+            return { start: t.ln.st[i], end: t.ln.en[i], y: t.y + 2 + r * t.rowH + t.rowH / 2, kind: L.kind };
+          }
+        }
+      }
+      return null;
+    },
+    x: function (t) { return X(t); },
   };
   root.setAttribute("data-ready", "1");
 })();
