@@ -16,6 +16,9 @@ import { syntheticTrace } from "../report/synthetic.ts";
 import handmade from "../report/handmade_cpu_bound.json";
 import type { Report } from "../../src/analyze/report-types.ts";
 
+// The callbacks given to page.evaluate run in the page; the project compiles without the DOM lib.
+declare const window: any, document: any;
+
 const XSS = "<script>alert(1)</script>";
 const missing = chromiumMissing();
 if (missing) console.log(`SKIP real-browser report test: ${missing}`);
@@ -102,7 +105,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
     // pixels: every GPU lane's band of the canvas has drawn (non-background) pixels
     const inked = await page.evaluate(() => {
       const w = window as unknown as { __inferscopeTimeline: { tracks: { kind: string; y: number; h: number }[] } };
-      const canvas = document.getElementById("tl-canvas") as HTMLCanvasElement;
+      const canvas = document.getElementById("tl-canvas");
       const ctx = canvas.getContext("2d")!;
       const dpr = canvas.width / canvas.getBoundingClientRect().width;
       return w.__inferscopeTimeline.tracks
@@ -162,7 +165,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
 
   test("tables sort on a header click; the timeline zooms on the wheel", async () => {
     const { page } = o;
-    const col = async () => page.$$eval("#tbl-kernels tbody tr", (rows) => rows.map((r) => Number((r as HTMLTableRowElement).cells[1]!.getAttribute("data-v"))));
+    const col = async () => page.$$eval("#tbl-kernels tbody tr", (rows) => rows.map((r: any) => Number(r.cells[1].getAttribute("data-v"))));
     await page.click("#tbl-kernels thead th:nth-child(2)");
     const desc = await col();
     expect(desc.length).toBeGreaterThan(1);
