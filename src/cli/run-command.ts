@@ -1,0 +1,245 @@
+// `inferscope run [options] script.py [args…]` / `inferscope run [options] -m module [args…]`:
+// start the script under the tracer, sample the process from here, then build the trace, write
+// it and the reports into the run directory. The exit code is the script's.
+//
+// `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
+// no-ops outside a run), for PYTHONPATH.
+import { defineCommand } from "citty";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { runChild, type ChildResult } from "../collect/child.ts";
+import { extractRuntime } from "../collect/extract.ts";
+import { collectGpu, planGpu, type GpuPlan, type GpuResult } from "../collect/gpu.ts";
+import { Native } from "../collect/native.ts";
+import { readPythonEvents, type PythonRecording } from "../collect/python-events.ts";
+import { pciNumaNode, Sampler } from "../collect/sampler.ts";
+import { createSession, type Session } from "../collect/session.ts";
+import type { Config } from "../config/keys.ts";
+import { resolveConfig } from "../config/resolve.ts";
+import { fail } from "../errors.ts";
+import { log, setLogLevel } from "../log.ts";
+import { mergeTrace } from "../merge/index.ts";
+import { emptyTrace, type Trace } from "../trace/model.ts";
+import { writeTrace } from "../trace/writer.ts";
+import { BOOT_DIR } from "../tracer/manifest.ts";
+import { configArgs, flagsFromArgs } from "./config-flags.ts";
+
+const VERSION: string = pkg.version;
+const REPORT_EXT: Record<string, "md" | "html" | "json"> = { ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json" };
+
+export interface RunTarget {
+  target: string;
+  module: boolean;
+  args: string[];
+}
+
+/** What the child's tracer is told through $_INFERSCOPE_RUN. */
+export function tracerOptions(config: Config, rawDir: string): Record<string, unknown> {
+  return { dir: rawDir, ppid: process.pid, calls: config.pythonCalls, buffer: config.buffer, sizeMb: config.traceSizeMb };
+}
+
+/** The child's environment: the parent's plus InferScope's own variables only. */
+export function childEnv(base: NodeJS.ProcessEnv, pythonPath: string, extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  const user = base.PYTHONPATH;
+  env.PYTHONPATH = [join(pythonPath, BOOT_DIR), pythonPath, ...(user ? [user] : [])].join(":");
+  return { ...env, ...extra };
+}
+
+function checkReportPath(path: string, force: boolean): "md" | "html" | "json" {
+  const fmt = REPORT_EXT[extname(path).toLowerCase()];
+  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a .md, .html or .json path`);
+  if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
+  return fmt;
+}
+
+/** Everything the collectors wrote → one Trace on CLOCK_MONOTONIC ns. */
+export function assembleTrace(opts: {
+  config: Config;
+  command: string[];
+  child: ChildResult;
+  python: PythonRecording | null;
+  counters: Trace["counters"];
+  gpuPlan: GpuPlan | null;
+  gpu: GpuResult | null;
+  sampleIntervalMs: number;
+}): Trace {
+  const { config, child, python, gpu } = opts;
+  const trace = emptyTrace("inferscope");
+  const pid = python?.meta?.pid ?? child.pid;
+  const m = trace.meta;
+  m.producer = `inferscope ${VERSION}`;
+  m.clock = "CLOCK_MONOTONIC";
+  m.command = opts.command;
+  m.exitCode = child.exitCode;
+  m.buffer = { policy: config.buffer, sizeMb: config.traceSizeMb };
+  m.sampleIntervalMs = opts.sampleIntervalMs;
+  m.devices = opts.gpuPlan?.devices ?? [];
+  trace.processNames.set(pid, opts.command.join(" "));
+  if (python) {
+    trace.spans = python.spans;
+    trace.instants = python.instants;
+    trace.threadNames = python.threadNames;
+    // Absent = not measured: only a tracer that reached its final flush knows its drop count.
+    if (python.meta) m.dropped.python = python.meta.dropped;
+    if (python.meta?.python) m.pythonVersion = python.meta.python;
+    if (python.meta?.torch) m.torchVersion = python.meta.torch;
+    if (python.meta?.cuda) m.cudaVersion = python.meta.cuda;
+    m.pythonTracer = {
+      backend: python.meta?.backend ?? "unknown",
+      calls: python.meta?.calls ?? config.pythonCalls,
+      events: python.events,
+      spilledChunks: python.meta?.spilledChunks ?? null,
+      filteredShort: python.filtered,
+      minDurationUs: config.minDurationUs,
+    };
+    trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
+  } else {
+    trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
+  }
+  trace.counters = opts.counters;
+  if (gpu) {
+    m.gpuCollection = gpu.status;
+    if (gpu.warning) trace.warnings.push(gpu.warning);
+    if (gpu.records) {
+      trace.gpu = gpu.records.gpu;
+      trace.api = gpu.records.api;
+      trace.syncs = gpu.records.syncs;
+      trace.counters.push(...gpu.records.memory);
+      m.dropped.cupti = gpu.records.dropped;
+      for (const a of trace.api) if (a.pid < 0) a.pid = pid;
+      for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
+    }
+  }
+  if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
+  return trace;
+}
+
+function findPythonFile(rawDir: string, pid: number): string | null {
+  const own = join(rawDir, `python-${pid}.isc`);
+  if (existsSync(own)) return own;
+  // A wrapper (a pyenv shim that forks, say) made the interpreter's pid differ from the child's.
+  const any = readdirSync(rawDir).filter((f) => /^python-\d+\.isc$/.test(f));
+  return any.length ? join(rawDir, any[0]!) : null;
+}
+
+async function writeReports(trace: Trace, session: Session, extra: { path: string; format: "md" | "html" | "json" } | null, tracePath: string | null): Promise<string[]> {
+  // Until src/analyze lands (analyze(trace, {path, top}) → renderReport per format): a JSON
+  // placeholder that says so, with what was collected.
+  const placeholder = {
+    schema: "inferscope.run-placeholder/v0",
+    note: "the analysis is not built into this InferScope yet; open the trace in Perfetto",
+    trace: tracePath,
+    spans: trace.spans.length,
+    instants: trace.instants.length,
+    counters: trace.counters.length,
+    dropped: trace.meta.dropped,
+    exitCode: trace.meta.exitCode,
+    warnings: trace.warnings,
+  };
+  const path = extra?.format === "json" ? extra.path : join(session.dir, "report.json");
+  writeFileSync(path, `${JSON.stringify(placeholder, null, 2)}\n`);
+  log.warn("the analysis is not available in this build yet: wrote a placeholder report.json");
+  return [path];
+}
+
+export const runCommand = defineCommand({
+  meta: { name: "run", description: "Profile a Python script: inferscope run [options] script.py [args…] | -m module [args…]" },
+  args: {
+    ...configArgs(),
+    report: { type: "string", description: "Also write the report to PATH (format from the extension: .md, .html, .json)" },
+    force: { type: "boolean", description: "Overwrite an existing --report file" },
+    gzip: { type: "boolean", description: "Write the trace as trace.json.gz" },
+    "keep-raw": { type: "boolean", description: "Keep the collectors' raw files (raw/) in the run directory" },
+    m: { type: "boolean", description: "Run a module: inferscope run -m package.module [args…]" },
+    quiet: { type: "boolean", description: "Only errors on stderr" },
+    verbose: { type: "boolean", description: "Debug logs; stack traces on internal errors" },
+  },
+  async run({ args }) {
+    const a = args as Record<string, unknown> & { _: string[] };
+    const { config } = resolveConfig({ flags: flagsFromArgs(a) });
+    if (a.verbose) setLogLevel("debug");
+    else if (a.quiet) setLogLevel("error");
+    else setLogLevel(config.logLevel);
+    const positional = a._ ?? [];
+    const target = positional[0];
+    const module = a.m === true;
+    if (!target) fail(module ? "-m needs a module name: inferscope run -m package.module [args…]" : "run needs a script: inferscope run script.py [args…] (or -m module)");
+    const scriptArgs = positional.slice(1);
+    const pyArgv = [config.python, ...(module ? ["-m"] : []), target, ...scriptArgs];
+    const command = ["python", ...(module ? ["-m"] : []), target, ...scriptArgs];
+
+    if (!module) {
+      if (!existsSync(target)) fail(`${target}: no such file; pass the path of a Python script (or -m module)`);
+      if (statSync(target).isDirectory() && !existsSync(join(target, "__main__.py"))) fail(`${target} is a directory without __main__.py; pass a script`);
+    }
+    if (!config.enable) {
+      log.info("profiling disabled (enable: false): running the script plainly");
+      const r = await runChild({ argv: pyArgv, env: childEnvPlain(), cwd: process.cwd() });
+      return r.exitCode;
+    }
+    const reportExtra = typeof a.report === "string" && a.report !== "" ? { path: resolve(a.report), format: checkReportPath(resolve(a.report), a.force === true) } : null;
+
+    const rt = await extractRuntime();
+    const native = new Native(rt.shimPath);
+    const session = createSession(config.outputDir, target, module);
+    log.debug(`run directory ${session.dir}`);
+    let gpuPlan: GpuPlan | null = null;
+    try {
+      gpuPlan = planGpu(native, config, rt.shimPath, session.rawDir, process.env);
+    } catch (e) {
+      rmSync(session.dir, { recursive: true, force: true });
+      throw e;
+    }
+    for (const d of gpuPlan.devices) if (d.numaNode === undefined && d.pciBusId) d.numaNode = pciNumaNode(native, d.pciBusId);
+
+    const env = childEnv(process.env, rt.pythonPath, { ...gpuPlan.env, _INFERSCOPE_RUN: JSON.stringify(tracerOptions(config, session.rawDir)) });
+    let sampler: Sampler | null = null;
+    const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, (pid) => {
+      sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
+      sampler.start();
+    });
+    const counters = (sampler as Sampler | null)?.stop() ?? [];
+    if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
+
+    const pyFile = findPythonFile(session.rawDir, child.pid);
+    const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
+    const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
+    const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+    mergeTrace(trace);
+
+    let tracePath: string | null = null;
+    if (config.trace) {
+      tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
+      await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid });
+    }
+    const reports = await writeReports(trace, session, reportExtra, tracePath);
+    if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
+
+    const dropped = trace.meta.dropped.python;
+    if (dropped) log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
+    for (const w of trace.warnings) log.warn(w);
+    const lines = [`run directory: ${session.dir}`];
+    if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
+    for (const r of reports) lines.push(`report: ${r}`);
+    process.stderr.write(`${lines.join("\n")}\n`);
+    return child.exitCode;
+  },
+});
+
+function childEnvPlain(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export const pythonpathCommand = defineCommand({
+  meta: { name: "pythonpath", description: "Print a directory to put on PYTHONPATH so `import inferscope` works outside a run" },
+  args: {},
+  async run() {
+    const rt = await extractRuntime();
+    process.stdout.write(`${rt.pythonPath}\n`);
+  },
+});

@@ -1,0 +1,248 @@
+// Reads what the Python tracer (src/tracer/inferscope/_tracer.py) wrote: `python-<pid>.isc`,
+// a sequence of records (tables, chunks of per-thread (word, ts) int64 pairs, an end record),
+// and rebuilds the CPU spans (Python calls, scopes) and instants (marks) of the event model.
+// The format is described at the top of _tracer.py.
+import type { CpuSpan, Instant } from "../trace/model.ts";
+
+const MAGIC = 0x31435349; // "ISC1" little endian
+const REC_TABLES = 1;
+const REC_CHUNK = 2;
+const REC_END = 3;
+const K_PY_START = 0;
+const K_PY_END = 1;
+const K_SCOPE_BEGIN = 2;
+const K_SCOPE_END = 3;
+const K_MARK = 4;
+const K_ATTRS = 5;
+
+/** The tracer's end record (written at exit; absent when the process died first). */
+export interface PythonMeta {
+  pid: number;
+  python: string;
+  implementation?: string;
+  executable?: string;
+  backend: "sys.monitoring" | "setprofile" | "none";
+  toolId?: number | null;
+  calls: "all" | "user" | "none";
+  buffer: { policy: "spill" | "wrap"; sizeMb: number; chunkWords: number };
+  /** Events (call starts, scope begins, marks) lost to the wrap policy: exact. */
+  dropped: number;
+  droppedChunks: number;
+  spilledChunks: number;
+  tStart: number;
+  tEnd: number;
+  reason: string;
+  clock: string;
+  threads: { tid: number; name: string | null }[];
+  warnings: string[];
+  torch?: string;
+  cuda?: string;
+}
+
+export interface PythonRecording {
+  spans: CpuSpan[];
+  instants: Instant[];
+  threadNames: Map<number, string>;
+  meta: PythonMeta | null;
+  /** Events read (call starts, scope begins, marks), before the min-duration filter. */
+  events: number;
+  /** Python calls shorter than minDurationNs that were left out. */
+  filtered: number;
+  /** Ends whose start was not recorded (calls already running when tracing began, or lost). */
+  unmatched: number;
+  /** Spans still open at the end, closed at the last timestamp. */
+  unfinished: number;
+  /** Bytes at the end that did not form a whole record (the process died mid-write). */
+  truncatedBytes: number;
+  warnings: string[];
+}
+
+interface Open {
+  id: number;
+  start: number;
+  attrs?: Record<string, unknown>;
+}
+
+interface ThreadState {
+  py: Open[];
+  scopes: Open[];
+  pendingAttrs?: Record<string, unknown>;
+  last: number;
+}
+
+export interface ReadPythonOptions {
+  pid: number;
+  /** Drop Python calls shorter than this (scopes and marks are always kept). */
+  minDurationNs?: number;
+}
+
+export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): PythonRecording {
+  const out: PythonRecording = {
+    spans: [],
+    instants: [],
+    threadNames: new Map(),
+    meta: null,
+    events: 0,
+    filtered: 0,
+    unmatched: 0,
+    unfinished: 0,
+    truncatedBytes: 0,
+    warnings: [],
+  };
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = new TextDecoder();
+  const codes = new Map<number, { name: string; file: string; line: number }>();
+  const names = new Map<number, string>();
+  const chunks: { tid: number; off: number; words: number; side: unknown[] }[] = [];
+  let off = 0;
+  while (off + 16 <= bytes.length) {
+    if (dv.getUint32(off, true) !== MAGIC) {
+      out.warnings.push(`python events: bad record header at byte ${off}; the rest of the file was ignored`);
+      out.truncatedBytes = bytes.length - off;
+      break;
+    }
+    const type = dv.getUint32(off + 4, true);
+    const len = Number(dv.getBigUint64(off + 8, true));
+    const p = off + 16;
+    if (p + len > bytes.length) break;
+    off = p + len;
+    if (type === REC_TABLES) {
+      const t = JSON.parse(text.decode(bytes.subarray(p, p + len))) as { codes?: [number, string, string, number][]; names?: [number, string][] };
+      for (const [id, name, file, line] of t.codes ?? []) codes.set(id, { name, file, line });
+      for (const [id, name] of t.names ?? []) names.set(id, name);
+    } else if (type === REC_CHUNK) {
+      const tid = dv.getInt32(p, true);
+      const words = dv.getUint32(p + 4, true);
+      const sideLen = dv.getUint32(p + 8, true);
+      const sideOff = p + 16 + words * 8;
+      const side = sideLen ? (JSON.parse(text.decode(bytes.subarray(sideOff, sideOff + sideLen))) as unknown[]) : [];
+      chunks.push({ tid, off: p + 16, words, side });
+    } else if (type === REC_END) {
+      out.meta = JSON.parse(text.decode(bytes.subarray(p, p + len))) as PythonMeta;
+    }
+  }
+  if (off < bytes.length && out.truncatedBytes === 0) out.truncatedBytes = bytes.length - off;
+
+  const pid = out.meta?.pid ?? opts.pid;
+  const minDur = opts.minDurationNs ?? 0;
+  const threads = new Map<number, ThreadState>();
+  let lastTs = 0;
+  for (const c of chunks) {
+    let st = threads.get(c.tid);
+    if (!st) threads.set(c.tid, (st = { py: [], scopes: [], last: 0 }));
+    const tid = c.tid;
+    for (let i = 0, o = c.off; i + 1 < c.words; i += 2, o += 16) {
+      const lo = dv.getUint32(o, true);
+      const hi = dv.getInt32(o + 4, true);
+      const ts = dv.getUint32(o + 8, true) + dv.getInt32(o + 12, true) * 4294967296;
+      const kind = lo & 7;
+      const id = hi * 536870912 + (lo >>> 3);
+      if (kind === K_ATTRS) {
+        const a = c.side[id];
+        st.pendingAttrs = a !== null && typeof a === "object" ? (a as Record<string, unknown>) : undefined;
+        continue;
+      }
+      if (ts > st.last) st.last = ts;
+      switch (kind) {
+        case K_PY_START:
+          out.events++;
+          st.py.push({ id, start: ts });
+          break;
+        case K_PY_END: {
+          const stack = st.py;
+          let k = stack.length - 1;
+          while (k >= 0 && stack[k]!.id !== id) k--;
+          if (k < 0) {
+            out.unmatched++;
+            break;
+          }
+          // Calls above the match lost their end (should not happen): close them here.
+          while (stack.length > k) {
+            const o = stack.pop()!;
+            pushPy(out, codes, o, ts, pid, tid, minDur, false);
+          }
+          break;
+        }
+        case K_SCOPE_BEGIN: {
+          out.events++;
+          const o: Open = { id, start: ts };
+          if (st.pendingAttrs) o.attrs = st.pendingAttrs;
+          st.pendingAttrs = undefined;
+          st.scopes.push(o);
+          break;
+        }
+        case K_SCOPE_END: {
+          // Scopes nest per thread; a scope left out of order (async code) is matched by name.
+          const stack = st.scopes;
+          let k = stack.length - 1;
+          while (k >= 0 && stack[k]!.id !== id) k--;
+          if (k < 0) {
+            out.unmatched++;
+            break;
+          }
+          const o = stack.splice(k, 1)[0]!;
+          pushScope(out, names, o, ts, pid, tid, false);
+          break;
+        }
+        case K_MARK: {
+          out.events++;
+          const inst: Instant = { name: names.get(id) ?? `mark#${id}`, ts, pid, tid };
+          if (st.pendingAttrs) inst.args = st.pendingAttrs;
+          st.pendingAttrs = undefined;
+          out.instants.push(inst);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    if (st.last > lastTs) lastTs = st.last;
+  }
+  const end = Math.max(out.meta?.tEnd ?? 0, lastTs);
+  for (const [tid, st] of threads) {
+    for (const o of st.py.reverse()) pushPy(out, codes, o, end, pid, tid, minDur, true);
+    for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, true);
+  }
+  for (const t of out.meta?.threads ?? []) if (t.name) out.threadNames.set(t.tid, t.name);
+  for (const tid of threads.keys()) if (!out.threadNames.has(tid)) out.threadNames.set(tid, `thread ${tid}`);
+  if (!out.meta) out.warnings.push("the Python tracer's final record is missing (the process was killed, or called os._exit): Python events after its last flushed chunk are lost");
+  return out;
+}
+
+function pushPy(
+  out: PythonRecording,
+  codes: Map<number, { name: string; file: string; line: number }>,
+  o: Open,
+  end: number,
+  pid: number,
+  tid: number,
+  minDur: number,
+  unfinished: boolean,
+): void {
+  if (end - o.start < minDur) {
+    out.filtered++;
+    return;
+  }
+  const c = codes.get(o.id);
+  const span: CpuSpan = { cat: "python", name: c?.name ?? `code#${o.id}`, start: o.start, end, pid, tid };
+  if (c) {
+    span.file = c.file;
+    span.line = c.line;
+  }
+  if (unfinished) {
+    span.args = { unfinished: true };
+    out.unfinished++;
+  }
+  out.spans.push(span);
+}
+
+function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, unfinished: boolean): void {
+  const span: CpuSpan = { cat: "scope", name: names.get(o.id) ?? `scope#${o.id}`, start: o.start, end, pid, tid };
+  const args = o.attrs ? { ...o.attrs } : {};
+  if (unfinished) {
+    args.unfinished = true;
+    out.unfinished++;
+  }
+  if (Object.keys(args).length) span.args = args;
+  out.spans.push(span);
+}

@@ -1,0 +1,155 @@
+// Parent-side sampling of the profiled process and of the machine through the C shim
+// (ffi/procfs.c), on the shim's CLOCK_MONOTONIC: cheap files every sampleIntervalMs,
+// /proc/<pid>/numa_maps every numaMapsIntervalMs (it costs ~4 µs per MiB of RSS). A file the
+// machine does not expose leaves its metric out of the samples (absent, never 0).
+//
+// Tracks (docs/trace-format.md): `memory` {rss_mb, threads, swap_mb, mem_available_mb,
+// swap_used_mb}, `cpu` {utilization_pct} (100 = one core busy), `numa node N` {process_mb,
+// free_mb, total_mb}, and per thread that used CPU during the run `cpu thread <tid>`
+// {utilization_pct}.
+import { ptr } from "bun:ffi";
+import type { CounterSample } from "../trace/model.ts";
+import type { Native } from "./native.ts";
+
+export interface SamplerOptions {
+  pid: number;
+  intervalMs: number;
+  numaMapsIntervalMs: number;
+}
+
+const MAX_THREADS = 4096;
+const MAX_NODES = 64;
+
+const mb = (kb: number) => Math.round((kb / 1024) * 1000) / 1000;
+const pct = (x: number) => Math.round(x * 10) / 10;
+
+interface ThreadSeries {
+  ts: number[];
+  ticks: number[];
+}
+
+export class Sampler {
+  readonly counters: CounterSample[] = [];
+  /** Samples taken (one per tick, whatever it found). */
+  samples = 0;
+  /** Longest time one sample took, ns (the sampler's own cost). */
+  maxSampleNs = 0;
+  totalSampleNs = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly status = new BigInt64Array(4);
+  private readonly meminfo = new BigInt64Array(4);
+  private readonly nodeMem = new BigInt64Array(2);
+  private readonly nodeIds = new Int32Array(MAX_NODES);
+  private readonly numaKb = new BigInt64Array(MAX_NODES);
+  private readonly tids = new Int32Array(MAX_THREADS);
+  private readonly ticks = new BigInt64Array(MAX_THREADS);
+  private readonly hz: number;
+  private nodes: number[] = [];
+  private lastCpu: { ts: number; ticks: number } | null = null;
+  private lastNumaMaps = -Infinity;
+  private readonly threads = new Map<number, ThreadSeries>();
+  private gone = false;
+
+  constructor(
+    private readonly native: Native,
+    private readonly opts: SamplerOptions,
+  ) {
+    const s = native.lib.symbols;
+    this.hz = Number(s.is_clock_ticks_per_sec()) || 100;
+    const n = s.is_numa_nodes(ptr(this.nodeIds), MAX_NODES);
+    this.nodes = Array.from(this.nodeIds.subarray(0, Math.max(0, n)));
+  }
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.opts.intervalMs);
+  }
+
+  /** Stops the timer; returns every sample, per-thread CPU tracks included. */
+  stop(): CounterSample[] {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const [tid, series] of this.threads) {
+      const first = series.ticks[0]!;
+      if (series.ticks[series.ticks.length - 1]! <= first) continue; // never ran during the run
+      for (let i = 1; i < series.ts.length; i++) {
+        const dt = (series.ts[i]! - series.ts[i - 1]!) / 1e9;
+        if (dt <= 0) continue;
+        const used = (series.ticks[i]! - series.ticks[i - 1]!) / this.hz;
+        this.counters.push({ track: `cpu thread ${tid}`, ts: series.ts[i]!, values: { utilization_pct: pct((100 * used) / dt) } });
+      }
+    }
+    this.threads.clear();
+    return this.counters;
+  }
+
+  /** One sample of every track; public so a test (or the end of a run) can force one. */
+  sample(): void {
+    if (this.gone) return;
+    const s = this.native.lib.symbols;
+    const t0 = this.native.monotonicNs();
+    const pid = this.opts.pid;
+
+    const mem: Record<string, number> = {};
+    if (s.is_proc_status(pid, ptr(this.status)) === 0) {
+      const [rss, threads, swap] = [Number(this.status[0]), Number(this.status[1]), Number(this.status[2])];
+      if (rss >= 0) mem.rss_mb = mb(rss);
+      if (threads >= 0) mem.threads = threads;
+      if (swap >= 0) mem.swap_mb = mb(swap);
+    } else {
+      // The process is gone (or /proc hides it): nothing more to sample from it.
+      this.gone = true;
+    }
+    if (s.is_meminfo(ptr(this.meminfo)) === 0) {
+      const [, avail, swapTotal, swapFree] = Array.from(this.meminfo, Number);
+      if (avail! >= 0) mem.mem_available_mb = mb(avail!);
+      if (swapTotal! >= 0 && swapFree! >= 0) mem.swap_used_mb = mb(swapTotal! - swapFree!);
+    }
+    if (Object.keys(mem).length) this.counters.push({ track: "memory", ts: t0, values: mem });
+    if (this.gone) return;
+
+    const ticks = Number(s.is_proc_cpu_ticks(pid));
+    if (ticks >= 0) {
+      if (this.lastCpu && t0 > this.lastCpu.ts) {
+        const used = (ticks - this.lastCpu.ticks) / this.hz;
+        this.counters.push({ track: "cpu", ts: t0, values: { utilization_pct: pct((100 * used) / ((t0 - this.lastCpu.ts) / 1e9)) } });
+      }
+      this.lastCpu = { ts: t0, ticks };
+    }
+    const nt = s.is_proc_thread_cpu(pid, ptr(this.tids), ptr(this.ticks), MAX_THREADS);
+    for (let i = 0; i < nt; i++) {
+      const tid = this.tids[i]!;
+      let series = this.threads.get(tid);
+      if (!series) this.threads.set(tid, (series = { ts: [], ticks: [] }));
+      series.ts.push(t0);
+      series.ticks.push(Number(this.ticks[i]));
+    }
+
+    let perNode: number[] | null = null;
+    if (this.nodes.length && t0 - this.lastNumaMaps >= this.opts.numaMapsIntervalMs * 1e6) {
+      this.lastNumaMaps = t0;
+      const n = s.is_proc_numa_maps(pid, ptr(this.numaKb), MAX_NODES);
+      if (n >= 0) perNode = Array.from(this.numaKb, Number);
+    }
+    for (const node of this.nodes) {
+      const values: Record<string, number> = {};
+      if (s.is_numa_node_meminfo(node, ptr(this.nodeMem)) === 0) {
+        const [total, free] = [Number(this.nodeMem[0]), Number(this.nodeMem[1])];
+        if (free >= 0) values.free_mb = mb(free);
+        if (total >= 0) values.total_mb = mb(total);
+      }
+      if (perNode && node < MAX_NODES) values.process_mb = mb(perNode[node] ?? 0);
+      if (Object.keys(values).length) this.counters.push({ track: `numa node ${node}`, ts: t0, values });
+    }
+    this.samples++;
+    const took = this.native.monotonicNs() - t0;
+    this.totalSampleNs += took;
+    if (took > this.maxSampleNs) this.maxSampleNs = took;
+  }
+}
+
+/** The NUMA node a PCI device (a GPU's bus id) sits on, when sysfs says; undefined otherwise. */
+export function pciNumaNode(native: Native, busId: string): number | undefined {
+  const n = native.lib.symbols.is_pci_numa_node(ptr(new TextEncoder().encode(`${busId}\0`)));
+  return n >= 0 ? n : undefined;
+}

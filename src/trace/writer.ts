@@ -1,0 +1,281 @@
+// The event model → an InferScope trace (Chrome Trace Event JSON, docs/trace-format.md), streamed
+// to disk (optionally gzipped) so a trace of millions of events never sits in memory as one
+// string. `ts`/`dur` are µs with exactly three decimals relative to baseTimeNanoseconds, so a
+// reader gets the integer ns back exactly: round(ts * 1000) + baseTimeNanoseconds.
+import { createWriteStream, renameSync, rmSync, type WriteStream } from "node:fs";
+import { createGzip, type Gzip } from "node:zlib";
+import type { ApiCall, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
+
+export const TRACE_SCHEMA = "inferscope.trace/v1";
+
+export interface WriteTraceOptions {
+  /** InferScope version for the metadata block. */
+  version: string;
+  /** gzip the output; default: when the path ends in .gz */
+  gzip?: boolean;
+  /** The profiled process's pid: the lane of counter tracks (default: the first CPU span's pid). */
+  pid?: number;
+  /** Extra keys for the `inferscope` block (buffer, gpuCollection, sampleIntervalMs, …). */
+  extra?: Record<string, unknown>;
+}
+
+export interface WriteTraceResult {
+  path: string;
+  events: number;
+  bytes: number;
+}
+
+/** ns → µs with exactly three decimals (integer ns in, so the conversion is exact). */
+export function nsToUs(ns: number): string {
+  const n = Math.round(ns);
+  const neg = n < 0;
+  const a = neg ? -n : n;
+  const us = Math.floor(a / 1000);
+  const frac = a - us * 1000;
+  return `${neg ? "-" : ""}${us}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
+}
+
+/** Buffered sink: strings are batched into ~1 MiB writes, honouring back-pressure. */
+class Sink {
+  private parts: string[] = [];
+  private size = 0;
+  bytes = 0;
+  private readonly file: WriteStream;
+  private readonly gz: Gzip | null;
+  private readonly done: Promise<void>;
+
+  constructor(path: string, gzip: boolean) {
+    this.file = createWriteStream(path);
+    this.gz = gzip ? createGzip({ level: 6 }) : null;
+    const target = this.file;
+    this.done = new Promise((resolve, reject) => {
+      target.on("finish", () => resolve());
+      target.on("error", reject);
+      this.gz?.on("error", reject);
+    });
+    if (this.gz) this.gz.pipe(this.file);
+  }
+
+  write(s: string): Promise<void> | void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) return this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const buf = Buffer.from(this.parts.join(""), "utf8");
+    this.parts = [];
+    this.size = 0;
+    this.bytes += buf.length;
+    const stream = this.gz ?? this.file;
+    if (!stream.write(buf)) await new Promise<void>((r) => stream.once("drain", () => r()));
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+    (this.gz ?? this.file).end();
+    await this.done;
+  }
+}
+
+function minTime(trace: Trace): number {
+  let m = Infinity;
+  for (const s of trace.spans) if (s.start < m) m = s.start;
+  for (const a of trace.api) if (a.start < m) m = a.start;
+  for (const g of trace.gpu) if (g.start < m) m = g.start;
+  for (const w of trace.syncs) if (w.start < m) m = w.start;
+  for (const i of trace.instants) if (i.ts < m) m = i.ts;
+  for (const c of trace.counters) if (c.ts < m) m = c.ts;
+  return Number.isFinite(m) ? m : 0;
+}
+
+function launcherArgs(l: Launcher | undefined, into: Record<string, unknown>): void {
+  if (!l) return;
+  into["launch tid"] = l.tid;
+  if (l.api !== undefined) into["launch api"] = l.api;
+  if (l.function !== undefined) into["python function"] = l.function;
+  if (l.file !== undefined) into["python file"] = l.file;
+  if (l.line !== undefined) into["python line"] = l.line;
+  if (l.scope !== undefined) into.scope = l.scope;
+}
+
+const MEM_ARG: Record<string, string> = { pageable: "pageable", pinned: "pinned", device: "device", managed: "managed", array: "array", unknown: "unknown" };
+
+/** The `inferscope` metadata block of a trace. */
+export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<string, unknown> {
+  const m = trace.meta;
+  const block: Record<string, unknown> = { schema: TRACE_SCHEMA, version: opts.version, clock: m.clock ?? "CLOCK_MONOTONIC" };
+  if (m.command) block.command = m.command;
+  if (m.exitCode !== undefined) block.exitCode = m.exitCode;
+  if (m.pythonVersion) block.python = m.pythonVersion;
+  if (m.torchVersion) block.torch = m.torchVersion;
+  if (m.cudaVersion) block.cuda = m.cudaVersion;
+  block.devices = m.devices;
+  block.dropped = m.dropped;
+  if (m.buffer !== undefined) block.buffer = m.buffer;
+  block.clockErrorBoundNs = m.clockErrorBoundNs ?? 0;
+  if (m.gpuCollection !== undefined) block.gpuCollection = m.gpuCollection;
+  if (m.sampleIntervalMs !== undefined) block.sampleIntervalMs = m.sampleIntervalMs;
+  Object.assign(block, opts.extra ?? {});
+  block.warnings = trace.warnings;
+  return block;
+}
+
+/**
+ * Write `trace` to `path` (via a temp file renamed into place, so a reader never sees half a
+ * trace). Overwrites: callers check first.
+ */
+export async function writeTrace(trace: Trace, path: string, opts: WriteTraceOptions): Promise<WriteTraceResult> {
+  const gzip = opts.gzip ?? path.endsWith(".gz");
+  const tmp = `${path}.tmp-${process.pid}`;
+  const sink = new Sink(tmp, gzip);
+  try {
+    const events = await writeEvents(trace, sink, opts);
+    await sink.end();
+    renameSync(tmp, path);
+    return { path, events, bytes: sink.bytes };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): Promise<number> {
+  const base = trace.meta.baseTimeNs ?? minTime(trace);
+  const ts = (ns: number) => nsToUs(ns - base);
+  const names = new Map<string, string>();
+  const q = (s: string): string => {
+    let j = names.get(s);
+    if (j === undefined) {
+      j = JSON.stringify(s);
+      if (names.size < 1 << 16) names.set(s, j);
+    }
+    return j;
+  };
+  const pid = opts.pid ?? trace.spans[0]?.pid ?? trace.instants[0]?.pid ?? 0;
+  let n = 0;
+  let first = true;
+  const emit = (s: string): Promise<void> | void => {
+    n++;
+    const r = sink.write(first ? s : `,\n${s}`);
+    first = false;
+    return r;
+  };
+
+  await sink.write(`{"schemaVersion":1,"baseTimeNanoseconds":${Math.round(base)},"displayTimeUnit":"ns",\n"inferscope":${JSON.stringify(metadataBlock(trace, opts))},\n"traceEvents":[\n`);
+
+  // Lane names.
+  const cpuPids = new Set<number>();
+  for (const s of trace.spans) cpuPids.add(s.pid);
+  for (const i of trace.instants) cpuPids.add(i.pid);
+  if (trace.counters.length) cpuPids.add(pid);
+  for (const [p, name] of trace.processNames) {
+    await emit(`{"ph":"M","name":"process_name","pid":${p},"tid":0,"args":{"name":${q(name)}}}`);
+    cpuPids.delete(p);
+  }
+  for (const d of trace.meta.devices) {
+    if (!trace.processNames.has(d.index)) await emit(`{"ph":"M","name":"process_name","pid":${d.index},"tid":0,"args":{"name":${q(`GPU ${d.index}: ${d.name}`)}}}`);
+  }
+  const cpuTid = new Map<number, number>(); // tid → pid, for thread names
+  for (const s of trace.spans) cpuTid.set(s.tid, s.pid);
+  for (const i of trace.instants) cpuTid.set(i.tid, i.pid);
+  for (const [tid, name] of trace.threadNames) {
+    await emit(`{"ph":"M","name":"thread_name","pid":${cpuTid.get(tid) ?? pid},"tid":${tid},"args":{"name":${q(name)}}}`);
+  }
+  const streams = new Set<string>();
+  for (const g of trace.gpu) {
+    const key = `${g.device}:${g.stream}`;
+    if (streams.has(key)) continue;
+    streams.add(key);
+    await emit(`{"ph":"M","name":"thread_name","pid":${g.device},"tid":${g.stream},"args":{"name":"stream ${g.stream}"}}`);
+  }
+
+  for (const s of trace.spans) await emit(spanEvent(s, ts, q));
+  for (const a of trace.api) {
+    await emit(apiEvent(a, ts, q));
+    if (a.correlation >= 0) await emit(`{"ph":"s","cat":"ac2g","name":"ac2g","id":${a.correlation},"pid":${a.pid},"tid":${a.tid},"ts":${ts(a.start)}}`);
+  }
+  const flowed = new Set<number>();
+  for (const a of trace.api) if (a.correlation >= 0) flowed.add(a.correlation);
+  for (const g of trace.gpu) {
+    await emit(gpuEvent(g, ts, q));
+    if (g.correlation !== undefined && flowed.has(g.correlation))
+      await emit(`{"ph":"f","bp":"e","cat":"ac2g","name":"ac2g","id":${g.correlation},"pid":${g.device},"tid":${g.stream},"ts":${ts(g.start)}}`);
+  }
+  for (const w of trace.syncs) await emit(syncEvent(w, ts));
+  for (const i of trace.instants) await emit(instantEvent(i, ts, q));
+  for (const c of trace.counters) await emit(counterEvent(c, pid, ts, q));
+  await sink.write("\n]}\n");
+  return n;
+}
+
+type Ts = (ns: number) => string;
+type Q = (s: string) => string;
+
+function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
+  let args = "";
+  if (s.cat === "python") {
+    const parts: string[] = [];
+    if (s.file !== undefined) parts.push(`"file":${q(s.file)}`);
+    if (s.line !== undefined) parts.push(`"line":${s.line}`);
+    if (s.args) for (const [k, v] of Object.entries(s.args)) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
+    args = parts.length ? `,"args":{${parts.join(",")}}` : "";
+  } else {
+    const a: Record<string, unknown> = { ...(s.args ?? {}) };
+    if (s.externalId !== undefined) a["External id"] = s.externalId;
+    if (Object.keys(a).length) args = `,"args":${JSON.stringify(a)}`;
+  }
+  return `{"ph":"X","cat":"${s.cat}","name":${q(s.name)},"pid":${s.pid},"tid":${s.tid},"ts":${ts(s.start)},"dur":${nsToUs(s.end - s.start)}${args}}`;
+}
+
+function apiEvent(a: ApiCall, ts: Ts, q: Q): string {
+  const args: Record<string, unknown> = { correlation: a.correlation, kind: a.kind };
+  if (a.externalId !== undefined) args["External id"] = a.externalId;
+  const cat = a.api === "driver" ? "cuda_driver" : "cuda_runtime";
+  return `{"ph":"X","cat":"${cat}","name":${q(a.name)},"pid":${a.pid},"tid":${a.tid},"ts":${ts(a.start)},"dur":${nsToUs(a.end - a.start)},"args":${JSON.stringify(args)}}`;
+}
+
+function gpuEvent(g: GpuOp, ts: Ts, q: Q): string {
+  const args: Record<string, unknown> = { device: g.device, stream: g.stream };
+  if (g.correlation !== undefined) args.correlation = g.correlation;
+  if (g.externalId !== undefined) args["External id"] = g.externalId;
+  let cat: string;
+  if (g.kind === "kernel") {
+    cat = "kernel";
+    if (g.grid) args.grid = g.grid;
+    if (g.block) args.block = g.block;
+    if (g.registers !== undefined) args["registers per thread"] = g.registers;
+    if (g.sharedMemory !== undefined) args["shared memory"] = g.sharedMemory;
+    if (g.graphId !== undefined) args["graph id"] = g.graphId;
+  } else if (g.kind === "memcpy") {
+    cat = "gpu_memcpy";
+    if (g.bytes !== undefined) args.bytes = g.bytes;
+    if (g.copyKind !== undefined) args["copy kind"] = g.copyKind;
+    if (g.srcMem !== undefined) args["src kind"] = MEM_ARG[g.srcMem];
+    if (g.dstMem !== undefined) args["dst kind"] = MEM_ARG[g.dstMem];
+    if (g.async !== undefined) args.async = g.async;
+  } else {
+    cat = "gpu_memset";
+    if (g.bytes !== undefined) args.bytes = g.bytes;
+    if (g.dstMem !== undefined) args["dst kind"] = MEM_ARG[g.dstMem];
+  }
+  launcherArgs(g.launcher, args);
+  return `{"ph":"X","cat":"${cat}","name":${q(g.name)},"pid":${g.device},"tid":${g.stream},"ts":${ts(g.start)},"dur":${nsToUs(g.end - g.start)},"args":${JSON.stringify(args)}}`;
+}
+
+function syncEvent(w: SyncWait, ts: Ts): string {
+  const args: Record<string, unknown> = { type: w.type };
+  if (w.stream !== undefined) args.stream = w.stream;
+  if (w.correlation !== undefined) args.correlation = w.correlation;
+  return `{"ph":"X","cat":"cuda_sync","name":"cuda sync (${w.type})","pid":${w.pid},"tid":${w.tid},"ts":${ts(w.start)},"dur":${nsToUs(w.end - w.start)},"args":${JSON.stringify(args)}}`;
+}
+
+function instantEvent(i: Instant, ts: Ts, q: Q): string {
+  const args = i.args && Object.keys(i.args).length ? `,"args":${JSON.stringify(i.args)}` : "";
+  return `{"ph":"i","s":"t","cat":"mark","name":${q(i.name)},"pid":${i.pid},"tid":${i.tid},"ts":${ts(i.ts)}${args}}`;
+}
+
+function counterEvent(c: CounterSample, pid: number, ts: Ts, q: Q): string {
+  return `{"ph":"C","name":${q(c.track)},"pid":${pid},"ts":${ts(c.ts)},"args":${JSON.stringify(c.values)}}`;
+}

@@ -1,0 +1,15 @@
+// The embedded Python package: every file of src/tracer/inferscope as text, so the compiled
+// binary carries it (extract.ts writes them under <runtime>/python/). Add new tracer files here.
+import init from "./inferscope/__init__.py" with { type: "text" };
+import tracer from "./inferscope/_tracer.py" with { type: "text" };
+import boot from "./inferscope/_boot/sitecustomize.py" with { type: "text" };
+
+export const TRACER_FILES: Record<string, string> = {
+  "inferscope/__init__.py": init,
+  "inferscope/_tracer.py": tracer,
+  "inferscope/_boot/sitecustomize.py": boot,
+};
+
+/** Relative to the runtime's python dir: prepended to PYTHONPATH only for `inferscope run`
+ * (its sitecustomize starts the recorder, then removes itself and chains to the user's). */
+export const BOOT_DIR = "inferscope/_boot";
