@@ -1,0 +1,119 @@
+// GPU window, busy time, idle gaps and their breakdown (docs/analysis.md, "GPU time").
+import type { ApiCall, GpuOp, Trace } from "../trace/model.ts";
+import { Union, unionOf } from "./intervals.ts";
+
+/**
+ * A gap shorter than this between two GPU ops, when the second op had already been launched
+ * before the first ended, is "kernel wait": the GPU's own cost of starting queued work. HTA uses
+ * 30 ns; on the H100 traces in test/fixtures the gap between two already-queued ops is 1–5 µs,
+ * so 30 ns would call none of them kernel wait.
+ */
+export const KERNEL_WAIT_MAX_NS = 10_000;
+
+export type GapKind = "host_wait" | "kernel_wait" | "other";
+
+export interface Gap {
+  start: number;
+  end: number;
+  kind: GapKind;
+  /** The op that ended the gap (the first to start when the GPU became busy again). */
+  next: GpuOp;
+  /** Its launch call, when known. */
+  call: ApiCall | undefined;
+}
+
+export interface GpuTime {
+  ops: GpuOp[];
+  windowStart: number;
+  windowEnd: number;
+  windowNs: number;
+  /** Union of all ops (kernels, copies, memsets; every stream and device). */
+  all: Union;
+  /** Union of kernels and memsets: the GPU computing. */
+  compute: Union;
+  /** Union of copies. */
+  copies: Union;
+  busyNs: number;
+  idleNs: number;
+  /** Time with at least one kernel or memset running. */
+  computeNs: number;
+  /** Time with copies running and no kernel or memset. */
+  transferOnlyNs: number;
+  /** Time with at least one copy running (overlapped with compute or not). */
+  copyNs: number;
+  gaps: Gap[];
+  hostWaitNs: number;
+  kernelWaitNs: number;
+  otherNs: number;
+  /** Whether the launch calls were known for the ops that end gaps (else host-wait is unknown). */
+  launchesKnown: boolean;
+}
+
+function unionOfOps(ops: GpuOp[]): Union {
+  const s = new Float64Array(ops.length);
+  const e = new Float64Array(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    s[i] = ops[i]!.start;
+    e[i] = ops[i]!.end;
+  }
+  return unionOf(s, e);
+}
+
+/** GPU time metrics; null when the trace has no GPU ops. `trace.gpu` must be sorted by start. */
+export function gpuTime(trace: Trace, calls: Map<number, ApiCall>): GpuTime | null {
+  const ops = trace.gpu;
+  if (ops.length === 0) return null;
+  const all = unionOfOps(ops);
+  const compute = unionOfOps(ops.filter((o) => o.kind !== "memcpy"));
+  const copies = unionOfOps(ops.filter((o) => o.kind === "memcpy"));
+  const windowStart = all.starts[0]!;
+  const windowEnd = all.ends[all.length - 1]!;
+  const windowNs = windowEnd - windowStart;
+  const busyNs = all.measure;
+
+  // Walk the ops in start order; a new block of the union starts with the op that ends a gap.
+  const gaps: Gap[] = [];
+  let hostWaitNs = 0;
+  let kernelWaitNs = 0;
+  let otherNs = 0;
+  let known = 0;
+  let curEnd = -Infinity;
+  for (const op of ops) {
+    if (op.start > curEnd && curEnd !== -Infinity) {
+      const start = curEnd;
+      const end = op.start;
+      const call = op.correlation !== undefined ? calls.get(op.correlation) : undefined;
+      let kind: GapKind;
+      if (call !== undefined && call.start > start) kind = "host_wait";
+      else if (call !== undefined && end - start < KERNEL_WAIT_MAX_NS) kind = "kernel_wait";
+      else kind = "other";
+      if (call !== undefined) known++;
+      const len = end - start;
+      if (kind === "host_wait") hostWaitNs += len;
+      else if (kind === "kernel_wait") kernelWaitNs += len;
+      else otherNs += len;
+      gaps.push({ start, end, kind, next: op, call });
+    }
+    if (op.end > curEnd) curEnd = op.end;
+  }
+  const computeNs = compute.measure;
+  return {
+    ops,
+    windowStart,
+    windowEnd,
+    windowNs,
+    all,
+    compute,
+    copies,
+    busyNs,
+    idleNs: windowNs - busyNs,
+    computeNs,
+    transferOnlyNs: busyNs - computeNs,
+    copyNs: copies.measure,
+    gaps,
+    hostWaitNs,
+    kernelWaitNs,
+    otherNs,
+    launchesKnown: gaps.length === 0 ? calls.size > 0 : known > 0,
+  };
+}

@@ -1,0 +1,159 @@
+// analyze(trace) → Report: the metrics, the rules' findings and the classification
+// (docs/analysis.md defines every number; docs/report-json.md the JSON contract).
+// `inferscope analyze` calls it on a trace read from a file; `inferscope run` on the trace it just
+// merged in memory.
+import type { Trace } from "../trace/model.ts";
+import { mergeTrace } from "../merge/index.ts";
+import type { Finding, IdleAttribution, Report } from "./report-types.ts";
+import { classify } from "./classify.ts";
+import { cpuMetrics, threadStat } from "./cpu.ts";
+import { gpuTime } from "./gpu.ts";
+import { attributeHostWait } from "./idle.ts";
+import { kernelMetrics } from "./kernels.ts";
+import { RULES } from "./rules/index.ts";
+import type { AnalysisContext } from "./rules/common.ts";
+import { scopeMetrics } from "./scopes.ts";
+import { syncMetrics } from "./syncs.ts";
+import { copyStat, transferMetrics } from "./transfers.ts";
+
+export const DEFAULT_TOP = 10;
+
+export interface AnalyzeOptions {
+  /** Path shown in the report ("-" / "<stdin>" for stdin). */
+  path: string;
+  /** Length of the top-N lists (kernels, idle attribution, sync callers). */
+  top?: number;
+}
+
+const ms = (ns: number): number => ns / 1e6;
+
+/** Build the analysis context (all metrics) without the findings; exported for tests and tools. */
+export function analysisContext(trace: Trace, top = DEFAULT_TOP): AnalysisContext {
+  const merge = mergeTrace(trace);
+  const gpu = gpuTime(trace, merge.calls);
+  const kernels = gpu ? kernelMetrics(trace, merge.calls, gpu.busyNs, top) : null;
+  const transfers = gpu ? transferMetrics(trace, merge.calls) : null;
+  const syncs = syncMetrics(trace, merge.calls, merge.byThread, gpu?.gaps ?? null);
+  const scopes = scopeMetrics(trace, gpu);
+  const cpu = cpuMetrics(trace, syncs.blockedByThread);
+  const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
+  return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, top };
+}
+
+/** Run every rule; findings sorted by impact (time at stake), then confidence. */
+export function evaluateRules(ctx: AnalysisContext): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    const f = rule.evaluate(ctx);
+    if (f) findings.push(f);
+  }
+  findings.sort((a, b) => b.impact_ms - a.impact_ms || b.confidence - a.confidence || a.rule.localeCompare(b.rule));
+  return findings;
+}
+
+export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
+  const top = Math.max(1, Math.floor(opts.top ?? DEFAULT_TOP));
+  const ctx = analysisContext(trace, top);
+  const { gpu: g, kernels: k, transfers: t, syncs: s, cpu } = ctx;
+  const findings = evaluateRules(ctx);
+  const bottleneck = classify(ctx);
+
+  let gpu: Report["gpu"] = null;
+  if (g && k && t) {
+    const idleTop: IdleAttribution[] = ctx.idle.slice(0, top).map((e) => {
+      const a: IdleAttribution & Record<string, unknown> = {
+        function: e.function,
+        idle_ms: ms(e.idleNs),
+        pct_of_idle: g.idleNs > 0 ? (e.idleNs / g.idleNs) * 100 : 0,
+        kind: e.kind,
+        self_ms: ms(e.selfNs),
+        pct_of_host_wait: g.hostWaitNs > 0 ? (e.idleNs / g.hostWaitNs) * 100 : 0,
+      };
+      if (e.file !== undefined) a.file = e.file;
+      if (e.line !== undefined) a.line = e.line;
+      if (e.scope !== undefined) a.scope = e.scope;
+      return a;
+    });
+    const devices = new Map<number, string>();
+    for (const d of trace.meta.devices) devices.set(d.index, d.name);
+    for (const op of g.ops) if (!devices.has(op.device)) devices.set(op.device, `GPU ${op.device}`);
+    gpu = {
+      window_ms: ms(g.windowNs),
+      busy_ms: ms(g.busyNs),
+      utilization_pct: g.windowNs > 0 ? (g.busyNs / g.windowNs) * 100 : 0,
+      compute_ms: ms(g.computeNs),
+      transfer_only_ms: ms(g.transferOnlyNs),
+      idle: {
+        total_ms: ms(g.idleNs),
+        host_wait_ms: ms(g.hostWaitNs),
+        kernel_wait_ms: ms(g.kernelWaitNs),
+        sync_other_ms: ms(g.otherNs),
+        gaps: g.gaps.length,
+        launches_known: g.launchesKnown,
+        after_sync_ms: ms(s.drainIdleNs),
+        top: idleTop,
+      },
+      kernels: {
+        count: k.count,
+        total_ms: ms(k.totalNs),
+        short_count: k.shortCount,
+        short_pct: k.count > 0 ? (k.shortCount / k.count) * 100 : 0,
+        launch_api_ms: k.launchApiNs === null ? null : ms(k.launchApiNs),
+        launch_calls: k.launchCalls,
+        graph_launched_count: k.graphCount,
+        mean_us: k.count > 0 ? k.totalNs / k.count / 1e3 : 0,
+        queue_depth: k.queueDepth,
+        top: k.top,
+      },
+      memcpy: { h2d: copyStat(t.h2d), d2h: copyStat(t.d2h), d2d: copyStat(t.d2d), other: copyStat(t.other) },
+      memset: { count: t.memset.count, bytes: t.memset.bytes, ms: ms(t.memset.ns) },
+      syncs: {
+        count: s.count,
+        blocked_ms: ms(s.blockedNs),
+        top: s.callers.slice(0, top).map((c) => {
+          const r: { function: string; file?: string; line?: number; scope?: string; count: number; blocked_ms: number } = {
+            function: c.function,
+            count: c.count,
+            blocked_ms: ms(c.blockedNs),
+          };
+          if (c.file !== undefined) r.file = c.file;
+          if (c.line !== undefined) r.line = c.line;
+          if (c.scope !== undefined) r.scope = c.scope;
+          return r;
+        }),
+      },
+      devices: [...devices].sort((a, b) => a[0] - b[0]).map(([index, name]) => ({ index, name })),
+    } as Report["gpu"];
+  }
+
+  const meta = trace.meta;
+  const collection: Record<string, unknown> = {};
+  for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "sampleIntervalMs"]) {
+    if (meta[key] !== undefined) collection[key] = meta[key];
+  }
+  const eventCount =
+    typeof meta.eventCount === "number"
+      ? meta.eventCount
+      : trace.spans.length + trace.api.length + trace.gpu.length + trace.syncs.length + trace.instants.length + trace.counters.length;
+
+  return {
+    schema: "inferscope.report/v1",
+    source: { path: opts.path, format: trace.format, events: eventCount },
+    bottleneck,
+    gpu,
+    cpu: {
+      threads: cpu.threads.map(threadStat),
+      memory: { peak_rss_mb: cpu.peakRssMb, min_available_mb: cpu.minAvailableMb, swap_used_mb: cpu.swapUsedMb },
+      numa: { gpu_node: cpu.numa.gpuNode, pages_mb_by_node: cpu.numa.pagesMbByNode, remote_pct: cpu.numa.remotePct },
+    },
+    scopes: ctx.scopes.stats,
+    findings,
+    clock: {
+      source: meta.clock ?? "unknown",
+      error_bound_us: meta.clockErrorBoundNs !== undefined ? meta.clockErrorBoundNs / 1000 : null,
+    },
+    dropped: { ...meta.dropped },
+    collection,
+    warnings: [...trace.warnings],
+  };
+}

@@ -1,0 +1,160 @@
+// Interval arithmetic on integer nanoseconds. An interval list is two parallel arrays (starts,
+// ends) so that millions of intervals cost two Float64Arrays rather than millions of objects.
+
+/** Disjoint, sorted intervals with prefix sums for O(log n) "how much of [a, b] is covered". */
+export class Union {
+  readonly starts: Float64Array;
+  readonly ends: Float64Array;
+  /** prefix[i] = total length of intervals 0..i-1 */
+  readonly prefix: Float64Array;
+
+  constructor(starts: Float64Array, ends: Float64Array) {
+    this.starts = starts;
+    this.ends = ends;
+    const n = starts.length;
+    const prefix = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + (ends[i]! - starts[i]!);
+    this.prefix = prefix;
+  }
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** Total covered length. */
+  get measure(): number {
+    return this.prefix[this.starts.length]!;
+  }
+
+  /** Length of the part of [a, b] this union covers. */
+  covered(a: number, b: number): number {
+    if (b <= a || this.starts.length === 0) return 0;
+    return this.coveredUpTo(b) - this.coveredUpTo(a);
+  }
+
+  /** Length covered in (-inf, t]. */
+  coveredUpTo(t: number): number {
+    // first interval with start >= t
+    const i = lowerBound(this.starts, t);
+    let total = this.prefix[i]!;
+    if (i > 0) {
+      const end = this.ends[i - 1]!;
+      if (end > t) total -= end - t;
+    }
+    return total;
+  }
+
+  /** Index of the interval containing t (start <= t < end), or -1. */
+  indexAt(t: number): number {
+    const i = upperBound(this.starts, t) - 1;
+    if (i >= 0 && this.ends[i]! > t) return i;
+    return -1;
+  }
+}
+
+/** Union of arbitrary intervals given as parallel arrays (need not be sorted). */
+export function unionOf(starts: ArrayLike<number>, ends: ArrayLike<number>): Union {
+  const n = starts.length;
+  const order = sortIndexByStart(starts, ends);
+  const outS: number[] = [];
+  const outE: number[] = [];
+  let cs = 0;
+  let ce = 0;
+  let open = false;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    const s = starts[i]!;
+    const e = Math.max(ends[i]!, s);
+    if (open && s <= ce) {
+      if (e > ce) ce = e;
+    } else {
+      if (open) {
+        outS.push(cs);
+        outE.push(ce);
+      }
+      cs = s;
+      ce = e;
+      open = true;
+    }
+  }
+  if (open) {
+    outS.push(cs);
+    outE.push(ce);
+  }
+  return new Union(Float64Array.from(outS), Float64Array.from(outE));
+}
+
+/** Indices 0..n-1 sorted by (start, end). */
+export function sortIndexByStart(starts: ArrayLike<number>, ends: ArrayLike<number>): Uint32Array {
+  const n = starts.length;
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  let sorted = true;
+  for (let i = 1; i < n; i++) {
+    if (starts[i]! < starts[i - 1]! || (starts[i] === starts[i - 1] && ends[i]! < ends[i - 1]!)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return idx;
+  idx.sort((a, b) => starts[a]! - starts[b]! || ends[a]! - ends[b]! || a - b);
+  return idx;
+}
+
+/** Parts of [lo, hi] not covered by the union: the gaps. */
+export function gapsOf(u: Union, lo: number, hi: number): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let cur = lo;
+  for (let i = 0; i < u.length; i++) {
+    const s = u.starts[i]!;
+    const e = u.ends[i]!;
+    if (e <= cur) continue;
+    if (s > cur) {
+      const gEnd = Math.min(s, hi);
+      if (gEnd > cur) {
+        starts.push(cur);
+        ends.push(gEnd);
+      }
+    }
+    cur = Math.max(cur, e);
+    if (cur >= hi) break;
+  }
+  if (cur < hi) {
+    starts.push(cur);
+    ends.push(hi);
+  }
+  return { starts, ends };
+}
+
+/** First index i with a[i] >= x (a sorted ascending). */
+export function lowerBound(a: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index i with a[i] > x (a sorted ascending). */
+export function upperBound(a: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Nearest-rank percentile of an ascending array: the value at rank ceil(p/100 * n). */
+export function percentile(sortedAsc: ArrayLike<number>, p: number): number {
+  const n = sortedAsc.length;
+  if (n === 0) return 0;
+  const rank = Math.ceil((p / 100) * n);
+  return sortedAsc[Math.min(n, Math.max(1, rank)) - 1]!;
+}

@@ -1,0 +1,103 @@
+// What every rule shares: the context it reads, confidence and severity levels, and helpers to
+// name code in suggestions. One rule per file beside this one; rules/index.ts lists them.
+import type { Trace } from "../../trace/model.ts";
+import type { MergeResult } from "../../merge/index.ts";
+import type { CodeRef, Finding, Severity } from "../report-types.ts";
+import type { CpuMetrics } from "../cpu.ts";
+import type { GpuTime } from "../gpu.ts";
+import type { IdleEntry } from "../idle.ts";
+import type { KernelMetrics } from "../kernels.ts";
+import type { ScopeMetrics } from "../scopes.ts";
+import type { SyncMetrics } from "../syncs.ts";
+import type { TransferMetrics } from "../transfers.ts";
+
+/** A finding at or above this confidence is reported as HIGH confidence. */
+export const CONFIDENCE_HIGH = 0.8;
+/** … and at or above this one as MEDIUM; below, LOW. */
+export const CONFIDENCE_MEDIUM = 0.6;
+
+/** Severity from the time at stake, as a share of the GPU window (or of the trace's span). */
+export const SEVERITY_HIGH_SHARE = 0.25;
+export const SEVERITY_MEDIUM_SHARE = 0.05;
+
+/** GPU idle above this share of the GPU window is a finding (the seeds' 10 %). */
+export const GPU_IDLE_MIN_SHARE = 0.1;
+
+export interface AnalysisContext {
+  trace: Trace;
+  merge: MergeResult;
+  /** null when the trace has no GPU ops */
+  gpu: GpuTime | null;
+  kernels: KernelMetrics | null;
+  transfers: TransferMetrics | null;
+  syncs: SyncMetrics;
+  scopes: ScopeMetrics;
+  cpu: CpuMetrics;
+  /** host-wait attribution, sorted by idle time */
+  idle: IdleEntry[];
+  top: number;
+}
+
+export interface Rule {
+  id: string;
+  /** One line: what the rule looks for. */
+  description: string;
+  /** A finding, or null when the rule does not fire — always null when its data is missing. */
+  evaluate(ctx: AnalysisContext): Finding | null;
+}
+
+export function confidenceLevel(c: number): "high" | "medium" | "low" {
+  return c >= CONFIDENCE_HIGH ? "high" : c >= CONFIDENCE_MEDIUM ? "medium" : "low";
+}
+
+export function severityFor(impactNs: number, spanNs: number): Severity {
+  const share = spanNs > 0 ? impactNs / spanNs : 0;
+  return share >= SEVERITY_HIGH_SHARE ? "high" : share >= SEVERITY_MEDIUM_SHARE ? "medium" : "low";
+}
+
+export function clamp01(x: number): number {
+  return Math.max(0, Math.min(1, x));
+}
+
+/** Round for evidence: ms with 3 decimals, percentages with 1. */
+export const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+export const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
+export const round = (x: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** `tokenize` (preprocess.py:41) in scope `step` — for suggestions. */
+export function codeName(ref: Partial<CodeRef> | undefined, fallback = "the launching code"): string {
+  if (!ref?.function) return ref?.scope ? `code in scope \`${ref.scope}\`` : fallback;
+  let s = `\`${ref.function}\``;
+  if (ref.file) s += ` (${ref.file}${ref.line !== undefined ? `:${ref.line}` : ""})`;
+  if (ref.scope && ref.scope !== ref.function) s += ` in scope \`${ref.scope}\``;
+  return s;
+}
+
+/** A CodeRef without undefined keys (for evidence). */
+export function cleanRef<T extends Partial<CodeRef>>(ref: T): T {
+  const out = {} as T;
+  for (const [k, v] of Object.entries(ref)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** The scope with the most instances (the "step" of a serving loop), if any. */
+export function mainScope(ctx: AnalysisContext): { name: string; count: number } | null {
+  let best: { name: string; count: number } | null = null;
+  for (const s of ctx.scopes.stats) if (!best || s.count > best.count) best = { name: s.name, count: s.count };
+  return best;
+}
+
+export function formatBytes(b: number): string {
+  if (b >= 1 << 30) return `${(b / (1 << 30)).toFixed(2)} GiB`;
+  if (b >= 1 << 20) return `${(b / (1 << 20)).toFixed(1)} MiB`;
+  if (b >= 1 << 10) return `${(b / (1 << 10)).toFixed(1)} KiB`;
+  return `${b} B`;
+}
+
+export function formatMs(ns: number): string {
+  const m = ns / 1e6;
+  return m >= 100 ? `${m.toFixed(0)} ms` : m >= 1 ? `${m.toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`;
+}

@@ -1,0 +1,107 @@
+// GPU idle / CPU-bound: the GPU waits for the CPU, and what the CPU was doing meanwhile.
+import type { Finding } from "../report-types.ts";
+import type { IdleEntry } from "../idle.ts";
+import {
+  type AnalysisContext,
+  type Rule,
+  GPU_IDLE_MIN_SHARE,
+  clamp01,
+  cleanRef,
+  codeName,
+  formatMs,
+  ms,
+  pct,
+  round,
+  severityFor,
+} from "./common.ts";
+
+export { GPU_IDLE_MIN_SHARE };
+/** A code entry is worth naming when it covers at least this share of the host-wait time… */
+export const GPU_IDLE_NAME_MIN_SHARE = 0.1;
+/** …and is not a mere wrapper: a frame covering more than this share with little self time. */
+export const GPU_IDLE_WRAPPER_SHARE = 0.9;
+export const GPU_IDLE_WRAPPER_SELF_SHARE = 0.05;
+
+/** The code entries that explain the host-wait time best (not wrappers like main()). */
+export function culprits(entries: IdleEntry[], hostWaitNs: number): IdleEntry[] {
+  return entries.filter(
+    (e) =>
+      (e.kind === "python" || e.kind === "cpu_op") &&
+      e.idleNs >= GPU_IDLE_NAME_MIN_SHARE * hostWaitNs &&
+      !(e.idleNs > GPU_IDLE_WRAPPER_SHARE * hostWaitNs && e.selfNs < GPU_IDLE_WRAPPER_SELF_SHARE * hostWaitNs),
+  );
+}
+
+export const gpuIdleRule: Rule = {
+  id: "gpu_idle",
+  description: `GPU idle more than ${GPU_IDLE_MIN_SHARE * 100} % of its window, with what the launching thread did meanwhile`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const g = ctx.gpu;
+    if (!g || g.windowNs <= 0) return null;
+    const idleShare = g.idleNs / g.windowNs;
+    if (idleShare <= GPU_IDLE_MIN_SHARE) return null;
+    const hostShare = g.idleNs > 0 ? g.hostWaitNs / g.idleNs : 0;
+    const hostBound = g.launchesKnown && hostShare >= 0.5;
+    const confidence = round(g.launchesKnown ? clamp01(0.55 + 0.4 * hostShare) : 0.5);
+    const named = culprits(ctx.idle, g.hostWaitNs).slice(0, 3);
+    const untraced = ctx.idle.find((e) => e.kind === "untraced");
+    const evidence: Record<string, unknown> = {
+      window_ms: ms(g.windowNs),
+      busy_ms: ms(g.busyNs),
+      idle_ms: ms(g.idleNs),
+      idle_pct: pct(g.idleNs, g.windowNs),
+      host_wait_ms: ms(g.hostWaitNs),
+      host_wait_pct_of_idle: pct(g.hostWaitNs, g.idleNs),
+      kernel_wait_ms: ms(g.kernelWaitNs),
+      sync_other_ms: ms(g.otherNs),
+      gaps: g.gaps.length,
+      host_wait_gaps: g.gaps.filter((x) => x.kind === "host_wait").length,
+      launches_known: g.launchesKnown,
+      top_during_host_wait: ctx.idle.slice(0, 5).map((e) =>
+        cleanRef({ kind: e.kind, function: e.function, file: e.file, line: e.line, scope: e.scope, idle_ms: ms(e.idleNs), self_ms: ms(e.selfNs), pct_of_host_wait: pct(e.idleNs, g.hostWaitNs) }),
+      ),
+    };
+    const suggestions: string[] = [];
+    const drainShare = g.hostWaitNs > 0 ? ctx.syncs.drainIdleNs / g.hostWaitNs : 0;
+    if (drainShare >= 0.5) {
+      suggestions.push(
+        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited, then the GPU waited for the next launch): remove .item()/.cpu()/print(tensor) from the loop (see the sync finding).`,
+      );
+    }
+    for (const e of named.slice(0, 2)) {
+      suggestions.push(
+        `Make ${codeName(e)} cheaper or move it off the launching thread: it was running during ${pct(e.idleNs, g.hostWaitNs)} % of the host-wait idle time (${formatMs(e.idleNs)}${e.kind === "cpu_op" ? "; for a torch op this is its CPU-side cost: dispatch, shape checks, allocation" : ""}).`,
+      );
+    }
+    if (untraced && untraced.idleNs >= GPU_IDLE_NAME_MIN_SHARE * g.hostWaitNs) {
+      suggestions.push(
+        ctx.trace.format === "kineto" && !ctx.cpu.pythonTraced
+          ? `For ${pct(untraced.idleNs, g.hostWaitNs)} % of the host-wait time the launching thread was in Python code between torch ops, outside any recorded op: record with \`inferscope run\` (or torch.profiler with with_stack=True) to see which functions.`
+          : `For ${pct(untraced.idleNs, g.hostWaitNs)} % of the host-wait time the launching thread was outside any traced function (native code or untraced Python): look at what runs between the launches in the timeline.`,
+      );
+    }
+    if (drainShare >= 0.25 && drainShare < 0.5) {
+      suggestions.push(
+        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited): see the sync finding and avoid .item()/.cpu()/print(tensor) inside the loop.`,
+      );
+    }
+    suggestions.push(
+      "Overlap CPU work with the GPU: prepare the next input (decoding, preprocessing, tokenization) in DataLoader workers (num_workers > 0) or a background thread while the GPU runs the current one.",
+    );
+    suggestions.push(
+      "Cut the per-step host overhead: capture the steady-state step in a CUDA graph (torch.compile(mode=\"reduce-overhead\") or torch.cuda.CUDAGraph) or batch more work per launch (a larger batch).",
+    );
+    const title = hostBound
+      ? `GPU idle ${pct(g.idleNs, g.windowNs)} % of the time, waiting for the CPU to launch work`
+      : `GPU idle ${pct(g.idleNs, g.windowNs)} % of the time`;
+    return {
+      rule: "gpu_idle",
+      title,
+      severity: severityFor(g.idleNs, g.windowNs),
+      confidence,
+      impact_ms: ms(g.launchesKnown ? g.hostWaitNs + g.otherNs : g.idleNs),
+      evidence,
+      suggestions,
+    };
+  },
+};

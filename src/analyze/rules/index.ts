@@ -1,0 +1,27 @@
+// The rules, in the order they are evaluated. One file per rule; each exports its thresholds.
+import type { Rule } from "./common.ts";
+import { gpuIdleRule } from "./gpu-idle.ts";
+import { launchBoundRule } from "./launch-bound.ts";
+import { memoryPressureRule } from "./memory-pressure.ts";
+import { numaRemoteRule } from "./numa-remote.ts";
+import { pageableCopiesRule } from "./pageable-copies.ts";
+import { pcieSaturationRule } from "./pcie-saturation.ts";
+import { syncCopiesRule } from "./sync-copies.ts";
+import { syncStallsRule } from "./sync-stalls.ts";
+import { threadingContentionRule } from "./threading-contention.ts";
+import { transferOverheadRule } from "./transfer-overhead.ts";
+
+export const RULES: readonly Rule[] = [
+  gpuIdleRule,
+  launchBoundRule,
+  syncStallsRule,
+  syncCopiesRule,
+  transferOverheadRule,
+  pageableCopiesRule,
+  pcieSaturationRule,
+  threadingContentionRule,
+  memoryPressureRule,
+  numaRemoteRule,
+];
+
+export type { AnalysisContext, Rule } from "./common.ts";

@@ -1,0 +1,75 @@
+// Launch-bound: many tiny kernels, each launched separately, and the GPU waiting between them.
+import type { Finding } from "../report-types.ts";
+import { SHORT_KERNEL_NS } from "../kernels.ts";
+import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, ms, pct, round, severityFor } from "./common.ts";
+
+/** At least this many kernels launched one by one (not from a CUDA graph)… */
+export const LAUNCH_BOUND_MIN_KERNELS = 100;
+/** …of which at least this share are short (< SHORT_KERNEL_NS)… */
+export const LAUNCH_BOUND_SHORT_SHARE = 0.5;
+/** …while the GPU idles at least this share of its window… */
+export const LAUNCH_BOUND_MIN_IDLE_SHARE = 0.3;
+/** …mostly waiting for launches (host-wait share of the idle time)… */
+export const LAUNCH_BOUND_HOST_WAIT_SHARE = 0.5;
+/**
+ * …in many small gaps rather than a few long ones: at least this many host-wait gaps per launched
+ * kernel (a preprocessing-bound loop has about one long gap per step instead).
+ */
+export const LAUNCH_BOUND_GAPS_PER_KERNEL = 0.25;
+
+export const launchBoundRule: Rule = {
+  id: "launch_bound",
+  description: `≥ ${LAUNCH_BOUND_MIN_KERNELS} separately launched kernels, ≥ ${LAUNCH_BOUND_SHORT_SHARE * 100} % of them < ${SHORT_KERNEL_NS / 1000} µs, GPU idle ≥ ${LAUNCH_BOUND_MIN_IDLE_SHARE * 100} % in many short host-wait gaps`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const g = ctx.gpu;
+    const k = ctx.kernels;
+    if (!g || !k || g.windowNs <= 0 || !g.launchesKnown) return null;
+    const launched = k.count - k.graphCount;
+    if (launched < LAUNCH_BOUND_MIN_KERNELS) return null;
+    let shortLaunched = 0;
+    for (const s of k.shortByLauncher) shortLaunched += s.count;
+    const shortShare = shortLaunched / launched;
+    const idleShare = g.idleNs / g.windowNs;
+    const hostShare = g.idleNs > 0 ? g.hostWaitNs / g.idleNs : 0;
+    const hostGaps = g.gaps.filter((x) => x.kind === "host_wait").length;
+    if (shortShare < LAUNCH_BOUND_SHORT_SHARE || idleShare < LAUNCH_BOUND_MIN_IDLE_SHARE || hostShare < LAUNCH_BOUND_HOST_WAIT_SHARE) return null;
+    if (hostGaps < LAUNCH_BOUND_GAPS_PER_KERNEL * launched) return null;
+    const meanKernelUs = k.count > 0 ? k.totalNs / k.count / 1e3 : 0;
+    const meanLaunchUs = k.launchApiNs !== null && k.launchCalls > 0 ? k.launchApiNs / k.launchCalls / 1e3 : null;
+    const hostPerKernelUs = (g.windowNs / launched) / 1e3;
+    const top = k.shortByLauncher.slice(0, 3);
+    const evidence: Record<string, unknown> = {
+      kernels: k.count,
+      launched_individually: launched,
+      from_cuda_graphs: k.graphCount,
+      short_kernels: shortLaunched,
+      short_pct: pct(shortLaunched, launched),
+      short_threshold_us: SHORT_KERNEL_NS / 1000,
+      mean_kernel_us: round(meanKernelUs, 2),
+      mean_launch_call_us: meanLaunchUs === null ? null : round(meanLaunchUs, 2),
+      window_per_kernel_us: round(hostPerKernelUs, 2),
+      gpu_utilization_pct: pct(g.busyNs, g.windowNs),
+      host_wait_ms: ms(g.hostWaitNs),
+      host_wait_gaps: hostGaps,
+      mean_host_wait_gap_us: hostGaps > 0 ? round(g.hostWaitNs / hostGaps / 1e3, 2) : null,
+      queue_depth_mean: k.queueDepth ? round(k.queueDepth.mean, 2) : null,
+      top_launchers_of_short_kernels: top.map((s) => cleanRef({ function: s.ref?.function, file: s.ref?.file, line: s.ref?.line, scope: s.ref?.scope, kernels: s.count, gpu_ms: ms(s.ns) })),
+    };
+    const names = top.filter((s) => s.ref?.function).map((s) => `${codeName(s.ref)} (${s.count})`);
+    const suggestions = [
+      `Capture the steady-state step in a CUDA graph so ${launched} launches become one: torch.compile(model, mode="reduce-overhead"), or torch.cuda.CUDAGraph with static input buffers${ctx.scopes.stats[0] ? ` around \`${ctx.scopes.stats[0].name}\`` : ""}.`,
+      `Fuse the small kernels${names.length > 0 ? ` launched by ${names.join(", ")}` : ""} with torch.compile (elementwise chains become one Triton kernel) or fused ops (torch.nn.functional.scaled_dot_product_attention, fused layer norms).`,
+      "Give each launch more work: a larger batch, or for generation a static KV cache (generate(..., cache_implementation=\"static\")) that makes the decode step graph-capturable.",
+    ];
+    const confidence = round(clamp01(0.5 + 0.45 * shortShare * hostShare));
+    return {
+      rule: "launch_bound",
+      title: `Launch-bound: ${pct(shortLaunched, launched)} % of ${launched} kernels run < ${SHORT_KERNEL_NS / 1000} µs (mean ${round(meanKernelUs, 1)} µs) and the GPU waits between launches`,
+      severity: severityFor(g.hostWaitNs, g.windowNs),
+      confidence,
+      impact_ms: ms(g.hostWaitNs),
+      evidence,
+      suggestions,
+    };
+  },
+};

@@ -1,0 +1,41 @@
+// NUMA remote placement: most of the process's memory sits on a NUMA node other than the GPU's,
+// so every host↔device copy crosses the socket interconnect. Needs the GPU's NUMA node and the
+// per-node samples (numa node N tracks); otherwise not measured.
+import type { Finding } from "../report-types.ts";
+import { type AnalysisContext, type Rule, ms, round } from "./common.ts";
+
+/** At least this share of the process's memory on nodes other than the GPU's. */
+export const NUMA_REMOTE_MIN_PCT = 50;
+/** Only for processes with at least this much memory on NUMA nodes. */
+export const NUMA_MIN_PROCESS_MB = 256;
+
+export const numaRemoteRule: Rule = {
+  id: "numa_remote",
+  description: `≥ ${NUMA_REMOTE_MIN_PCT} % of the process's memory on a NUMA node other than the GPU's`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const n = ctx.cpu.numa;
+    if (n.gpuNode === null || n.pagesMbByNode === null || n.remotePct === null || n.processMb === null) return null;
+    if (Object.keys(n.pagesMbByNode).length < 2 || n.processMb < NUMA_MIN_PROCESS_MB || n.remotePct < NUMA_REMOTE_MIN_PCT) return null;
+    const t = ctx.transfers;
+    const hostCopyNs = t ? t.h2d.ns + t.d2h.ns : 0;
+    const remoteMb = (n.processMb * n.remotePct) / 100;
+    return {
+      rule: "numa_remote",
+      title: `${round(n.remotePct, 0)} % of the process's memory is on a NUMA node remote from the GPU (node ${n.gpuNode})`,
+      severity: n.remotePct >= 80 && hostCopyNs > 0 ? "medium" : "low",
+      confidence: 0.7,
+      impact_ms: ms(hostCopyNs * (n.remotePct / 100) * 0.3),
+      evidence: {
+        gpu_numa_node: n.gpuNode,
+        pages_mb_by_node: n.pagesMbByNode,
+        remote_pct: round(n.remotePct, 1),
+        remote_mb: round(remoteMb, 0),
+        host_copy_ms: ms(hostCopyNs),
+      },
+      suggestions: [
+        `Run on the GPU's node: numactl --cpunodebind=${n.gpuNode} --membind=${n.gpuNode} python …  (check the GPU's node with nvidia-smi topo -m).`,
+        "Allocate pinned staging buffers and load data from a thread/process bound to the GPU's node, so host↔device copies do not cross the socket interconnect.",
+      ],
+    };
+  },
+};

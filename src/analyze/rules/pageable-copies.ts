@@ -1,0 +1,74 @@
+// Pageable copies: host↔device copies from/to pageable memory (staged through a driver bounce
+// buffer, synchronous for the CPU, and slower than pinned).
+import type { Finding } from "../report-types.ts";
+import type { CopyMetrics } from "../transfers.ts";
+import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, formatBytes, ms, pct, round, severityFor } from "./common.ts";
+
+/** Pageable copies are a finding when they move at least this many bytes… */
+export const PAGEABLE_MIN_BYTES = 1 << 20;
+/** …and take at least this share of the GPU window. */
+export const PAGEABLE_MIN_SHARE = 0.02;
+
+export const pageableCopiesRule: Rule = {
+  id: "pageable_copies",
+  description: `copies from/to pageable host memory moving ≥ ${PAGEABLE_MIN_BYTES >> 20} MiB and ≥ ${PAGEABLE_MIN_SHARE * 100} % of the GPU window`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const g = ctx.gpu;
+    const t = ctx.transfers;
+    if (!g || !t || g.windowNs <= 0) return null;
+    const dirs: [string, CopyMetrics][] = [
+      ["h2d", t.h2d],
+      ["d2h", t.d2h],
+      ["other", t.other],
+    ];
+    let count = 0;
+    let bytes = 0;
+    let ns = 0;
+    const launchers: { op: import("../../trace/model.ts").GpuOp; count: number; bytes: number; ns: number }[] = [];
+    for (const [, c] of dirs) {
+      count += c.pageableCount;
+      bytes += c.pageableBytes;
+      ns += c.pageableNs;
+      launchers.push(...c.pageableLaunchers.values());
+    }
+    if (count === 0 || bytes < PAGEABLE_MIN_BYTES || ns < PAGEABLE_MIN_SHARE * g.windowNs) return null;
+    launchers.sort((a, b) => b.bytes - a.bytes);
+    const pageableGbps = ns > 0 ? bytes / ns : null;
+    let pinnedBytes = 0;
+    let pinnedNs = 0;
+    for (const op of g.ops) {
+      if (op.kind === "memcpy" && (op.srcMem === "pinned" || op.dstMem === "pinned") && op.bytes !== undefined) {
+        pinnedBytes += op.bytes;
+        pinnedNs += op.end - op.start;
+      }
+    }
+    const evidence: Record<string, unknown> = {
+      pageable_count: count,
+      pageable_bytes: bytes,
+      pageable_ms: ms(ns),
+      pageable_pct_of_window: pct(ns, g.windowNs),
+      pageable_gbps: pageableGbps === null ? null : round(pageableGbps, 2),
+      pinned_gbps_same_trace: pinnedNs > 0 && pinnedBytes > 0 ? round(pinnedBytes / pinnedNs, 2) : null,
+      h2d_pageable: t.h2d.pageableCount,
+      d2h_pageable: t.d2h.pageableCount,
+      sources: launchers.slice(0, 3).map((l) =>
+        cleanRef({ direction: l.op.copyKind, function: l.op.launcher?.function, file: l.op.launcher?.file, line: l.op.launcher?.line, scope: l.op.launcher?.scope, count: l.count, bytes: l.bytes, ms: ms(l.ns) }),
+      ),
+    };
+    const top = launchers[0]!;
+    const suggestions = [
+      `Pin the host buffer copied by ${codeName(top.op.launcher, "the copying code")} (${top.count} pageable ${top.op.copyKind} copies, ${formatBytes(top.bytes)}): allocate it once with torch.empty(..., pin_memory=True) and reuse it, or use DataLoader(pin_memory=True).`,
+      "Copy from pinned memory with .to(device, non_blocking=True) so the copy runs asynchronously and can overlap compute; pageable copies are staged through a driver buffer and block the CPU.",
+      "For device→host results, copy into a preallocated pinned tensor (out.copy_(gpu_tensor, non_blocking=True)) and synchronize on a CUDA event only when the value is needed.",
+    ];
+    return {
+      rule: "pageable_copies",
+      title: `${count} copies use pageable host memory (${formatBytes(bytes)}, ${ms(ns)} ms)`,
+      severity: severityFor(ns, g.windowNs),
+      confidence: round(clamp01(0.7 + 0.25 * Math.min(1, ns / g.windowNs / 0.2))),
+      impact_ms: ms(ns),
+      evidence,
+      suggestions,
+    };
+  },
+};

@@ -1,0 +1,71 @@
+// Synchronous copies: large copies during which the CPU waits (a blocking .to()/.cuda()/.cpu(),
+// cudaMemcpy), so neither side can run ahead.
+import type { Finding } from "../report-types.ts";
+import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, formatBytes, ms, pct, round, severityFor } from "./common.ts";
+import { blockingCopyCalls } from "../transfers.ts";
+
+/** Blocking copies are a finding when they move at least this many bytes… */
+export const SYNC_COPY_MIN_BYTES = 1 << 20;
+/** …and the CPU spends at least this share of the GPU window blocked in them. */
+export const SYNC_COPY_MIN_SHARE = 0.05;
+
+export const syncCopiesRule: Rule = {
+  id: "sync_copies",
+  description: `blocking copies moving ≥ ${SYNC_COPY_MIN_BYTES >> 20} MiB with the CPU blocked ≥ ${SYNC_COPY_MIN_SHARE * 100} % of the GPU window`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const g = ctx.gpu;
+    if (!g || g.windowNs <= 0 || ctx.trace.api.length === 0) return null;
+    const blocking = blockingCopyCalls(ctx.trace);
+    let count = 0;
+    let bytes = 0;
+    let blockedNs = 0;
+    const seen = new Set<unknown>();
+    const bySource = new Map<string, { op: (typeof g.ops)[number]; count: number; bytes: number; blockedNs: number }>();
+    for (const op of g.ops) {
+      if (op.kind !== "memcpy" || op.correlation === undefined) continue;
+      const call = ctx.merge.calls.get(op.correlation);
+      if (!call || !(op.async === false || blocking.has(call))) continue;
+      count++;
+      bytes += op.bytes ?? 0;
+      let b = 0;
+      if (!seen.has(call)) {
+        seen.add(call);
+        const wait = blocking.get(call);
+        b = call.end - call.start + (wait ? wait.end - wait.start : 0);
+        blockedNs += b;
+      }
+      const l = op.launcher;
+      const key = `${l?.function ?? ""}\u0000${l?.file ?? ""}\u0000${l?.line ?? ""}\u0000${l?.scope ?? ""}`;
+      const e = bySource.get(key);
+      if (e) {
+        e.count++;
+        e.bytes += op.bytes ?? 0;
+        e.blockedNs += b;
+      } else bySource.set(key, { op, count: 1, bytes: op.bytes ?? 0, blockedNs: b });
+    }
+    if (count === 0 || bytes < SYNC_COPY_MIN_BYTES || blockedNs < SYNC_COPY_MIN_SHARE * g.windowNs) return null;
+    const sources = [...bySource.values()].sort((a, b) => b.blockedNs - a.blockedNs);
+    const top = sources[0]!;
+    return {
+      rule: "sync_copies",
+      title: `${count} blocking copies (${formatBytes(bytes)}) keep the CPU waiting ${ms(blockedNs)} ms`,
+      severity: severityFor(blockedNs, g.windowNs),
+      confidence: round(clamp01(0.65 + 0.3 * Math.min(1, blockedNs / g.windowNs / 0.25))),
+      impact_ms: ms(blockedNs),
+      evidence: {
+        count,
+        bytes,
+        cpu_blocked_ms: ms(blockedNs),
+        cpu_blocked_pct_of_window: pct(blockedNs, g.windowNs),
+        sources: sources.slice(0, 3).map((s) =>
+          cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, blocked_ms: ms(s.blockedNs) }),
+        ),
+      },
+      suggestions: [
+        `Make the copy in ${codeName(top.op.launcher, "the copying code")} asynchronous: pinned host memory and .to(device, non_blocking=True) (or out.copy_(x, non_blocking=True) for device→host), then wait on a CUDA event only where the data is used.`,
+        "Issue the copy for the next step before the current step's compute (prefetch), so the CPU keeps launching while the copy runs.",
+        "Avoid round trips: keep intermediate results on the GPU instead of .cpu()/.numpy() and back.",
+      ],
+    };
+  },
+};

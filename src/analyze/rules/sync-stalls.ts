@@ -1,0 +1,61 @@
+// Sync stalls: the CPU waits for the GPU (synchronize, .item(), .cpu(), print(tensor)) often
+// enough that the GPU's queue drains and it idles until the CPU launches again.
+import type { Finding } from "../report-types.ts";
+import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, mainScope, ms, pct, round, severityFor } from "./common.ts";
+
+/** At least this many CPU–GPU synchronizations… */
+export const SYNC_STALL_MIN_COUNT = 10;
+/** …followed by GPU idle (queue drained) for at least this share of the GPU window. */
+export const SYNC_STALL_MIN_IDLE_SHARE = 0.02;
+
+export const syncStallsRule: Rule = {
+  id: "sync_stalls",
+  description: `≥ ${SYNC_STALL_MIN_COUNT} CPU–GPU syncs after which the GPU idles ≥ ${SYNC_STALL_MIN_IDLE_SHARE * 100} % of its window`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const g = ctx.gpu;
+    const s = ctx.syncs;
+    if (!g || g.windowNs <= 0 || !g.launchesKnown) return null;
+    if (s.count < SYNC_STALL_MIN_COUNT || s.drainIdleNs < SYNC_STALL_MIN_IDLE_SHARE * g.windowNs) return null;
+    const scope = mainScope(ctx);
+    // syncs made inside the main scope (e.g. per `step`), per instance of it
+    let inScope = 0;
+    if (scope) for (const c of s.callers) if (c.scope === scope.name) inScope += c.count;
+    const perInstance = scope && scope.count > 0 && inScope > 0 ? inScope / scope.count : null;
+    const top = s.callers[0];
+    const drainShare = s.drainIdleNs / g.windowNs;
+    const evidence: Record<string, unknown> = {
+      syncs: s.count,
+      cpu_blocked_ms: ms(s.blockedNs),
+      gpu_idle_after_sync_ms: ms(s.drainIdleNs),
+      gpu_idle_after_sync_pct_of_window: pct(s.drainIdleNs, g.windowNs),
+      idle_gaps_after_sync: s.drainGaps,
+      mean_idle_after_sync_us: s.drainGaps > 0 ? round(s.drainIdleNs / s.drainGaps / 1e3, 1) : null,
+      callers: s.callers.slice(0, 5).map((c) => cleanRef({ function: c.function, file: c.file, line: c.line, scope: c.scope, count: c.count, blocked_ms: ms(c.blockedNs) })),
+    };
+    if (scope && perInstance !== null) {
+      evidence.scope = scope.name;
+      evidence.syncs_per_scope_instance = round(perInstance, 1);
+    }
+    const suggestions: string[] = [];
+    if (top) {
+      suggestions.push(
+        `${codeName(top)} synchronizes ${top.count} times${scope && top.scope === scope.name ? ` (${round(top.count / scope.count, 1)} per \`${scope.name}\`)` : ""}: keep the value on the GPU (accumulate with tensor ops, e.g. total = total + x.mean()) and read it once, after the loop, with a single .item()/.cpu().`,
+      );
+    }
+    suggestions.push(
+      "Remove hidden syncs from the hot loop: .item(), .cpu(), .tolist(), .numpy(), print(tensor), if tensor: …, torch.cuda.synchronize() used for timing; torch.cuda.set_sync_debug_mode(\"warn\") reports each one.",
+    );
+    suggestions.push(
+      "When the CPU really needs a GPU value, copy it with non_blocking=True into pinned memory and wait on a torch.cuda.Event later, after queuing the next step's work.",
+    );
+    return {
+      rule: "sync_stalls",
+      title: `${s.count} CPU–GPU syncs drain the GPU queue: ${ms(s.drainIdleNs)} ms of GPU idle after them`,
+      severity: severityFor(s.drainIdleNs, g.windowNs),
+      confidence: round(clamp01(0.6 + 0.35 * Math.min(1, drainShare / 0.1) * Math.min(1, s.count / 50))),
+      impact_ms: ms(s.drainIdleNs),
+      evidence,
+      suggestions,
+    };
+  },
+};

@@ -1,0 +1,64 @@
+// Threading contention: several threads are inside Python at once while the process uses about
+// one core — with the GIL, all but one of them are waiting. Needs Python spans (InferScope) on
+// ≥ 2 threads and the process CPU-utilization samples; otherwise not measured.
+import type { Finding } from "../report-types.ts";
+import { unionOf } from "../intervals.ts";
+import { type AnalysisContext, type Rule, clamp01, ms, round, severityFor } from "./common.ts";
+
+/** Threads in Python at the same time, on average over the time any is (sum / union)… */
+export const THREADING_MIN_CONCURRENCY = 1.5;
+/** …while the process's CPU utilization (100 = one core) stays below this. */
+export const THREADING_MAX_CPU_PCT = 130;
+/** Threads with at least this share of the busiest thread's Python time count. */
+export const THREADING_MIN_THREAD_SHARE = 0.1;
+export const THREADING_MIN_SAMPLES = 3;
+
+export const threadingContentionRule: Rule = {
+  id: "threading_contention",
+  description: `≥ ${THREADING_MIN_CONCURRENCY} threads in Python at once on average while the process uses < ${THREADING_MAX_CPU_PCT} % CPU (GIL contention)`,
+  evaluate(ctx: AnalysisContext): Finding | null {
+    const c = ctx.cpu;
+    if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < THREADING_MIN_SAMPLES) return null;
+    const maxPy = Math.max(0, ...c.threads.map((t) => t.pythonNs ?? 0));
+    const busy = c.threads.filter((t) => (t.pythonNs ?? 0) >= THREADING_MIN_THREAD_SHARE * maxPy && (t.pythonNs ?? 0) > 0);
+    if (busy.length < 2) return null;
+    const tids = new Set(busy.map((t) => t.tid));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const s of ctx.trace.spans) {
+      if (s.cat === "python" && tids.has(s.tid)) {
+        starts.push(s.start);
+        ends.push(s.end);
+      }
+    }
+    const unionNs = unionOf(starts, ends).measure;
+    let sum = 0;
+    for (const t of busy) sum += t.pythonNs ?? 0;
+    if (unionNs <= 0) return null;
+    const concurrency = sum / unionNs;
+    if (concurrency < THREADING_MIN_CONCURRENCY || c.cpuUtilMean >= THREADING_MAX_CPU_PCT) return null;
+    const waitingNs = sum - unionNs;
+    const launching = ctx.gpu?.gaps.find((x) => x.call)?.call?.tid;
+    return {
+      rule: "threading_contention",
+      title: `${busy.length} threads compete for the GIL: ${round(concurrency, 2)} threads in Python at once on ~${round(c.cpuUtilMean / 100, 2)} cores`,
+      severity: severityFor(waitingNs, unionNs),
+      confidence: round(clamp01(0.6 + 0.2 * Math.min(1, (concurrency - 1) / 1.5))),
+      impact_ms: ms(waitingNs),
+      evidence: {
+        threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: ms(t.pythonNs ?? 0) })),
+        python_concurrency: round(concurrency, 2),
+        python_union_ms: ms(unionNs),
+        cpu_util_mean_pct: round(c.cpuUtilMean, 1),
+        cpu_util_max_pct: c.cpuUtilMax === null ? null : round(c.cpuUtilMax, 1),
+        cpu_samples: c.cpuSamples,
+        launching_tid: launching ?? null,
+      },
+      suggestions: [
+        `Move CPU-heavy Python work (${busy.filter((t) => t.tid !== launching).map((t) => t.name).slice(0, 3).join(", ") || "the other threads"}) to processes (DataLoader workers, multiprocessing, concurrent.futures.ProcessPoolExecutor) so it stops taking the GIL from the thread that launches GPU work.`,
+        "Use code that releases the GIL for the heavy parts (NumPy/torch vectorized ops, tokenizers' batch encode, PIL-SIMD) instead of per-element Python loops.",
+        "Keep one thread launching GPU work and give it priority: fewer Python threads, or a free-threaded Python build (3.13t) if the libraries support it.",
+      ],
+    };
+  },
+};

@@ -1,0 +1,65 @@
+// Per-scope latency statistics and the GPU compute / transfer / idle split of each instance
+// (docs/analysis.md, "Scopes"). A scope is an InferScope `scope("name")` or a Kineto
+// record_function annotation; annotations named `NAME#N` (torch's `ProfilerStep#3`, a
+// `record_function(f"step#{i}")`) are instances of one scope `NAME`.
+import type { CpuSpan, Trace } from "../trace/model.ts";
+import type { ScopeStat } from "./report-types.ts";
+import { percentile } from "./intervals.ts";
+import type { GpuTime } from "./gpu.ts";
+import { isScopeSpan, scopeName } from "../merge/stacks.ts";
+
+export interface ScopeMetrics {
+  stats: ScopeStat[];
+  /** instances per scope name, in time order */
+  instances: Map<string, CpuSpan[]>;
+}
+
+export function scopeMetrics(trace: Trace, gpu: GpuTime | null): ScopeMetrics {
+  const instances = new Map<string, CpuSpan[]>();
+  for (const s of trace.spans) {
+    if (!isScopeSpan(s)) continue;
+    const name = scopeName(s.name);
+    let a = instances.get(name);
+    if (!a) {
+      a = [];
+      instances.set(name, a);
+    }
+    a.push(s);
+  }
+  const rows: { total: number; stat: ScopeStat }[] = [];
+  for (const [name, list] of instances) {
+    const durs = Float64Array.from(list, (s) => s.end - s.start).sort();
+    let total = 0;
+    for (const d of durs) total += d;
+    const n = durs.length;
+    let split: ScopeStat["split"] = null;
+    if (gpu) {
+      let comp = 0;
+      let transfer = 0;
+      let idle = 0;
+      for (const s of list) {
+        const busy = gpu.all.covered(s.start, s.end);
+        const c = gpu.compute.covered(s.start, s.end);
+        comp += c;
+        transfer += busy - c;
+        idle += s.end - s.start - busy;
+      }
+      split = { compute_ms: comp / n / 1e6, transfer_ms: transfer / n / 1e6, idle_ms: idle / n / 1e6 };
+    }
+    rows.push({
+      total,
+      stat: {
+        name,
+        count: n,
+        mean_ms: total / n / 1e6,
+        p50_ms: percentile(durs, 50) / 1e6,
+        p95_ms: percentile(durs, 95) / 1e6,
+        p99_ms: percentile(durs, 99) / 1e6,
+        max_ms: durs[n - 1]! / 1e6,
+        split,
+      },
+    });
+  }
+  rows.sort((a, b) => b.total - a.total || a.stat.name.localeCompare(b.stat.name));
+  return { stats: rows.map((r) => r.stat), instances };
+}

@@ -1,0 +1,80 @@
+// `inferscope analyze TRACE`: read a saved InferScope or PyTorch-profiler (Kineto) trace, analyze
+// it and print the report (Markdown by default) on stdout or into --output.
+import { defineCommand } from "citty";
+import { fail } from "../errors.ts";
+import { log } from "../log.ts";
+import type { Report } from "../analyze/report-types.ts";
+import type { Trace } from "../trace/model.ts";
+
+const FORMATS = ["md", "html", "json"] as const;
+type Format = (typeof FORMATS)[number];
+
+type Renderer = (report: Report, format: Format, trace?: Trace) => string;
+
+/** The report renderer (src/report/render.ts) when this build has it; else null → JSON. */
+async function loadRenderer(): Promise<Renderer | null> {
+  try {
+    const mod = (await import("../report/render.ts")) as { renderReport?: Renderer };
+    return typeof mod.renderReport === "function" ? mod.renderReport : null;
+  } catch (e) {
+    log.debug(`report renderer unavailable: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+export function parseTop(v: unknown): number {
+  const s = String(v ?? "10");
+  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 10000) fail(`--top must be a whole number from 1 to 10000 (got "${s}")`);
+  return Number(s);
+}
+
+export function parseFormat(v: unknown): Format {
+  const s = String(v ?? "md").toLowerCase();
+  if (!(FORMATS as readonly string[]).includes(s)) fail(`--format must be md, html or json (got "${String(v)}")`);
+  return s as Format;
+}
+
+/** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
+export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number }): Promise<{ text: string; report: Report }> {
+  const format = parseFormat(opts.format);
+  const top = parseTop(opts.top);
+  const [{ readTrace }, { analyze }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
+  const started = performance.now();
+  const trace = await readTrace(opts.trace);
+  const report = analyze(trace, { path: opts.trace === "-" ? "<stdin>" : opts.trace, top });
+  log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  const render = await loadRenderer();
+  let text: string;
+  if (render) text = render(report, format, trace);
+  else {
+    if (format !== "json") log.warn(`the ${format === "md" ? "Markdown" : "HTML"} report renderer is not in this build; writing JSON`);
+    text = `${JSON.stringify(report, null, 2)}\n`;
+  }
+  return { text, report };
+}
+
+export const analyzeCommand = defineCommand({
+  meta: { name: "analyze", description: "Diagnose a saved InferScope or PyTorch-profiler (Kineto) trace" },
+  args: {
+    trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin" },
+    format: { type: "string", alias: "f", default: "md", description: "report format: md, html or json" },
+    output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
+    top: { type: "string", default: "10", description: "length of the top-N lists (kernels, idle attribution, sync callers)" },
+  },
+  async run({ args }) {
+    const { text } = await runAnalyze({ trace: String(args.trace), format: args.format, top: args.top });
+    if (args.output) {
+      const out = String(args.output);
+      try {
+        await Bun.write(out, text);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+        fail(`cannot write the report to ${out}: ${why}`);
+      }
+      log.info(`report written to ${out}`);
+    } else {
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    }
+  },
+});

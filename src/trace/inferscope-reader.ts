@@ -1,0 +1,110 @@
+// InferScope trace (`inferscope.trace/v1`, docs/trace-format.md) → the event model.
+// The events use Kineto's categories and argument names, so they go through the same
+// EventConverter as Kineto traces; what differs is the time origin (ts is relative to
+// baseTimeNanoseconds, and the model wants absolute CLOCK_MONOTONIC ns) and the `inferscope`
+// metadata block.
+import type { DeviceInfo, Trace } from "./model.ts";
+import { type EventConverter, type TraceHeader } from "./kineto.ts";
+
+export const INFERSCOPE_SCHEMA = "inferscope.trace/v1";
+
+/** True when the top-level object is an InferScope trace (it has the `inferscope` block). */
+export function isInferScopeHeader(header: TraceHeader): boolean {
+  const b = header.inferscope;
+  return b !== null && typeof b === "object" && !Array.isArray(b);
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Add `offset` ns to every timestamp of the trace. */
+export function shiftTrace(trace: Trace, offset: number): void {
+  if (offset === 0) return;
+  for (const s of trace.spans) {
+    s.start += offset;
+    s.end += offset;
+  }
+  for (const a of trace.api) {
+    a.start += offset;
+    a.end += offset;
+  }
+  for (const g of trace.gpu) {
+    g.start += offset;
+    g.end += offset;
+  }
+  for (const w of trace.syncs) {
+    w.start += offset;
+    w.end += offset;
+  }
+  for (const i of trace.instants) i.ts += offset;
+  for (const c of trace.counters) c.ts += offset;
+}
+
+/** Finish an InferScope trace: absolute times, metadata from the `inferscope` block. */
+export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trace {
+  conv.finishWarnings();
+  const trace = conv.trace;
+  trace.format = "inferscope";
+  const block = header.inferscope as Record<string, unknown>;
+  const meta = trace.meta;
+  const base = num(header.baseTimeNanoseconds) ?? 0;
+  if (num(header.baseTimeNanoseconds) === undefined) trace.warnings.push("baseTimeNanoseconds missing: times are relative to the file's origin");
+  shiftTrace(trace, base);
+  meta.baseTimeNs = base;
+  const schema = str(block.schema);
+  if (schema !== undefined && schema !== INFERSCOPE_SCHEMA) trace.warnings.push(`unknown InferScope schema "${schema}" (expected ${INFERSCOPE_SCHEMA}); read as v1`);
+  const version = str(block.version);
+  meta.producer = version !== undefined ? `inferscope ${version}` : "inferscope";
+  meta.clock = str(block.clock) ?? "CLOCK_MONOTONIC";
+  if (Array.isArray(block.command) && block.command.every((x) => typeof x === "string")) meta.command = block.command as string[];
+  const exit = num(block.exitCode);
+  if (exit !== undefined) meta.exitCode = exit;
+  const py = str(block.python);
+  if (py !== undefined) meta.pythonVersion = py;
+  const torch = str(block.torch);
+  if (torch !== undefined) meta.torchVersion = torch;
+  const cuda = str(block.cuda);
+  if (cuda !== undefined) meta.cudaVersion = cuda;
+  if (Array.isArray(block.devices)) {
+    for (const d of block.devices) {
+      if (d === null || typeof d !== "object") continue;
+      const r = d as Record<string, unknown>;
+      const dev: DeviceInfo = { index: num(r.index) ?? meta.devices.length, name: str(r.name) ?? "GPU" };
+      const mem = num(r.memoryBytes);
+      if (mem !== undefined) dev.memoryBytes = mem;
+      const sms = num(r.smCount);
+      if (sms !== undefined) dev.smCount = sms;
+      const node = num(r.numaNode);
+      if (node !== undefined) dev.numaNode = node;
+      const bus = str(r.pciBusId);
+      if (bus !== undefined) dev.pciBusId = bus;
+      const w = num(r.pcieLinkWidth);
+      if (w !== undefined) dev.pcieLinkWidth = w;
+      const g = num(r.pcieLinkGen);
+      if (g !== undefined) dev.pcieLinkGen = g;
+      meta.devices.push(dev);
+    }
+  }
+  if (block.dropped !== null && typeof block.dropped === "object") {
+    for (const [k, v] of Object.entries(block.dropped as Record<string, unknown>)) {
+      const n = num(v);
+      if (n !== undefined) meta.dropped[k] = n;
+    }
+  }
+  const bound = num(block.clockErrorBoundNs);
+  if (bound !== undefined) meta.clockErrorBoundNs = bound;
+  if (block.buffer !== undefined) meta.buffer = block.buffer;
+  const gc = str(block.gpuCollection);
+  if (gc !== undefined) meta.gpuCollection = gc;
+  if (num(block.sampleIntervalMs) !== undefined) meta.sampleIntervalMs = block.sampleIntervalMs;
+  if (Array.isArray(block.warnings)) {
+    for (const w of block.warnings) if (typeof w === "string") trace.warnings.push(w);
+  }
+  meta.eventCount = conv.eventCount;
+  return trace;
+}

@@ -1,0 +1,483 @@
+// Chrome-trace events → the event model. PyTorch-profiler (Kineto) traces and InferScope traces
+// use the same categories and argument names where they overlap (docs/trace-format.md), so one
+// converter handles the union; `kinetoTrace` / `inferscopeTrace` (inferscope-reader.ts) finish it
+// with what is specific to each: the header block and the time origin.
+//
+// Kineto facts this relies on (checked on real traces recorded with torch 2.11 / CUPTI 13):
+// - GPU work: ph "X", cat kernel | gpu_memcpy | gpu_memset, pid = device, tid = stream,
+//   args.correlation = the correlation id of the CUDA runtime/driver call that issued it
+//   (kernels of a CUDA graph all carry the cudaGraphLaunch's id), args["External id"] = the cpu_op.
+// - Launch calls: cat cuda_runtime | cuda_driver on the CPU thread, args.correlation, args.cbid.
+// - memcpy names carry the directions and memory kinds: "Memcpy HtoD (Pageable -> Device)".
+// - ts / dur are µs with three decimals (ns resolution). Newer torch writes a top-level
+//   baseTimeNanoseconds, but ts in those files are still on Kineto's own clock (they do not add up
+//   to the wall clock), so Kineto times are kept as written, converted to integer ns.
+import type {
+  ApiCall,
+  ApiKind,
+  CopyKind,
+  CounterSample,
+  CpuSpan,
+  DeviceInfo,
+  GpuOp,
+  Instant,
+  Launcher,
+  MemKind,
+  SyncWait,
+  Trace,
+} from "./model.ts";
+import { emptyTrace } from "./model.ts";
+
+/** Top-level keys of the trace object other than traceEvents. */
+export type TraceHeader = Record<string, unknown>;
+
+/**
+ * µs (as written in the file, three decimals) → integer ns, exactly. `Math.round(us * 1000)` is
+ * off by one ns for about one timestamp in ten at Kineto's magnitudes (~4.5e12 µs) because the
+ * product rounds; splitting off the integer part first is exact whenever the float still resolves
+ * 1 ns (|us| < 2^43 µs, about 100 days of uptime).
+ */
+export function usToNs(us: number): number {
+  const whole = Math.floor(us);
+  return whole * 1000 + Math.round((us - whole) * 1000);
+}
+
+const MEM_KINDS: Record<string, MemKind> = {
+  pageable: "pageable",
+  pinned: "pinned",
+  device: "device",
+  managed: "managed",
+  array: "array",
+};
+
+export function memKind(s: unknown): MemKind {
+  if (typeof s !== "string") return "unknown";
+  return MEM_KINDS[s.toLowerCase()] ?? "unknown";
+}
+
+const COPY_KINDS = new Set(["HtoD", "DtoH", "DtoD", "HtoH", "PtoP"]);
+
+export function copyKind(s: unknown): CopyKind {
+  if (typeof s !== "string") return "unknown";
+  if (COPY_KINDS.has(s)) return s as CopyKind;
+  const up = s.toUpperCase().replace(/[^A-Z]/g, "");
+  for (const k of COPY_KINDS) if (k.toUpperCase() === up) return k as CopyKind;
+  return "unknown";
+}
+
+const MEMCPY_NAME = /^Memcpy\s+(\w+)\s*\(\s*(\w+)\s*->\s*(\w+)\s*\)/;
+const MEMSET_NAME = /^Memset\s*\(\s*(\w+)\s*\)/;
+
+/** Kineto memcpy name → direction and memory kinds: "Memcpy HtoD (Pageable -> Device)". */
+export function parseMemcpyName(name: string): { copyKind: CopyKind; srcMem: MemKind; dstMem: MemKind } {
+  const m = MEMCPY_NAME.exec(name);
+  if (!m) return { copyKind: "unknown", srcMem: "unknown", dstMem: "unknown" };
+  return { copyKind: copyKind(m[1]), srcMem: memKind(m[2]), dstMem: memKind(m[3]) };
+}
+
+/** What a CUDA runtime/driver API call does, from its name. */
+export function apiKindOf(name: string): ApiKind {
+  if (/GraphLaunch/.test(name)) return "graph_launch";
+  if (/^cu(da)?Launch/.test(name)) return "launch";
+  if (/Memcpy/i.test(name)) return "memcpy";
+  if (/Memset/i.test(name)) return "memset";
+  if (/^cu(da)?(Device|Ctx|Stream|Event)Synchronize/.test(name)) return "sync";
+  if (/^cu(da)?(Malloc|MemAlloc|HostAlloc|MemHostAlloc|MallocHost|MallocAsync|MemAllocAsync)/.test(name)) return "alloc";
+  if (/^cu(da)?(Free|MemFree|FreeHost|MemFreeHost|FreeAsync|MemFreeAsync)/.test(name)) return "free";
+  return "other";
+}
+
+const API_KINDS = new Set<ApiKind>(["launch", "memcpy", "memset", "sync", "alloc", "free", "graph_launch", "other"]);
+
+const SYNC_TYPES: Record<string, SyncWait["type"]> = {
+  device: "device",
+  stream: "stream",
+  event: "event",
+  stream_wait_event: "stream_wait_event",
+  context: "context",
+  // Kineto's names for CUPTI synchronization records
+  "device sync": "device",
+  "stream sync": "stream",
+  "event sync": "event",
+  "context sync": "context",
+  "stream wait event": "stream_wait_event",
+};
+
+/** Kineto python_function names: "path/file.py(41): tokenize". */
+const PY_FUNCTION_NAME = /^(.*)\((\d+)\): (.+)$/;
+
+/** Categories that are known and deliberately not part of the model. */
+const IGNORED_CATS = new Set([
+  "ac2g",
+  "fwdbwd",
+  "Trace",
+  "overhead",
+  "gpu_user_annotation",
+  "cuda_profiler_range",
+  "python_function_parent",
+]);
+
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+function triple(v: unknown): [number, number, number] | undefined {
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number")) return [v[0] as number, v[1] as number, v[2] as number];
+  return undefined;
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/**
+ * Feeds on raw Chrome-trace events one at a time (so a streaming reader can drop each batch of
+ * parsed JSON as soon as it is converted) and builds the model's arrays.
+ */
+export class EventConverter {
+  readonly trace: Trace = emptyTrace("kineto");
+  /** Number of entries seen in traceEvents, whatever their kind. */
+  eventCount = 0;
+  /** Events that carry something (X, i, C), as opposed to metadata and flows. */
+  contentCount = 0;
+  private readonly names = new Map<string, string>();
+  private readonly memcpyNames = new Map<string, ReturnType<typeof parseMemcpyName>>();
+  private readonly apiKinds = new Map<string, ApiKind>();
+  private readonly skipped = new Map<string, number>();
+  private malformed = 0;
+
+  private intern(s: string): string {
+    const hit = this.names.get(s);
+    if (hit !== undefined) return hit;
+    this.names.set(s, s);
+    return s;
+  }
+
+  private skip(what: string): void {
+    this.skipped.set(what, (this.skipped.get(what) ?? 0) + 1);
+  }
+
+  addAll(events: unknown[]): void {
+    for (let i = 0; i < events.length; i++) this.add(events[i]);
+  }
+
+  add(raw: unknown): void {
+    this.eventCount++;
+    if (raw === null || typeof raw !== "object") {
+      this.malformed++;
+      return;
+    }
+    const e = raw as Record<string, unknown>;
+    switch (e.ph) {
+      case "X":
+        this.complete(e);
+        return;
+      case "s":
+      case "f":
+      case "t":
+        return; // flows: GPU ops are joined to their launch by correlation id instead
+      case "M":
+        this.metadata(e);
+        return;
+      case "i":
+      case "I":
+        this.instant(e);
+        return;
+      case "C":
+        this.counter(e);
+        return;
+      default:
+        this.skip(`ph "${String(e.ph)}"`);
+    }
+  }
+
+  private complete(e: Record<string, unknown>): void {
+    const ts = e.ts;
+    if (typeof ts !== "number" || !Number.isFinite(ts)) {
+      this.malformed++;
+      return;
+    }
+    const cat = e.cat;
+    const name = typeof e.name === "string" ? e.name : "";
+    const start = usToNs(ts);
+    const d = e.dur;
+    const end = typeof d === "number" && d > 0 ? start + usToNs(d) : start;
+    const args = e.args !== null && typeof e.args === "object" ? (e.args as Record<string, unknown>) : EMPTY;
+    switch (cat) {
+      case "kernel":
+      case "gpu_memcpy":
+      case "gpu_memset":
+        this.contentCount++;
+        this.gpuOp(cat, name, start, end, e, args);
+        return;
+      case "cuda_runtime":
+      case "cuda_driver":
+        this.contentCount++;
+        this.apiCall(cat, name, start, end, e, args);
+        return;
+      case "cpu_op":
+      case "user_annotation":
+      case "python_function":
+      case "python":
+      case "scope":
+      case "other":
+        this.contentCount++;
+        this.span(cat, name, start, end, e, args);
+        return;
+      case "cuda_sync":
+        this.contentCount++;
+        this.sync(name, start, end, e, args);
+        return;
+      default:
+        if (typeof cat === "string" && IGNORED_CATS.has(cat)) return;
+        this.skip(`cat "${String(cat)}"`);
+    }
+  }
+
+  private gpuOp(
+    cat: "kernel" | "gpu_memcpy" | "gpu_memset",
+    name: string,
+    start: number,
+    end: number,
+    e: Record<string, unknown>,
+    args: Record<string, unknown>,
+  ): void {
+    const kind = cat === "kernel" ? "kernel" : cat === "gpu_memcpy" ? "memcpy" : "memset";
+    const op: GpuOp = {
+      kind,
+      name: this.intern(name),
+      start,
+      end,
+      device: num(args.device) ?? num(e.pid) ?? 0,
+      stream: num(args.stream) ?? num(e.tid) ?? 0,
+    };
+    const corr = num(args.correlation);
+    if (corr !== undefined) op.correlation = corr;
+    const ext = num(args["External id"]);
+    if (ext !== undefined) op.externalId = ext;
+    const bytes = num(args.bytes);
+    if (bytes !== undefined) op.bytes = bytes;
+    if (kind === "kernel") {
+      const grid = triple(args.grid);
+      if (grid) op.grid = grid;
+      const block = triple(args.block);
+      if (block) op.block = block;
+      const regs = num(args["registers per thread"]);
+      if (regs !== undefined) op.registers = regs;
+      const smem = num(args["shared memory"]);
+      if (smem !== undefined) op.sharedMemory = smem;
+      const graph = num(args["graph id"]);
+      if (graph !== undefined) op.graphId = graph;
+    } else if (kind === "memcpy") {
+      let parsed = this.memcpyNames.get(op.name);
+      if (!parsed) {
+        parsed = parseMemcpyName(op.name);
+        this.memcpyNames.set(op.name, parsed);
+      }
+      op.copyKind = args["copy kind"] !== undefined ? copyKind(args["copy kind"]) : parsed.copyKind;
+      op.srcMem = args["src kind"] !== undefined ? memKind(args["src kind"]) : parsed.srcMem;
+      op.dstMem = args["dst kind"] !== undefined ? memKind(args["dst kind"]) : parsed.dstMem;
+      if (typeof args.async === "boolean") op.async = args.async;
+    } else {
+      const m = MEMSET_NAME.exec(op.name);
+      op.dstMem = args["dst kind"] !== undefined ? memKind(args["dst kind"]) : memKind(m?.[1]);
+    }
+    const launcher = launcherFromArgs(args);
+    if (launcher) op.launcher = launcher;
+    this.trace.gpu.push(op);
+  }
+
+  private apiCall(
+    cat: "cuda_runtime" | "cuda_driver",
+    name: string,
+    start: number,
+    end: number,
+    e: Record<string, unknown>,
+    args: Record<string, unknown>,
+  ): void {
+    const pid = num(e.pid);
+    const tid = num(e.tid);
+    if (pid === undefined || tid === undefined) {
+      this.malformed++;
+      return;
+    }
+    name = this.intern(name);
+    let kind = args.kind as ApiKind;
+    if (typeof kind !== "string" || !API_KINDS.has(kind)) {
+      kind = this.apiKinds.get(name) as ApiKind;
+      if (kind === undefined) {
+        kind = apiKindOf(name);
+        this.apiKinds.set(name, kind);
+      }
+    }
+    const call: ApiCall = {
+      api: cat === "cuda_driver" ? "driver" : "runtime",
+      kind,
+      name,
+      start,
+      end,
+      pid,
+      tid,
+      correlation: num(args.correlation) ?? -1,
+    };
+    const ext = num(args["External id"]);
+    if (ext !== undefined) call.externalId = ext;
+    this.trace.api.push(call);
+  }
+
+  private span(
+    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "other",
+    name: string,
+    start: number,
+    end: number,
+    e: Record<string, unknown>,
+    args: Record<string, unknown>,
+  ): void {
+    const pid = num(e.pid);
+    const tid = num(e.tid);
+    if (pid === undefined || tid === undefined) {
+      this.malformed++;
+      return;
+    }
+    let span: CpuSpan;
+    if (cat === "python_function") {
+      const m = PY_FUNCTION_NAME.exec(name);
+      span = m
+        ? { cat: "python", name: this.intern(m[3]!), start, end, pid, tid, file: this.intern(m[1]!), line: Number(m[2]) }
+        : { cat: "python", name: this.intern(name), start, end, pid, tid };
+    } else if (cat === "python") {
+      span = { cat: "python", name: this.intern(name), start, end, pid, tid };
+      if (typeof args.file === "string") span.file = this.intern(args.file);
+      const line = num(args.line);
+      if (line !== undefined) span.line = line;
+    } else {
+      span = { cat, name: this.intern(name), start, end, pid, tid };
+      if (cat === "scope" || cat === "other") {
+        if (args !== EMPTY && Object.keys(args).length > 0) span.args = args;
+      }
+    }
+    const ext = num(args["External id"]);
+    if (ext !== undefined) span.externalId = ext;
+    this.trace.spans.push(span);
+  }
+
+  private sync(name: string, start: number, end: number, e: Record<string, unknown>, args: Record<string, unknown>): void {
+    const t = typeof args.type === "string" ? args.type : name;
+    const w: SyncWait = {
+      type: SYNC_TYPES[t.toLowerCase()] ?? "unknown",
+      start,
+      end,
+      pid: num(e.pid) ?? -1,
+      tid: num(e.tid) ?? -1,
+    };
+    const stream = num(args.stream);
+    if (stream !== undefined) w.stream = stream;
+    const corr = num(args.correlation);
+    if (corr !== undefined) w.correlation = corr;
+    this.trace.syncs.push(w);
+  }
+
+  private metadata(e: Record<string, unknown>): void {
+    const args = e.args as Record<string, unknown> | undefined;
+    const value = args && typeof args.name === "string" ? args.name : undefined;
+    if (value === undefined) return;
+    if (e.name === "process_name") {
+      const pid = num(e.pid);
+      if (pid !== undefined) this.trace.processNames.set(pid, value);
+    } else if (e.name === "thread_name") {
+      const tid = num(e.tid);
+      if (tid !== undefined) this.trace.threadNames.set(tid, value);
+    }
+  }
+
+  private instant(e: Record<string, unknown>): void {
+    const pid = num(e.pid);
+    const tid = num(e.tid);
+    const ts = num(e.ts);
+    // Kineto's global instants ("Iteration Start", "Record Window End") sit on string lanes.
+    if (pid === undefined || tid === undefined || ts === undefined) return;
+    this.contentCount++;
+    const inst: Instant = { name: typeof e.name === "string" ? e.name : "", ts: usToNs(ts), pid, tid };
+    if (e.args !== null && typeof e.args === "object") inst.args = e.args as Record<string, unknown>;
+    this.trace.instants.push(inst);
+  }
+
+  private counter(e: Record<string, unknown>): void {
+    const ts = num(e.ts);
+    if (ts === undefined || typeof e.name !== "string") {
+      this.malformed++;
+      return;
+    }
+    this.contentCount++;
+    const values: Record<string, number> = {};
+    const args = e.args as Record<string, unknown> | undefined;
+    if (args && typeof args === "object") {
+      for (const k in args) {
+        const v = args[k];
+        if (typeof v === "number" && Number.isFinite(v)) values[k] = v;
+      }
+    }
+    const sample: CounterSample = { track: e.name, ts: usToNs(ts), values };
+    this.trace.counters.push(sample);
+  }
+
+  /** Warnings about what was not understood; call once, at the end. */
+  finishWarnings(): void {
+    if (this.malformed > 0) this.trace.warnings.push(`${this.malformed} malformed events were ignored`);
+    if (this.skipped.size > 0) {
+      const list = [...this.skipped].map(([k, n]) => `${k} ×${n}`).join(", ");
+      this.trace.warnings.push(`ignored events of unknown kinds: ${list}`);
+    }
+  }
+}
+
+/** The launcher an InferScope writer stored in a GPU op's args, if any. */
+function launcherFromArgs(args: Record<string, unknown>): Launcher | undefined {
+  const tid = num(args["launch tid"]);
+  if (tid === undefined) return undefined;
+  const l: Launcher = { tid };
+  if (typeof args["launch api"] === "string") l.api = args["launch api"];
+  if (typeof args["python function"] === "string") l.function = args["python function"];
+  if (typeof args["python file"] === "string") l.file = args["python file"];
+  const line = num(args["python line"]);
+  if (line !== undefined) l.line = line;
+  if (typeof args.scope === "string") l.scope = args.scope;
+  return l;
+}
+
+function versionOf(v: unknown): string | undefined {
+  // Kineto writes CUDA versions as 13000 → "13.0"
+  if (typeof v === "number" && v > 1000) return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+  if (typeof v === "string") return v;
+  return undefined;
+}
+
+/** Finish a Kineto (or generic Chrome) trace: header → meta. */
+export function kinetoTrace(conv: EventConverter, header: TraceHeader): Trace {
+  conv.finishWarnings();
+  const trace = conv.trace;
+  trace.format = "kineto";
+  const meta = trace.meta;
+  meta.producer = "torch.profiler (Kineto)";
+  meta.clock = "kineto";
+  // Kept apart from meta.baseTimeNs: Kineto's ts are not relative to it (see the file comment).
+  const base = num(header.baseTimeNanoseconds);
+  if (base !== undefined) meta.kinetoBaseTimeNanoseconds = base;
+  const cuda = versionOf(header.cuda_runtime_version);
+  if (cuda) meta.cudaVersion = cuda;
+  if (header.cupti_version !== undefined) meta.cuptiVersion = header.cupti_version;
+  if (header.cuda_driver_version !== undefined) meta.cudaDriverVersion = versionOf(header.cuda_driver_version);
+  const props = header.deviceProperties;
+  if (Array.isArray(props)) {
+    for (const p of props) {
+      if (p === null || typeof p !== "object") continue;
+      const d = p as Record<string, unknown>;
+      const dev: DeviceInfo = { index: num(d.id) ?? meta.devices.length, name: typeof d.name === "string" ? d.name : "GPU" };
+      const mem = num(d.totalGlobalMem);
+      if (mem !== undefined) dev.memoryBytes = mem;
+      const sms = num(d.numSms);
+      if (sms !== undefined) dev.smCount = sms;
+      meta.devices.push(dev);
+    }
+  }
+  meta.eventCount = conv.eventCount;
+  return trace;
+}
