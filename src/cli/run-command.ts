@@ -224,7 +224,7 @@ export const runCommand = defineCommand({
     const lines = [`run directory: ${session.dir}`];
     if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
     for (const r of reports) lines.push(`report: ${r}`);
-    process.stderr.write(`${lines.join("\n")}\n`);
+    if (log.level >= 3) process.stderr.write(`${lines.join("\n")}\n`); // info level: --quiet hides it
     return child.exitCode;
   },
 });

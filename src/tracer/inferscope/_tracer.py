@@ -104,27 +104,40 @@ def _clean_attrs(attrs):
 
 
 class _ThreadBuf(object):
-    __slots__ = ("tid", "ident", "name", "buf", "side")
+    __slots__ = ("tid", "ident", "name", "thread", "buf", "side")
 
-    def __init__(self, tid, ident, name):
+    def __init__(self, tid, ident, thread):
         self.tid = tid
         self.ident = ident
-        self.name = name
+        self.thread = thread  # the threading.Thread, when found: its name is read at the end
+        self.name = None
         self.buf = []
         self.side = []
 
+    def final_name(self):
+        if self.thread is not None:
+            try:
+                return str(self.thread.name)
+            except Exception:
+                pass
+        return self.name
 
-def _thread_name(ident):
-    """The threading.Thread name for an ident without creating a _DummyThread."""
+
+def _find_thread(ident, frame):
+    """The threading.Thread running this OS thread, without creating a _DummyThread: from
+    threading's registry, or, early in Thread._bootstrap (before it registers itself), from
+    the `self` of a frame on the stack."""
     try:
         t = threading._active.get(ident)
-        if t is None:
-            for t2 in list(getattr(threading, "_limbo", {})):
-                if getattr(t2, "_ident", None) == ident:
-                    t = t2
-                    break
         if t is not None:
-            return t.name
+            return t
+        f = frame
+        while f is not None:
+            if "self" in f.f_code.co_varnames:
+                obj = f.f_locals.get("self")
+                if isinstance(obj, threading.Thread):
+                    return obj
+            f = f.f_back
     except Exception:
         pass
     return None
@@ -273,7 +286,8 @@ class Recorder(object):
         r = self.file_is_user.get(filename)
         if r is None:
             if filename.startswith("<"):
-                r = not filename.startswith("<frozen")
+                # <frozen ...>, and <string>: code the stdlib generates (namedtuple, dataclasses)
+                r = False
             else:
                 a = os.path.abspath(filename)
                 r = not (a.startswith(self._libs()) or os.path.realpath(a).startswith(self._libs()))
@@ -338,7 +352,7 @@ class Recorder(object):
 
     def new_thread(self):
         ident = _thread.get_ident()
-        info = _ThreadBuf(threading.get_native_id() if hasattr(threading, "get_native_id") else ident, ident, _thread_name(ident))
+        info = _ThreadBuf(threading.get_native_id() if hasattr(threading, "get_native_id") else ident, ident, _find_thread(ident, sys._getframe(1)))
         self.tl.b = info.buf
         self.tl.info = info
         with self.ilock:
@@ -376,8 +390,6 @@ class Recorder(object):
         side = info.side
         info.side = []
         sideb = _dumps(side).encode("utf-8") if side else b""
-        if info.name is None:
-            info.name = _thread_name(info.ident)
         if self.policy == "spill":
             self._write_chunk(info.tid, arr, sideb)
         else:
@@ -631,10 +643,6 @@ class Recorder(object):
         with self.ilock:
             threads = list(self.threads)
         for info in threads:
-            if info.name is None or info.ident in threading._active:
-                n = _thread_name(info.ident)
-                if n:
-                    info.name = n
             self._seal(info)
         import inferscope
 
@@ -663,7 +671,7 @@ class Recorder(object):
             "tEnd": t_end,
             "reason": self.reason,
             "clock": _clock_name(),
-            "threads": [{"tid": i.tid, "name": i.name or ("MainThread" if i.ident == _main_ident() else None)} for i in threads],
+            "threads": [{"tid": i.tid, "name": i.final_name()} for i in threads],
             "warnings": self.warnings,
         }
         torch = sys.modules.get("torch")
@@ -714,13 +722,6 @@ def _count_events(arr):
     """Events (call starts, scope begins, marks) in a chunk, for the exact drop count."""
     low = bytes(memoryview(arr).cast("B")[0::16])
     return low.translate(_OPENS).count(1)
-
-
-def _main_ident():
-    try:
-        return threading.main_thread().ident
-    except Exception:
-        return None
 
 
 def _clock_name():

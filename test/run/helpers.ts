@@ -1,0 +1,118 @@
+// Shared by the `inferscope run` tests: run the real CLI on real Python scripts and read back
+// what it wrote.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { cleanEnv, ROOT, tempDir } from "../helpers.ts";
+
+export const SCRIPTS = join(import.meta.dir, "scripts");
+const BUN = process.execPath;
+export const MAIN = join(ROOT, "src/main.ts");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  runDir: string | null;
+  trace: ChromeTrace | null;
+}
+
+export interface ChromeEvent {
+  ph: string;
+  cat?: string;
+  name: string;
+  pid: number;
+  tid?: number;
+  ts: number;
+  dur?: number;
+  args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  baseTimeNanoseconds: number;
+  inferscope: Record<string, unknown> & { dropped: Record<string, number>; exitCode: number; warnings: string[] };
+  traceEvents: ChromeEvent[];
+}
+
+/** The first interpreter found for a version, or null (tests for it are then skipped). */
+export function findPython(version: string): string | null {
+  const r = Bun.spawnSync(["sh", "-c", `command -v python${version}`], { stdout: "pipe" });
+  const candidates = [r.stdout.toString().trim()];
+  const pyenv = "/root/.pyenv/versions";
+  if (existsSync(pyenv)) for (const v of readdirSync(pyenv).sort().reverse()) if (v.startsWith(`${version}.`)) candidates.push(join(pyenv, v, "bin/python3"));
+  for (const c of candidates) {
+    if (!c || !existsSync(c)) continue;
+    const ok = Bun.spawnSync([c, "-c", `import sys; assert sys.version_info[:2] == (${version.replace(".", ",")})`], { stdout: "ignore", stderr: "ignore" });
+    if (ok.exitCode === 0) return c;
+  }
+  return null;
+}
+
+export const PYTHON = "python3";
+
+export function readTraceFile(path: string): ChromeTrace {
+  const raw = readFileSync(path);
+  return JSON.parse((path.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8")) as ChromeTrace;
+}
+
+/** `inferscope run --output-dir <tmp> <args>`; reads back the trace when one was written. */
+export function inferscopeRun(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string; outDir?: string } = {}): RunResult {
+  const out = opts.outDir ?? tempDir("inferscope-run-");
+  const r = Bun.spawnSync([BUN, MAIN, "run", "--output-dir", out, ...args], {
+    cwd: opts.cwd ?? SCRIPTS,
+    env: opts.env ?? cleanEnv(),
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = r.stderr.toString();
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr, ...loadRun(out) };
+}
+
+export function loadRun(outDir: string): { runDir: string | null; trace: ChromeTrace | null } {
+  const dirs = existsSync(outDir) ? readdirSync(outDir) : [];
+  if (dirs.length !== 1) return { runDir: null, trace: null };
+  const runDir = join(outDir, dirs[0]!);
+  for (const name of ["trace.json", "trace.json.gz"]) {
+    const p = join(runDir, name);
+    if (existsSync(p)) return { runDir, trace: readTraceFile(p) };
+  }
+  return { runDir, trace: null };
+}
+
+/** Plain `python <args>` with the same stdin/env, for parity checks. */
+export function plainPython(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string; python?: string } = {}) {
+  const r = Bun.spawnSync([opts.python ?? PYTHON, ...args], {
+    cwd: opts.cwd ?? SCRIPTS,
+    env: opts.env ?? cleanEnv(),
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+export const spans = (t: ChromeTrace, cat?: string) => t.traceEvents.filter((e) => e.ph === "X" && (cat === undefined || e.cat === cat));
+export const instants = (t: ChromeTrace) => t.traceEvents.filter((e) => e.ph === "i");
+export const counters = (t: ChromeTrace, name: string) => t.traceEvents.filter((e) => e.ph === "C" && e.name === name);
+
+/** Integer ns back from the file's 3-decimal µs. */
+export const ns = (us: number) => Math.round(us * 1000);
+
+/**
+ * Checks that the spans of one lane nest: any two either are disjoint or one contains the other.
+ * Returns the first violation, or null.
+ */
+export function nestingViolation(events: ChromeEvent[]): string | null {
+  const s = [...events].sort((a, b) => ns(a.ts) - ns(b.ts) || ns(b.dur!) - ns(a.dur!));
+  const stack: { end: number; name: string }[] = [];
+  for (const e of s) {
+    const start = ns(e.ts);
+    const end = start + ns(e.dur!);
+    while (stack.length && stack[stack.length - 1]!.end <= start) stack.pop();
+    const top = stack[stack.length - 1];
+    if (top && end > top.end) return `${e.name} [${start}, ${end}] overlaps the end of ${top.name} (${top.end})`;
+    stack.push({ end, name: e.name });
+  }
+  return null;
+}

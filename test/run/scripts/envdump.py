@@ -1,0 +1,2 @@
+import json, os
+print(json.dumps(sorted(os.environ)))

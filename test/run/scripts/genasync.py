@@ -1,0 +1,54 @@
+# Generators and coroutines: every resume/yield is its own span, nesting stays correct.
+import asyncio
+
+def helper(x):
+    return x + 1
+
+def numbers(n):
+    for i in range(n):
+        helper(i)
+        yield i
+
+def consume():
+    total = 0
+    for v in numbers(5):
+        total += helper(v)
+    return total
+
+def gen_with_throw():
+    try:
+        yield 1
+    except KeyError:
+        helper(0)
+        yield 2
+
+def thrower():
+    g = gen_with_throw()
+    next(g)
+    g.throw(KeyError())
+    g.close()
+
+def fails():
+    helper(1)
+    raise RuntimeError("x")
+
+def catcher():
+    for _ in range(3):
+        try:
+            fails()
+        except RuntimeError:
+            pass
+
+async def worker(k):
+    for i in range(3):
+        helper(k)
+        await asyncio.sleep(0)
+    return k
+
+async def main():
+    return await asyncio.gather(*(worker(k) for k in range(4)))
+
+consume()
+thrower()
+catcher()
+asyncio.run(main())

@@ -1,0 +1,102 @@
+// The Python tracer through `inferscope run`, on every interpreter found (setprofile before
+// 3.12, sys.monitoring after): threads with their own scope nesting, generators, coroutines,
+// exceptions, the user-code filter and the minimum duration.
+import { describe, expect, test } from "bun:test";
+import { findPython, inferscopeRun, instants, nestingViolation, ns, PYTHON, spans, type ChromeEvent, type ChromeTrace } from "./helpers.ts";
+
+const PYTHONS = [["default", PYTHON] as const, ...["3.8", "3.12", "3.13"].map((v) => [v, findPython(v)] as const)];
+
+function byTid(events: ChromeEvent[]): Map<number, ChromeEvent[]> {
+  const m = new Map<number, ChromeEvent[]>();
+  for (const e of events) {
+    const l = m.get(e.tid!) ?? [];
+    l.push(e);
+    m.set(e.tid!, l);
+  }
+  return m;
+}
+
+function threadNames(t: ChromeTrace): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const e of t.traceEvents) if (e.ph === "M" && e.name === "thread_name") m.set(e.tid!, String(e.args!.name));
+  return m;
+}
+
+const contains = (outer: ChromeEvent, inner: ChromeEvent) => ns(outer.ts) <= ns(inner.ts) && ns(inner.ts) + ns(inner.dur!) <= ns(outer.ts) + ns(outer.dur!);
+
+for (const [label, python] of PYTHONS) {
+  describe.skipIf(python === null)(`tracer (${label}: ${python ?? "not found"})`, () => {
+    test("4 threads, each with its own scope nesting, marks and calls on its own lane", () => {
+      const r = inferscopeRun(["--python", python!, "threads.py"]);
+      expect(r.code).toBe(0);
+      const t = r.trace!;
+      const names = threadNames(t);
+      const workers = [...names].filter(([, n]) => n.startsWith("worker-"));
+      expect(workers.map(([, n]) => n).sort()).toEqual(["worker-0", "worker-1", "worker-2", "worker-3"]);
+      const scopes = byTid(spans(t, "scope"));
+      const marks = byTid(instants(t));
+      const py = byTid(spans(t, "python"));
+      for (const [tid, name] of workers) {
+        const k = Number(name.slice("worker-".length));
+        const mine = scopes.get(tid) ?? [];
+        const outer = mine.filter((e) => e.name === "outer");
+        const middle = mine.filter((e) => e.name === "middle");
+        const inner = mine.filter((e) => e.name === "inner");
+        expect([outer.length, middle.length, inner.length]).toEqual([25, 25, 25]);
+        expect(outer.every((e) => e.args!.thread === k)).toBe(true);
+        expect(outer.map((e) => e.args!.i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+        expect(nestingViolation(mine)).toBeNull();
+        expect(middle.every((m) => outer.some((o) => contains(o, m)))).toBe(true);
+        expect(inner.every((i) => middle.some((m) => contains(m, i)))).toBe(true);
+        expect((marks.get(tid) ?? []).filter((e) => e.name === "tick" && e.args!.thread === k)).toHaveLength(25);
+        const leaf = (py.get(tid) ?? []).filter((e) => e.name === "leaf");
+        expect(leaf).toHaveLength(50);
+        expect(nestingViolation(py.get(tid)!)).toBeNull();
+      }
+    });
+
+    test("generators, throw/close, exceptions and coroutines keep the call nesting", () => {
+      const r = inferscopeRun(["--python", python!, "--python-calls", "user", "genasync.py"]);
+      expect(r.code).toBe(0);
+      const py = spans(r.trace!, "python");
+      for (const [, lane] of byTid(py)) expect(nestingViolation(lane)).toBeNull();
+      const count = (n: string) => py.filter((e) => e.name === n).length;
+      expect(count("helper")).toBe(26); // 5 + 5 in consume, 1 in the throw, 3 in fails, 12 in workers
+      expect(count("numbers")).toBe(6); // one span per resume: 5 yields + the final return
+      expect(count("fails")).toBe(3); // left by an exception: still closed
+      expect(count("gen_with_throw")).toBe(3); // next, throw, close
+      expect(count("worker")).toBe(16); // 4 coroutines × (3 awaits + the return)
+      // Each helper call sits inside the frame that called it.
+      const callers = py.filter((e) => ["numbers", "consume", "gen_with_throw", "fails", "worker"].includes(e.name));
+      for (const h of py.filter((e) => e.name === "helper")) expect(callers.some((c) => c.tid === h.tid && contains(c, h))).toBe(true);
+      // User-code filter: nothing from the standard library (asyncio, threading…).
+      expect(py.filter((e) => String(e.args?.file).includes("asyncio"))).toHaveLength(0);
+      expect(py.every((e) => String(e.args?.file).endsWith("genasync.py"))).toBe(true);
+    });
+  });
+}
+
+describe("tracer options", () => {
+  test("--python-calls all records the standard library too; none records only scopes and marks", () => {
+    const all = inferscopeRun(["--python-calls", "all", "genasync.py"]);
+    expect(spans(all.trace!, "python").some((e) => String(e.args?.file).includes("asyncio"))).toBe(true);
+    const none = inferscopeRun(["--python-calls", "none", "threads.py"]);
+    expect(spans(none.trace!, "python")).toHaveLength(0);
+    expect(spans(none.trace!, "scope")).toHaveLength(300);
+    expect(instants(none.trace!)).toHaveLength(100);
+  });
+
+  test("--min-duration-us drops short calls only", () => {
+    const all = inferscopeRun(["--python-calls", "user", "calls.py", "20000"]);
+    const some = inferscopeRun(["--python-calls", "user", "--min-duration-us", "200", "calls.py", "20000"]);
+    const leafs = (t: ChromeTrace) => spans(t, "python").filter((e) => e.name === "leaf");
+    expect(leafs(all.trace!)).toHaveLength(20000);
+    // A leaf call takes well under 200 µs: only one the OS preempted could stay.
+    expect(leafs(some.trace!).length).toBeLessThan(20);
+    expect(leafs(some.trace!).every((e) => e.dur! >= 200)).toBe(true);
+    const batches = spans(some.trace!, "python").filter((e) => e.name === "batch");
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.every((e) => e.dur! >= 200)).toBe(true);
+    expect(spans(some.trace!, "scope")).toHaveLength(20); // scopes are never filtered
+  });
+});
