@@ -213,7 +213,7 @@ export const runCommand = defineCommand({
     let tracePath: string | null = null;
     if (config.trace) {
       tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
-      await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid });
+      await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
     }
     const reports = await writeReports(trace, session, reportExtra, tracePath);
     if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });

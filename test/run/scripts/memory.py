@@ -6,5 +6,5 @@ for i in range(0, len(blob), 4096):
 time.sleep(0.3)
 with open("/proc/self/status") as f:
     rss = [l for l in f if l.startswith("VmRSS:")][0].split()[1]
-print("RSS_KB", rss, flush=True)
+print("RSS_KB", rss, "AT", time.perf_counter_ns(), flush=True)
 time.sleep(0.4)
