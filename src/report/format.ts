@@ -92,7 +92,8 @@ export function mb(x: Num): string {
 
 export function gbps(x: Num): string {
   if (!finite(x)) return NOT_MEASURED;
-  return `${fixed(x, Math.abs(x) >= 100 ? 0 : 1)} GB/s`;
+  const a = Math.abs(x);
+  return `${fixed(x, a >= 100 ? 0 : a >= 1 ? 1 : a >= 0.01 ? 3 : 5)} GB/s`;
 }
 
 /** Any evidence value, compactly: numbers formatted, arrays/objects as compact JSON. */

@@ -123,8 +123,15 @@ const htmlHelpers = {
   sevClass: (s: string) => (s === "high" || s === "medium" || s === "low" ? s : "low"),
   /** A CSS percentage width, never anything else. */
   w: (p: number) => `${Math.max(0, Math.min(100, Number.isFinite(p) ? p : 0)).toFixed(1)}%`,
-  kvList: (items: { key: string; value: Seg[] }[]) =>
-    `<dl class="kv">${items.map((i) => `<dt>${html(i.key)}</dt><dd>${i.value.length ? htmlRich(i.value) : ""}</dd>`).join("")}</dl>`,
+  kvList: (items: { key: string; value: Seg[]; items?: Seg[][] }[]) =>
+    `<dl class="kv">${items
+      .map(
+        (i) =>
+          `<dt>${html(i.key)}</dt><dd>${htmlRich(i.value)}${
+            i.items?.length ? `<ul class="ev">${i.items.map((x) => `<li>${htmlRich(x)}</li>`).join("")}</ul>` : ""
+          }</dd>`,
+      )
+      .join("")}</dl>`,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // contract) so that the Markdown and HTML templates only lay it out. Values stay raw strings here
 // (never escaped): each template escapes for its own format. A null metric becomes "not measured".
 
-import type { Classification, CodeRef, CopyStat, Finding, Report, Severity } from "../analyze/report-types.ts";
+import type { Classification, CodeRef, CopyStat, Finding, IdleAttribution, Report, Severity } from "../analyze/report-types.ts";
 import {
   NOT_MEASURED,
   bytes,
@@ -57,6 +57,8 @@ export interface Table {
 export interface KV {
   key: string;
   value: Seg[];
+  /** A list under the value (evidence that is a list of records). */
+  items?: Seg[][];
 }
 
 export interface FindingView {
@@ -165,10 +167,15 @@ function verdictClause(r: Report): Seg[] {
   switch (r.bottleneck.classification) {
     case "cpu_bound": {
       const out: Seg[] = [{ t: `the GPU is idle ${pct(idlePct)} of the time` }];
-      const top = g.idle.top[0];
-      if (top && top.function) {
-        out.push({ t: top.pct_of_idle >= 50 ? ", mostly while the CPU runs " : `, ${pct(top.pct_of_idle)} of it while the CPU runs ` });
-        out.push(...refSegs(top));
+      // The attribution lists enclosing scopes (function == scope) beside the functions inside them.
+      const isScope = (a: IdleAttribution) => !!a.scope && a.function === a.scope;
+      const known = (a: IdleAttribution) => !!a.function && !a.function.startsWith("(");
+      const scope = g.idle.top.find((a) => isScope(a) && a.pct_of_idle >= 50);
+      const fn = g.idle.top.find((a) => known(a) && !isScope(a));
+      if (scope) out.push({ t: ", mostly inside " }, code(scope.function));
+      if (fn) {
+        if (fn.pct_of_idle >= 50) out.push({ t: `${scope ? " and" : ","} mostly while the CPU runs ` }, ...refSegs(fn));
+        else out.push({ t: `${scope ? ";" : ","} the largest share (${pct(fn.pct_of_idle)}) while the CPU runs ` }, ...refSegs(fn));
       }
       return out;
     }
@@ -182,7 +189,8 @@ function verdictClause(r: Report): Seg[] {
       const copies = [g.memcpy.h2d, g.memcpy.d2h, g.memcpy.d2d, g.memcpy.other];
       const copyMs = copies.reduce((s, c) => s + c.ms, 0);
       const pageable = copies.reduce((s, c) => s + c.pageable_count, 0);
-      const out: Seg[] = [{ t: `copies take ${dur(copyMs)} against ${dur(g.busy_ms)} of GPU work` }];
+      const share = g.window_ms > 0 ? (100 * copyMs) / g.window_ms : null;
+      const out: Seg[] = [{ t: `copies take ${dur(copyMs)}${share === null ? "" : `, ${pct(share)} of the ${dur(g.window_ms)} GPU window`}` }];
       if (pageable > 0) out.push({ t: `; ${int(pageable)} of them from pageable memory` });
       return out;
     }
@@ -216,7 +224,26 @@ function collectionKV(c: Record<string, unknown>): KV[] {
     const v = c[k];
     if (v === undefined) continue;
     if (Array.isArray(v) && v.every((x) => typeof x === "string")) out.push(kv(k, [code((v as string[]).join(" "))]));
-    else out.push(kv(k, value(v)));
+    else out.push(kv(k, evidenceValue(k, v)));
+  }
+  return out;
+}
+
+/** Keys whose string values are names from the trace or code: shown as code. */
+const CODE_KEYS = /^(function|name|kernel|scope|op|api|caller|launcher|thread|top_function)$/;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** One evidence record as "function `aten::mm` · scope `step` · idle_ms 19.17". */
+function recordSegs(o: Record<string, unknown>): Seg[] {
+  const out: Seg[] = [];
+  for (const k of Object.keys(o)) {
+    if (out.length) out.push({ t: " · " });
+    const v = o[k];
+    if (typeof v === "string" && CODE_KEYS.test(k)) out.push({ t: `${k} ` }, code(v));
+    else out.push({ t: `${k} ${evidenceValue(k, v)}` });
   }
   return out;
 }
@@ -226,7 +253,17 @@ function evidenceValue(key: string, v: unknown): string {
   if (typeof v === "number" && Number.isFinite(v) && (key === "bytes" || key.endsWith("_bytes")) && Math.abs(v) >= 1024) {
     return `${value(v)} (${bytes(v)})`;
   }
+  if (typeof v === "number" && /version/i.test(key)) return String(v);
   return value(v);
+}
+
+function evidenceKV(key: string, v: unknown): KV {
+  if (Array.isArray(v) && v.length > 0 && v.every(isRecord)) {
+    return { key, value: [{ t: `${v.length} ${v.length === 1 ? "entry" : "entries"}` }], items: v.map(recordSegs) };
+  }
+  if (isRecord(v)) return { key, value: recordSegs(v) };
+  if (typeof v === "string" && CODE_KEYS.test(key)) return kv(key, [code(v)]);
+  return kv(key, evidenceValue(key, v));
 }
 
 export function buildView(r: Report): ReportView {
@@ -236,6 +273,8 @@ export function buildView(r: Report): ReportView {
   const clause = verdictClause(r);
   const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, { t: "." }];
   const reasonSegs = rich(r.bottleneck.reason);
+  const first = reasonSegs[0];
+  if (first && !first.code) first.t = first.t.charAt(0).toUpperCase() + first.t.slice(1);
   const reason = reasonSegs.length > 0 && plain(reasonSegs).trim() !== plain(clause).trim() ? reasonSegs : null;
 
   const summary: KV[] = [];
@@ -270,7 +309,7 @@ export function buildView(r: Report): ReportView {
     severity: f.severity,
     confidence: confidence(f.confidence),
     impact: dur(f.impact_ms),
-    evidence: Object.keys(f.evidence ?? {}).map((k) => kv(k, evidenceValue(k, f.evidence[k]))),
+    evidence: Object.keys(f.evidence ?? {}).map((k) => evidenceKV(k, f.evidence[k])),
     suggestions: (f.suggestions ?? []).map((s) => rich(s)),
   }));
 

@@ -4,14 +4,21 @@ import { join } from "node:path";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { readTrace } from "../../src/trace/read.ts";
 import type { Trace } from "../../src/trace/model.ts";
-import handmade from "./handmade_cpu_bound.json";
+import { analyze } from "../../src/analyze/index.ts";
 
+export const FIXTURES = [
+  "cudagraph.kineto.json.gz",
+  "llama_tiny_generate.kineto.json.gz",
+  "pinned_nonblocking.kineto.json.gz",
+  "sync_stall.kineto.json.gz",
+  "vit_fp16.kineto.json.gz",
+];
 export const LARGEST_FIXTURE = "llama_tiny_generate.kineto.json.gz";
 
 export function fixturePath(name: string): string {
-  const own = join(import.meta.dir, "..", "fixtures", "kineto", name);
-  if (existsSync(own)) return own;
-  return join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "kineto", name);
+  const path = join(import.meta.dir, "..", "fixtures", "kineto", name);
+  if (!existsSync(path)) throw new Error(`fixture ${path} is missing`);
+  return path;
 }
 
 export async function fixtureAnalysis(
@@ -20,6 +27,7 @@ export async function fixtureAnalysis(
 ): Promise<{ trace: Trace; report: Report }> {
   const trace = await readTrace(fixturePath(name));
   mutate?.(trace);
-  // TODO: analyze(trace) once src/analyze/index.ts lands
-  return { trace, report: structuredClone(handmade) as unknown as Report };
+  // The path in the report is the fixture's name, not where this checkout lives: goldens stay stable.
+  const report = analyze(trace, { path: `test/fixtures/kineto/${name}` });
+  return { trace, report };
 }

@@ -90,12 +90,12 @@ describe("verdict sentences", () => {
   test("memory-bound counts copies and pageable ones", () => {
     const r = clone(handmade);
     r.bottleneck = { classification: "memory_bound", confidence: 0.8, reason: "" };
-    expect(sentence(r)).toBe("Memory-bound (confidence 0.80): copies take 1.49 s against 358.0 ms of GPU work; 80 of them from pageable memory.");
+    expect(sentence(r)).toBe("Memory-bound (confidence 0.80): copies take 1.49 s, 121 % of the 1.23 s GPU window; 80 of them from pageable memory.");
   });
   test("CPU-bound with a minor top function gives its share", () => {
     const r = clone(handmade);
     r.gpu!.idle.top[0]!.pct_of_idle = 23;
-    expect(sentence(r)).toContain("idle 71 % of the time, 23 % of it while the CPU runs `tokenize` (app/preprocess.py:41).");
+    expect(sentence(r)).toContain("idle 71 % of the time, the largest share (23 %) while the CPU runs `tokenize` (app/preprocess.py:41).");
   });
 });
 

@@ -1,0 +1,31 @@
+// Golden Markdown and JSON reports of the real Kineto fixtures (recorded on an H100), analyzed by
+// src/analyze. A change in the analysis or in the templates shows up here as a diff: review it, then
+// rewrite the goldens with `UPDATE_GOLDEN=1 bun test test/report/fixtures.test.ts`.
+import { describe, expect, test } from "bun:test";
+import { renderReport } from "../../src/report/render.ts";
+import { FIXTURES, fixtureAnalysis } from "./fixtures.ts";
+import { golden } from "./golden.ts";
+
+for (const name of FIXTURES) {
+  const base = name.replace(/\.kineto\.json\.gz$/, "");
+  describe(base, () => {
+    test("Markdown and JSON match their goldens, and rendering is stable", async () => {
+      const a = await fixtureAnalysis(name);
+      const md = renderReport(a.report, "md");
+      const json = renderReport(a.report, "json");
+      golden(`${base}.md`, md);
+      golden(`${base}.json`, json);
+      // a second read + analysis of the same file gives byte-identical reports
+      const b = await fixtureAnalysis(name);
+      expect(renderReport(b.report, "md")).toBe(md);
+      expect(renderReport(b.report, "json")).toBe(json);
+      expect(JSON.parse(json).schema).toBe("inferscope.report/v1");
+      // the verdict sentence leads, and every finding is there, ranked by impact
+      expect(md.split("\n")[2]).toMatch(/^\*\*(CPU-bound|GPU-bound|Memory-bound|Balanced|Unknown) \(confidence \d\.\d\d\): .+\.\*\*$/);
+      const impacts = a.report.findings.map((f) => f.impact_ms).sort((x, y) => y - x);
+      expect([...md.matchAll(/^### \d+\. /gm)].length).toBe(a.report.findings.length);
+      const shown = [...md.matchAll(/^\*\w+ severity · impact (.+?) ·/gm)].length;
+      expect(shown).toBe(impacts.length);
+    });
+  });
+}
