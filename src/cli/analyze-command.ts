@@ -1,5 +1,6 @@
 // `inferscope analyze TRACE`: read a saved InferScope or PyTorch-profiler (Kineto) trace, analyze
 // it and print the report (Markdown by default) on stdout or into --output.
+import { writeFile } from "node:fs/promises";
 import { defineCommand } from "citty";
 import { fail } from "../errors.ts";
 import { log } from "../log.ts";
@@ -66,7 +67,7 @@ export const analyzeCommand = defineCommand({
     if (args.output) {
       const out = String(args.output);
       try {
-        await Bun.write(out, text);
+        await writeFile(out, text); // unlike Bun.write, does not create missing directories
       } catch (e) {
         const code = (e as { code?: string }).code;
         const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;

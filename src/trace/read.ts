@@ -298,6 +298,8 @@ export class TraceJsonParser {
   /** Bytes of the document consumed before `rest`. */
   private offset = 0;
   private firstBytes: Uint8Array | null = null;
+  /** Bytes of the document seen so far (consumed or not). */
+  private seen = 0;
 
   constructor(private readonly label: string) {}
 
@@ -315,6 +317,7 @@ export class TraceJsonParser {
       b.set(this.rest, 0);
       b.set(chunk, this.rest.length);
     }
+    this.seen = this.offset + b.length;
     const pos = this.run(b, final);
     this.offset += pos;
     // copy the remainder: keeping a subarray would pin the whole chunk
@@ -322,7 +325,7 @@ export class TraceJsonParser {
   }
 
   private truncated(where: string): never {
-    fail(`${this.label}: truncated JSON: the data ends ${where} (after ${this.offset + this.rest.length} bytes); the trace was not completely written — re-export it`);
+    fail(`${this.label}: truncated JSON: the data ends ${where} (after ${this.seen} bytes); the trace was not completely written — re-export it`);
   }
 
   private invalid(pos: number, what: string): never {

@@ -1,0 +1,192 @@
+// Every bad input to `inferscope analyze` ends in one line naming the file and what is wrong,
+// exit code 2, no stack trace — checked on the real CLI (a subprocess).
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { ROOT, cleanEnv, cli, tempDir } from "../helpers.ts";
+import { FIXTURES } from "./raw.ts";
+
+const dir = tempDir("inferscope-badinput-");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const FIX = "pass a Chrome-trace JSON file from 'inferscope run' or torch.profiler's export_chrome_trace";
+
+function file(name: string, content: string | Uint8Array): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+function expectOneLine(r: { code: number; stdout: string; stderr: string }, message: string): void {
+  expect(r.stderr).toBe(`inferscope: ${message}\n`);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+}
+
+const syncStallJson = gunzipSync(readFileSync(join(FIXTURES, "sync_stall.kineto.json.gz")));
+
+describe("analyze: bad input", () => {
+  test("missing file", () => {
+    const p = join(dir, "nope.json");
+    expectOneLine(cli(["analyze", p]), `${p}: no such file; check the path`);
+  });
+
+  test("a directory", () => {
+    const p = join(dir, "subdir");
+    mkdirSync(p);
+    expectOneLine(cli(["analyze", p]), `${p}: is a directory, not a trace file; pass a .json or .json.gz trace`);
+  });
+
+  test("an unreadable file", () => {
+    const p = file("secret.json", "{}");
+    chmodSync(p, 0o000);
+    let r;
+    if (process.getuid?.() === 0) {
+      // root reads anything: drop to nobody for this one run
+      expect(existsSync("/usr/bin/setpriv")).toBe(true);
+      const s = Bun.spawnSync(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, join(ROOT, "src/main.ts"), "analyze", p], {
+        cwd: dir,
+        env: cleanEnv({ HOME: dir }),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      r = { code: s.exitCode ?? -1, stdout: s.stdout.toString(), stderr: s.stderr.toString() };
+    } else r = cli(["analyze", p]);
+    expectOneLine(r, `${p}: permission denied (cannot read it; check the file's permissions)`);
+  });
+
+  test("an empty file", () => {
+    const p = file("empty.json", "");
+    expectOneLine(cli(["analyze", p]), `${p}: empty file; pass a trace written by 'inferscope run' or torch.profiler's export_chrome_trace`);
+  });
+
+  test("not JSON", () => {
+    const p = file("notes.json", "hello world\n");
+    expectOneLine(cli(["analyze", p]), `${p}: not JSON (it starts with "hello world."); ${FIX}`);
+  });
+
+  test("truncated JSON (a trace cut after 20000 bytes)", () => {
+    const p = file("cut.json", syncStallJson.subarray(0, 20000));
+    expectOneLine(
+      cli(["analyze", p]),
+      `${p}: truncated JSON: the data ends inside the "traceEvents" array (after 20000 bytes); the trace was not completely written — re-export it`,
+    );
+  });
+
+  test("truncated JSON inside the header", () => {
+    const p = file("cut-header.json", syncStallJson.subarray(0, 100));
+    expectOneLine(
+      cli(["analyze", p]),
+      `${p}: truncated JSON: the data ends inside the value of "deviceProperties" (after 100 bytes); the trace was not completely written — re-export it`,
+    );
+  });
+
+  test("invalid JSON inside the events", () => {
+    const p = file("bad.json", '{"traceEvents": [{"ph": "X", "ts": 1, "dur": 2,}]}');
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toStartWith(`inferscope: ${p}: invalid JSON near byte 17: in "traceEvents": `);
+    expect(r.stderr.split("\n").length).toBe(2);
+  });
+
+  test("JSON that is not a trace", () => {
+    const p = file("config.json", '{"model": "llama", "batch": 8}');
+    expectOneLine(cli(["analyze", p]), `${p}: JSON but not a trace (no "traceEvents" array; its keys: "model", "batch"); ${FIX}`);
+  });
+
+  test("JSON whose traceEvents is not an array", () => {
+    const p = file("te.json", '{"traceEvents": {"a": 1}}');
+    expectOneLine(cli(["analyze", p]), `${p}: JSON but not a trace ("traceEvents" is a object, not an array); ${FIX}`);
+  });
+
+  test("a JSON number", () => {
+    const p = file("n.json", "42\n");
+    expectOneLine(cli(["analyze", p]), `${p}: JSON but not a trace (a number, not an object with "traceEvents"); ${FIX}`);
+  });
+
+  test("a trace with no events", () => {
+    const p = file("none.json", '{"schemaVersion": 1, "traceEvents": []}');
+    expectOneLine(
+      cli(["analyze", p]),
+      `${p}: the trace has no events ("traceEvents" is empty); the profiler recorded nothing — check that the profiled code ran inside the profiler`,
+    );
+  });
+
+  test("a trace with only metadata events", () => {
+    const p = file("meta.json", '{"traceEvents": [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "python3"}}]}');
+    expectOneLine(
+      cli(["analyze", p]),
+      `${p}: the trace has no events: none of its 1 entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`,
+    );
+  });
+
+  test("a .gz that is not gzip", () => {
+    const p = file("trace.json.gz", syncStallJson);
+    expectOneLine(cli(["analyze", p]), `${p}: not gzip data although the name ends in .gz; decompress it properly or rename it to .json`);
+  });
+
+  test("truncated gzip", () => {
+    const gz = readFileSync(join(FIXTURES, "sync_stall.kineto.json.gz"));
+    const p = file("half.json.gz", gz.subarray(0, 20000));
+    expectOneLine(cli(["analyze", p]), `${p}: truncated gzip data (unexpected end of file); the file was not completely written — re-export it`);
+  });
+
+  test("corrupt gzip", () => {
+    const gz = Buffer.from(readFileSync(join(FIXTURES, "sync_stall.kineto.json.gz")));
+    for (let i = 100; i < 400; i++) gz[i] = 0xff;
+    const p = file("corrupt.json.gz", gz);
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^inferscope: ${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: corrupt gzip data \\(.+\\); re-export the trace\\n$`));
+  });
+
+  test("empty stdin", () => {
+    expectOneLine(cli(["analyze", "-"], { stdin: "" }), `<stdin>: empty input; pass a trace written by 'inferscope run' or torch.profiler's export_chrome_trace`);
+  });
+
+  test("bad --format and --top", () => {
+    const p = join(FIXTURES, "pinned_nonblocking.kineto.json.gz");
+    expectOneLine(cli(["analyze", p, "--format", "pdf"]), `--format must be md, html or json (got "pdf")`);
+    expectOneLine(cli(["analyze", p, "--top", "0"]), `--top must be a whole number from 1 to 10000 (got "0")`);
+  });
+});
+
+describe("analyze: good input through the CLI", () => {
+  test("json to stdout, exit 0 although bottlenecks were found", () => {
+    const r = cli(["analyze", join(FIXTURES, "sync_stall.kineto.json.gz"), "--format", "json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.schema).toBe("inferscope.report/v1");
+    expect(report.findings.length).toBeGreaterThan(0);
+  });
+
+  test("stdin, plain and gzipped", () => {
+    const plain = cli(["analyze", "-", "-f", "json", "--top", "3"], { stdin: syncStallJson.toString("utf8") });
+    expect(plain.code).toBe(0);
+    const a = JSON.parse(plain.stdout);
+    expect(a.source).toEqual({ path: "<stdin>", format: "kineto", events: 3034 });
+    expect(a.gpu.kernels.top.length).toBe(3);
+    const gz = Bun.spawnSync([process.execPath, join(ROOT, "src/main.ts"), "analyze", "-", "-f", "json"], {
+      stdin: readFileSync(join(FIXTURES, "sync_stall.kineto.json.gz")),
+      env: cleanEnv(),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(gz.exitCode).toBe(0);
+    const b = JSON.parse(gz.stdout.toString());
+    expect(b.gpu.busy_ms).toBe(a.gpu.busy_ms);
+    expect(b.gpu.kernels.count).toBe(a.gpu.kernels.count);
+  });
+
+  test("--output writes the file; an unwritable output is one line", () => {
+    const out = join(dir, "report.json");
+    const r = cli(["analyze", join(FIXTURES, "pinned_nonblocking.kineto.json.gz"), "-f", "json", "-o", out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(JSON.parse(readFileSync(out, "utf8")).source.format).toBe("kineto");
+    const bad = join(dir, "no/such/dir/report.json");
+    const r2 = cli(["analyze", join(FIXTURES, "pinned_nonblocking.kineto.json.gz"), "-f", "json", "-o", bad]);
+    expectOneLine(r2, `cannot write the report to ${bad}: its directory does not exist`);
+  });
+});
