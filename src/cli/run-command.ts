@@ -125,24 +125,18 @@ function findPythonFile(rawDir: string, pid: number): string | null {
   return any.length ? join(rawDir, any[0]!) : null;
 }
 
-async function writeReports(trace: Trace, session: Session, extra: { path: string; format: "md" | "html" | "json" } | null, tracePath: string | null): Promise<string[]> {
-  // Until src/analyze lands (analyze(trace, {path, top}) → renderReport per format): a JSON
-  // placeholder that says so, with what was collected.
-  const placeholder = {
-    schema: "inferscope.run-placeholder/v0",
-    note: "the analysis is not built into this InferScope yet; open the trace in Perfetto",
-    trace: tracePath,
-    spans: trace.spans.length,
-    instants: trace.instants.length,
-    counters: trace.counters.length,
-    dropped: trace.meta.dropped,
-    exitCode: trace.meta.exitCode,
-    warnings: trace.warnings,
-  };
-  const path = extra?.format === "json" ? extra.path : join(session.dir, "report.json");
-  writeFileSync(path, `${JSON.stringify(placeholder, null, 2)}\n`);
-  log.warn("the analysis is not available in this build yet: wrote a placeholder report.json");
-  return [path];
+async function writeReports(trace: Trace, session: Session, config: Config, extra: { path: string; format: "md" | "html" | "json" } | null, tracePath: string | null): Promise<string[]> {
+  // Loaded once the script has ended: the analysis and the templates are not needed before.
+  const [{ analyze }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
+  const report = analyze(trace, { path: tracePath ?? session.dir, top: config.top });
+  const targets = config.formats.map((f) => ({ path: join(session.dir, `report.${f}`), format: f }));
+  if (extra) targets.push(extra);
+  const written: string[] = [];
+  for (const t of targets) {
+    writeFileSync(t.path, renderReport(report, t.format, trace));
+    written.push(t.path);
+  }
+  return written;
 }
 
 export const runCommand = defineCommand({
@@ -215,7 +209,7 @@ export const runCommand = defineCommand({
       tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
       await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
     }
-    const reports = await writeReports(trace, session, reportExtra, tracePath);
+    const reports = await writeReports(trace, session, config, reportExtra, tracePath);
     if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
     const dropped = trace.meta.dropped.python;

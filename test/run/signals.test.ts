@@ -1,6 +1,8 @@
 // Ctrl-C / SIGTERM reach the script; the run still ends with a trace built from what was
 // recorded, and the exit code says which signal ended the script (128+N).
 import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { cleanEnv, tempDir } from "../helpers.ts";
 import { findPython, loadRun, MAIN, PYTHON, SCRIPTS, spans } from "./helpers.ts";
 
@@ -45,6 +47,9 @@ describe("signals", () => {
       // The tracer flushed at exit: its drop count is known.
       expect(r.trace!.inferscope.dropped.python).toBe(0);
       expect(r.trace!.inferscope.warnings.join(" ")).toContain("SIGINT");
+      expect(readdirSync(r.runDir!).sort()).toEqual(["report.html", "report.json", "report.md", "trace.json"]);
+      const report = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8"));
+      expect(report.scopes.find((s: { name: string }) => s.name === "iteration").count).toBe(iterations.length);
     });
   }
 
