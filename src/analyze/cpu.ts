@@ -191,7 +191,7 @@ export function cpuMetrics(trace: Trace, blockedByThread: Map<number, number>): 
   };
 }
 
-export function threadStat(t: ThreadMetrics): ThreadStat & Record<string, unknown> {
+export function threadStat(t: ThreadMetrics): ThreadStat {
   return {
     tid: t.tid,
     name: t.name,

@@ -61,7 +61,7 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
   let gpu: Report["gpu"] = null;
   if (g && k && t) {
     const idleTop: IdleAttribution[] = ctx.idle.slice(0, top).map((e) => {
-      const a: IdleAttribution & Record<string, unknown> = {
+      const a: IdleAttribution = {
         function: e.function,
         idle_ms: ms(e.idleNs),
         pct_of_idle: g.idleNs > 0 ? (e.idleNs / g.idleNs) * 100 : 0,
@@ -123,7 +123,7 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
         }),
       },
       devices: [...devices].sort((a, b) => a[0] - b[0]).map(([index, name]) => ({ index, name })),
-    } as Report["gpu"];
+    };
   }
 
   const meta = trace.meta;

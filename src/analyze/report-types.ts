@@ -44,11 +44,19 @@ export interface CopyStat {
   pageable_count: number;
   pinned_count: number;
   sync_count: number;
+  /** Extensions (analysis engine): bytes and time of the pageable copies, CPU time blocked in synchronous copies. */
+  pageable_bytes?: number;
+  pageable_ms?: number;
+  sync_blocked_ms?: number;
 }
 
 export interface IdleAttribution extends CodeRef {
   idle_ms: number;
   pct_of_idle: number;
+  /** Extensions: what the entry is, the time it was the innermost code, its share of host-wait time. */
+  kind?: "python" | "cpu_op" | "scope" | "untraced";
+  self_ms?: number;
+  pct_of_host_wait?: number;
 }
 
 export interface ScopeStat {
@@ -69,6 +77,8 @@ export interface ThreadStat {
   busy_ms: number;
   python_ms: number | null;
   spans: number;
+  /** Extension: CPU time blocked waiting for the GPU (syncs, blocking copies). */
+  blocked_ms?: number;
 }
 
 export interface Report {
@@ -79,11 +89,18 @@ export interface Report {
     window_ms: number;
     busy_ms: number;
     utilization_pct: number;
+    /** Extensions: time with ≥ 1 kernel/memset running; time with only copies running. */
+    compute_ms?: number;
+    transfer_only_ms?: number;
     idle: {
       total_ms: number;
       host_wait_ms: number;
       kernel_wait_ms: number;
       sync_other_ms: number;
+      /** Extensions: number of gaps; whether launch calls were known; idle following a CPU–GPU sync. */
+      gaps?: number;
+      launches_known?: boolean;
+      after_sync_ms?: number;
       /** Python functions / scopes / cpu_ops on the launching thread during host-wait gaps. */
       top: IdleAttribution[];
     };
@@ -93,6 +110,11 @@ export interface Report {
       short_count: number;
       short_pct: number;
       launch_api_ms: number | null;
+      /** Extensions: launch calls, kernels from CUDA graphs, mean kernel time, queue depth at launches. */
+      launch_calls?: number;
+      graph_launched_count?: number;
+      mean_us?: number;
+      queue_depth?: { mean: number; max: number } | null;
       top: KernelStat[];
     };
     memcpy: { h2d: CopyStat; d2h: CopyStat; d2d: CopyStat; other: CopyStat };

@@ -142,7 +142,7 @@ export function gbps(c: CopyMetrics): number | null {
   return c.sizedBytes / c.sizedNs;
 }
 
-export function copyStat(c: CopyMetrics): CopyStat & Record<string, unknown> {
+export function copyStat(c: CopyMetrics): CopyStat {
   return {
     count: c.count,
     bytes: c.bytes,
