@@ -123,6 +123,16 @@ const htmlHelpers = {
   sevClass: (s: string) => (s === "high" || s === "medium" || s === "low" ? s : "low"),
   /** A CSS percentage width, never anything else. */
   w: (p: number) => `${Math.max(0, Math.min(100, Number.isFinite(p) ? p : 0)).toFixed(1)}%`,
+  /** Key/value rows flowing in columns (finding evidence). */
+  kvCols: (items: { key: string; value: Seg[]; items?: Seg[][] }[]) =>
+    `<div class="kvc">${items
+      .map(
+        (i) =>
+          `<div class="kvr${i.items?.length ? " wide" : ""}"><span class="k">${html(i.key)}</span> ${htmlRich(i.value)}${
+            i.items?.length ? `<ul class="ev">${i.items.map((x) => `<li>${htmlRich(x)}</li>`).join("")}</ul>` : ""
+          }</div>`,
+      )
+      .join("")}</div>`,
   kvList: (items: { key: string; value: Seg[]; items?: Seg[][] }[]) =>
     `<dl class="kv">${items
       .map(

@@ -132,8 +132,10 @@
     for (var t = Math.ceil(v0 / step) * step; t <= v1; t += step) {
       var x = Math.round(X(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, AXIS_H - 5); ctx.lineTo(x, totalH); ctx.stroke();
+      var lbl = fmtTime(t, step);
+      if (x + 3 + ctx.measureText(lbl).width > W) continue;
       ctx.fillStyle = "#5b6577";
-      ctx.fillText(fmtTime(t, step), x + 3, AXIS_H / 2);
+      ctx.fillText(lbl, x + 3, AXIS_H / 2);
     }
   }
 
