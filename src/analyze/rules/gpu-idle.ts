@@ -22,14 +22,21 @@ export const GPU_IDLE_NAME_MIN_SHARE = 0.1;
 export const GPU_IDLE_WRAPPER_SHARE = 0.9;
 export const GPU_IDLE_WRAPPER_SELF_SHARE = 0.05;
 
-/** The code entries that explain the host-wait time best (not wrappers like main()). */
+/**
+ * The code entries that explain the host-wait time best: covering at least
+ * GPU_IDLE_NAME_MIN_SHARE of it, not mere wrappers (main() covering everything with no time of
+ * its own), ranked by the mean of their inclusive and self time so that the function doing the
+ * work (tokenize) comes before the frames that only enclose it (main, run_loop).
+ */
 export function culprits(entries: IdleEntry[], hostWaitNs: number): IdleEntry[] {
-  return entries.filter(
-    (e) =>
-      (e.kind === "python" || e.kind === "cpu_op") &&
-      e.idleNs >= GPU_IDLE_NAME_MIN_SHARE * hostWaitNs &&
-      !(e.idleNs > GPU_IDLE_WRAPPER_SHARE * hostWaitNs && e.selfNs < GPU_IDLE_WRAPPER_SELF_SHARE * hostWaitNs),
-  );
+  return entries
+    .filter(
+      (e) =>
+        (e.kind === "python" || e.kind === "cpu_op") &&
+        e.idleNs >= GPU_IDLE_NAME_MIN_SHARE * hostWaitNs &&
+        !(e.idleNs > GPU_IDLE_WRAPPER_SHARE * hostWaitNs && e.selfNs < GPU_IDLE_WRAPPER_SELF_SHARE * hostWaitNs),
+    )
+    .sort((a, b) => b.idleNs + b.selfNs - (a.idleNs + a.selfNs) || b.idleNs - a.idleNs);
 }
 
 export const gpuIdleRule: Rule = {

@@ -1,0 +1,263 @@
+// Rules, attribution and classification on small synthetic traces built in code: what the real
+// fixtures cannot show (Python stacks, counters, NUMA, PCIe link data, pageable and synchronous
+// copies, threads) and the rule that a rule never fires on missing data. These traces are made by
+// hand for unit tests; they are not recordings and are not used as labelled cases.
+import { describe, expect, test } from "bun:test";
+import { analyze } from "../../src/analyze/index.ts";
+import { mergeTrace } from "../../src/merge/index.ts";
+import { emptyTrace, type ApiCall, type CpuSpan, type GpuOp, type Trace } from "../../src/trace/model.ts";
+
+const US = 1000;
+const MS = 1_000_000;
+const PID = 100;
+const MAIN = 101;
+
+class Builder {
+  readonly t: Trace = emptyTrace("inferscope");
+  private corr = 1;
+  constructor() {
+    this.t.meta.clock = "CLOCK_MONOTONIC";
+    this.t.threadNames.set(MAIN, "MainThread");
+  }
+  span(cat: CpuSpan["cat"], name: string, start: number, end: number, extra: Partial<CpuSpan> = {}, tid = MAIN): this {
+    this.t.spans.push({ cat, name, start, end, pid: PID, tid, ...extra });
+    return this;
+  }
+  /** A launch call at `at` (3 µs) and its GPU op at [gs, ge]. */
+  op(kind: GpuOp["kind"], name: string, at: number, gs: number, ge: number, extra: Partial<GpuOp> = {}, call: Partial<ApiCall> = {}, tid = MAIN): this {
+    const correlation = this.corr++;
+    const apiName = call.name ?? (kind === "kernel" ? "cudaLaunchKernel" : kind === "memcpy" ? "cudaMemcpyAsync" : "cudaMemsetAsync");
+    this.t.api.push({ api: "runtime", kind: kind === "kernel" ? "launch" : kind, name: apiName, start: at, end: at + 3 * US, pid: PID, tid, correlation, ...call });
+    this.t.gpu.push({ kind, name, start: gs, end: ge, device: 0, stream: 7, correlation, ...extra });
+    return this;
+  }
+  counter(track: string, ts: number, values: Record<string, number>): this {
+    this.t.counters.push({ track, ts, values });
+    return this;
+  }
+}
+
+const rules = (t: Trace) => analyze(t, { path: "x" }).findings.map((f) => f.rule);
+
+/** 10 steps of 1 ms: tokenize() 600 µs, then forward() launches 5 kernels of 60 µs. */
+function preprocessingBound(): Builder {
+  const b = new Builder();
+  b.span("python", "main", 0, 10 * MS, { file: "infer.py", line: 1 });
+  for (let k = 0; k < 10; k++) {
+    const t0 = k * MS;
+    b.span("scope", "step", t0, t0 + MS);
+    b.span("python", "tokenize", t0, t0 + 600 * US, { file: "preprocess.py", line: 41 });
+    b.span("python", "_split", t0 + 100 * US, t0 + 200 * US, { file: "preprocess.py", line: 12 });
+    b.span("python", "forward", t0 + 600 * US, t0 + 700 * US, { file: "model.py", line: 10 });
+    for (let i = 0; i < 5; i++) {
+      const at = t0 + 600 * US + i * 10 * US;
+      const gs = t0 + 620 * US + i * 60 * US;
+      b.op("kernel", "gemm", at, gs, gs + 60 * US);
+    }
+  }
+  return b;
+}
+
+describe("GPU idle attribution to Python code", () => {
+  test("a preprocessing-bound loop: cpu_bound, and the idle time is tokenize()'s, not main()'s", () => {
+    const t = preprocessingBound().t;
+    const r = analyze(t, { path: "x" });
+    const g = r.gpu!;
+    // window: first kernel at 620 µs … last ends at 9 ms + 920 µs
+    expect(g.window_ms).toBe((9 * MS + 920 * US - 620 * US) / MS);
+    expect(g.busy_ms).toBe(10 * 300 * US / MS);
+    // each of the 9 gaps between steps: 920 µs → 1620 µs = 700 µs, launch at 1600 µs > gap start
+    expect(g.idle.host_wait_ms).toBe((9 * 700 * US) / MS);
+    expect(g.idle.total_ms).toBe(g.idle.host_wait_ms);
+    expect(r.bottleneck.classification).toBe("cpu_bound");
+    const top = Object.fromEntries(g.idle.top.map((e) => [e.function, e]));
+    // tokenize covers 600 µs of each 700 µs gap, forward the last 20 µs before the kernel
+    expect(top.tokenize!.idle_ms).toBe((9 * 600 * US) / MS);
+    expect(top.tokenize!.self_ms).toBe((9 * 500 * US) / MS);
+    expect(top._split!.idle_ms).toBe((9 * 100 * US) / MS);
+    expect(top.forward!.idle_ms).toBe((9 * 20 * US) / MS);
+    expect(top.main!.idle_ms).toBe((9 * 700 * US) / MS);
+    expect(top.main!.self_ms).toBe((9 * 80 * US) / MS);
+    expect(top.tokenize).toMatchObject({ file: "preprocess.py", line: 41, scope: "step", kind: "python" });
+    const f = r.findings.find((x) => x.rule === "gpu_idle")!;
+    expect(f.suggestions[0]).toStartWith("Make `tokenize` (preprocess.py:41) in scope `step` cheaper or move it off the launching thread");
+    expect(r.findings.map((x) => x.rule)).not.toContain("launch_bound"); // 60 µs kernels, one long gap per step
+    // launcher of the kernels: the innermost Python frame at the launch call
+    expect(g.kernels.top[0]).toMatchObject({ name: "gemm", function: "forward", file: "model.py", line: 10, scope: "step" });
+    // per-step split: 300 µs compute, 700 µs idle
+    const step = r.scopes.find((s) => s.name === "step")!;
+    expect(step.count).toBe(10);
+    expect(step.split!.compute_ms).toBeCloseTo(0.3, 12);
+    expect(step.split!.idle_ms).toBeCloseTo(0.7, 12);
+  });
+
+  test("a recursive function is credited once", () => {
+    const b = new Builder();
+    b.span("python", "walk", 0, 1 * MS, { file: "a.py", line: 1 });
+    b.span("python", "walk", 100 * US, 900 * US, { file: "a.py", line: 1 });
+    b.op("kernel", "k", 0, 0, 10 * US);
+    b.op("kernel", "k", 990 * US, 1000 * US, 1010 * US);
+    const r = analyze(b.t, { path: "x" });
+    const walk = r.gpu!.idle.top.find((e) => e.function === "walk")!;
+    expect(walk.idle_ms).toBe(0.99); // gap 10 µs → 1000 µs
+    expect(walk.self_ms).toBe(0.99);
+  });
+});
+
+describe("copies", () => {
+  /** 4 steps: a 64 MiB pageable H2D copy (cudaMemcpy, synchronous) at 10 GB/s, then a 100 µs kernel. */
+  function pageableBound(): Builder {
+    const b = new Builder();
+    const bytes = 64 << 20;
+    const copyNs = Math.round(bytes / 10); // 10 GB/s = 10 bytes per ns
+    for (let k = 0; k < 4; k++) {
+      const t0 = k * 8 * MS;
+      b.span("python", "load_batch", t0, t0 + copyNs + 20 * US, { file: "data.py", line: 7 });
+      b.op("memcpy", "Memcpy HtoD (Pageable -> Device)", t0, t0 + 10 * US, t0 + 10 * US + copyNs, { bytes, copyKind: "HtoD", srcMem: "pageable", dstMem: "device" }, { name: "cudaMemcpy" });
+      b.t.api[b.t.api.length - 1]!.end = t0 + copyNs + 15 * US;
+      b.op("kernel", "relu", t0 + copyNs + 16 * US, t0 + copyNs + 20 * US, t0 + copyNs + 120 * US);
+    }
+    return b;
+  }
+
+  test("large pageable synchronous copies: memory_bound with pageable, sync-copy and transfer findings", () => {
+    const r = analyze(pageableBound().t, { path: "x" });
+    expect(r.bottleneck.classification).toBe("memory_bound");
+    const h2d = r.gpu!.memcpy.h2d;
+    expect(h2d).toMatchObject({ count: 4, bytes: 4 * (64 << 20), pageable_count: 4, pinned_count: 0, sync_count: 4 });
+    expect(h2d.gbps).toBeCloseTo(10, 5);
+    const ids = r.findings.map((f) => f.rule);
+    expect(ids).toContain("pageable_copies");
+    expect(ids).toContain("sync_copies");
+    expect(ids).toContain("transfer_overhead");
+    const p = r.findings.find((f) => f.rule === "pageable_copies")!;
+    expect(p.suggestions[0]).toContain("`load_batch` (data.py:7)");
+    expect(p.evidence.pageable_bytes).toBe(4 * (64 << 20));
+  });
+
+  test("PCIe saturation needs the link: silent without it, fires with gen4 x16 at 25 GB/s", () => {
+    const make = (link: boolean) => {
+      const b = new Builder();
+      b.t.meta.devices.push(link ? { index: 0, name: "GPU", pcieLinkGen: 4, pcieLinkWidth: 16 } : { index: 0, name: "GPU" });
+      const bytes = 256 << 20;
+      const copyNs = Math.round(bytes / 25);
+      for (let k = 0; k < 3; k++) {
+        const t0 = k * 20 * MS;
+        b.op("memcpy", "Memcpy HtoD (Pinned -> Device)", t0, t0 + 5 * US, t0 + 5 * US + copyNs, { bytes, copyKind: "HtoD", srcMem: "pinned", dstMem: "device" });
+        b.op("kernel", "k", t0 + 10 * US, t0 + 5 * US + copyNs, t0 + 5 * US + copyNs + 5 * MS);
+      }
+      return b.t;
+    };
+    expect(rules(make(false))).not.toContain("pcie_saturation");
+    const r = analyze(make(true), { path: "x" });
+    const f = r.findings.find((x) => x.rule === "pcie_saturation")!;
+    expect(f.evidence.link_peak_gbps).toBe(31.5);
+    expect(f.evidence.h2d_gbps).toBe(25);
+  });
+});
+
+describe("CPU-side rules need their counters", () => {
+  function twoThreads(withCpu: boolean): Trace {
+    const b = new Builder();
+    b.t.threadNames.set(202, "decoder");
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * MS;
+      b.span("python", "serve", t0, t0 + 900 * US, { file: "srv.py", line: 3 });
+      b.span("python", "decode_jpeg", t0 + 50 * US, t0 + 950 * US, { file: "img.py", line: 5 }, 202);
+      b.op("kernel", "k", t0 + 850 * US, t0 + 860 * US, t0 + 960 * US);
+      if (withCpu) b.counter("cpu", t0, { utilization_pct: 101 });
+    }
+    return b.t;
+  }
+
+  test("threading contention: two threads in Python at once on one core", () => {
+    expect(rules(twoThreads(false))).not.toContain("threading_contention");
+    const r = analyze(twoThreads(true), { path: "x" });
+    const f = r.findings.find((x) => x.rule === "threading_contention")!;
+    expect(f).toBeDefined();
+    expect(f.evidence.python_concurrency).toBeGreaterThan(1.5);
+    expect(f.suggestions[0]).toContain("decoder");
+    expect(r.cpu.threads.find((t) => t.tid === 202)!.python_ms).toBe(9);
+  });
+
+  test("memory pressure and NUMA remote placement", () => {
+    const b = preprocessingBound();
+    expect(rules(b.t)).not.toContain("memory_pressure");
+    expect(rules(b.t)).not.toContain("numa_remote");
+    const r0 = analyze(b.t, { path: "x" });
+    expect(r0.cpu.memory).toEqual({ peak_rss_mb: null, min_available_mb: null, swap_used_mb: null });
+
+    const c = preprocessingBound();
+    c.t.meta.devices.push({ index: 0, name: "GPU", numaNode: 0, memoryBytes: 80 * 1024 * 1024 * 1024 });
+    c.counter("memory", 0, { rss_mb: 20000, mem_available_mb: 2000, swap_used_mb: 0 });
+    c.counter("memory", 5 * MS, { rss_mb: 30000, mem_available_mb: 300, swap_used_mb: 500 });
+    c.counter("numa node 0", 5 * MS, { process_mb: 3000 });
+    c.counter("numa node 1", 5 * MS, { process_mb: 27000 });
+    c.counter("gpu 0", 5 * MS, { memory_used_mb: 79 * 1024 });
+    const r = analyze(c.t, { path: "x" });
+    expect(r.cpu.memory).toEqual({ peak_rss_mb: 30000, min_available_mb: 300, swap_used_mb: 500 });
+    expect(r.cpu.numa).toEqual({ gpu_node: 0, pages_mb_by_node: { "0": 3000, "1": 27000 }, remote_pct: 90 });
+    const mp = r.findings.find((x) => x.rule === "memory_pressure")!;
+    expect(mp.title).toBe("Memory pressure: only 300 MB of host memory available; system swap grew by 500 MB; GPU 0 memory 98.8 % full");
+    expect(mp.suggestions.length).toBeGreaterThanOrEqual(2);
+    const numa = r.findings.find((x) => x.rule === "numa_remote")!;
+    expect(numa.suggestions[0]).toContain("numactl --cpunodebind=0 --membind=0");
+  });
+});
+
+describe("classification and merge", () => {
+  test("no GPU activity: unknown, gpu null, no findings", () => {
+    const b = new Builder();
+    b.span("python", "main", 0, MS);
+    const r = analyze(b.t, { path: "x" });
+    expect(r.gpu).toBeNull();
+    expect(r.bottleneck).toEqual({ classification: "unknown", confidence: 0, reason: "the trace has no GPU activity (kernels, copies): nothing to say about the GPU" });
+    expect(r.findings).toEqual([]);
+  });
+
+  test("GPU ops without launch calls: idle is measured, host-wait is not attributed, launch rules stay silent", () => {
+    const b = preprocessingBound();
+    b.t.api = [];
+    const r = analyze(b.t, { path: "x" });
+    expect(r.gpu!.idle.host_wait_ms).toBe(0);
+    expect(r.gpu!.idle.launches_known).toBe(false);
+    expect(r.gpu!.kernels.launch_api_ms).toBeNull();
+    expect(r.gpu!.kernels.queue_depth).toBeNull();
+    expect(r.findings.map((f) => f.rule)).toEqual(["gpu_idle"]);
+    expect(r.findings[0]!.confidence).toBe(0.5);
+    expect(r.bottleneck.classification).toBe("cpu_bound");
+    expect(r.bottleneck.reason).toContain("the launch calls are not in the trace");
+  });
+
+  test("clock causality: a kernel starting before its launch call bounds the clock error", () => {
+    const b = new Builder();
+    b.op("kernel", "k", 10 * US, 5 * US, 20 * US);
+    b.op("kernel", "k", 30 * US, 40 * US, 50 * US);
+    const m = mergeTrace(b.t);
+    expect(m.violations).toBe(1);
+    expect(b.t.meta.clockErrorBoundNs).toBe(5 * US);
+    const r = analyze(b.t, { path: "x" });
+    expect(r.clock).toEqual({ source: "CLOCK_MONOTONIC", error_bound_us: 5 });
+    expect(r.warnings[0]).toBe("1 GPU ops start before the call that launched them (by up to 5.0 µs): the CPU and GPU clocks disagree by at least that much");
+  });
+
+  test("scope percentiles are nearest-rank", () => {
+    const b = new Builder();
+    for (let i = 1; i <= 100; i++) b.span("user_annotation", `ProfilerStep#${i}`, i * 200 * MS, i * 200 * MS + i * MS);
+    b.op("kernel", "k", 0, 10 * US, 20 * US);
+    const s = analyze(b.t, { path: "x" }).scopes[0]!;
+    expect(s).toMatchObject({ name: "ProfilerStep", count: 100, p50_ms: 50, p95_ms: 95, p99_ms: 99, max_ms: 100, mean_ms: 50.5 });
+  });
+
+  test("a CUPTI sync record on a GPU lane is given its API call's thread", () => {
+    const b = new Builder();
+    b.op("kernel", "k", 0, 10 * US, 500 * US);
+    b.t.api.push({ api: "runtime", kind: "sync", name: "cudaStreamSynchronize", start: 20 * US, end: 501 * US, pid: PID, tid: MAIN, correlation: 99 });
+    b.t.syncs.push({ type: "stream", start: 21 * US, end: 500 * US, pid: 0, tid: 7, correlation: 99 });
+    mergeTrace(b.t);
+    expect(b.t.syncs[0]).toMatchObject({ pid: PID, tid: MAIN });
+    const r = analyze(b.t, { path: "x" });
+    expect(r.gpu!.syncs.count).toBe(1); // the record and its call are one wait
+    expect(r.gpu!.syncs.blocked_ms).toBe(0.481);
+  });
+});
