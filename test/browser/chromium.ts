@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 
-export const CHROMIUM_PATH = "/usr/bin/chromium";
+/** Debian's chromium; INFERSCOPE_TEST_CHROMIUM overrides it (e.g. to check the skip path). */
+export const CHROMIUM_PATH = process.env.INFERSCOPE_TEST_CHROMIUM || "/usr/bin/chromium";
 
 export function chromiumMissing(): string | null {
   return existsSync(CHROMIUM_PATH)

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { renderReport } from "../../src/report/render.ts";
-import type { Trace } from "../../src/trace/model.ts";
+import { emptyTrace, type Trace } from "../../src/trace/model.ts";
 import { chromiumMissing, launch } from "./chromium.ts";
 import { fixtureAnalysis, LARGEST_FIXTURE } from "../report/fixtures.ts";
 import { syntheticTrace } from "../report/synthetic.ts";
@@ -202,6 +202,22 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
       await nojs.close();
     }
   }, 60_000);
+
+  test("a CPU-only trace (no GPU lanes) and an empty one open without errors", async () => {
+    const cpuOnly = syntheticTrace(5);
+    cpuOnly.gpu = [];
+    const noGpu = structuredClone(handmade) as unknown as Report;
+    noGpu.gpu = null;
+    for (const [label, tr] of [["cpu-only", cpuOnly], ["empty", emptyTrace("kineto")]] as const) {
+      const f = join(dir, `${label}.html`);
+      writeFileSync(f, renderReport(noGpu, "html", tr));
+      const p = await open(context, f);
+      expect(p.errors).toEqual([]);
+      expect(await p.page.getAttribute("#tl", "data-gpu-lanes")).toBe("0");
+      expect(await p.page.getAttribute("#tl", "data-drawn-gpu-lanes")).toBe("0");
+      await p.page.close();
+    }
+  });
 
   test("1.5 M synthetic events: the report stays small and opens quickly", async () => {
     const trace = syntheticTrace(2200);
