@@ -6,17 +6,18 @@
 import type { Report } from "../analyze/report-types.ts";
 
 const CODE_REF = ["function", "file", "line", "scope"];
-const COPY = ["count", "bytes", "ms", "gbps", "pageable_count", "pinned_count", "sync_count"];
+const COPY = ["count", "bytes", "ms", "gbps", "pageable_count", "pinned_count", "sync_count", "pageable_bytes", "pageable_ms", "sync_blocked_ms"];
 
 /** Key order per path; "[]" stands for any array element. */
 const ORDER: Record<string, string[]> = {
   "": ["schema", "source", "bottleneck", "gpu", "cpu", "scopes", "findings", "clock", "dropped", "collection", "warnings"],
   source: ["path", "format", "events"],
   bottleneck: ["classification", "confidence", "reason"],
-  gpu: ["window_ms", "busy_ms", "utilization_pct", "idle", "kernels", "memcpy", "memset", "syncs", "devices"],
-  "gpu.idle": ["total_ms", "host_wait_ms", "kernel_wait_ms", "sync_other_ms", "top"],
-  "gpu.idle.top[]": [...CODE_REF, "idle_ms", "pct_of_idle"],
-  "gpu.kernels": ["count", "total_ms", "short_count", "short_pct", "launch_api_ms", "top"],
+  gpu: ["window_ms", "busy_ms", "utilization_pct", "compute_ms", "transfer_only_ms", "idle", "kernels", "memcpy", "memset", "syncs", "devices"],
+  "gpu.idle": ["total_ms", "host_wait_ms", "kernel_wait_ms", "sync_other_ms", "gaps", "launches_known", "after_sync_ms", "top"],
+  "gpu.idle.top[]": [...CODE_REF, "kind", "idle_ms", "pct_of_idle", "self_ms", "pct_of_host_wait"],
+  "gpu.kernels": ["count", "total_ms", "short_count", "short_pct", "launch_api_ms", "launch_calls", "graph_launched_count", "mean_us", "queue_depth", "top"],
+  "gpu.kernels.queue_depth": ["mean", "max"],
   "gpu.kernels.top[]": ["name", "count", "total_ms", "mean_us", "max_us", "pct_of_busy", ...CODE_REF],
   "gpu.memcpy": ["h2d", "d2h", "d2d", "other"],
   "gpu.memcpy.h2d": COPY,
@@ -28,7 +29,7 @@ const ORDER: Record<string, string[]> = {
   "gpu.syncs.top[]": [...CODE_REF, "count", "blocked_ms"],
   "gpu.devices[]": ["index", "name"],
   cpu: ["threads", "memory", "numa"],
-  "cpu.threads[]": ["tid", "name", "busy_ms", "python_ms", "spans"],
+  "cpu.threads[]": ["tid", "name", "busy_ms", "python_ms", "spans", "blocked_ms"],
   "cpu.memory": ["peak_rss_mb", "min_available_mb", "swap_used_mb"],
   "cpu.numa": ["gpu_node", "pages_mb_by_node", "remote_pct"],
   "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split"],

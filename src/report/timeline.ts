@@ -429,6 +429,8 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     const sr = series.get(id)!;
     sr.pts.sort((a, b) => a[0] - b[0]);
     let pts = sr.pts;
+    // a constant series (swap 0, a node's total memory) says nothing on a timeline: the tables have it
+    if (pts.every((p) => p[1] === pts[0]![1])) continue;
     if (pts.length > maxCounterPoints) {
       const per = pts.length / maxCounterPoints;
       const down: [number, number][] = [];

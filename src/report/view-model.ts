@@ -171,11 +171,16 @@ function verdictClause(r: Report): Seg[] {
       const isScope = (a: IdleAttribution) => !!a.scope && a.function === a.scope;
       const known = (a: IdleAttribution) => !!a.function && !a.function.startsWith("(");
       const scope = g.idle.top.find((a) => isScope(a) && a.pct_of_idle >= 50);
-      const fn = g.idle.top.find((a) => known(a) && !isScope(a));
+      // "while the CPU runs X": X the innermost code for longest (self time) when the analysis gives
+      // it, else the first function listed (inclusive time).
+      const fns = g.idle.top.filter((a) => known(a) && !isScope(a));
+      const bySelf = fns.every((a) => typeof a.self_ms === "number") && fns.length > 0;
+      const fn = bySelf ? fns.reduce((b, a) => (a.self_ms! > b.self_ms! ? a : b)) : fns[0];
       if (scope) out.push({ t: ", mostly inside " }, code(scope.function));
       if (fn) {
-        if (fn.pct_of_idle >= 50) out.push({ t: `${scope ? " and" : ","} mostly while the CPU runs ` }, ...refSegs(fn));
-        else out.push({ t: `${scope ? ";" : ","} the largest share (${pct(fn.pct_of_idle)}) while the CPU runs ` }, ...refSegs(fn));
+        const share = bySelf && g.idle.total_ms > 0 ? (100 * fn.self_ms!) / g.idle.total_ms : fn.pct_of_idle;
+        if (share >= 50) out.push({ t: `${scope ? " and" : ","} mostly while the CPU runs ` }, ...refSegs(fn));
+        else out.push({ t: `${scope ? ";" : ","} the largest share (${pct(share)}) while the CPU runs ` }, ...refSegs(fn));
       }
       return out;
     }
@@ -211,6 +216,7 @@ function copyRow(label: string, c: CopyStat): Cell[] {
     n(int(c.pageable_count), c.pageable_count),
     n(int(c.pinned_count), c.pinned_count),
     n(int(c.sync_count), c.sync_count),
+    n(ms(c.sync_blocked_ms), c.sync_blocked_ms),
   ];
 }
 
@@ -224,7 +230,7 @@ function collectionKV(c: Record<string, unknown>): KV[] {
     const v = c[k];
     if (v === undefined) continue;
     if (Array.isArray(v) && v.every((x) => typeof x === "string")) out.push(kv(k, [code((v as string[]).join(" "))]));
-    else out.push(kv(k, evidenceValue(k, v)));
+    else out.push(evidenceKV(k, v));
   }
   return out;
 }
@@ -266,6 +272,12 @@ function evidenceKV(key: string, v: unknown): KV {
   return kv(key, evidenceValue(key, v));
 }
 
+/** Why there is no GPU data, when the collection says (InferScope traces: gpuCollection). */
+function noGpuNote(c: Record<string, unknown>): string {
+  const v = c.gpuCollection ?? c.gpu_collection;
+  return typeof v === "string" && v.length > 0 && v !== "cupti" ? `GPU collection: ${v}.` : "";
+}
+
 export function buildView(r: Report): ReportView {
   const g = r.gpu;
   const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
@@ -281,8 +293,12 @@ export function buildView(r: Report): ReportView {
   const cards: ReportView["cards"] = [];
   summary.push(kv("Trace", [code(r.source.path), { t: ` (${r.source.format}, ${int(r.source.events)} events)` }]));
   if (g) {
+    const split =
+      g.compute_ms !== undefined && g.transfer_only_ms !== undefined
+        ? ` (computing ${dur(g.compute_ms)}, only copying ${dur(g.transfer_only_ms)})`
+        : "";
     summary.push(
-      kv("GPU", `busy ${dur(g.busy_ms)} of a ${dur(g.window_ms)} window (${pct(g.utilization_pct)}); idle ${dur(g.idle.total_ms)}`),
+      kv("GPU", `busy ${dur(g.busy_ms)}${split} of a ${dur(g.window_ms)} window (${pct(g.utilization_pct)}); idle ${dur(g.idle.total_ms)}`),
     );
     summary.push(
       kv(
@@ -320,10 +336,20 @@ export function buildView(r: Report): ReportView {
       kv("waiting between dependent kernels", `${dur(g.idle.kernel_wait_ms)}`),
       kv("around syncs and other", `${dur(g.idle.sync_other_ms)}`),
     ];
+    if (g.idle.after_sync_ms !== undefined) idleBreakdown.push(kv("right after a CPU–GPU sync (any kind)", dur(g.idle.after_sync_ms)));
+    if (g.idle.gaps !== undefined) idleBreakdown.push(kv("idle gaps", int(g.idle.gaps)));
+    if (g.idle.launches_known === false) idleBreakdown.push(kv("note", "the trace has no launch calls, so host waits cannot be told from other gaps"));
     const idleTop: Table = {
       id: "idle-top",
-      columns: [col("function", false), col("scope", false), col("idle ms"), col("% of idle")],
-      rows: g.idle.top.map((a) => [functionCell(a), t(a.scope ?? "", { code: !!a.scope }), n(ms(a.idle_ms), a.idle_ms), n(pct(a.pct_of_idle), a.pct_of_idle)]),
+      columns: [col("function", false), col("kind", false), col("scope", false), col("idle ms"), col("% of idle"), col("self ms")],
+      rows: g.idle.top.map((a) => [
+        functionCell(a),
+        t(a.kind ?? ""),
+        t(a.scope ?? "", { code: !!a.scope }),
+        n(ms(a.idle_ms), a.idle_ms),
+        n(pct(a.pct_of_idle), a.pct_of_idle),
+        n(ms(a.self_ms), a.self_ms),
+      ]),
       empty: "No host-side activity was found during the GPU's idle time.",
     };
     const kernels: Table = {
@@ -342,7 +368,7 @@ export function buildView(r: Report): ReportView {
     };
     const transfers: Table = {
       id: "transfers",
-      columns: [col("direction", false), col("count"), col("bytes"), col("ms"), col("GB/s"), col("pageable"), col("pinned"), col("synchronous")],
+      columns: [col("direction", false), col("count"), col("bytes"), col("ms"), col("GB/s"), col("pageable"), col("pinned"), col("synchronous"), col("CPU blocked ms")],
       rows: [
         copyRow("host → device", g.memcpy.h2d),
         copyRow("device → host", g.memcpy.d2h),
@@ -365,6 +391,12 @@ export function buildView(r: Report): ReportView {
         kv("GPU time in kernels", dur(g.kernels.total_ms)),
         kv("short kernels", `${int(g.kernels.short_count)} (${pct(g.kernels.short_pct)})`),
         kv("time in launch API calls", dur(g.kernels.launch_api_ms)),
+        ...(g.kernels.launch_calls !== undefined ? [kv("launch calls", int(g.kernels.launch_calls))] : []),
+        ...(g.kernels.graph_launched_count !== undefined ? [kv("kernels from CUDA graphs", int(g.kernels.graph_launched_count))] : []),
+        ...(g.kernels.mean_us !== undefined ? [kv("mean kernel time", `${us(g.kernels.mean_us)} µs`)] : []),
+        ...(g.kernels.queue_depth !== undefined
+          ? [kv("queue depth at launch", g.kernels.queue_depth ? `mean ${value(g.kernels.queue_depth.mean)}, max ${int(g.kernels.queue_depth.max)}` : NOT_MEASURED)]
+          : []),
       ],
       kernels,
       transfers,
@@ -426,12 +458,13 @@ export function buildView(r: Report): ReportView {
 
   const threads: Table = {
     id: "threads",
-    columns: [col("thread", false), col("tid"), col("busy ms"), col("Python ms"), col("spans")],
+    columns: [col("thread", false), col("tid"), col("busy ms"), col("Python ms"), col("blocked on GPU ms"), col("spans")],
     rows: r.cpu.threads.map((th) => [
       t(th.name || `thread ${th.tid}`, { code: true }),
       n(String(th.tid), th.tid),
       n(ms(th.busy_ms), th.busy_ms),
       n(ms(th.python_ms), th.python_ms),
+      n(ms(th.blocked_ms), th.blocked_ms),
       n(int(th.spans), th.spans),
     ]),
     empty: "No CPU threads were recorded.",
@@ -474,7 +507,7 @@ export function buildView(r: Report): ReportView {
     cards,
     findings,
     gpu: gpuView,
-    noGpuReason: g ? "" : rich(r.bottleneck.reason).length ? plain(rich(r.bottleneck.reason)) : "The trace holds no GPU activity.",
+    noGpuReason: g ? "" : noGpuNote(r.collection ?? {}),
     scopes,
     scopeBars,
     threads,

@@ -35,7 +35,7 @@ describe("Markdown", () => {
   });
   test("null metrics read 'not measured'", () => {
     expect(md).toContain("- swap used: not measured");
-    expect(md).toMatch(/\| `pt_autograd_0` \| 4250 \| 1\.500 \| not measured \| 12 \|/);
+    expect(md).toContain("| `pt_autograd_0` | 4250 | 1.500 | not measured | not measured | 12 |");
     const r = clone(handmade);
     r.dropped = {};
     r.clock.error_bound_us = null;
@@ -74,7 +74,8 @@ describe("Markdown", () => {
     r.bottleneck = { classification: "unknown", confidence: 0.3, reason: "No GPU activity in the trace: was the model on the CPU?" };
     const out = renderReport(r, "md");
     expect(out).toContain("**Unknown (confidence 0.30): no GPU activity was recorded.**");
-    expect(out).toContain("## GPU\n\nNo GPU activity was recorded. No GPU activity in the trace: was the model on the CPU?");
+    expect(out).toContain("No GPU activity in the trace: was the model on the CPU?");
+    expect(out).toContain("## GPU\n\nNo GPU activity was recorded.\n");
     expect(out).not.toContain("## Top kernels");
   });
 });
