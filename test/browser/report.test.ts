@@ -3,7 +3,7 @@
 // would see: no console errors, the timeline drawn with one lane per GPU stream, a kernel named
 // <script>alert(1)</script> shown as text, sortable tables, zoom, the no-JavaScript reading, and
 // the size and opening-time budgets (< 10 MB, < 3 s).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,9 @@ import { fixtureAnalysis, LARGEST_FIXTURE } from "../report/fixtures.ts";
 import { syntheticTrace } from "../report/synthetic.ts";
 import handmade from "../report/handmade_cpu_bound.json";
 import type { Report } from "../../src/analyze/report-types.ts";
+
+// Real traces, a real browser, millions of events: slower than a unit test, on a busy machine too.
+setDefaultTimeout(60_000);
 
 // The callbacks given to page.evaluate run in the page; the project compiles without the DOM lib.
 declare const window: any, document: any;
@@ -218,7 +221,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
       expect(await p.page.getAttribute("#tl", "data-drawn-gpu-lanes")).toBe("0");
       await p.page.close();
     }
-  });
+  }, 60_000);
 
   test("1.5 M synthetic events: the report stays small and opens quickly", async () => {
     const trace = syntheticTrace(2200);

@@ -1,10 +1,13 @@
 // Golden Markdown and JSON reports of the real Kineto fixtures (recorded on an H100), analyzed by
 // src/analyze. A change in the analysis or in the templates shows up here as a diff: review it, then
 // rewrite the goldens with `UPDATE_GOLDEN=1 bun test test/report/fixtures.test.ts`.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { renderReport } from "../../src/report/render.ts";
 import { FIXTURES, fixtureAnalysis } from "./fixtures.ts";
 import { golden } from "./golden.ts";
+
+// Real traces, a real browser, millions of events: slower than a unit test, on a busy machine too.
+setDefaultTimeout(60_000);
 
 for (const name of FIXTURES) {
   const base = name.replace(/\.kineto\.json\.gz$/, "");
@@ -26,6 +29,6 @@ for (const name of FIXTURES) {
       expect([...md.matchAll(/^### \d+\. /gm)].length).toBe(a.report.findings.length);
       const shown = [...md.matchAll(/^\*\w+ severity · impact (.+?) ·/gm)].length;
       expect(shown).toBe(impacts.length);
-    });
+    }, 60_000);
   });
 }
