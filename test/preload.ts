@@ -7,3 +7,7 @@ if (!existsSync(join(root, "build/libinferscope.so"))) {
   const r = Bun.spawnSync([process.execPath, "build.ts", "--shim-only"], { cwd: root, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("test preload: building the C shim failed (see above)");
 }
+
+// Tests that start real processes (python, the binary, Chromium) can take seconds on a 2-core CI box.
+import { setDefaultTimeout } from "bun:test";
+setDefaultTimeout(60_000);
