@@ -52,4 +52,12 @@ int is_proc_numa_maps(int pid, int64_t *kb, int cap);
 int is_pci_numa_node(const char *bdf);
 int64_t is_clock_ticks_per_sec(void);
 
+/* pytrace */
+/* pytrace.c: the Python tracer's hot path, loaded into the profiled interpreter with
+ * ctypes.PyDLL (it finds the Python C API with dlsym; no Python headers, no libpython link).
+ * Returns a list of Python callables (see pytrace.c), or NULL when this is not a CPython it can
+ * serve; the tracer then stays in pure Python. */
+struct _object;
+struct _object *is_pytrace_init(struct _object *intern, struct _object *on_full, struct _object *on_thread, struct _object *disable, long long chunk_words, int py_minor);
+
 #endif

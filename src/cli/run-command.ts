@@ -35,8 +35,8 @@ export interface RunTarget {
 }
 
 /** What the child's tracer is told through $_INFERSCOPE_RUN. */
-export function tracerOptions(config: Config, rawDir: string): Record<string, unknown> {
-  return { dir: rawDir, ppid: process.pid, calls: config.pythonCalls, buffer: config.buffer, sizeMb: config.traceSizeMb };
+export function tracerOptions(config: Config, rawDir: string, shimPath: string): Record<string, unknown> {
+  return { dir: rawDir, ppid: process.pid, calls: config.pythonCalls, buffer: config.buffer, sizeMb: config.traceSizeMb, shim: shimPath };
 }
 
 /** The child's environment: the parent's plus InferScope's own variables only. */
@@ -189,7 +189,7 @@ export const runCommand = defineCommand({
     }
     for (const d of gpuPlan.devices) if (d.numaNode === undefined && d.pciBusId) d.numaNode = pciNumaNode(native, d.pciBusId);
 
-    const env = childEnv(process.env, rt.pythonPath, { ...gpuPlan.env, _INFERSCOPE_RUN: JSON.stringify(tracerOptions(config, session.rawDir)) });
+    const env = childEnv(process.env, rt.pythonPath, { ...gpuPlan.env, _INFERSCOPE_RUN: JSON.stringify(tracerOptions(config, session.rawDir, rt.shimPath)) });
     let sampler: Sampler | null = null;
     const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, (pid) => {
       sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });

@@ -21,7 +21,8 @@ export interface PythonMeta {
   python: string;
   implementation?: string;
   executable?: string;
-  backend: "sys.monitoring" | "setprofile" | "none";
+  /** "sys.monitoring" or "setprofile", "+c" when the C hot path (ffi/pytrace.c) recorded; "none". */
+  backend: string;
   toolId?: number | null;
   calls: "all" | "user" | "none";
   buffer: { policy: "spill" | "wrap"; sizeMb: number; chunkWords: number };

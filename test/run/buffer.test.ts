@@ -2,6 +2,7 @@
 // nothing (same events as a run with a big buffer) and `wrap` keeps the newest events and
 // reports exactly how many it dropped.
 import { describe, expect, test } from "bun:test";
+import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, instants, PYTHON, spans, type ChromeTrace } from "./helpers.ts";
 
 // 300 000 leaf calls + 300 batch calls + 300 scopes + 30 marks ≈ 9.6 MB of (word, ts) pairs:
@@ -9,9 +10,17 @@ import { findPython, inferscopeRun, instants, PYTHON, spans, type ChromeTrace } 
 const ARGS = ["--python-calls", "user", "calls.py", "300000"];
 const events = (t: ChromeTrace) => spans(t, "python").length + spans(t, "scope").length + instants(t).length;
 
-for (const [label, python] of [["default", PYTHON] as const, ["3.12", findPython("3.12")] as const]) {
+const VARIANTS = [
+  ["default", PYTHON, {}],
+  ["default, pure-Python tracer", PYTHON, { _INFERSCOPE_PURE_PYTHON: "1" }],
+  ["3.12", findPython("3.12"), {}],
+] as const;
+
+for (const [label, python, extraEnv] of VARIANTS) {
   describe.skipIf(python === null)(`trace buffer (${label})`, () => {
-    const big = inferscopeRun(["--python", python!, "--trace-size-mb", "100", ...ARGS]);
+    const env = cleanEnv(extraEnv);
+    const run = (args: string[]) => inferscopeRun(args, { env });
+    const big = run(["--python", python!, "--trace-size-mb", "100", ...ARGS]);
     const total = big.trace ? events(big.trace) : -1;
 
     test("a big buffer: every call recorded, nothing dropped", () => {
@@ -22,7 +31,7 @@ for (const [label, python] of [["default", PYTHON] as const, ["3.12", findPython
     });
 
     test("spill with 1 MB: chunks go to disk, the same events as the big buffer", () => {
-      const r = inferscopeRun(["--python", python!, "--trace-size-mb", "1", "--buffer", "spill", ...ARGS]);
+      const r = run(["--python", python!, "--trace-size-mb", "1", "--buffer", "spill", ...ARGS]);
       expect(r.code).toBe(0);
       expect(events(r.trace!)).toBe(total);
       expect(r.trace!.inferscope.dropped.python).toBe(0);
@@ -32,7 +41,7 @@ for (const [label, python] of [["default", PYTHON] as const, ["3.12", findPython
     });
 
     test("wrap with 1 MB: keeps the newest, reports the exact number dropped", () => {
-      const r = inferscopeRun(["--python", python!, "--trace-size-mb", "1", "--buffer", "wrap", ...ARGS]);
+      const r = run(["--python", python!, "--trace-size-mb", "1", "--buffer", "wrap", ...ARGS]);
       expect(r.code).toBe(0);
       const dropped = r.trace!.inferscope.dropped.python!;
       expect(dropped).toBeGreaterThan(200000);

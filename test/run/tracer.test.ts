@@ -2,6 +2,7 @@
 // 3.12, sys.monitoring after): threads with their own scope nesting, generators, coroutines,
 // exceptions, the user-code filter and the minimum duration.
 import { describe, expect, test } from "bun:test";
+import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, instants, nestingViolation, ns, PYTHON, spans, type ChromeEvent, type ChromeTrace } from "./helpers.ts";
 
 const PYTHONS = [["default", PYTHON] as const, ...["3.8", "3.12", "3.13"].map((v) => [v, findPython(v)] as const)];
@@ -75,6 +76,33 @@ for (const [label, python] of PYTHONS) {
     });
   });
 }
+
+describe("tracer backends", () => {
+  for (const [label, python] of PYTHONS) {
+    test.skipIf(python === null)(`the C hot path and the pure-Python fallback record the same calls (${label})`, () => {
+      const c = inferscopeRun(["--python", python!, "--python-calls", "user", "genasync.py"]);
+      const pure = inferscopeRun(["--python", python!, "--python-calls", "user", "genasync.py"], { env: cleanEnv({ _INFERSCOPE_PURE_PYTHON: "1" }) });
+      const tracer = (t: ChromeTrace) => (t.inferscope.pythonTracer as { backend: string }).backend;
+      expect(tracer(c.trace!)).toEndWith("+c");
+      expect(tracer(pure.trace!)).not.toContain("+c");
+      const names = (t: ChromeTrace) => spans(t, "python").map((e) => `${e.name}@${e.args!.line}`).sort();
+      expect(names(c.trace!)).toEqual(names(pure.trace!));
+      expect(names(c.trace!).length).toBeGreaterThan(60);
+    });
+
+    test.skipIf(python === null)(`a forked child records nothing and does not flush (${label})`, () => {
+      const r = inferscopeRun(["--python", python!, "forks.py"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("child active=False\nparent active=True\n");
+      const py = spans(r.trace!, "python");
+      const pids = new Set(r.trace!.traceEvents.filter((e) => e.ph !== "M" && e.ph !== "C").map((e) => e.pid));
+      expect(pids.size).toBe(1);
+      expect(py.filter((e) => e.name === "work")).toHaveLength(5);
+      expect(spans(r.trace!, "scope").map((e) => e.name)).toEqual(["before-fork"]);
+      expect(r.trace!.inferscope.dropped.python).toBe(0);
+    });
+  }
+});
 
 describe("tracer options", () => {
   test("--python-calls all records the standard library too; none records only scopes and marks", () => {

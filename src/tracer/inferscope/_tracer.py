@@ -248,6 +248,8 @@ class Recorder(object):
         self.finish_hooks = []
         self.t_start = _now()
         self.reason = "exit"
+        self.shim = opts.get("shim")
+        self.c = None  # the C hot path (ffi/pytrace.c), when it could be loaded
 
     # ---- tables ---------------------------------------------------------------------------
 
@@ -389,16 +391,20 @@ class Recorder(object):
             arr = arr[:-1]
         side = info.side
         info.side = []
+        self._seal_data(info.tid, arr, side)
+
+    def _seal_data(self, tid, arr, side):
+        """A full chunk (array('q') or little-endian bytes) of one thread: spill it or keep it."""
         sideb = _dumps(side).encode("utf-8") if side else b""
         if self.policy == "spill":
-            self._write_chunk(info.tid, arr, sideb)
+            self._write_chunk(tid, arr, sideb)
         else:
             with self.wlock:
-                self.retained.append((info.tid, arr, sideb))
-                self.retained_bytes += len(arr) * 8 + len(sideb)
+                self.retained.append((tid, arr, sideb))
+                self.retained_bytes += memoryview(arr).nbytes + len(sideb)
                 while self.retained_bytes > self.size_bytes and self.retained:
                     _tid, old, oldside = self.retained.popleft()
-                    self.retained_bytes -= len(old) * 8 + len(oldside)
+                    self.retained_bytes -= memoryview(old).nbytes + len(oldside)
                     self.dropped += _count_events(old)
                     self.dropped_chunks += 1
 
@@ -427,14 +433,14 @@ class Recorder(object):
         return _dumps({"codes": codes, "names": names}).encode("utf-8")
 
     def _write_chunk(self, tid, arr, sideb):
-        if sys.byteorder != "little":
+        if sys.byteorder != "little" and isinstance(arr, array):
             arr = array("q", arr)
             arr.byteswap()
         with self.wlock:
             t = self._tables_payload()
             if t is not None:
                 self._write(REC_TABLES, [t])
-            self._write(REC_CHUNK, [_CHUNK_HDR.pack(tid, len(arr), len(sideb), 0), arr, sideb])
+            self._write(REC_CHUNK, [_CHUNK_HDR.pack(tid, memoryview(arr).nbytes // 8, len(sideb), 0), arr, sideb])
             self.chunks_written += 1
 
     # ---- scopes and marks -----------------------------------------------------------------
@@ -469,30 +475,133 @@ class Recorder(object):
     # ---- Python call tracing --------------------------------------------------------------
 
     def install(self):
-        if self.calls == "none":
-            return
         if self.calls == "user":
             self._libs()  # imports site/sysconfig now, not inside the first callback
-        if sys.version_info >= (3, 12) and hasattr(sys, "monitoring"):
-            if self._install_monitoring():
+        self._load_c()
+        if self.calls == "none":
+            return
+        monitoring = sys.version_info >= (3, 12) and hasattr(sys, "monitoring")
+        if self.c is not None:
+            if monitoring and self._install_monitoring_c():
                 return
+            if not monitoring:
+                self._install_setprofile_c()
+                return
+        if monitoring and self._install_monitoring():
+            return
         self._install_setprofile()
+
+    # ---- the C hot path (ffi/pytrace.c) ---------------------------------------------------
+
+    def _load_c(self):
+        if not self.shim or os.environ.get("_INFERSCOPE_PURE_PYTHON"):
+            return
+        if sys.implementation.name != "cpython" or hasattr(sys, "getobjects"):
+            return  # another implementation, or a Py_TRACE_REFS build (other object layout)
+        gil = getattr(sys, "_is_gil_enabled", None)
+        if gil is not None and not gil():
+            return  # free-threaded: the C side relies on the GIL
+        try:
+            import ctypes
+
+            lib = ctypes.PyDLL(self.shim)
+            init = lib.is_pytrace_init
+            init.restype = ctypes.py_object
+            init.argtypes = [ctypes.py_object] * 4 + [ctypes.c_longlong, ctypes.c_int]
+            disable = sys.monitoring.DISABLE if hasattr(sys, "monitoring") else None
+            fns = init(self._c_intern, self._c_on_full, self._c_on_thread, disable, self.cap, sys.version_info[1])
+        except Exception as e:
+            self.warnings.append("the tracer's C hot path did not load (%s: %s): Python calls recorded in pure Python (slower)" % (type(e).__name__, e))
+            return
+        names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset"]
+        self.c = dict(zip(names, fns))
+        emit = self.c["emit"]
+        emit_attrs = self.c["emit_attrs"]
+
+        def open_scope(word, attrs):
+            if attrs:
+                emit_attrs(word, attrs)
+            else:
+                emit(word)
+
+        self.open_scope = open_scope
+        self.close_scope = emit
+
+    def _c_intern(self, code):
+        frame = None
+        if not hasattr(code, "co_qualname"):
+            # Called from the C profile function: the frame being entered is the caller's.
+            f = sys._getframe(1)
+            if f.f_code is code:
+                frame = f
+        return self.intern_code(code, frame)
+
+    def _c_on_full(self, tid, data, side):
+        if self.closed:
+            return
+        if self.policy == "spill":
+            self.spilled_chunks += 1
+        self._seal_data(tid, data, side)
+
+    def _c_on_thread(self, tid):
+        ident = _thread.get_ident()
+        info = _ThreadBuf(tid, ident, _find_thread(ident, sys._getframe(1)))
+        with self.ilock:
+            self.threads.append(info)
+
+    def _install_monitoring_c(self):
+        M = sys.monitoring
+        E = M.events
+        tool = self._claim_tool()
+        if tool is None:
+            return False
+        c = self.c
+        M.register_callback(tool, E.PY_START, c["monitoring_start"])
+        M.register_callback(tool, E.PY_RESUME, c["monitoring_start"])
+        M.register_callback(tool, E.PY_RETURN, c["monitoring_end"])
+        M.register_callback(tool, E.PY_YIELD, c["monitoring_end"])
+        M.register_callback(tool, E.PY_THROW, c["monitoring_throw"])
+        M.register_callback(tool, E.PY_UNWIND, c["monitoring_unwind"])
+        M.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
+        self.backend = "sys.monitoring+c"
+        return True
+
+    def _install_setprofile_c(self):
+        set_profile = self.c["set_profile"]
+        start = self.c["monitoring_start"]
+        intern = self.intern_code
+
+        # Installed in every new threading.Thread: puts the C profile function in its place,
+        # then records the call it was called for.
+        def first_event(frame, event, arg):
+            set_profile()
+            if event == "call":
+                intern(frame.f_code, frame)
+                start(frame.f_code, 0)
+
+        self._first_event = first_event
+        threading.setprofile(first_event)
+        set_profile()
+        self.backend = "setprofile+c"
+
+    def _claim_tool(self):
+        M = sys.monitoring
+        for t in (3, 4):
+            try:
+                M.use_tool_id(t, "inferscope")
+                self.tool_id = t
+                return t
+            except ValueError:
+                continue
+        self.warnings.append("sys.monitoring tool ids 3 and 4 are taken (another profiler?): Python calls recorded with sys.setprofile instead")
+        return None
 
     def _install_monitoring(self):
         M = sys.monitoring
         E = M.events
-        tool = None
-        for t in (3, 4):
-            try:
-                M.use_tool_id(t, "inferscope")
-                tool = t
-                break
-            except ValueError:
-                continue
+        tool = self._claim_tool()
         if tool is None:
-            self.warnings.append("sys.monitoring tool ids 3 and 4 are taken (another profiler?): Python calls recorded with sys.setprofile instead")
             return False
-        self.tool_id = tool
         DISABLE = M.DISABLE
         codes_get = self.codes.get
         ends_get = self.ends.get
@@ -613,13 +722,13 @@ class Recorder(object):
         self.backend = "setprofile"
 
     def _uninstall(self):
-        if self.backend == "sys.monitoring":
+        if self.backend.startswith("sys.monitoring"):
             try:
                 sys.monitoring.set_events(self.tool_id, 0)
                 sys.monitoring.free_tool_id(self.tool_id)
             except Exception:
                 pass
-        elif self.backend == "setprofile":
+        elif self.backend.startswith("setprofile"):
             sys.setprofile(None)
             threading.setprofile(None)
             # Other threads keep their closures (no way to reach them before 3.12), but they
@@ -642,6 +751,10 @@ class Recorder(object):
         t_end = _now()
         with self.ilock:
             threads = list(self.threads)
+        if self.c is not None:
+            self.c["stop"]()  # other threads' C profile functions (< 3.12) record nothing more
+            for tid, data, side in self.c["drain"]():
+                self._seal_data(tid, data, side)
         for info in threads:
             self._seal(info)
         import inferscope
@@ -692,6 +805,8 @@ class Recorder(object):
     def after_fork_in_child(self):
         # A forked child is not the profiled process: stop recording there, write nothing.
         self.done = self.closed = True
+        if self.c is not None:
+            self.c["reset"]()
         try:
             self._uninstall()
         except Exception:

@@ -1,0 +1,459 @@
+/* pytrace.c: the hot path of the Python tracer (src/tracer/inferscope/_tracer.py) in C.
+ *
+ * Loaded inside the profiled interpreter with ctypes.PyDLL, so the Python C API is already in
+ * the process: its functions are found with dlsym(RTLD_DEFAULT) at init, and the shim needs no
+ * Python headers, links no libpython, and serves every CPython 3.8+ with one build.
+ * is_pytrace_init() returns Python callables:
+ *   - sys.monitoring callbacks (3.12+) for PY_START/RESUME, PY_RETURN/YIELD, PY_THROW, PY_UNWIND,
+ *     returning sys.monitoring.DISABLE for code that is not recorded;
+ *   - set_profile(): a C profile function (PyEval_SetProfile) for the calling thread (<= 3.11);
+ *   - emit(word), emit_attrs(word, attrs): scope/mark records from Python;
+ *   - drain(): every thread's pending (tid, bytes, side) for the final flush; reset() after fork.
+ * The records are the Python tracer's (word, CLOCK_MONOTONIC ns) int64 pairs, in one buffer per
+ * OS thread (__thread: no lock, no lookup); a full buffer is handed to Python's on_full(tid,
+ * bytes, side), which applies the spill/wrap policy. Code objects map to their start word in an
+ * open-addressing table keyed by address (Python keeps every interned code object alive, so an
+ * address is never reused); an unknown code object asks Python's intern(code) once.
+ * Everything here runs with the GIL held; the Python side does not use it on free-threaded
+ * builds. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inferscope.h"
+
+typedef struct _object PyObject;
+typedef intptr_t Py_ssize_t;
+typedef struct {
+  const char *ml_name;
+  void *ml_meth;
+  int ml_flags;
+  const char *ml_doc;
+} PyMethodDef;
+#define METH_O 0x0008
+#define METH_NOARGS 0x0004
+#define METH_FASTCALL 0x0080
+#define PyTrace_CALL 0
+#define PyTrace_RETURN 3
+
+static struct {
+  PyObject *(*CFunction_NewEx)(PyMethodDef *, PyObject *, PyObject *);
+  long long (*Long_AsLongLong)(PyObject *);
+  PyObject *(*Long_FromLongLong)(long long);
+  void (*IncRef)(PyObject *);
+  void (*DecRef)(PyObject *);
+  PyObject *(*CallFunctionObjArgs)(PyObject *, ...);
+  PyObject *(*Bytes_FromStringAndSize)(const char *, Py_ssize_t);
+  PyObject *(*List_New)(Py_ssize_t);
+  int (*List_Append)(PyObject *, PyObject *);
+  Py_ssize_t (*List_Size)(PyObject *);
+  PyObject *(*Tuple_Pack)(Py_ssize_t, ...);
+  PyObject *(*Err_Occurred)(void);
+  void (*Err_Clear)(void);
+  void (*Eval_SetProfile)(int (*)(PyObject *, void *, int, PyObject *), PyObject *);
+  PyObject *(*Frame_GetCode)(void *);
+  PyObject *None;
+} P;
+
+typedef struct tbuf {
+  int64_t *w;
+  size_t n, cap;
+  int32_t tid;
+  PyObject *side; /* list of attribute dicts for K_ATTRS records, or NULL */
+  struct tbuf *next;
+} tbuf;
+
+static __thread tbuf *tb;
+static tbuf *all_bufs;
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t chunk_words = 1 << 17;
+static PyObject *cb_intern, *cb_full, *cb_thread, *obj_disable;
+static int py_minor, active;
+
+/* code address -> start word (0: not recorded) */
+static uintptr_t *map_keys;
+static int64_t *map_vals;
+static size_t map_cap, map_used;
+
+static inline int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline size_t slot_of(uintptr_t key) { return (size_t)(((key >> 4) * 0x9E3779B97F4A7C15ULL) >> 20) & (map_cap - 1); }
+
+static int map_grow(void) {
+  size_t ncap = map_cap ? map_cap * 2 : 4096;
+  uintptr_t *nk = calloc(ncap, sizeof *nk);
+  int64_t *nv = calloc(ncap, sizeof *nv);
+  if (!nk || !nv) {
+    free(nk);
+    free(nv);
+    return -1;
+  }
+  uintptr_t *ok = map_keys;
+  int64_t *ov = map_vals;
+  size_t ocap = map_cap;
+  map_keys = nk;
+  map_vals = nv;
+  map_cap = ncap;
+  for (size_t i = 0; i < ocap; i++) {
+    if (!ok[i]) continue;
+    size_t s = slot_of(ok[i]);
+    while (map_keys[s]) s = (s + 1) & (map_cap - 1);
+    map_keys[s] = ok[i];
+    map_vals[s] = ov[i];
+  }
+  free(ok);
+  free(ov);
+  return 0;
+}
+
+/* Start word of a code object; -1 when unknown. */
+static inline int64_t map_find(PyObject *code) {
+  uintptr_t key = (uintptr_t)code;
+  if (!map_cap) return -1;
+  for (size_t s = slot_of(key);; s = (s + 1) & (map_cap - 1)) {
+    if (map_keys[s] == key) return map_vals[s];
+    if (!map_keys[s]) return -1;
+  }
+}
+
+/* Start word of a code object, asking Python's intern(code) the first time (0: not recorded). */
+static int64_t lookup(PyObject *code) {
+  int64_t w = map_find(code);
+  if (w >= 0) return w;
+  PyObject *r = P.CallFunctionObjArgs(cb_intern, code, NULL);
+  if (r) {
+    w = P.Long_AsLongLong(r);
+    P.DecRef(r);
+  }
+  if (!r || w < 0) {
+    P.Err_Clear();
+    w = 0;
+  }
+  if ((map_used + 1) * 2 > map_cap && map_grow() < 0) return w;
+  size_t s = slot_of((uintptr_t)code);
+  while (map_keys[s] && map_keys[s] != (uintptr_t)code) s = (s + 1) & (map_cap - 1);
+  if (!map_keys[s]) map_used++;
+  map_keys[s] = (uintptr_t)code;
+  map_vals[s] = w;
+  return w;
+}
+
+static tbuf *new_tbuf(void) {
+  tbuf *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->cap = chunk_words < 4096 ? chunk_words : 4096;
+  t->w = malloc(t->cap * sizeof *t->w);
+  if (!t->w) {
+    free(t);
+    return NULL;
+  }
+  t->tid = (int32_t)syscall(SYS_gettid);
+  pthread_mutex_lock(&all_lock);
+  t->next = all_bufs;
+  all_bufs = t;
+  pthread_mutex_unlock(&all_lock);
+  tb = t;
+  /* Python learns the thread (and its threading.Thread) at its first event. */
+  PyObject *tid = P.Long_FromLongLong(t->tid);
+  PyObject *r = tid ? P.CallFunctionObjArgs(cb_thread, tid, NULL) : NULL;
+  if (tid) P.DecRef(tid);
+  if (r) P.DecRef(r);
+  else P.Err_Clear();
+  return t;
+}
+
+/* Hands the thread's records to Python (which spills or keeps them) and starts afresh. The
+ * buffer is reset before the call, so anything recorded meanwhile lands in the new one. */
+static void flush(tbuf *t) {
+  PyObject *data = P.Bytes_FromStringAndSize((const char *)t->w, (Py_ssize_t)(t->n * sizeof *t->w));
+  PyObject *side = t->side ? t->side : P.None;
+  if (!t->side) P.IncRef(P.None);
+  t->side = NULL;
+  t->n = 0;
+  if (!data) {
+    P.Err_Clear();
+    P.DecRef(side);
+    return;
+  }
+  PyObject *tid = P.Long_FromLongLong(t->tid);
+  PyObject *r = tid ? P.CallFunctionObjArgs(cb_full, tid, data, side, NULL) : NULL;
+  if (r) P.DecRef(r);
+  else P.Err_Clear();
+  if (tid) P.DecRef(tid);
+  P.DecRef(data);
+  P.DecRef(side);
+}
+
+/* Room for k more words: grows up to a chunk, then flushes. */
+static int ensure(tbuf *t, size_t k) {
+  if (t->n + k > chunk_words) flush(t);
+  if (t->n + k > t->cap) {
+    size_t ncap = t->cap * 2;
+    while (ncap < t->n + k) ncap *= 2;
+    if (ncap > chunk_words + 8) ncap = chunk_words + 8;
+    int64_t *nw = realloc(t->w, ncap * sizeof *nw);
+    if (!nw) return -1;
+    t->w = nw;
+    t->cap = ncap;
+  }
+  return 0;
+}
+
+static inline void record(int64_t w) {
+  tbuf *t = tb;
+  if (!t && !(t = new_tbuf())) return;
+  if (t->n + 2 > t->cap || t->n + 2 > chunk_words)
+    if (ensure(t, 2) < 0) return;
+  t->w[t->n] = w;
+  t->w[t->n + 1] = now_ns();
+  t->n += 2;
+}
+
+static inline PyObject *ret_none(void) {
+  P.IncRef(P.None);
+  return P.None;
+}
+
+static inline PyObject *ret_disable(void) {
+  P.IncRef(obj_disable);
+  return obj_disable;
+}
+
+/* sys.monitoring: PY_START and PY_RESUME (code, offset) */
+static PyObject *m_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 1 || !active) return ret_none();
+  int64_t w = lookup(args[0]);
+  if (!w) return ret_disable();
+  record(w);
+  return ret_none();
+}
+
+/* PY_RETURN and PY_YIELD (code, offset, value) */
+static PyObject *m_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 1 || !active) return ret_none();
+  int64_t w = lookup(args[0]);
+  if (!w) return ret_disable();
+  record(w | 1);
+  return ret_none();
+}
+
+/* PY_THROW (code, offset, exc): a generator resumed by throw(); cannot be disabled. */
+static PyObject *m_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 1 || !active) return ret_none();
+  int64_t w = lookup(args[0]);
+  if (w) record(w);
+  return ret_none();
+}
+
+/* PY_UNWIND (code, offset, exc): a frame left by an exception; cannot be disabled. */
+static PyObject *m_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 1 || !active) return ret_none();
+  int64_t w = map_find(args[0]);
+  if (w > 0) record(w | 1);
+  return ret_none();
+}
+
+/* PyEval_SetProfile function (3.8 - 3.11): calls and returns of Python frames. */
+static int profile(PyObject *obj, void *frame, int what, PyObject *arg) {
+  (void)obj;
+  (void)arg;
+  if ((what != PyTrace_CALL && what != PyTrace_RETURN) || !active) return 0;
+  PyObject *code;
+  if (py_minor >= 11) {
+    code = P.Frame_GetCode(frame);
+    if (!code) {
+      P.Err_Clear();
+      return 0;
+    }
+    P.DecRef(code); /* the frame (and Python's table of interned code objects) keeps it alive */
+  } else {
+    /* 3.8 - 3.10: PyFrameObject { PyObject_VAR_HEAD; f_back; f_code; ... } */
+    code = *(PyObject **)((char *)frame + 4 * sizeof(void *));
+  }
+  int64_t w = what == PyTrace_CALL ? lookup(code) : map_find(code);
+  if (w > 0) record(what == PyTrace_CALL ? w : (w | 1));
+  return 0;
+}
+
+static PyObject *f_set_profile(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  P.Eval_SetProfile(profile, NULL);
+  return ret_none();
+}
+
+static PyObject *f_unset_profile(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  P.Eval_SetProfile(NULL, NULL);
+  return ret_none();
+}
+
+/* emit(word): a scope begin/end or mark with the current time. */
+static PyObject *f_emit(PyObject *self, PyObject *arg) {
+  (void)self;
+  long long w = P.Long_AsLongLong(arg);
+  if (w == -1 && P.Err_Occurred()) return NULL;
+  if (active) record(w);
+  return ret_none();
+}
+
+/* emit_attrs(word, attrs): an attributes record (index into this chunk's side list) followed by
+ * the scope begin / mark it belongs to, in the same chunk. */
+static PyObject *f_emit_attrs(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs != 2) return ret_none();
+  long long w = P.Long_AsLongLong(args[0]);
+  if (w == -1 && P.Err_Occurred()) return NULL;
+  if (!active) return ret_none();
+  tbuf *t = tb;
+  if (!t && !(t = new_tbuf())) return ret_none();
+  if (ensure(t, 4) < 0) return ret_none();
+  if (!t->side && !(t->side = P.List_New(0))) {
+    P.Err_Clear();
+    return ret_none();
+  }
+  int64_t idx = (int64_t)P.List_Size(t->side);
+  if (P.List_Append(t->side, args[1]) < 0) {
+    P.Err_Clear();
+    return ret_none();
+  }
+  t->w[t->n] = (idx << 3) | 5;
+  t->w[t->n + 1] = 0;
+  t->w[t->n + 2] = w;
+  t->w[t->n + 3] = now_ns();
+  t->n += 4;
+  return ret_none();
+}
+
+/* drain() -> [(tid, bytes, side or None), ...]: every thread's pending records (final flush). */
+static PyObject *f_drain(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  PyObject *out = P.List_New(0);
+  if (!out) return NULL;
+  pthread_mutex_lock(&all_lock);
+  for (tbuf *t = all_bufs; t; t = t->next) {
+    if (!t->n && !t->side) continue;
+    PyObject *tid = P.Long_FromLongLong(t->tid);
+    PyObject *data = P.Bytes_FromStringAndSize((const char *)t->w, (Py_ssize_t)(t->n * sizeof *t->w));
+    PyObject *side = t->side ? t->side : P.None;
+    if (!t->side) P.IncRef(P.None);
+    t->side = NULL;
+    t->n = 0;
+    PyObject *item = (tid && data) ? P.Tuple_Pack(3, tid, data, side) : NULL;
+    if (tid) P.DecRef(tid);
+    if (data) P.DecRef(data);
+    P.DecRef(side);
+    if (!item || P.List_Append(out, item) < 0) P.Err_Clear();
+    if (item) P.DecRef(item);
+  }
+  pthread_mutex_unlock(&all_lock);
+  return out;
+}
+
+/* stop(): record nothing more (the final flush is under way or done). */
+static PyObject *f_stop(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  active = 0;
+  return ret_none();
+}
+
+/* reset(): in a forked child: drop every buffer, record nothing. */
+static PyObject *f_reset(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  active = 0;
+  pthread_mutex_init(&all_lock, NULL);
+  tbuf *t = all_bufs;
+  all_bufs = NULL;
+  tb = NULL;
+  while (t) {
+    tbuf *next = t->next;
+    free(t->w);
+    /* side lists are owned by the parent's objects in this copy: leak rather than touch them */
+    free(t);
+    t = next;
+  }
+  return ret_none();
+}
+
+static PyMethodDef defs[] = {
+    {"monitoring_start", (void *)m_start, METH_FASTCALL, "PY_START / PY_RESUME"},
+    {"monitoring_end", (void *)m_end, METH_FASTCALL, "PY_RETURN / PY_YIELD"},
+    {"monitoring_throw", (void *)m_throw, METH_FASTCALL, "PY_THROW"},
+    {"monitoring_unwind", (void *)m_unwind, METH_FASTCALL, "PY_UNWIND"},
+    {"set_profile", (void *)f_set_profile, METH_NOARGS, "C profile function for this thread"},
+    {"unset_profile", (void *)f_unset_profile, METH_NOARGS, "remove it"},
+    {"emit", (void *)f_emit, METH_O, "record(word)"},
+    {"emit_attrs", (void *)f_emit_attrs, METH_FASTCALL, "attributes + record(word)"},
+    {"drain", (void *)f_drain, METH_NOARGS, "pending records of every thread"},
+    {"stop", (void *)f_stop, METH_NOARGS, "record nothing more"},
+    {"reset", (void *)f_reset, METH_NOARGS, "after fork"},
+};
+
+#define SYM(field, name)                                     \
+  do {                                                       \
+    *(void **)&P.field = dlsym(RTLD_DEFAULT, name);          \
+    if (!P.field) return NULL;                               \
+  } while (0)
+
+PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thread, PyObject *disable, long long words, int minor) {
+  SYM(CFunction_NewEx, "PyCFunction_NewEx");
+  SYM(Long_AsLongLong, "PyLong_AsLongLong");
+  SYM(Long_FromLongLong, "PyLong_FromLongLong");
+  SYM(IncRef, "Py_IncRef");
+  SYM(DecRef, "Py_DecRef");
+  SYM(CallFunctionObjArgs, "PyObject_CallFunctionObjArgs");
+  SYM(Bytes_FromStringAndSize, "PyBytes_FromStringAndSize");
+  SYM(List_New, "PyList_New");
+  SYM(List_Append, "PyList_Append");
+  SYM(List_Size, "PyList_Size");
+  SYM(Tuple_Pack, "PyTuple_Pack");
+  SYM(Err_Occurred, "PyErr_Occurred");
+  SYM(Err_Clear, "PyErr_Clear");
+  SYM(Eval_SetProfile, "PyEval_SetProfile");
+  SYM(None, "_Py_NoneStruct");
+  if (minor >= 9) SYM(Frame_GetCode, "PyFrame_GetCode");
+  if (cb_intern) return NULL; /* once per process */
+  py_minor = minor;
+  if (words >= 64) chunk_words = (size_t)words & ~(size_t)1;
+  cb_intern = intern;
+  cb_full = on_full;
+  cb_thread = on_thread;
+  obj_disable = disable;
+  P.IncRef(intern);
+  P.IncRef(on_full);
+  P.IncRef(on_thread);
+  P.IncRef(disable);
+  if (map_grow() < 0) return NULL;
+  size_t n = sizeof defs / sizeof defs[0];
+  PyObject *fns[sizeof defs / sizeof defs[0]];
+  for (size_t i = 0; i < n; i++) {
+    fns[i] = P.CFunction_NewEx(&defs[i], NULL, NULL);
+    if (!fns[i]) return NULL;
+  }
+  PyObject *list = P.List_New(0);
+  if (!list) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    P.List_Append(list, fns[i]);
+    P.DecRef(fns[i]);
+  }
+  active = 1;
+  return list;
+}
