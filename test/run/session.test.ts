@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, tempDir } from "../helpers.ts";
-import { inferscopeRun, readTraceFile } from "./helpers.ts";
+import { inferscopeRun, readTraceFile, spans } from "./helpers.ts";
 
 describe("run directory and reports", () => {
   test("<script>-<YYYYmmdd-HHMMSS>/ with trace.json and one report per format; paths printed; runs never collide", () => {
@@ -58,6 +58,29 @@ describe("run directory and reports", () => {
     const gz = inferscopeRun(["--gzip", "threads.py"]);
     expect(readdirSync(gz.runDir!)).toContain("trace.json.gz");
     expect(readTraceFile(join(gz.runDir!, "trace.json.gz")).traceEvents.length).toBeGreaterThan(300);
+  });
+
+  test("killed by SIGKILL: exit 137, the spilled chunks still make a trace, the loss is said", () => {
+    const r = inferscopeRun(["--trace-size-mb", "1", "--python-calls", "user", "killed.py", "300"]);
+    expect(r.code).toBe(137);
+    const t = r.trace!;
+    expect(t.inferscope.exitCode).toBe(137);
+    const leafs = spans(t, "python").filter((e) => e.name === "leaf").length;
+    expect(leafs).toBeGreaterThan(100000); // ~300 000 recorded, all but the last chunk on disk
+    expect(leafs).toBeLessThan(300000);
+    expect(t.inferscope.dropped.python).toBeUndefined(); // not measured: the tracer never finished
+    expect(t.inferscope.warnings.join(" ")).toContain("final record is missing");
+  });
+
+  test("an interpreter started so that the tracer cannot start (-I): still a run, and a warning", () => {
+    const dir = tempDir("inferscope-wrap-");
+    const wrapper = join(dir, "python-isolated");
+    writeFileSync(wrapper, '#!/bin/sh\nexec python3 -I "$@"\n', { mode: 0o755 });
+    const r = inferscopeRun(["--python", wrapper, "parity.py"]);
+    expect(r.code).toBe(0);
+    expect(spans(r.trace!, "python")).toHaveLength(0);
+    expect(r.trace!.traceEvents.some((e) => e.ph === "C" && e.name === "memory")).toBe(true);
+    expect(r.stderr).toContain("the tracer did not start");
   });
 
   test("--no-enable (enable: false) runs the script plainly: same exit code, no run directory", () => {
