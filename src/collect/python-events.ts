@@ -78,6 +78,7 @@ export interface ReadPythonOptions {
 }
 
 export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): PythonRecording {
+  const NAME_IDS = 2097152; // 2^21: scope words hold token << 21 | name id
   const out: PythonRecording = {
     spans: [],
     instants: [],
@@ -173,7 +174,8 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
           break;
         }
         case K_SCOPE_END: {
-          // Scopes nest per thread; a scope left out of order (async code) is matched by name.
+          // With-blocks nest per thread (token 0: matched by name from the top); decorated
+          // coroutines/generators interleave, and carry a token that pairs them exactly.
           const stack = st.scopes;
           let k = stack.length - 1;
           while (k >= 0 && stack[k]!.id !== id) k--;
@@ -182,7 +184,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
             break;
           }
           const o = stack.splice(k, 1)[0]!;
-          pushScope(out, names, o, ts, pid, tid, false);
+          pushScope(out, names, o, ts, pid, tid, false, NAME_IDS);
           break;
         }
         case K_MARK: {
@@ -202,7 +204,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   const end = Math.max(out.meta?.tEnd ?? 0, lastTs);
   for (const [tid, st] of threads) {
     for (const o of st.py.reverse()) pushPy(out, codes, o, end, pid, tid, minDur, true);
-    for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, true);
+    for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, true, NAME_IDS);
   }
   for (const t of out.meta?.threads ?? []) if (t.name) out.threadNames.set(t.tid, t.name);
   for (const tid of threads.keys()) if (!out.threadNames.has(tid)) out.threadNames.set(tid, `thread ${tid}`);
@@ -237,8 +239,9 @@ function pushPy(
   out.spans.push(span);
 }
 
-function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, unfinished: boolean): void {
-  const span: CpuSpan = { cat: "scope", name: names.get(o.id) ?? `scope#${o.id}`, start: o.start, end, pid, tid };
+function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, unfinished: boolean, nameIds: number): void {
+  const nid = o.id % nameIds;
+  const span: CpuSpan = { cat: "scope", name: names.get(nid) ?? `scope#${nid}`, start: o.start, end, pid, tid };
   const args = o.attrs ? { ...o.attrs } : {};
   if (unfinished) {
     args.unfinished = true;

@@ -73,6 +73,15 @@ for (const [label, python] of PYTHONS) {
       // User-code filter: nothing from the standard library (asyncio, threading…).
       expect(py.filter((e) => String(e.args?.file).includes("asyncio"))).toHaveLength(0);
       expect(py.every((e) => String(e.args?.file).endsWith("genasync.py"))).toBe(true);
+      // Decorated coroutines that overlap without nesting: each scope pairs with its own call.
+      const acoro = spans(r.trace!, "scope").filter((e) => e.name === "acoro").sort((a, b) => a.ts - b.ts);
+      expect(acoro).toHaveLength(4);
+      acoro.forEach((e, k) => {
+        expect(e.args).toEqual({ kind: "async" });
+        expect(e.dur! / 1000).toBeGreaterThanOrEqual(20 + 5 * k - 1);
+        expect(e.dur! / 1000).toBeLessThan(20 + 5 * k + 4.5);
+      });
+      expect(spans(r.trace!, "scope").filter((e) => e.name === "agen")).toHaveLength(1);
     });
   });
 }

@@ -6,8 +6,9 @@ interpreter; never imported otherwise.
 What it records, per OS thread, as a stream of (word, timestamp) int64 pairs:
   word & 7 == 0  Python call start      word >> 3 = code id   (entry, generator resume, throw)
   word & 7 == 1  Python call end        word >> 3 = code id   (return, yield, unwind)
-  word & 7 == 2  scope begin            word >> 3 = name id
-  word & 7 == 3  scope end              word >> 3 = name id
+  word & 7 == 2  scope begin            word >> 3 = token << 21 | name id
+  word & 7 == 3  scope end              word >> 3 = token << 21 | name id (token: 0 for with-blocks,
+                                        unique per call of a decorated coroutine/generator)
   word & 7 == 4  mark (instant)         word >> 3 = name id
   word & 7 == 5  attributes for the next scope begin / mark: word >> 3 = index into the
                  chunk's side table (a JSON array of objects); the timestamp slot is 0
@@ -81,6 +82,12 @@ def _make_dumps():
 _dumps = _make_dumps()
 
 _SCALARS = (str, int, bool, type(None))
+
+# Scope words: (token << 21 | name id) << 3 | kind. Token 0 for with-blocks (they nest, and are
+# paired by name); a per-call token for decorated coroutines/generators.
+_NAME_LIMIT = 1 << 21
+_TOKEN_SHIFT = 21 + SHIFT
+_TOKENS = __import__("itertools").count(1)
 
 
 def _clean_value(v):
@@ -169,26 +176,31 @@ class _Scope(object):
         import inspect
 
         rec, begin, end, attrs = self._rec, self._begin, self._end, self._attrs
+        # Coroutines and generators interleave on one thread (A begins, B begins, A ends): each
+        # call gets a token in its begin/end words so the reader pairs them exactly.
+        tokens = _TOKENS if (begin >> SHIFT) < _NAME_LIMIT else None
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def scoped_coroutine(*args, **kwargs):
-                rec.open_scope(begin, attrs)
+                tok = (next(tokens) << _TOKEN_SHIFT) if tokens is not None else 0
+                rec.open_scope(begin | tok, attrs)
                 try:
                     return await fn(*args, **kwargs)
                 finally:
-                    rec.close_scope(end)
+                    rec.close_scope(end | tok)
 
             return scoped_coroutine
         if inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)
             def scoped_generator(*args, **kwargs):
-                rec.open_scope(begin, attrs)
+                tok = (next(tokens) << _TOKEN_SHIFT) if tokens is not None else 0
+                rec.open_scope(begin | tok, attrs)
                 try:
                     return (yield from fn(*args, **kwargs))
                 finally:
-                    rec.close_scope(end)
+                    rec.close_scope(end | tok)
 
             return scoped_generator
 

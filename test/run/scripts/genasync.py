@@ -52,3 +52,28 @@ consume()
 thrower()
 catcher()
 asyncio.run(main())
+
+# Decorated coroutines interleave on the event-loop thread: coroutine k starts at 10k ms and
+# runs 20 + 5k ms, so they end in the order they began (not nested). Each scope must still pair
+# with its own call.
+from inferscope import scope
+
+@scope("acoro", kind="async")
+async def timed(k):
+    await asyncio.sleep(0.020 + 0.005 * k)
+    return k
+
+async def starter(k):
+    await asyncio.sleep(0.010 * k)
+    return await timed(k)
+
+@scope("agen")
+def counting(n):
+    for i in range(n):
+        yield i
+
+async def timed_main():
+    return await asyncio.gather(*(starter(k) for k in range(4)))
+
+asyncio.run(timed_main())
+list(counting(3))
