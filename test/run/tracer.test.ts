@@ -79,7 +79,7 @@ for (const [label, python] of PYTHONS) {
       acoro.forEach((e, k) => {
         expect(e.args).toEqual({ kind: "async" });
         expect(e.dur! / 1000).toBeGreaterThanOrEqual(20 + 5 * k - 1);
-        expect(e.dur! / 1000).toBeLessThan(20 + 5 * k + 4.5);
+        expect(e.dur! / 1000).toBeLessThan(20 + 5 * k + 15); // loose: a loaded box oversleeps
       });
       expect(spans(r.trace!, "scope").filter((e) => e.name === "agen")).toHaveLength(1);
     });
