@@ -147,7 +147,7 @@ export const runCommand = defineCommand({
     force: { type: "boolean", description: "Overwrite an existing --report file" },
     gzip: { type: "boolean", description: "Write the trace as trace.json.gz" },
     "keep-raw": { type: "boolean", description: "Keep the collectors' raw files (raw/) in the run directory" },
-    m: { type: "boolean", description: "Run a module: inferscope run -m package.module [args…]" },
+    module: { type: "boolean", alias: "m", description: "Run a module: inferscope run -m package.module [args…]" },
     quiet: { type: "boolean", description: "Only errors on stderr" },
     verbose: { type: "boolean", description: "Debug logs; stack traces on internal errors" },
   },
@@ -159,7 +159,7 @@ export const runCommand = defineCommand({
     else setLogLevel(config.logLevel);
     const positional = a._ ?? [];
     const target = positional[0];
-    const module = a.m === true;
+    const module = a.module === true || a.m === true;
     if (!target) fail(module ? "-m needs a module name: inferscope run -m package.module [args…]" : "run needs a script: inferscope run script.py [args…] (or -m module)");
     const scriptArgs = positional.slice(1);
     const pyArgv = [config.python, ...(module ? ["-m"] : []), target, ...scriptArgs];
