@@ -878,6 +878,9 @@ def start(opts):
     inferscope._rec = rec
     rec.install()
     atexit.register(rec.finish)
+    from inferscope import _cuda
+
+    _cuda.install(rec)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=rec.after_fork_in_child)
     # SIGTERM would kill the process without atexit: flush first, then die of the same signal
