@@ -1,8 +1,8 @@
 // CPU side: per-thread activity, memory pressure and NUMA placement from the sampled counter
 // tracks (docs/analysis.md, "CPU"). A value the trace does not contain is null ("not measured").
-import type { Trace } from "../trace/model.ts";
+import type { CpuSpan, Trace } from "../trace/model.ts";
 import type { ThreadStat } from "./report-types.ts";
-import { unionOf } from "./intervals.ts";
+import { type Union, UnionBuilder, mergeUnions } from "./intervals.ts";
 
 export interface ThreadMetrics {
   tid: number;
@@ -72,56 +72,50 @@ function min(s: CounterSeries | null): number | null {
   return m;
 }
 
-export function cpuMetrics(trace: Trace, blockedByThread: Map<number, number>): CpuMetrics {
-  const tids = new Set<number>();
-  const spanCount = new Map<number, number>();
-  const busyS = new Map<number, number[]>();
-  const busyE = new Map<number, number[]>();
-  const pyS = new Map<number, number[]>();
-  const pyE = new Map<number, number[]>();
-  const add = (m: Map<number, number[]>, tid: number, v: number) => {
-    let a = m.get(tid);
-    if (!a) {
-      a = [];
-      m.set(tid, a);
-    }
-    a.push(v);
+/**
+ * `byThread`: spans per thread sorted by start (from the merger); `trace.api` and `trace.syncs`
+ * sorted by start. Unions are built in linear time from the sorted lists.
+ */
+export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, blockedByThread: Map<number, number>): CpuMetrics {
+  const pythonTraced = trace.spans.some((s) => s.cat === "python");
+  const busyParts = new Map<number, Union[]>();
+  const part = (tid: number, u: Union) => {
+    let a = busyParts.get(tid);
+    if (!a) busyParts.set(tid, (a = []));
+    a.push(u);
   };
-  let pythonTraced = false;
-  for (const s of trace.spans) {
-    tids.add(s.tid);
-    spanCount.set(s.tid, (spanCount.get(s.tid) ?? 0) + 1);
-    if (s.cat === "python" || s.cat === "cpu_op" || s.cat === "other") {
-      add(busyS, s.tid, s.start);
-      add(busyE, s.tid, s.end);
+  const pythonNs = new Map<number, number>();
+  const spanCount = new Map<number, number>();
+  for (const [tid, spans] of byThread) {
+    spanCount.set(tid, spans.length);
+    const code = new UnionBuilder();
+    const py = new UnionBuilder();
+    for (const s of spans) {
+      if (s.cat === "python" || s.cat === "cpu_op" || s.cat === "other") code.add(s.start, s.end);
+      if (s.cat === "python") py.add(s.start, s.end);
     }
-    if (s.cat === "python") {
-      pythonTraced = true;
-      add(pyS, s.tid, s.start);
-      add(pyE, s.tid, s.end);
+    part(tid, code.finish());
+    pythonNs.set(tid, py.finish().measure);
+  }
+  const perThread = (items: { tid: number; start: number; end: number }[]) => {
+    const m = new Map<number, UnionBuilder>();
+    for (const x of items) {
+      if (x.tid < 0) continue;
+      let b = m.get(x.tid);
+      if (!b) m.set(x.tid, (b = new UnionBuilder()));
+      b.add(x.start, x.end);
     }
-  }
-  for (const c of trace.api) {
-    tids.add(c.tid);
-    add(busyS, c.tid, c.start);
-    add(busyE, c.tid, c.end);
-  }
-  for (const w of trace.syncs) {
-    if (w.tid < 0) continue;
-    tids.add(w.tid);
-    add(busyS, w.tid, w.start);
-    add(busyE, w.tid, w.end);
-  }
+    for (const [tid, b] of m) part(tid, b.finish());
+  };
+  perThread(trace.api);
+  perThread(trace.syncs);
   const threads: ThreadMetrics[] = [];
-  for (const tid of tids) {
-    const bs = busyS.get(tid);
-    const busyNs = bs ? unionOf(bs, busyE.get(tid)!).measure : 0;
-    const ps = pyS.get(tid);
+  for (const [tid, parts] of busyParts) {
     threads.push({
       tid,
       name: trace.threadNames.get(tid) ?? `thread ${tid}`,
-      busyNs,
-      pythonNs: pythonTraced ? (ps ? unionOf(ps, pyE.get(tid)!).measure : 0) : null,
+      busyNs: parts.length === 1 ? parts[0]!.measure : mergeUnions(parts).measure,
+      pythonNs: pythonTraced ? (pythonNs.get(tid) ?? 0) : null,
       spans: spanCount.get(tid) ?? 0,
       blockedNs: blockedByThread.get(tid) ?? 0,
     });

@@ -1,6 +1,6 @@
 // GPU window, busy time, idle gaps and their breakdown (docs/analysis.md, "GPU time").
 import type { ApiCall, GpuOp, Trace } from "../trace/model.ts";
-import { Union, unionOf } from "./intervals.ts";
+import { type Union, UnionBuilder } from "./intervals.ts";
 
 /**
  * A gap shorter than this between two GPU ops, when the second op had already been launched
@@ -49,40 +49,30 @@ export interface GpuTime {
   launchesKnown: boolean;
 }
 
-function unionOfOps(ops: GpuOp[]): Union {
-  const s = new Float64Array(ops.length);
-  const e = new Float64Array(ops.length);
-  for (let i = 0; i < ops.length; i++) {
-    s[i] = ops[i]!.start;
-    e[i] = ops[i]!.end;
-  }
-  return unionOf(s, e);
-}
-
-/** GPU time metrics; null when the trace has no GPU ops. `trace.gpu` must be sorted by start. */
-export function gpuTime(trace: Trace, calls: Map<number, ApiCall>): GpuTime | null {
+/** GPU time metrics; null when the trace has no GPU ops. `trace.gpu` must be sorted by start and `opCall` aligned with it. */
+export function gpuTime(trace: Trace, opCall: (ApiCall | undefined)[]): GpuTime | null {
   const ops = trace.gpu;
   if (ops.length === 0) return null;
-  const all = unionOfOps(ops);
-  const compute = unionOfOps(ops.filter((o) => o.kind !== "memcpy"));
-  const copies = unionOfOps(ops.filter((o) => o.kind === "memcpy"));
-  const windowStart = all.starts[0]!;
-  const windowEnd = all.ends[all.length - 1]!;
-  const windowNs = windowEnd - windowStart;
-  const busyNs = all.measure;
-
-  // Walk the ops in start order; a new block of the union starts with the op that ends a gap.
+  // One pass in start order: the three unions, and the gaps of the union of all ops (a new
+  // block of that union starts with the op that ends a gap).
+  const allB = new UnionBuilder();
+  const computeB = new UnionBuilder();
+  const copiesB = new UnionBuilder();
   const gaps: Gap[] = [];
   let hostWaitNs = 0;
   let kernelWaitNs = 0;
   let otherNs = 0;
   let known = 0;
   let curEnd = -Infinity;
-  for (const op of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    allB.add(op.start, op.end);
+    if (op.kind === "memcpy") copiesB.add(op.start, op.end);
+    else computeB.add(op.start, op.end);
     if (op.start > curEnd && curEnd !== -Infinity) {
       const start = curEnd;
       const end = op.start;
-      const call = op.correlation !== undefined ? calls.get(op.correlation) : undefined;
+      const call = opCall[i];
       let kind: GapKind;
       if (call !== undefined && call.start > start) kind = "host_wait";
       else if (call !== undefined && end - start < KERNEL_WAIT_MAX_NS) kind = "kernel_wait";
@@ -96,6 +86,13 @@ export function gpuTime(trace: Trace, calls: Map<number, ApiCall>): GpuTime | nu
     }
     if (op.end > curEnd) curEnd = op.end;
   }
+  const all = allB.finish();
+  const compute = computeB.finish();
+  const copies = copiesB.finish();
+  const windowStart = all.starts[0]!;
+  const windowEnd = all.ends[all.length - 1]!;
+  const windowNs = windowEnd - windowStart;
+  const busyNs = all.measure;
   const computeNs = compute.measure;
   return {
     ops,
@@ -114,6 +111,6 @@ export function gpuTime(trace: Trace, calls: Map<number, ApiCall>): GpuTime | nu
     hostWaitNs,
     kernelWaitNs,
     otherNs,
-    launchesKnown: gaps.length === 0 ? calls.size > 0 : known > 0,
+    launchesKnown: gaps.length === 0 ? opCall.some((c) => c !== undefined) : known > 0,
   };
 }

@@ -26,12 +26,19 @@ export interface IdleEntry {
 interface Acc {
   entry: IdleEntry;
   scopes: Map<string, number> | null;
+  /** open spans of this key on the current stack (recursion: credit the outermost only) */
+  active: number;
 }
 
-function keyOf(s: CpuSpan): string {
-  if (s.cat === "python") return `py\u0000${s.name}\u0000${s.file ?? ""}\u0000${s.line ?? ""}`;
-  if (s.cat === "cpu_op") return `op\u0000${s.name}`;
-  return `sc\u0000${scopeName(s.name)}`;
+interface Frame {
+  span: CpuSpan;
+  acc: Acc;
+  cov: number;
+  childCov: number;
+  /** index in the stack of the nearest code ancestor, or -1 */
+  codeParent: number;
+  /** innermost enclosing scope name */
+  scope: string | undefined;
 }
 
 /** Attribute host-wait gaps to what was on the launching threads. Entries sorted by idle time. */
@@ -46,65 +53,95 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
     }
     a.push(g);
   }
-  const acc = new Map<string, Acc>();
+  // accumulators: cpu_op by name, scope by scope name, python by name → file → line
+  const all: Acc[] = [];
+  const ops = new Map<string, Acc>();
+  const scopes = new Map<string, Acc>();
+  const py = new Map<string, Map<string, Map<number, Acc>>>();
+  const scopeNames = new Map<string, string>();
+  const sname = (n: string): string => {
+    let v = scopeNames.get(n);
+    if (v === undefined) {
+      v = scopeName(n);
+      scopeNames.set(n, v);
+    }
+    return v;
+  };
+  const make = (s: CpuSpan): Acc => {
+    const scope = isScopeSpan(s);
+    const entry: IdleEntry = scope
+      ? { kind: "scope", function: sname(s.name), idleNs: 0, selfNs: 0 }
+      : { kind: s.cat === "python" ? "python" : "cpu_op", function: s.name, idleNs: 0, selfNs: 0 };
+    if (s.file !== undefined) entry.file = s.file;
+    if (s.line !== undefined) entry.line = s.line;
+    if (scope) entry.scope = entry.function;
+    const a: Acc = { entry, scopes: scope ? null : new Map(), active: 0 };
+    all.push(a);
+    return a;
+  };
+  const accOf = (s: CpuSpan): Acc => {
+    if (s.cat === "python") {
+      let byFile = py.get(s.name);
+      if (!byFile) py.set(s.name, (byFile = new Map()));
+      const file = s.file ?? "";
+      let byLine = byFile.get(file);
+      if (!byLine) byFile.set(file, (byLine = new Map()));
+      const line = s.line ?? -1;
+      let a = byLine.get(line);
+      if (!a) byLine.set(line, (a = make(s)));
+      return a;
+    }
+    const m = isScopeSpan(s) ? scopes : ops;
+    const k = isScopeSpan(s) ? sname(s.name) : s.name;
+    let a = m.get(k);
+    if (!a) m.set(k, (a = make(s)));
+    return a;
+  };
+
   let untracedNs = 0;
   for (const [tid, tg] of perThread) {
     const u = new Union(Float64Array.from(tg, (g) => g.start), Float64Array.from(tg, (g) => g.end));
     const spans = byThread.get(tid) ?? [];
     let rootCodeNs = 0;
-    // stack sweep: parents come before children in `spans`
-    const stack: { span: CpuSpan; key: string; cov: number; childCov: number; codeParent: number; scope: string | undefined }[] = [];
-    const active = new Map<string, number>();
-    const close = (top: (typeof stack)[number]) => {
-      active.set(top.key, active.get(top.key)! - 1);
-      if (isCodeSpan(top.span) && top.cov > 0) acc.get(top.key)!.entry.selfNs += top.cov - top.childCov;
+    // Stack sweep over the spans that overlap a gap (parents come first in `spans`; a span that
+    // covers no gap time has no descendant that does, so it is skipped with its subtree).
+    const stack: Frame[] = [];
+    const close = (f: Frame) => {
+      f.acc.active--;
+      if (isCodeSpan(f.span)) f.acc.entry.selfNs += f.cov - f.childCov;
     };
     for (const s of spans) {
-      while (stack.length > 0 && stack[stack.length - 1]!.span.end <= s.start) close(stack.pop()!);
       const cov = u.covered(s.start, s.end);
-      // nearest code ancestor and innermost scope, from the level below
+      if (cov <= 0) continue;
+      while (stack.length > 0 && stack[stack.length - 1]!.span.end <= s.start) close(stack.pop()!);
       let codeParent = -1;
       let scope: string | undefined;
       if (stack.length > 0) {
         const below = stack[stack.length - 1]!;
         codeParent = isCodeSpan(below.span) ? stack.length - 1 : below.codeParent;
-        scope = isScopeSpan(below.span) ? scopeName(below.span.name) : below.scope;
+        scope = isScopeSpan(below.span) ? sname(below.span.name) : below.scope;
       }
-      const key = keyOf(s);
-      const frame = { span: s, key, cov, childCov: 0, codeParent, scope };
-      stack.push(frame);
-      const nested = (active.get(key) ?? 0) > 0;
-      active.set(key, (active.get(key) ?? 0) + 1);
-      if (cov <= 0) continue;
+      const acc = accOf(s);
+      stack.push({ span: s, acc, cov, childCov: 0, codeParent, scope });
       if (isCodeSpan(s)) {
         if (codeParent >= 0) stack[codeParent]!.childCov += cov;
         else rootCodeNs += cov;
       }
-      let a = acc.get(key);
-      if (!a) {
-        const entry: IdleEntry = isScopeSpan(s)
-          ? { kind: "scope", function: scopeName(s.name), idleNs: 0, selfNs: 0 }
-          : { kind: s.cat === "python" ? "python" : "cpu_op", function: s.name, idleNs: 0, selfNs: 0 };
-        if (s.file !== undefined) entry.file = s.file;
-        if (s.line !== undefined) entry.line = s.line;
-        if (isScopeSpan(s)) entry.scope = entry.function;
-        a = { entry, scopes: isScopeSpan(s) ? null : new Map() };
-        acc.set(key, a);
+      if (acc.active === 0) {
+        acc.entry.idleNs += cov;
+        if (acc.scopes && scope !== undefined) acc.scopes.set(scope, (acc.scopes.get(scope) ?? 0) + cov);
       }
-      if (!nested) {
-        a.entry.idleNs += cov;
-        if (a.scopes && scope !== undefined) a.scopes.set(scope, (a.scopes.get(scope) ?? 0) + cov);
-      }
+      acc.active++;
     }
     while (stack.length > 0) close(stack.pop()!);
     untracedNs += u.measure - rootCodeNs;
   }
   const out: IdleEntry[] = [];
-  for (const { entry, scopes } of acc.values()) {
-    if (scopes && scopes.size > 0) {
+  for (const { entry, scopes: sc } of all) {
+    if (sc && sc.size > 0) {
       let best = "";
       let bestNs = -1;
-      for (const [k, v] of scopes) if (v > bestNs) [best, bestNs] = [k, v];
+      for (const [k, v] of sc) if (v > bestNs) [best, bestNs] = [k, v];
       entry.scope = best;
     }
     out.push(entry);

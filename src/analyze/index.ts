@@ -30,12 +30,12 @@ const ms = (ns: number): number => ns / 1e6;
 /** Build the analysis context (all metrics) without the findings; exported for tests and tools. */
 export function analysisContext(trace: Trace, top = DEFAULT_TOP): AnalysisContext {
   const merge = mergeTrace(trace);
-  const gpu = gpuTime(trace, merge.calls);
-  const kernels = gpu ? kernelMetrics(trace, merge.calls, gpu.busyNs, top) : null;
-  const transfers = gpu ? transferMetrics(trace, merge.calls) : null;
+  const gpu = gpuTime(trace, merge.opCall);
+  const kernels = gpu ? kernelMetrics(trace, merge.opCall, gpu.busyNs, top) : null;
+  const transfers = gpu ? transferMetrics(trace, merge.opCall) : null;
   const syncs = syncMetrics(trace, merge.calls, merge.byThread, gpu?.gaps ?? null);
   const scopes = scopeMetrics(trace, gpu);
-  const cpu = cpuMetrics(trace, syncs.blockedByThread);
+  const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
   return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, top };
 }

@@ -158,3 +158,57 @@ export function percentile(sortedAsc: ArrayLike<number>, p: number): number {
   const rank = Math.ceil((p / 100) * n);
   return sortedAsc[Math.min(n, Math.max(1, rank)) - 1]!;
 }
+
+/** Builds a Union from intervals added in non-decreasing start order, in linear time. */
+export class UnionBuilder {
+  private readonly s: number[] = [];
+  private readonly e: number[] = [];
+  private cs = 0;
+  private ce = 0;
+  private open = false;
+
+  add(start: number, end: number): void {
+    if (end < start) end = start;
+    if (this.open && start <= this.ce) {
+      if (end > this.ce) this.ce = end;
+      return;
+    }
+    if (this.open) {
+      this.s.push(this.cs);
+      this.e.push(this.ce);
+    }
+    this.cs = start;
+    this.ce = end;
+    this.open = true;
+  }
+
+  finish(): Union {
+    if (this.open) {
+      this.s.push(this.cs);
+      this.e.push(this.ce);
+      this.open = false;
+    }
+    return new Union(Float64Array.from(this.s), Float64Array.from(this.e));
+  }
+}
+
+/** Union of several unions, in linear time (a k-way merge by start). */
+export function mergeUnions(parts: Union[]): Union {
+  const b = new UnionBuilder();
+  const idx = parts.map(() => 0);
+  for (;;) {
+    let best = -1;
+    let bestStart = Infinity;
+    for (let p = 0; p < parts.length; p++) {
+      const i = idx[p]!;
+      if (i < parts[p]!.length && parts[p]!.starts[i]! < bestStart) {
+        bestStart = parts[p]!.starts[i]!;
+        best = p;
+      }
+    }
+    if (best < 0) return b.finish();
+    const i = idx[best]!;
+    b.add(parts[best]!.starts[i]!, parts[best]!.ends[i]!);
+    idx[best] = i + 1;
+  }
+}

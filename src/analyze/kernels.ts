@@ -2,7 +2,6 @@
 // overhead and queue depth (docs/analysis.md, "Kernels").
 import type { ApiCall, GpuOp, Launcher, Trace } from "../trace/model.ts";
 import type { KernelStat } from "./report-types.ts";
-import { lowerBound, upperBound } from "./intervals.ts";
 
 /** A kernel shorter than this is "short": its launch costs about as much as it runs. */
 export const SHORT_KERNEL_NS = 10_000;
@@ -24,24 +23,25 @@ export interface KernelMetrics {
   shortByLauncher: { ref: Launcher | undefined; count: number; ns: number }[];
 }
 
-function launcherKey(l: Launcher | undefined): string {
-  if (!l) return "";
-  return `${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}`;
-}
+/** Group by launcher identity: the merger interns launchers, so equal ones are one object. */
+const launcherKey = (l: Launcher | undefined): Launcher | undefined => l;
 
 export function isGraphLaunched(op: GpuOp): boolean {
   return op.graphId !== undefined || (op.launcher?.api !== undefined && /GraphLaunch/.test(op.launcher.api));
 }
 
-export function kernelMetrics(trace: Trace, calls: Map<number, ApiCall>, busyNs: number, topN: number): KernelMetrics {
-  const kernels = trace.gpu.filter((o) => o.kind === "kernel");
+export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], busyNs: number, topN: number): KernelMetrics {
   let totalNs = 0;
   let maxNs = 0;
   let shortCount = 0;
   let graphCount = 0;
-  const byName = new Map<string, { count: number; ns: number; max: number; launchers: Map<string, { ref: Launcher | undefined; ns: number }> }>();
+  const byName = new Map<string, { count: number; ns: number; max: number; launchers: Map<Launcher | undefined, { ref: Launcher | undefined; ns: number }> }>();
   const shortBy = new Map<string, { ref: Launcher | undefined; count: number; ns: number }>();
-  for (const k of kernels) {
+  const shortKey = new Map<Launcher | undefined, string>();
+  let count = 0;
+  for (const k of trace.gpu) {
+    if (k.kind !== "kernel") continue;
+    count++;
     const d = k.end - k.start;
     totalNs += d;
     if (d > maxNs) maxNs = d;
@@ -51,11 +51,18 @@ export function kernelMetrics(trace: Trace, calls: Map<number, ApiCall>, busyNs:
     if (d < SHORT_KERNEL_NS) {
       shortCount++;
       if (!graph) {
-        const s = shortBy.get(lk);
+        // launchers differing only in the thread or the API count as one source of short kernels
+        let sk = shortKey.get(k.launcher);
+        if (sk === undefined) {
+          const l = k.launcher;
+          sk = l ? `${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}` : "";
+          shortKey.set(k.launcher, sk);
+        }
+        const s = shortBy.get(sk);
         if (s) {
           s.count++;
           s.ns += d;
-        } else shortBy.set(lk, { ref: k.launcher, count: 1, ns: d });
+        } else shortBy.set(sk, { ref: k.launcher, count: 1, ns: d });
       }
     }
     let st = byName.get(k.name);
@@ -106,14 +113,14 @@ export function kernelMetrics(trace: Trace, calls: Map<number, ApiCall>, busyNs:
   }
 
   return {
-    count: kernels.length,
+    count,
     totalNs,
     maxNs,
     shortCount,
     graphCount,
     launchApiNs,
     launchCalls,
-    queueDepth: queueDepth(trace.gpu, calls),
+    queueDepth: queueDepth(trace, opCall),
     top,
     shortByLauncher: [...shortBy.values()].sort((a, b) => b.count - a.count),
   };
@@ -123,28 +130,37 @@ export function kernelMetrics(trace: Trace, calls: Map<number, ApiCall>, busyNs:
  * Queue depth at a launch: GPU ops whose launch call started before it and that have not ended
  * yet. Mean and max over the distinct launch calls that issued GPU work.
  */
-function queueDepth(ops: GpuOp[], calls: Map<number, ApiCall>): { mean: number; max: number } | null {
-  const launchTimes: number[] = [];
-  const endTimes: number[] = [];
-  const distinct = new Set<ApiCall>();
-  for (const op of ops) {
-    if (op.correlation === undefined) continue;
-    const c = calls.get(op.correlation);
+function queueDepth(trace: Trace, opCall: (ApiCall | undefined)[]): { mean: number; max: number } | null {
+  const opsPerCall = new Map<ApiCall, number>();
+  const ends: number[] = [];
+  for (let i = 0; i < opCall.length; i++) {
+    const c = opCall[i];
     if (!c) continue;
-    launchTimes.push(c.start);
-    endTimes.push(op.end);
-    distinct.add(c);
+    opsPerCall.set(c, (opsPerCall.get(c) ?? 0) + 1);
+    ends.push(trace.gpu[i]!.end);
   }
-  if (distinct.size === 0) return null;
-  const L = Float64Array.from(launchTimes).sort();
-  const E = Float64Array.from(endTimes).sort();
+  if (opsPerCall.size === 0) return null;
+  const E = Float64Array.from(ends).sort();
+  // calls in start order (trace.api is sorted): ops launched strictly before each call
+  let launchedBefore = 0;
   let sum = 0;
   let max = 0;
-  for (const c of distinct) {
-    const t = c.start;
-    const depth = Math.max(0, lowerBound(L, t) - upperBound(E, t));
+  let e = 0;
+  let prevStart = -Infinity;
+  let pendingAtPrev = 0; // ops of calls starting at prevStart (not "before" calls at the same instant)
+  for (const c of trace.api) {
+    const n = opsPerCall.get(c);
+    if (n === undefined) continue;
+    if (c.start > prevStart) {
+      launchedBefore += pendingAtPrev;
+      pendingAtPrev = 0;
+      prevStart = c.start;
+    }
+    while (e < E.length && E[e]! <= c.start) e++;
+    const depth = Math.max(0, launchedBefore - e);
     sum += depth;
     if (depth > max) max = depth;
+    pendingAtPrev += n;
   }
-  return { mean: sum / distinct.size, max };
+  return { mean: sum / opsPerCall.size, max };
 }

@@ -86,11 +86,12 @@ export function isSyncCopy(op: GpuOp, call: ApiCall | undefined, blocking: Map<A
   return call !== undefined && blocking.has(call);
 }
 
-export function transferMetrics(trace: Trace, calls: Map<number, ApiCall>): TransferMetrics {
+export function transferMetrics(trace: Trace, opCall: (ApiCall | undefined)[]): TransferMetrics {
   const m: TransferMetrics = { h2d: empty(), d2h: empty(), d2d: empty(), other: empty(), memset: { count: 0, bytes: 0, ns: 0 } };
   const syncCalls = new Set<ApiCall>();
   const blocking = blockingCopyCalls(trace);
-  for (const op of trace.gpu) {
+  for (let i = 0; i < trace.gpu.length; i++) {
+    const op = trace.gpu[i]!;
     const d = op.end - op.start;
     if (op.kind === "memset") {
       m.memset.count++;
@@ -122,7 +123,7 @@ export function transferMetrics(trace: Trace, calls: Map<number, ApiCall>): Tran
       } else dir.pageableLaunchers.set(key, { op, count: 1, bytes: op.bytes ?? 0, ns: d });
     }
     if (op.srcMem === "pinned" || op.dstMem === "pinned") dir.pinnedCount++;
-    const call = op.correlation !== undefined ? calls.get(op.correlation) : undefined;
+    const call = opCall[i];
     if (isSyncCopy(op, call, blocking)) {
       dir.syncCount++;
       if (call && !syncCalls.has(call)) {

@@ -18,6 +18,8 @@ import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext, 
 export interface MergeResult {
   /** correlation id → API call */
   calls: Map<number, ApiCall>;
+  /** the launch call of each GPU op, aligned with trace.gpu (sorted by start) */
+  opCall: (ApiCall | undefined)[];
   /** spans per thread, sorted parents first */
   byThread: Map<number, CpuSpan[]>;
   /** GPU ops whose launch call was found */
@@ -77,36 +79,50 @@ export function mergeTrace(trace: Trace): MergeResult {
   for (const c of trace.api) if (c.correlation >= 0) calls.set(c.correlation, c);
   const byThread = spansByThread(trace.spans);
 
-  // Launchers: one stack query per distinct launching call.
-  const needCalls: ApiCall[] = [];
-  const seen = new Set<ApiCall>();
+  // Launchers: one stack query per distinct launching call. Equal launchers are one shared
+  // object (interned), so later stages can group GPU ops by launcher identity.
+  const need = new Set<ApiCall>();
+  const opCall: (ApiCall | undefined)[] = new Array(trace.gpu.length);
+  const callMaxEnd = new Map<ApiCall, number>();
   let matched = 0;
   let violations = 0;
   let violationMaxNs = 0;
-  for (const op of trace.gpu) {
+  const interned = new Map<string, Launcher>();
+  const intern = (l: Launcher): Launcher => {
+    const key = `${l.tid}\u0000${l.api ?? ""}\u0000${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}`;
+    const hit = interned.get(key);
+    if (hit) return hit;
+    interned.set(key, l);
+    return l;
+  };
+  for (let i = 0; i < trace.gpu.length; i++) {
+    const op = trace.gpu[i]!;
+    if (op.launcher) op.launcher = intern(op.launcher);
     if (op.correlation === undefined) continue;
     const call = calls.get(op.correlation);
     if (!call) continue;
+    opCall[i] = call;
     matched++;
     const d = call.start - op.start;
     if (d > 0) {
       violations++;
       if (d > violationMaxNs) violationMaxNs = d;
     }
-    if (!op.launcher && !seen.has(call)) {
-      seen.add(call);
-      needCalls.push(call);
-    }
+    const m = callMaxEnd.get(call);
+    if (m === undefined || op.end > m) callMaxEnd.set(call, op.end);
+    if (!op.launcher) need.add(call);
   }
-  if (needCalls.length > 0) {
+  if (need.size > 0) {
+    const needCalls: ApiCall[] = [];
+    for (const c of trace.api) if (need.has(c)) needCalls.push(c); // in start order
     const queries: StackQuery[] = needCalls.map((c) => ({ tid: c.tid, t: c.start }));
     const ctx = resolveStacks(byThread, queries);
     const launchers = new Map<ApiCall, Launcher>();
-    for (let i = 0; i < needCalls.length; i++) launchers.set(needCalls[i]!, launcherOf(needCalls[i]!, ctx[i]!));
-    for (const op of trace.gpu) {
-      if (op.launcher || op.correlation === undefined) continue;
-      const call = calls.get(op.correlation);
-      if (call) op.launcher = launchers.get(call)!;
+    for (let i = 0; i < needCalls.length; i++) launchers.set(needCalls[i]!, intern(launcherOf(needCalls[i]!, ctx[i]!)));
+    for (let i = 0; i < trace.gpu.length; i++) {
+      const op = trace.gpu[i]!;
+      const call = opCall[i];
+      if (!op.launcher && call) op.launcher = launchers.get(call)!;
     }
   }
 
@@ -120,10 +136,11 @@ export function mergeTrace(trace: Trace): MergeResult {
     }
   }
 
-  const sync = checkSyncs(trace, calls);
+  const sync = checkSyncs(trace, callMaxEnd);
   const checked = matched > 0 || sync.checked;
   const result: MergeResult = {
     calls,
+    opCall,
     byThread,
     matched,
     violations,
@@ -160,40 +177,37 @@ function isDeviceWait(x: ApiCall | SyncWait): boolean {
  * Device-wide syncs must return after every GPU op launched before the sync started has ended.
  * Checked only on single-device traces (the sync's device is not recorded).
  */
-function checkSyncs(trace: Trace, calls: Map<number, ApiCall>): { count: number; maxNs: number; checked: boolean } {
+function checkSyncs(trace: Trace, callMaxEnd: Map<ApiCall, number>): { count: number; maxNs: number; checked: boolean } {
   const devices = new Set<number>();
   for (const op of trace.gpu) devices.add(op.device);
-  if (devices.size !== 1) return { count: 0, maxNs: 0, checked: false };
-  const pairs: { launch: number; end: number }[] = [];
-  for (const op of trace.gpu) {
-    if (op.correlation === undefined) continue;
-    const call = calls.get(op.correlation);
-    if (call) pairs.push({ launch: call.start, end: op.end });
-  }
-  if (pairs.length === 0) return { count: 0, maxNs: 0, checked: false };
-  pairs.sort((a, b) => a.launch - b.launch);
-  const launches = new Float64Array(pairs.length);
-  const maxEnd = new Float64Array(pairs.length);
+  if (devices.size !== 1 || callMaxEnd.size === 0) return { count: 0, maxNs: 0, checked: false };
+  // launch calls in start order (trace.api is sorted) with the running max of their ops' ends
+  const launches = new Float64Array(callMaxEnd.size);
+  const maxEnd = new Float64Array(callMaxEnd.size);
+  let n = 0;
   let m = -Infinity;
-  for (let i = 0; i < pairs.length; i++) {
-    launches[i] = pairs[i]!.launch;
-    m = Math.max(m, pairs[i]!.end);
-    maxEnd[i] = m;
+  for (const c of trace.api) {
+    const e = callMaxEnd.get(c);
+    if (e === undefined) continue;
+    m = Math.max(m, e);
+    launches[n] = c.start;
+    maxEnd[n++] = m;
   }
   let count = 0;
   let maxNs = 0;
   let checked = false;
-  const waits: (ApiCall | SyncWait)[] = [...trace.api.filter(isDeviceWait), ...trace.syncs.filter(isDeviceWait)];
-  for (const w of waits) {
+  const check = (w: ApiCall | SyncWait) => {
+    if (!isDeviceWait(w)) return;
     const k = lowerBound(launches, w.start) - 1; // launched strictly before the wait started
-    if (k < 0) continue;
+    if (k < 0) return;
     checked = true;
     const d = maxEnd[k]! - w.end;
     if (d > 0) {
       count++;
       if (d > maxNs) maxNs = d;
     }
-  }
+  };
+  for (const c of trace.api) if (c.kind === "sync") check(c);
+  for (const w of trace.syncs) check(w);
   return { count, maxNs, checked };
 }
-

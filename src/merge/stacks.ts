@@ -80,7 +80,14 @@ export function resolveStacks(byThread: Map<number, CpuSpan[]>, queries: StackQu
   }
   for (const [tid, idx] of perThread) {
     const spans = byThread.get(tid)!;
-    idx.sort((x, y) => queries[x]!.t - queries[y]!.t || x - y);
+    let sorted = true;
+    for (let i = 1; i < idx.length; i++) {
+      if (queries[idx[i]!]!.t < queries[idx[i - 1]!]!.t) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) idx.sort((x, y) => queries[x]!.t - queries[y]!.t || x - y);
     sweep(spans, idx, queries, out);
   }
   return out;

@@ -55,7 +55,7 @@ describe("times", () => {
 });
 
 describe("streaming parser", () => {
-  test.each([1, 7, 1000, 65537, 1 << 20])("pinned_nonblocking fed in %i-byte chunks equals one-shot parsing", (size) => {
+  test.each([1, 7, 1000, 65537, 1 << 20])("pinned_nonblocking fed in %i-byte chunks equals one feed", (size) => {
     const bytes = rawJson("pinned_nonblocking");
     const whole = parseTrace(bytes, "x");
     const p = new TraceJsonParser("x");
@@ -64,11 +64,20 @@ describe("streaming parser", () => {
     expect(plain(p.finish())).toEqual(plain(whole));
   });
 
-  test("llama_tiny_generate (9.9 MB, more than one batch) read from .gz equals one-shot parsing", async () => {
+  test("llama_tiny_generate (9.9 MB, more than one batch) from .json, .json.gz and 1 MB chunks: all equal", async () => {
     const whole = parseTrace(rawJson("llama_tiny_generate"), "x");
-    const streamed = await readTrace(join(FIXTURES, "llama_tiny_generate.kineto.json.gz"), { progress: false });
-    expect(streamed.spans.length).toBe(16019);
-    expect(plain(streamed)).toEqual(plain(whole));
+    expect(whole.spans.length).toBe(16019);
+    const plainPath = join(dir, "llama.json");
+    await Bun.write(plainPath, rawJson("llama_tiny_generate"));
+    for (const path of [plainPath, join(FIXTURES, "llama_tiny_generate.kineto.json.gz")]) {
+      const streamed = await readTrace(path, { progress: false });
+      expect(plain(streamed)).toEqual(plain(whole));
+    }
+    const p = new TraceJsonParser("x");
+    const bytes = rawJson("llama_tiny_generate");
+    for (let i = 0; i < bytes.length; i += 1 << 20) p.feed(bytes.subarray(i, Math.min(bytes.length, i + (1 << 20))), false);
+    p.feed(new Uint8Array(0), true);
+    expect(plain(p.finish())).toEqual(plain(whole));
   });
 
   test("names with brackets, commas, quotes, escapes and non-ASCII (the fast cut guesses wrong)", () => {
