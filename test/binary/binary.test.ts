@@ -66,3 +66,11 @@ describe("dist/inferscope", () => {
     expect(r.stderr).toBe('inferscope: unknown command "nope"; commands: run, analyze, config, doctor, pythonpath (see inferscope --help)\n');
   });
 });
+
+test("dist/inferscope run x.py --help --batch 8: the script gets --help --batch 8", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "x.py"), "import sys\nprint(sys.argv[1:])\n");
+  const r = run(["run", "--no-trace", "--formats", "json", "x.py", "--help", "--batch", "8"], dir, cleanEnv({ XDG_CACHE_HOME: tempDir() }));
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe("['--help', '--batch', '8']\n");
+});
