@@ -89,13 +89,16 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
   for (const [tid, spans] of byThread) {
     spanCount.set(tid, spans.length);
     const code = new UnionBuilder();
-    const py = new UnionBuilder();
+    const py = pythonTraced ? new UnionBuilder() : null;
     for (const s of spans) {
-      if (s.cat === "python" || s.cat === "cpu_op" || s.cat === "other") code.add(s.start, s.end);
-      if (s.cat === "python") py.add(s.start, s.end);
+      const cat = s.cat;
+      if (cat === "python") {
+        code.add(s.start, s.end);
+        py?.add(s.start, s.end);
+      } else if (cat === "cpu_op" || cat === "other") code.add(s.start, s.end);
     }
     part(tid, code.finish());
-    pythonNs.set(tid, py.finish().measure);
+    if (py) pythonNs.set(tid, py.finish().measure);
   }
   const perThread = (items: { tid: number; start: number; end: number }[]) => {
     const m = new Map<number, UnionBuilder>();

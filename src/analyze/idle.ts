@@ -101,6 +101,7 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
   let untracedNs = 0;
   for (const [tid, tg] of perThread) {
     const u = new Union(Float64Array.from(tg, (g) => g.start), Float64Array.from(tg, (g) => g.end));
+    const covered = u.cursor();
     const spans = byThread.get(tid) ?? [];
     let rootCodeNs = 0;
     // Stack sweep over the spans that overlap a gap (parents come first in `spans`; a span that
@@ -111,7 +112,7 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
       if (isCodeSpan(f.span)) f.acc.entry.selfNs += f.cov - f.childCov;
     };
     for (const s of spans) {
-      const cov = u.covered(s.start, s.end);
+      const cov = covered(s.start, s.end);
       if (cov <= 0) continue;
       while (stack.length > 0 && stack[stack.length - 1]!.span.end <= s.start) close(stack.pop()!);
       let codeParent = -1;

@@ -31,7 +31,7 @@ const ms = (ns: number): number => ns / 1e6;
 export function analysisContext(trace: Trace, top = DEFAULT_TOP): AnalysisContext {
   const merge = mergeTrace(trace);
   const gpu = gpuTime(trace, merge.opCall);
-  const kernels = gpu ? kernelMetrics(trace, merge.opCall, gpu.busyNs, top) : null;
+  const kernels = gpu ? kernelMetrics(trace, merge, gpu.busyNs, top) : null;
   const transfers = gpu ? transferMetrics(trace, merge.opCall) : null;
   const syncs = syncMetrics(trace, merge.calls, merge.byThread, gpu?.gaps ?? null);
   const scopes = scopeMetrics(trace, gpu);

@@ -44,6 +44,44 @@ export class Union {
     return total;
   }
 
+  /**
+   * covered(a, b) for queries whose `a` never decreases (spans in start order): a cursor replaces
+   * the first binary search, and the second gallops from it, so short spans cost O(1).
+   */
+  cursor(): (a: number, b: number) => number {
+    const starts = this.starts;
+    const ends = this.ends;
+    const prefix = this.prefix;
+    const n = starts.length;
+    let i = 0; // first interval with end > a (a only grows)
+    const upTo = (k: number, t: number): number => {
+      // covered in (-inf, t], knowing every interval before k ends at or before t
+      let j = k;
+      let step = 1;
+      while (j + step <= n && starts[j + step - 1]! < t) {
+        j += step;
+        step *= 2;
+      }
+      // now starts[j-1] < t (or j == k); find the first index >= j with start >= t
+      let lo = j;
+      let hi = Math.min(n, j + step);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      let total = prefix[lo]!;
+      if (lo > 0 && ends[lo - 1]! > t) total -= ends[lo - 1]! - t;
+      return total;
+    };
+    return (a: number, b: number): number => {
+      if (b <= a || n === 0) return 0;
+      while (i < n && ends[i]! <= a) i++;
+      if (i >= n || starts[i]! >= b) return 0;
+      return upTo(i, b) - upTo(i, a);
+    };
+  }
+
   /** Index of the interval containing t (start <= t < end), or -1. */
   indexAt(t: number): number {
     const i = upperBound(this.starts, t) - 1;

@@ -1,6 +1,7 @@
 // Kernel statistics: count, time, the top kernels with their launchers, short kernels, launch
 // overhead and queue depth (docs/analysis.md, "Kernels").
-import type { ApiCall, GpuOp, Launcher, Trace } from "../trace/model.ts";
+import type { GpuOp, Launcher, Trace } from "../trace/model.ts";
+import { type MergeResult, launcherId } from "../merge/index.ts";
 import type { KernelStat } from "./report-types.ts";
 
 /** A kernel shorter than this is "short": its launch costs about as much as it runs. */
@@ -23,22 +24,22 @@ export interface KernelMetrics {
   shortByLauncher: { ref: Launcher | undefined; count: number; ns: number }[];
 }
 
-/** Group by launcher identity: the merger interns launchers, so equal ones are one object. */
-const launcherKey = (l: Launcher | undefined): Launcher | undefined => l;
 
 export function isGraphLaunched(op: GpuOp): boolean {
   return op.graphId !== undefined || (op.launcher?.api !== undefined && /GraphLaunch/.test(op.launcher.api));
 }
 
-export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], busyNs: number, topN: number): KernelMetrics {
+export function kernelMetrics(trace: Trace, merge: MergeResult, busyNs: number, topN: number): KernelMetrics {
   let totalNs = 0;
   let maxNs = 0;
   let shortCount = 0;
   let graphCount = 0;
-  const byName = new Map<string, { count: number; ns: number; max: number; launchers: Map<Launcher | undefined, { ref: Launcher | undefined; ns: number }> }>();
-  const shortBy = new Map<string, { ref: Launcher | undefined; count: number; ns: number }>();
-  const shortKey = new Map<Launcher | undefined, string>();
   let count = 0;
+  // per kernel name: time by launcher id (ids are small integers: arrays, not object-keyed Maps)
+  const byName = new Map<string, { count: number; ns: number; max: number; launchers: Map<number, number> }>();
+  const nl = merge.launchers.length;
+  const shortCountBy = new Float64Array(nl + 1);
+  const shortNsBy = new Float64Array(nl + 1);
   for (const k of trace.gpu) {
     if (k.kind !== "kernel") continue;
     count++;
@@ -47,22 +48,12 @@ export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], bus
     if (d > maxNs) maxNs = d;
     const graph = isGraphLaunched(k);
     if (graph) graphCount++;
-    const lk = launcherKey(k.launcher);
+    const id = launcherId(k.launcher); // -1: none
     if (d < SHORT_KERNEL_NS) {
       shortCount++;
       if (!graph) {
-        // launchers differing only in the thread or the API count as one source of short kernels
-        let sk = shortKey.get(k.launcher);
-        if (sk === undefined) {
-          const l = k.launcher;
-          sk = l ? `${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}` : "";
-          shortKey.set(k.launcher, sk);
-        }
-        const s = shortBy.get(sk);
-        if (s) {
-          s.count++;
-          s.ns += d;
-        } else shortBy.set(sk, { ref: k.launcher, count: 1, ns: d });
+        shortCountBy[id + 1]!++;
+        shortNsBy[id + 1]! += d;
       }
     }
     let st = byName.get(k.name);
@@ -73,9 +64,19 @@ export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], bus
     st.count++;
     st.ns += d;
     if (d > st.max) st.max = d;
-    const l = st.launchers.get(lk);
-    if (l) l.ns += d;
-    else st.launchers.set(lk, { ref: k.launcher, ns: d });
+    st.launchers.set(id, (st.launchers.get(id) ?? 0) + d);
+  }
+  // short kernels by launcher content (launchers differing only in thread or API count as one)
+  const shortBy = new Map<string, { ref: Launcher | undefined; count: number; ns: number }>();
+  for (let i = 0; i <= nl; i++) {
+    if (shortCountBy[i] === 0) continue;
+    const l = i === 0 ? undefined : merge.launchers[i - 1];
+    const key = l ? `${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}` : "";
+    const e = shortBy.get(key);
+    if (e) {
+      e.count += shortCountBy[i]!;
+      e.ns += shortNsBy[i]!;
+    } else shortBy.set(key, { ref: l, count: shortCountBy[i]!, ns: shortNsBy[i]! });
   }
 
   const top: KernelStat[] = [...byName]
@@ -90,9 +91,10 @@ export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], bus
         max_us: st.max / 1e3,
         pct_of_busy: busyNs > 0 ? (st.ns / busyNs) * 100 : 0,
       };
-      let best: { ref: Launcher | undefined; ns: number } | undefined;
-      for (const l of st.launchers.values()) if (!best || l.ns > best.ns) best = l;
-      const ref = best?.ref;
+      let bestId = -1;
+      let bestNs = -1;
+      for (const [id, ns] of st.launchers) if (ns > bestNs) [bestId, bestNs] = [id, ns];
+      const ref = bestId >= 0 ? merge.launchers[bestId] : undefined;
       if (ref?.function !== undefined) ks.function = ref.function;
       if (ref?.file !== undefined) ks.file = ref.file;
       if (ref?.line !== undefined) ks.line = ref.line;
@@ -120,7 +122,7 @@ export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], bus
     graphCount,
     launchApiNs,
     launchCalls,
-    queueDepth: queueDepth(trace, opCall),
+    queueDepth: queueDepth(trace, merge.opCallIdx),
     top,
     shortByLauncher: [...shortBy.values()].sort((a, b) => b.count - a.count),
   };
@@ -130,16 +132,18 @@ export function kernelMetrics(trace: Trace, opCall: (ApiCall | undefined)[], bus
  * Queue depth at a launch: GPU ops whose launch call started before it and that have not ended
  * yet. Mean and max over the distinct launch calls that issued GPU work.
  */
-function queueDepth(trace: Trace, opCall: (ApiCall | undefined)[]): { mean: number; max: number } | null {
-  const opsPerCall = new Map<ApiCall, number>();
+function queueDepth(trace: Trace, opCallIdx: Int32Array): { mean: number; max: number } | null {
+  const opsPerCall = new Uint32Array(trace.api.length);
   const ends: number[] = [];
-  for (let i = 0; i < opCall.length; i++) {
-    const c = opCall[i];
-    if (!c) continue;
-    opsPerCall.set(c, (opsPerCall.get(c) ?? 0) + 1);
+  let calls = 0;
+  for (let i = 0; i < opCallIdx.length; i++) {
+    const k = opCallIdx[i]!;
+    if (k < 0) continue;
+    if (opsPerCall[k] === 0) calls++;
+    opsPerCall[k]!++;
     ends.push(trace.gpu[i]!.end);
   }
-  if (opsPerCall.size === 0) return null;
+  if (calls === 0) return null;
   const E = Float64Array.from(ends).sort();
   // calls in start order (trace.api is sorted): ops launched strictly before each call
   let launchedBefore = 0;
@@ -148,9 +152,10 @@ function queueDepth(trace: Trace, opCall: (ApiCall | undefined)[]): { mean: numb
   let e = 0;
   let prevStart = -Infinity;
   let pendingAtPrev = 0; // ops of calls starting at prevStart (not "before" calls at the same instant)
-  for (const c of trace.api) {
-    const n = opsPerCall.get(c);
-    if (n === undefined) continue;
+  for (let k = 0; k < trace.api.length; k++) {
+    const n = opsPerCall[k]!;
+    if (n === 0) continue;
+    const c = trace.api[k]!;
     if (c.start > prevStart) {
       launchedBefore += pendingAtPrev;
       pendingAtPrev = 0;
@@ -162,5 +167,5 @@ function queueDepth(trace: Trace, opCall: (ApiCall | undefined)[]): { mean: numb
     if (depth > max) max = depth;
     pendingAtPrev += n;
   }
-  return { mean: sum / opsPerCall.size, max };
+  return { mean: sum / calls, max };
 }

@@ -20,6 +20,10 @@ export interface MergeResult {
   calls: Map<number, ApiCall>;
   /** the launch call of each GPU op, aligned with trace.gpu (sorted by start) */
   opCall: (ApiCall | undefined)[];
+  /** the index in trace.api of each GPU op's launch call, or -1 */
+  opCallIdx: Int32Array;
+  /** interned launchers, by launcherId() */
+  launchers: Launcher[];
   /** spans per thread, sorted parents first */
   byThread: Map<number, CpuSpan[]>;
   /** GPU ops whose launch call was found */
@@ -35,6 +39,17 @@ export interface MergeResult {
 }
 
 const MERGED = Symbol.for("inferscope.merged");
+const LAUNCHER_ID = Symbol.for("inferscope.launcherId");
+
+/**
+ * A small integer naming an interned launcher (equal launchers share one), for grouping by
+ * launcher with arrays instead of object-keyed Maps; -1 for a launcher the merger did not intern.
+ */
+export function launcherId(l: Launcher | undefined): number {
+  if (!l) return -1;
+  const id = (l as unknown as Record<symbol, number | undefined>)[LAUNCHER_ID];
+  return id === undefined ? -1 : id;
+}
 
 function sortByStart<T extends { start: number; end: number }>(a: T[]): void {
   for (let i = 1; i < a.length; i++) {
@@ -76,53 +91,88 @@ export function mergeTrace(trace: Trace): MergeResult {
   trace.counters.sort((a, b) => a.ts - b.ts);
 
   const calls = new Map<number, ApiCall>();
-  for (const c of trace.api) if (c.correlation >= 0) calls.set(c.correlation, c);
+  const callIndex = new Map<number, number>(); // correlation → index in trace.api
+  for (let k = 0; k < trace.api.length; k++) {
+    const c = trace.api[k]!;
+    if (c.correlation >= 0) {
+      calls.set(c.correlation, c);
+      callIndex.set(c.correlation, k);
+    }
+  }
   const byThread = spansByThread(trace.spans);
 
   // Launchers: one stack query per distinct launching call. Equal launchers are one shared
-  // object (interned), so later stages can group GPU ops by launcher identity.
-  const need = new Set<ApiCall>();
+  // object (interned), so later stages can group GPU ops by launcher identity. Per-call state
+  // lives in arrays indexed like trace.api (object-keyed Maps are slow at this size).
+  const nApi = trace.api.length;
+  const need = new Uint8Array(nApi);
+  const callMaxEnd = new Float64Array(nApi).fill(-Infinity);
   const opCall: (ApiCall | undefined)[] = new Array(trace.gpu.length);
-  const callMaxEnd = new Map<ApiCall, number>();
   let matched = 0;
   let violations = 0;
   let violationMaxNs = 0;
+  let needed = 0;
   const interned = new Map<string, Launcher>();
+  const launcherList: Launcher[] = [];
+  const opCallIdx = new Int32Array(trace.gpu.length).fill(-1);
   const intern = (l: Launcher): Launcher => {
     const key = `${l.tid}\u0000${l.api ?? ""}\u0000${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}`;
     const hit = interned.get(key);
     if (hit) return hit;
     interned.set(key, l);
+    Object.defineProperty(l, LAUNCHER_ID, { value: launcherList.length, enumerable: false });
+    launcherList.push(l);
     return l;
   };
   for (let i = 0; i < trace.gpu.length; i++) {
     const op = trace.gpu[i]!;
     if (op.launcher) op.launcher = intern(op.launcher);
     if (op.correlation === undefined) continue;
-    const call = calls.get(op.correlation);
-    if (!call) continue;
+    const k = callIndex.get(op.correlation);
+    if (k === undefined) continue;
+    const call = trace.api[k]!;
     opCall[i] = call;
+    opCallIdx[i] = k;
     matched++;
     const d = call.start - op.start;
     if (d > 0) {
       violations++;
       if (d > violationMaxNs) violationMaxNs = d;
     }
-    const m = callMaxEnd.get(call);
-    if (m === undefined || op.end > m) callMaxEnd.set(call, op.end);
-    if (!op.launcher) need.add(call);
+    if (op.end > callMaxEnd[k]!) callMaxEnd[k] = op.end;
+    if (!op.launcher && need[k] === 0) {
+      need[k] = 1;
+      needed++;
+    }
   }
-  if (need.size > 0) {
-    const needCalls: ApiCall[] = [];
-    for (const c of trace.api) if (need.has(c)) needCalls.push(c); // in start order
-    const queries: StackQuery[] = needCalls.map((c) => ({ tid: c.tid, t: c.start }));
+  if (needed > 0) {
+    const needIdx: number[] = [];
+    for (let k = 0; k < nApi; k++) if (need[k] === 1) needIdx.push(k); // in start order
+    const queries: StackQuery[] = needIdx.map((k) => ({ tid: trace.api[k]!.tid, t: trace.api[k]!.start }));
     const ctx = resolveStacks(byThread, queries);
-    const launchers = new Map<ApiCall, Launcher>();
-    for (let i = 0; i < needCalls.length; i++) launchers.set(needCalls[i]!, intern(launcherOf(needCalls[i]!, ctx[i]!)));
+    // Consecutive calls under the same stack share one context object: one launcher per run of
+    // them; equal launchers from different runs are interned by their content.
+    const launchers: (Launcher | undefined)[] = new Array(nApi);
+    let prevCtx: StackContext | null = null;
+    let prevTid = -1;
+    let prevApi = "";
+    let prev: Launcher | undefined;
+    for (let i = 0; i < needIdx.length; i++) {
+      const k = needIdx[i]!;
+      const call = trace.api[k]!;
+      const c = ctx[i]!;
+      if (c !== prevCtx || call.tid !== prevTid || call.name !== prevApi || !prev) {
+        prev = intern(launcherOf(call, c));
+        prevCtx = c;
+        prevTid = call.tid;
+        prevApi = call.name;
+      }
+      launchers[k] = prev;
+    }
     for (let i = 0; i < trace.gpu.length; i++) {
       const op = trace.gpu[i]!;
-      const call = opCall[i];
-      if (!op.launcher && call) op.launcher = launchers.get(call)!;
+      const k = opCallIdx[i]!;
+      if (!op.launcher && k >= 0) op.launcher = launchers[k]!;
     }
   }
 
@@ -141,6 +191,8 @@ export function mergeTrace(trace: Trace): MergeResult {
   const result: MergeResult = {
     calls,
     opCall,
+    opCallIdx,
+    launchers: launcherList,
     byThread,
     matched,
     violations,
@@ -177,22 +229,23 @@ function isDeviceWait(x: ApiCall | SyncWait): boolean {
  * Device-wide syncs must return after every GPU op launched before the sync started has ended.
  * Checked only on single-device traces (the sync's device is not recorded).
  */
-function checkSyncs(trace: Trace, callMaxEnd: Map<ApiCall, number>): { count: number; maxNs: number; checked: boolean } {
+function checkSyncs(trace: Trace, callMaxEnd: Float64Array): { count: number; maxNs: number; checked: boolean } {
   const devices = new Set<number>();
   for (const op of trace.gpu) devices.add(op.device);
-  if (devices.size !== 1 || callMaxEnd.size === 0) return { count: 0, maxNs: 0, checked: false };
+  if (devices.size !== 1) return { count: 0, maxNs: 0, checked: false };
   // launch calls in start order (trace.api is sorted) with the running max of their ops' ends
-  const launches = new Float64Array(callMaxEnd.size);
-  const maxEnd = new Float64Array(callMaxEnd.size);
-  let n = 0;
+  const launches: number[] = [];
+  const maxEndArr: number[] = [];
   let m = -Infinity;
-  for (const c of trace.api) {
-    const e = callMaxEnd.get(c);
-    if (e === undefined) continue;
+  for (let k = 0; k < trace.api.length; k++) {
+    const e = callMaxEnd[k]!;
+    if (e === -Infinity) continue;
     m = Math.max(m, e);
-    launches[n] = c.start;
-    maxEnd[n++] = m;
+    launches.push(trace.api[k]!.start);
+    maxEndArr.push(m);
   }
+  if (launches.length === 0) return { count: 0, maxNs: 0, checked: false };
+  const maxEnd = maxEndArr;
   let count = 0;
   let maxNs = 0;
   let checked = false;

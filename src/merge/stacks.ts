@@ -41,6 +41,12 @@ export function sortSpans(spans: CpuSpan[]): void {
 /** Spans grouped by thread id, each group sorted (parents first). */
 export function spansByThread(spans: CpuSpan[]): Map<number, CpuSpan[]> {
   const m = new Map<number, CpuSpan[]>();
+  // one thread (the common case): the sorted array itself
+  if (spans.length > 0 && spans.every((s) => s.tid === spans[0]!.tid)) {
+    sortSpans(spans);
+    m.set(spans[0]!.tid, spans);
+    return m;
+  }
   for (const s of spans) {
     let a = m.get(s.tid);
     if (!a) {

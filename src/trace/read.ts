@@ -98,7 +98,45 @@ export async function readTrace(path: string, opts: ReadOptions = {}): Promise<T
     source.on("error", (e) => gunzip.destroy(e));
     return readStream(label, gunzipChunks(label, gunzip), size, opts, () => compressedRead);
   }
-  return readStream(label, fileChunks(path), size, opts);
+  return readFileStream(label, path, size, opts);
+}
+
+/**
+ * A plain file, read in BATCH_BYTES pieces into buffers the parser owns, each starting with the
+ * previous piece's unconsumed tail (so no piece is copied again).
+ */
+async function readFileStream(label: string, path: string, size: number, opts: ReadOptions): Promise<Trace> {
+  const parser = new TraceJsonParser(label);
+  const progress = progressReporter(label, size, opts, () => parser.eventCount);
+  let fh;
+  try {
+    fh = await open(path, fsConstants.O_RDONLY);
+  } catch (e) {
+    fail(`${label}: ${describeErrno(e) ?? `cannot read it (${(e as Error).message})`}`);
+  }
+  try {
+    let read = 0;
+    for (;;) {
+      const carry = parser.takeRest();
+      const buf = new Uint8Array(carry.length + BATCH_BYTES);
+      buf.set(carry, 0);
+      let n: number;
+      try {
+        ({ bytesRead: n } = await fh.read(buf, carry.length, BATCH_BYTES, null));
+      } catch (e) {
+        fail(`${label}: ${describeErrno(e) ?? `cannot read it (${(e as Error).message})`}`);
+      }
+      read += n;
+      const final = n === 0 || read >= size;
+      parser.feed(buf.subarray(0, carry.length + n), final, true);
+      progress(read);
+      if (final) break;
+    }
+  } finally {
+    await fh.close();
+  }
+  if (parser.eventCount === 0 && size === 0) fail(`${label}: empty input; pass a trace written by 'inferscope run' or torch.profiler's export_chrome_trace`);
+  return parser.finish();
 }
 
 function wantLogFor(opts: ReadOptions, size: number): boolean {
@@ -126,20 +164,6 @@ export function parseTrace(input: string | Uint8Array, label = "<memory>"): Trac
   return p.finish();
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
-  const fh = await open(path, fsConstants.O_RDONLY);
-  try {
-    for (;;) {
-      const b = new Uint8Array(BATCH_BYTES);
-      const { bytesRead } = await fh.read(b, 0, b.length, null);
-      if (bytesRead === 0) return;
-      yield bytesRead === b.length ? b : b.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
 async function* gunzipChunks(label: string, gunzip: ReturnType<typeof createGunzip>): AsyncGenerator<Uint8Array> {
   try {
     for await (const c of gunzip) yield c as Uint8Array;
@@ -151,6 +175,23 @@ async function* gunzipChunks(label: string, gunzip: ReturnType<typeof createGunz
 async function* stdinChunks(): AsyncGenerator<Uint8Array> {
   // Bun.stdin.stream() yields Uint8Array chunks
   for await (const c of Bun.stdin.stream()) yield c as Uint8Array;
+}
+
+/** A function to call with the bytes read so far: onProgress, and a stderr line at most every second for big inputs. */
+function progressReporter(label: string, total: number | null, opts: ReadOptions, events: () => number): (done: number) => void {
+  const wantLog = opts.progress !== false;
+  let nextLogAt = performance.now() + 1000;
+  const started = performance.now();
+  return (done: number) => {
+    opts.onProgress?.(done, total);
+    if (!wantLog || (total ?? done) < PROGRESS_MIN_BYTES) return;
+    const now = performance.now();
+    if (now < nextLogAt) return;
+    nextLogAt = now + 1000;
+    const mb = (done / 1048576).toFixed(0);
+    const pct = total ? ` (${Math.min(100, Math.round((done / total) * 100))} %)` : "";
+    log.info(`reading ${label}: ${mb} MB${pct}, ${events().toLocaleString("en-US")} events, ${((now - started) / 1000).toFixed(1)} s`);
+  };
 }
 
 async function readStream(
@@ -166,22 +207,8 @@ async function readStream(
   let read = 0;
   let first = true;
   let gzipped: boolean | null = null;
-  const wantLog = opts.progress !== false;
-  let nextLogAt = 0;
-  const started = performance.now();
-  const report = () => {
-    const done = progressBytes ? progressBytes() : read;
-    opts.onProgress?.(done, total);
-    if (!wantLog) return;
-    const big = (total ?? done) >= PROGRESS_MIN_BYTES;
-    if (!big) return;
-    const now = performance.now();
-    if (now < nextLogAt) return;
-    nextLogAt = now + 1000;
-    const mb = (done / 1048576).toFixed(0);
-    const pct = total ? ` (${Math.min(100, Math.round((done / total) * 100))} %)` : "";
-    log.info(`reading ${label}: ${mb} MB${pct}, ${parser.eventCount.toLocaleString("en-US")} events, ${((now - started) / 1000).toFixed(1)} s`);
-  };
+  const progress = progressReporter(label, total, opts, () => parser.eventCount);
+  const report = () => progress(progressBytes ? progressBytes() : read);
   for await (const chunk of chunks) {
     if (chunk.length === 0) continue;
     if (first && label === "<stdin>") {
@@ -312,6 +339,8 @@ export class TraceJsonParser {
   /** Bytes of the document consumed before `rest`. */
   private offset = 0;
   private firstBytes: Uint8Array | null = null;
+  /** Whether the buffer being parsed may be written to. */
+  private owned = false;
   /** Bytes of the document seen so far (consumed or not). */
   private seen = 0;
 
@@ -321,15 +350,31 @@ export class TraceJsonParser {
     return this.conv.eventCount;
   }
 
-  feed(chunk: Uint8Array, final: boolean): void {
-    if (this.firstBytes === null && chunk.length > 0) this.firstBytes = chunk.subarray(0, 64);
+  /**
+   * The unconsumed tail (a partial event), handed back to a reader that will put it in front of
+   * the next chunk itself (readFileStream does, to avoid copying every chunk).
+   */
+  takeRest(): Uint8Array {
+    const r = this.rest;
+    this.rest = new Uint8Array(0);
+    return r;
+  }
+
+  /**
+   * Feed the next bytes of the document. `owned`: the parser may write into `chunk` (restoring it)
+   * to frame a batch as a JSON array in place, instead of building a new string around it.
+   */
+  feed(chunk: Uint8Array, final: boolean, owned = false): void {
+    if (this.firstBytes === null && chunk.length > 0) this.firstBytes = chunk.slice(0, 64);
     let b: Uint8Array;
+    this.owned = owned && this.rest.length === 0;
     if (this.rest.length === 0) b = chunk;
     else if (chunk.length === 0) b = this.rest;
     else {
       b = new Uint8Array(this.rest.length + chunk.length);
       b.set(this.rest, 0);
       b.set(chunk, this.rest.length);
+      this.owned = true;
     }
     this.seen = this.offset + b.length;
     const pos = this.run(b, final);
@@ -477,12 +522,27 @@ export class TraceJsonParser {
           const limit = Math.min(end, pos + BATCH_BYTES);
           const cut = lastCut(b, pos, limit);
           if (cut > pos) {
-            const text = this.decoder.decode(b.subarray(pos, cut));
             let arr: unknown[] | null = null;
-            try {
-              arr = JSON.parse(`[${text}]`) as unknown[];
-            } catch {
-              arr = null; // the guess was wrong (or the JSON is bad): scan exactly below
+            if (this.owned && pos > 0) {
+              // frame the batch as "[…]" in place: no second copy of 8 MB of text
+              const before = b[pos - 1]!;
+              const after = b[cut]!;
+              b[pos - 1] = LBRACKET;
+              b[cut] = RBRACKET;
+              try {
+                arr = JSON.parse(this.decoder.decode(b.subarray(pos - 1, cut + 1))) as unknown[];
+              } catch {
+                arr = null; // the guess was wrong (or the JSON is bad): scan exactly below
+              } finally {
+                b[pos - 1] = before;
+                b[cut] = after;
+              }
+            } else {
+              try {
+                arr = JSON.parse(`[${this.decoder.decode(b.subarray(pos, cut))}]`) as unknown[];
+              } catch {
+                arr = null;
+              }
             }
             if (arr !== null) {
               this.conv.addAll(arr);
