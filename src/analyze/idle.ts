@@ -30,17 +30,6 @@ interface Acc {
   active: number;
 }
 
-interface Frame {
-  span: CpuSpan;
-  acc: Acc;
-  cov: number;
-  childCov: number;
-  /** index in the stack of the nearest code ancestor, or -1 */
-  codeParent: number;
-  /** innermost enclosing scope name */
-  scope: string | undefined;
-}
-
 /** Attribute host-wait gaps to what was on the launching threads. Entries sorted by idle time. */
 export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>): IdleEntry[] {
   const perThread = new Map<number, Gap[]>();
@@ -105,27 +94,42 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
     const spans = byThread.get(tid) ?? [];
     let rootCodeNs = 0;
     // Stack sweep over the spans that overlap a gap (parents come first in `spans`; a span that
-    // covers no gap time has no descendant that does, so it is skipped with its subtree).
-    const stack: Frame[] = [];
-    const close = (f: Frame) => {
-      f.acc.active--;
-      if (isCodeSpan(f.span)) f.acc.entry.selfNs += f.cov - f.childCov;
+    // covers no gap time has no descendant that does, so it is skipped with its subtree). The
+    // stack is kept in parallel arrays: no object per frame.
+    const stSpan: CpuSpan[] = [];
+    const stAcc: Acc[] = [];
+    const stCov: number[] = [];
+    const stChild: number[] = [];
+    const stCodeParent: number[] = [];
+    const stScope: (string | undefined)[] = [];
+    let depth = 0;
+    const pop = () => {
+      depth--;
+      const acc = stAcc[depth]!;
+      acc.active--;
+      if (isCodeSpan(stSpan[depth]!)) acc.entry.selfNs += stCov[depth]! - stChild[depth]!;
     };
     for (const s of spans) {
       const cov = covered(s.start, s.end);
       if (cov <= 0) continue;
-      while (stack.length > 0 && stack[stack.length - 1]!.span.end <= s.start) close(stack.pop()!);
+      while (depth > 0 && stSpan[depth - 1]!.end <= s.start) pop();
       let codeParent = -1;
       let scope: string | undefined;
-      if (stack.length > 0) {
-        const below = stack[stack.length - 1]!;
-        codeParent = isCodeSpan(below.span) ? stack.length - 1 : below.codeParent;
-        scope = isScopeSpan(below.span) ? sname(below.span.name) : below.scope;
+      if (depth > 0) {
+        const below = stSpan[depth - 1]!;
+        codeParent = isCodeSpan(below) ? depth - 1 : stCodeParent[depth - 1]!;
+        scope = isScopeSpan(below) ? sname(below.name) : stScope[depth - 1];
       }
       const acc = accOf(s);
-      stack.push({ span: s, acc, cov, childCov: 0, codeParent, scope });
+      stSpan[depth] = s;
+      stAcc[depth] = acc;
+      stCov[depth] = cov;
+      stChild[depth] = 0;
+      stCodeParent[depth] = codeParent;
+      stScope[depth] = scope;
+      depth++;
       if (isCodeSpan(s)) {
-        if (codeParent >= 0) stack[codeParent]!.childCov += cov;
+        if (codeParent >= 0) stChild[codeParent]! += cov;
         else rootCodeNs += cov;
       }
       if (acc.active === 0) {
@@ -134,7 +138,7 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
       }
       acc.active++;
     }
-    while (stack.length > 0) close(stack.pop()!);
+    while (depth > 0) pop();
     untracedNs += u.measure - rootCodeNs;
   }
   const out: IdleEntry[] = [];

@@ -6,7 +6,8 @@ import type { CodeRef } from "./report-types.ts";
 import { unionOf, upperBound } from "./intervals.ts";
 import type { Gap } from "./gpu.ts";
 import { isSyncCopyCall } from "./transfers.ts";
-import { resolveStacks, scopeName } from "../merge/stacks.ts";
+import { resolveStacks, scopeName, type StackContext } from "../merge/stacks.ts";
+import type { MergeResult } from "../merge/index.ts";
 
 /**
  * A host-wait gap "follows a sync" when the launching thread was blocked in a sync at the
@@ -17,6 +18,8 @@ export const SYNC_DRAIN_SLACK_NS = 2_000;
 
 export interface SyncOccasion {
   tid: number;
+  /** who called it, when the merger resolved it (API calls) */
+  ctx?: StackContext;
   start: number;
   end: number;
   /** API name, or "cuda_sync:<type>" for a CUPTI record without its call. */
@@ -40,12 +43,17 @@ export interface SyncMetrics {
   drainIdleNs: number;
 }
 
-export function syncMetrics(trace: Trace, calls: Map<number, ApiCall>, byThread: Map<number, CpuSpan[]>, gaps: Gap[] | null): SyncMetrics {
+export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null): SyncMetrics {
+  const { calls, byThread } = merge;
   const occasions: SyncOccasion[] = [];
   const included = new Set<number>();
-  for (const c of trace.api) {
+  for (let k = 0; k < trace.api.length; k++) {
+    const c = trace.api[k]!;
     if (c.kind === "sync" || isSyncCopyCall(c)) {
-      occasions.push({ tid: c.tid, start: c.start, end: c.end, what: c.name });
+      const o: SyncOccasion = { tid: c.tid, start: c.start, end: c.end, what: c.name };
+      const ctx = merge.callCtx[k];
+      if (ctx) o.ctx = ctx;
+      occasions.push(o);
       included.add(c.correlation);
     }
   }
@@ -78,15 +86,19 @@ export function syncMetrics(trace: Trace, calls: Map<number, ApiCall>, byThread:
     blockedByThread.set(tid, u.measure);
   }
 
-  // callers
-  const ctx = resolveStacks(
-    byThread,
-    occasions.map((o) => ({ tid: o.tid, t: o.start })),
-  );
+  // callers (the merger resolved the API calls; CUPTI records without their call are resolved here)
+  const unresolved = occasions.filter((o) => !o.ctx);
+  if (unresolved.length > 0) {
+    const r = resolveStacks(
+      byThread,
+      unresolved.map((o) => ({ tid: o.tid, t: o.start })),
+    );
+    for (let i = 0; i < unresolved.length; i++) unresolved[i]!.ctx = r[i]!;
+  }
   const callers = new Map<string, SyncCaller>();
   for (let i = 0; i < occasions.length; i++) {
     const o = occasions[i]!;
-    const c = ctx[i]!;
+    const c = o.ctx!;
     const code = c.python ?? c.op;
     const ref: SyncCaller = { function: code?.name ?? o.what, count: 0, blockedNs: 0 };
     if (code?.file !== undefined) ref.file = code.file;

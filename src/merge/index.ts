@@ -24,6 +24,8 @@ export interface MergeResult {
   opCallIdx: Int32Array;
   /** interned launchers, by launcherId() */
   launchers: Launcher[];
+  /** the stack context at the start of each sync, copy and memset call (by index in trace.api) */
+  callCtx: (StackContext | undefined)[];
   /** spans per thread, sorted parents first */
   byThread: Map<number, CpuSpan[]>;
   /** GPU ops whose launch call was found */
@@ -145,11 +147,30 @@ export function mergeTrace(trace: Trace): MergeResult {
       needed++;
     }
   }
+  // Stack contexts in one sweep: launch calls without a launcher, and every sync / copy / memset
+  // call (the sync analysis names who called them).
+  const callCtx: (StackContext | undefined)[] = new Array(nApi);
+  const queryIdx: number[] = [];
+  for (let k = 0; k < nApi; k++) {
+    const kind = trace.api[k]!.kind;
+    if (need[k] === 1 || kind === "sync" || kind === "memcpy" || kind === "memset") queryIdx.push(k); // in start order
+  }
+  if (queryIdx.length > 0) {
+    const ctxAll = resolveStacks(
+      byThread,
+      queryIdx.map((k) => ({ tid: trace.api[k]!.tid, t: trace.api[k]!.start })),
+    );
+    for (let i = 0; i < queryIdx.length; i++) callCtx[queryIdx[i]!] = ctxAll[i];
+  }
   if (needed > 0) {
     const needIdx: number[] = [];
-    for (let k = 0; k < nApi; k++) if (need[k] === 1) needIdx.push(k); // in start order
-    const queries: StackQuery[] = needIdx.map((k) => ({ tid: trace.api[k]!.tid, t: trace.api[k]!.start }));
-    const ctx = resolveStacks(byThread, queries);
+    const ctx: StackContext[] = [];
+    for (let k = 0; k < nApi; k++) {
+      if (need[k] === 1) {
+        needIdx.push(k);
+        ctx.push(callCtx[k]!);
+      }
+    }
     // Consecutive calls under the same stack share one context object: one launcher per run of
     // them; equal launchers from different runs are interned by their content.
     const launchers: (Launcher | undefined)[] = new Array(nApi);
@@ -193,6 +214,7 @@ export function mergeTrace(trace: Trace): MergeResult {
     opCall,
     opCallIdx,
     launchers: launcherList,
+    callCtx,
     byThread,
     matched,
     violations,

@@ -19,7 +19,7 @@ import { inferscopeTrace, isInferScopeHeader } from "./inferscope-reader.ts";
 import type { Trace } from "./model.ts";
 
 /** Bytes of JSON handed to one JSON.parse call by the streaming parser. */
-export const BATCH_BYTES = 8 * 1024 * 1024;
+export const BATCH_BYTES = 2 * 1024 * 1024;
 
 /** Inputs above this size log progress on stderr. */
 export const PROGRESS_MIN_BYTES = 50 * 1024 * 1024;
