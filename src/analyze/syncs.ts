@@ -44,7 +44,7 @@ export interface SyncMetrics {
 }
 
 export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null): SyncMetrics {
-  const { calls, byThread } = merge;
+  const { callOf, byThread } = merge;
   const occasions: SyncOccasion[] = [];
   const included = new Set<number>();
   for (let k = 0; k < trace.api.length; k++) {
@@ -60,7 +60,7 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
   for (const w of trace.syncs) {
     if (w.type === "stream_wait_event") continue; // a GPU-side dependency, not a CPU wait
     if (w.correlation !== undefined && included.has(w.correlation)) continue;
-    const call = w.correlation !== undefined ? calls.get(w.correlation) : undefined;
+    const call = w.correlation !== undefined ? callOf(w.correlation) : undefined;
     occasions.push({ tid: call?.tid ?? w.tid, start: w.start, end: w.end, what: call?.name ?? `cuda_sync:${w.type}` });
   }
   occasions.sort((a, b) => a.start - b.start || a.end - b.end);
@@ -91,7 +91,8 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
   if (unresolved.length > 0) {
     const r = resolveStacks(
       byThread,
-      unresolved.map((o) => ({ tid: o.tid, t: o.start })),
+      unresolved.map((o) => o.tid),
+      unresolved.map((o) => o.start),
     );
     for (let i = 0; i < unresolved.length; i++) unresolved[i]!.ctx = r[i]!;
   }

@@ -13,11 +13,11 @@
 // seen is the bound on the error between the CPU and GPU clocks (meta.clockErrorBoundNs).
 import type { ApiCall, CpuSpan, Launcher, SyncWait, Trace } from "../trace/model.ts";
 import { lowerBound } from "../analyze/intervals.ts";
-import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext, type StackQuery } from "./stacks.ts";
+import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext } from "./stacks.ts";
 
 export interface MergeResult {
   /** correlation id → API call */
-  calls: Map<number, ApiCall>;
+  callOf(correlation: number): ApiCall | undefined;
   /** the launch call of each GPU op, aligned with trace.gpu (sorted by start) */
   opCall: (ApiCall | undefined)[];
   /** the index in trace.api of each GPU op's launch call, or -1 */
@@ -92,15 +92,11 @@ export function mergeTrace(trace: Trace): MergeResult {
   trace.instants.sort((a, b) => a.ts - b.ts);
   trace.counters.sort((a, b) => a.ts - b.ts);
 
-  const calls = new Map<number, ApiCall>();
-  const callIndex = new Map<number, number>(); // correlation → index in trace.api
-  for (let k = 0; k < trace.api.length; k++) {
-    const c = trace.api[k]!;
-    if (c.correlation >= 0) {
-      calls.set(c.correlation, c);
-      callIndex.set(c.correlation, k);
-    }
-  }
+  const callIndex = correlationIndex(trace.api);
+  const callOf = (correlation: number): ApiCall | undefined => {
+    const k = callIndex(correlation);
+    return k < 0 ? undefined : trace.api[k];
+  };
   const byThread = spansByThread(trace.spans);
 
   // Launchers: one stack query per distinct launching call. Equal launchers are one shared
@@ -130,8 +126,8 @@ export function mergeTrace(trace: Trace): MergeResult {
     const op = trace.gpu[i]!;
     if (op.launcher) op.launcher = intern(op.launcher);
     if (op.correlation === undefined) continue;
-    const k = callIndex.get(op.correlation);
-    if (k === undefined) continue;
+    const k = callIndex(op.correlation);
+    if (k < 0) continue;
     const call = trace.api[k]!;
     opCall[i] = call;
     opCallIdx[i] = k;
@@ -158,7 +154,8 @@ export function mergeTrace(trace: Trace): MergeResult {
   if (queryIdx.length > 0) {
     const ctxAll = resolveStacks(
       byThread,
-      queryIdx.map((k) => ({ tid: trace.api[k]!.tid, t: trace.api[k]!.start })),
+      Float64Array.from(queryIdx, (k) => trace.api[k]!.tid),
+      Float64Array.from(queryIdx, (k) => trace.api[k]!.start),
     );
     for (let i = 0; i < queryIdx.length; i++) callCtx[queryIdx[i]!] = ctxAll[i];
   }
@@ -174,6 +171,14 @@ export function mergeTrace(trace: Trace): MergeResult {
     // Consecutive calls under the same stack share one context object: one launcher per run of
     // them; equal launchers from different runs are interned by their content.
     const launchers: (Launcher | undefined)[] = new Array(nApi);
+    // (code name, file, line, scope span name, thread, API) → launcher, through nested Maps
+    // keyed by the (interned) strings themselves: no key string built per call
+    const root = new Map<string, Map<string, Map<number, Map<string, Map<number, Map<string, Launcher>>>>>>();
+    const level = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
+      let v = m.get(k);
+      if (v === undefined) m.set(k, (v = make()));
+      return v;
+    };
     let prevCtx: StackContext | null = null;
     let prevTid = -1;
     let prevApi = "";
@@ -183,7 +188,14 @@ export function mergeTrace(trace: Trace): MergeResult {
       const call = trace.api[k]!;
       const c = ctx[i]!;
       if (c !== prevCtx || call.tid !== prevTid || call.name !== prevApi || !prev) {
-        prev = intern(launcherOf(call, c));
+        const code = c.python ?? c.op;
+        const byApi = level(
+          level(level(level(level(root, code?.name ?? "", () => new Map()), code?.file ?? "", () => new Map()), code?.line ?? -1, () => new Map()), c.scope?.name ?? "", () => new Map()),
+          call.tid,
+          () => new Map<string, Launcher>(),
+        );
+        prev = byApi.get(call.name);
+        if (!prev) byApi.set(call.name, (prev = intern(launcherOf(call, c))));
         prevCtx = c;
         prevTid = call.tid;
         prevApi = call.name;
@@ -200,7 +212,7 @@ export function mergeTrace(trace: Trace): MergeResult {
   // CUPTI synchronization records may sit on a GPU lane: give them their API call's thread.
   for (const w of trace.syncs) {
     if (w.correlation === undefined) continue;
-    const call = calls.get(w.correlation);
+    const call = callOf(w.correlation);
     if (call && (w.tid !== call.tid || w.pid !== call.pid)) {
       w.tid = call.tid;
       w.pid = call.pid;
@@ -210,7 +222,7 @@ export function mergeTrace(trace: Trace): MergeResult {
   const sync = checkSyncs(trace, callMaxEnd);
   const checked = matched > 0 || sync.checked;
   const result: MergeResult = {
-    calls,
+    callOf,
     opCall,
     opCallIdx,
     launchers: launcherList,
@@ -239,6 +251,26 @@ export function mergeTrace(trace: Trace): MergeResult {
   }
   Object.defineProperty(trace, MERGED, { value: result, enumerable: false, configurable: true });
   return result;
+}
+
+/**
+ * correlation id → index in `api` (-1: none). CUPTI numbers correlations from 1 upwards, so a
+ * dense table usually fits; sparse ids fall back to a Map.
+ */
+function correlationIndex(api: ApiCall[]): (correlation: number) => number {
+  let max = -1;
+  for (const c of api) if (c.correlation > max) max = c.correlation;
+  if (max >= 0 && max <= 4 * api.length + 1_000_000 && Number.isInteger(max)) {
+    const table = new Int32Array(max + 1).fill(-1);
+    for (let k = 0; k < api.length; k++) {
+      const c = api[k]!.correlation;
+      if (c >= 0 && Number.isInteger(c)) table[c] = k;
+    }
+    return (corr) => (corr >= 0 && corr <= max ? table[corr]! : -1);
+  }
+  const m = new Map<number, number>();
+  for (let k = 0; k < api.length; k++) if (api[k]!.correlation >= 0) m.set(api[k]!.correlation, k);
+  return (corr) => m.get(corr) ?? -1;
 }
 
 /** Is this a wait for the whole device (every stream)? */

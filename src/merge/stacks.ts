@@ -59,47 +59,41 @@ export function spansByThread(spans: CpuSpan[]): Map<number, CpuSpan[]> {
   return m;
 }
 
-export interface StackQuery {
-  tid: number;
-  t: number;
-}
-
 /**
- * For each query, the stack context on thread `tid` at instant `t` (a span encloses t when
- * start <= t < end). The result is aligned with `queries`.
+ * For each query i, the stack context on thread `tids[i]` at instant `times[i]` (a span encloses t
+ * when start <= t < end). The result is aligned with the queries; consecutive queries under the
+ * same stack share one context object.
  */
-export function resolveStacks(byThread: Map<number, CpuSpan[]>, queries: StackQuery[]): StackContext[] {
-  const out: StackContext[] = new Array(queries.length);
+export function resolveStacks(byThread: Map<number, CpuSpan[]>, tids: ArrayLike<number>, times: ArrayLike<number>): StackContext[] {
+  const n = tids.length;
+  const out: StackContext[] = new Array(n);
   const perThread = new Map<number, number[]>();
-  for (let i = 0; i < queries.length; i++) {
-    const q = queries[i]!;
-    if (!byThread.has(q.tid)) {
+  for (let i = 0; i < n; i++) {
+    const tid = tids[i]!;
+    if (!byThread.has(tid)) {
       out[i] = NONE;
       continue;
     }
-    let a = perThread.get(q.tid);
-    if (!a) {
-      a = [];
-      perThread.set(q.tid, a);
-    }
+    let a = perThread.get(tid);
+    if (!a) perThread.set(tid, (a = []));
     a.push(i);
   }
   for (const [tid, idx] of perThread) {
     const spans = byThread.get(tid)!;
     let sorted = true;
     for (let i = 1; i < idx.length; i++) {
-      if (queries[idx[i]!]!.t < queries[idx[i - 1]!]!.t) {
+      if (times[idx[i]!]! < times[idx[i - 1]!]!) {
         sorted = false;
         break;
       }
     }
-    if (!sorted) idx.sort((x, y) => queries[x]!.t - queries[y]!.t || x - y);
-    sweep(spans, idx, queries, out);
+    if (!sorted) idx.sort((x, y) => times[x]! - times[y]! || x - y);
+    sweep(spans, idx, times, out);
   }
   return out;
 }
 
-function sweep(spans: CpuSpan[], idx: number[], queries: StackQuery[], out: StackContext[]): void {
+function sweep(spans: CpuSpan[], idx: number[], times: ArrayLike<number>, out: StackContext[]): void {
   const n = spans.length;
   const stack: CpuSpan[] = [];
   // per level: index (in stack) of the innermost python, outermost op, innermost scope at or below it
@@ -112,7 +106,7 @@ function sweep(spans: CpuSpan[], idx: number[], queries: StackQuery[], out: Stac
   let lastDepth = -1;
   let lastTop: CpuSpan | null = null;
   for (const qi of idx) {
-    const t = queries[qi]!.t;
+    const t = times[qi]!;
     while (j < n && spans[j]!.start <= t) {
       const s = spans[j++]!;
       while (depth > 0 && stack[depth - 1]!.end <= s.start) depth--;

@@ -21,9 +21,10 @@ export const syncCopiesRule: Rule = {
     let blockedNs = 0;
     const seen = new Set<unknown>();
     const bySource = new Map<string, { op: (typeof g.ops)[number]; count: number; bytes: number; blockedNs: number }>();
-    for (const op of g.ops) {
-      if (op.kind !== "memcpy" || op.correlation === undefined) continue;
-      const call = ctx.merge.calls.get(op.correlation);
+    for (let i = 0; i < g.ops.length; i++) {
+      const op = g.ops[i]!;
+      if (op.kind !== "memcpy") continue;
+      const call = ctx.merge.opCall[i];
       if (!call || !(op.async === false || blocking.has(call))) continue;
       count++;
       bytes += op.bytes ?? 0;

@@ -1,0 +1,142 @@
+// Speed and memory of `inferscope analyze` against a bare JSON.parse of the same file.
+//
+//   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3]
+//
+// The big inputs are made by replicating a real recorded trace (test/fixtures/kineto/
+// llama_tiny_generate: 36 392 events of cpu_op / runtime / kernel / memcpy / flow kinds) end to
+// end in time: each copy is shifted past the previous one, with correlation and External ids
+// offset so they stay unique, and written as compact JSON. Each measurement is a fresh process
+// (`bun -e` for the bare parse, `bun src/main.ts analyze -f json` for the analysis), interleaved
+// over the rounds; the table gives medians and the peak RSS the kernel reported for the process.
+// A file too big for one JavaScript string cannot be JSON.parse'd at all: its parse column says so.
+import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+
+const ROOT = join(import.meta.dir, "..");
+const SOURCE = join(ROOT, "test/fixtures/kineto/llama_tiny_generate.kineto.json.gz");
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+/** µs (three decimals) → integer ns, exactly (see src/trace/kineto.ts usToNs). */
+function toNs(us: number): number {
+  const w = Math.floor(us);
+  return w * 1000 + Math.round((us - w) * 1000);
+}
+
+/** Write a trace of at least `events` events (whole copies of the source). */
+async function generate(events: number, path: string): Promise<void> {
+  const top = JSON.parse(gunzipSync(await Bun.file(SOURCE).bytes()).toString("utf8"));
+  const src = top.traceEvents as Record<string, any>[];
+  const meta = src.filter((e) => e.ph === "M");
+  const body = src.filter((e) => e.ph !== "M");
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const e of body) {
+    if (typeof e.ts !== "number" || typeof e.pid !== "number") continue;
+    const s = toNs(e.ts);
+    t0 = Math.min(t0, s);
+    t1 = Math.max(t1, s + (typeof e.dur === "number" ? toNs(e.dur) : 0));
+  }
+  const span = t1 - t0 + 1_000_000; // 1 ms between copies
+  // ids stay dense, as CUPTI's are: each copy continues after the previous one's largest id
+  let maxId = 0;
+  for (const e of body) {
+    for (const v of [e.args?.correlation, e.args?.["External id"], e.id]) if (typeof v === "number" && v > maxId) maxId = v;
+  }
+  const copies = Math.ceil((events - meta.length) / body.length);
+  const out = createWriteStream(path);
+  const header = { ...top };
+  delete header.traceEvents;
+  let buf = `${JSON.stringify(header).slice(0, -1)},"traceEvents":[\n`;
+  let first = true;
+  const flush = async () => {
+    if (!out.write(buf)) await new Promise((r) => out.once("drain", r));
+    buf = "";
+  };
+  const emit = async (s: string) => {
+    buf += first ? s : `,\n${s}`;
+    first = false;
+    if (buf.length > 1 << 22) await flush();
+  };
+  for (const e of meta) await emit(JSON.stringify(e));
+  for (let k = 0; k < copies; k++) {
+    const shift = k * span;
+    const idShift = k * (maxId + 1);
+    for (const e of body) {
+      const c: Record<string, any> = { ...e };
+      // ≤ 15 significant digits: the float prints back as the exact three-decimal value
+      if (typeof e.ts === "number" && typeof e.pid === "number") c.ts = (toNs(e.ts) - t0 + shift + 1_000_000_000) / 1000;
+      if (c.args) {
+        c.args = { ...c.args };
+        if (typeof c.args.correlation === "number") c.args.correlation += idShift;
+        if (typeof c.args["External id"] === "number") c.args["External id"] += idShift;
+      }
+      if (typeof c.id === "number") c.id += idShift;
+      await emit(JSON.stringify(c));
+    }
+  }
+  buf += "\n]}\n";
+  await flush();
+  await new Promise<void>((r) => out.end(() => r()));
+  console.error(`generated ${path}: ${(meta.length + copies * body.length).toLocaleString("en-US")} events, ${(statSync(path).size / 1e6).toFixed(0)} MB`);
+}
+
+interface Run {
+  seconds: number;
+  rssMb: number;
+  ok: boolean;
+  note?: string;
+}
+
+function timed(cmd: string[]): Run {
+  const t = performance.now();
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+  const seconds = (performance.now() - t) / 1000;
+  const rssMb = (r.resourceUsage?.maxRSS ?? 0) / 1048576;
+  const ok = r.exitCode === 0;
+  const err = r.stderr.toString().trim().split("\n");
+  return { seconds, rssMb, ok, note: ok ? undefined : (err.find((l) => /error/i.test(l)) ?? err.pop())?.trim() };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const sizes = arg("events", "1000000,10000000").split(",").map(Number);
+  const dir = arg("dir", "/tmp/inferscope-bench");
+  const rounds = Number(arg("rounds", "3"));
+  mkdirSync(dir, { recursive: true });
+  const rows: string[] = [];
+  for (const n of sizes) {
+    const path = join(dir, `llama-x${n}.json`);
+    if (!existsSync(path)) await generate(n, path);
+    const bytes = statSync(path).size;
+    const parse: Run[] = [];
+    const analyze: Run[] = [];
+    let events = 0;
+    for (let i = 0; i < rounds; i++) {
+      parse.push(timed([process.execPath, "-e", `const t = await Bun.file(${JSON.stringify(path)}).text(); const v = JSON.parse(t); console.log(v.traceEvents.length)`]));
+      analyze.push(timed([process.execPath, join(ROOT, "src/main.ts"), "analyze", path, "-f", "json", "-o", "/dev/null"]));
+      if (!analyze[i]!.ok) throw new Error(`analyze failed: ${analyze[i]!.note}`);
+    }
+    const r = Bun.spawnSync([process.execPath, join(ROOT, "src/main.ts"), "analyze", path, "-f", "json"], { stdout: "pipe", cwd: ROOT });
+    events = JSON.parse(r.stdout.toString()).source.events;
+    const a = median(analyze.map((x) => x.seconds));
+    const aRss = Math.max(...analyze.map((x) => x.rssMb));
+    const parsed = parse.every((x) => x.ok);
+    const p = parsed ? median(parse.map((x) => x.seconds)) : null;
+    const pRss = parsed ? Math.max(...parse.map((x) => x.rssMb)) : null;
+    rows.push(
+      `| ${events.toLocaleString("en-US")} | ${(bytes / 1e6).toFixed(0)} | ${p === null ? `fails (${parse[0]!.note})` : p.toFixed(2)} | ${pRss === null ? "—" : pRss.toFixed(0)} | ${a.toFixed(2)} | ${aRss.toFixed(0)} | ${p === null ? "—" : (a / p).toFixed(2)} | ${((events / a) / 1e6).toFixed(2)} | ${rounds} |`,
+    );
+    console.error(rows[rows.length - 1]);
+  }
+  console.log("| events | MB | bare JSON.parse s | its peak RSS MB | analyze s | its peak RSS MB | analyze / parse | M events/s | rounds |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) console.log(r);
+}
+
+await main();
