@@ -121,9 +121,24 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-function triple(v: unknown): [number, number, number] | undefined {
-  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number")) return [v[0] as number, v[1] as number, v[2] as number];
-  return undefined;
+/**
+ * Grid and block dimensions, interned: the same few triples recur across millions of kernels,
+ * so equal ones are one shared (read-only) array.
+ */
+class Triples {
+  private readonly m = new Map<number, Map<number, Map<number, [number, number, number]>>>();
+  get(v: unknown): [number, number, number] | undefined {
+    if (!Array.isArray(v) || v.length !== 3) return undefined;
+    const [x, y, z] = v as unknown[];
+    if (typeof x !== "number" || typeof y !== "number" || typeof z !== "number") return undefined;
+    let a = this.m.get(x);
+    if (!a) this.m.set(x, (a = new Map()));
+    let b = a.get(y);
+    if (!b) a.set(y, (b = new Map()));
+    let t = b.get(z);
+    if (!t) b.set(z, (t = [x, y, z]));
+    return t;
+  }
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -142,6 +157,7 @@ export class EventConverter {
   private readonly memcpyNames = new Map<string, ReturnType<typeof parseMemcpyName>>();
   private readonly apiKinds = new Map<string, ApiKind>();
   private readonly skipped = new Map<string, number>();
+  private readonly triples = new Triples();
   private malformed = 0;
 
   private intern(s: string): string {
@@ -256,9 +272,9 @@ export class EventConverter {
     const bytes = num(args.bytes);
     if (bytes !== undefined) op.bytes = bytes;
     if (kind === "kernel") {
-      const grid = triple(args.grid);
+      const grid = this.triples.get(args.grid);
       if (grid) op.grid = grid;
-      const block = triple(args.block);
+      const block = this.triples.get(args.block);
       if (block) op.block = block;
       const regs = num(args["registers per thread"]);
       if (regs !== undefined) op.registers = regs;
