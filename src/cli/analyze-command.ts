@@ -5,23 +5,10 @@ import { defineCommand } from "citty";
 import { fail } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
-import type { Trace } from "../trace/model.ts";
 
 const FORMATS = ["md", "html", "json"] as const;
 type Format = (typeof FORMATS)[number];
 
-type Renderer = (report: Report, format: Format, trace?: Trace) => string;
-
-/** The report renderer (src/report/render.ts) when this build has it; else null → JSON. */
-async function loadRenderer(): Promise<Renderer | null> {
-  try {
-    const mod = (await import("../report/render.ts")) as { renderReport?: Renderer };
-    return typeof mod.renderReport === "function" ? mod.renderReport : null;
-  } catch (e) {
-    log.debug(`report renderer unavailable: ${(e as Error).message}`);
-    return null;
-  }
-}
 
 export function parseTop(v: unknown): number {
   const s = String(v ?? "10");
@@ -44,14 +31,8 @@ export async function runAnalyze(opts: { trace: string; format?: string; top?: s
   const trace = await readTrace(opts.trace);
   const report = analyze(trace, { path: opts.trace === "-" ? "<stdin>" : opts.trace, top });
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  const render = await loadRenderer();
-  let text: string;
-  if (render) text = render(report, format, trace);
-  else {
-    if (format !== "json") log.warn(`the ${format === "md" ? "Markdown" : "HTML"} report renderer is not in this build; writing JSON`);
-    text = `${JSON.stringify(report, null, 2)}\n`;
-  }
-  return { text, report };
+  const { renderReport } = await import("../report/render.ts");
+  return { text: renderReport(report, format, trace), report };
 }
 
 export const analyzeCommand = defineCommand({
