@@ -71,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
   const { setLogLevel } = await import("./log.ts");
   try {
     const cmd = await entry.load();
-    let rawArgs = top.rest;
+    // Global --quiet/--verbose act like the command's own (run sets its log level from them).
+    const globalLog = top.global.filter((g) => g === "--quiet" || g === "--verbose");
+    let rawArgs = [...globalLog, ...top.rest];
     let own = rawArgs;
     if (top.command === "run") {
       const argsDef = (typeof cmd.args === "function" ? await cmd.args() : cmd.args) ?? {};
