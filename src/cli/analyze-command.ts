@@ -5,10 +5,10 @@ import { defineCommand } from "citty";
 import { fail } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
+import { resolveConfig } from "../config/resolve.ts";
 
 const FORMATS = ["md", "html", "json"] as const;
 type Format = (typeof FORMATS)[number];
-
 
 export function parseTop(v: unknown): number {
   const s = String(v ?? "10");
@@ -41,16 +41,20 @@ export const analyzeCommand = defineCommand({
     trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin" },
     format: { type: "string", alias: "f", default: "md", description: "report format: md, html or json" },
     output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
-    top: { type: "string", default: "10", description: "length of the top-N lists (kernels, idle attribution, sync callers)" },
+    force: { type: "boolean", description: "overwrite an existing --output file" },
+    top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
   },
   async run({ args }) {
-    const { text } = await runAnalyze({ trace: String(args.trace), format: args.format, top: args.top });
+    const top = args.top ?? resolveConfig().config.top;
+    const { text } = await runAnalyze({ trace: String(args.trace), format: args.format, top });
     if (args.output) {
       const out = String(args.output);
       try {
-        await writeFile(out, text); // unlike Bun.write, does not create missing directories
+        // Unlike Bun.write, does not create missing directories; "wx" never replaces a file the user had.
+        await writeFile(out, text, { flag: args.force ? "w" : "wx" });
       } catch (e) {
         const code = (e as { code?: string }).code;
+        if (code === "EEXIST") fail(`${out} already exists; pass --force to overwrite it, or choose another path`);
         const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
         fail(`cannot write the report to ${out}: ${why}`);
       }

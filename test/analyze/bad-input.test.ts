@@ -189,4 +189,20 @@ describe("analyze: good input through the CLI", () => {
     const r2 = cli(["analyze", join(FIXTURES, "pinned_nonblocking.kineto.json.gz"), "-f", "json", "-o", bad]);
     expectOneLine(r2, `cannot write the report to ${bad}: its directory does not exist`);
   });
+
+  test("--output never replaces an existing file without --force", () => {
+    const out = join(dir, "mine.md");
+    writeFileSync(out, "my notes\n");
+    const r = cli(["analyze", join(FIXTURES, "sync_stall.kineto.json.gz"), "-o", out]);
+    expectOneLine(r, `${out} already exists; pass --force to overwrite it, or choose another path`);
+    expect(readFileSync(out, "utf8")).toBe("my notes\n");
+    const forced = cli(["analyze", join(FIXTURES, "sync_stall.kineto.json.gz"), "-o", out, "--force"]);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(out, "utf8")).toStartWith("# InferScope report");
+  });
+
+  test("--top defaults to the config's top", () => {
+    const r = cli(["analyze", join(FIXTURES, "llama_tiny_generate.kineto.json.gz"), "-f", "json"], { env: cleanEnv({ INFERSCOPE_TOP: "2" }) });
+    expect(JSON.parse(r.stdout).gpu.kernels.top).toHaveLength(2);
+  });
 });
