@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "gpu_records.h"
 #include "inferscope.h"
 
 #define OUT_ENV "_INFERSCOPE_GPU_OUT"
 #define CUPTI_ENV "_INFERSCOPE_CUPTI_PATH"
+#define PPID_ENV "_INFERSCOPE_GPU_PPID"
 #define BUF_SIZE (8u << 20)
 
 
@@ -365,6 +367,10 @@ uint64_t is_cupti_dropped(void) { return total_dropped; }
 int InitializeInjection(void) {
   const char *path = getenv(OUT_ENV);
   if (!path || !*path) return 1;
+  /* Subprocesses of the script inherit the environment: only the process InferScope started
+   * (its direct child) records, or a CUDA-using subprocess would truncate the same file. */
+  const char *ppid = getenv(PPID_ENV);
+  if (ppid && *ppid && atol(ppid) != (long)getppid()) return 1;
   is_cupti_start(path);
   /* The parent reads why collection is (not) running from <out>.status. */
   char sp[4096];

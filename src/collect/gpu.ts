@@ -46,6 +46,8 @@ export function planGpu(native: Native, config: Config, shimPath: string, sessio
   }
   childEnv.CUDA_INJECTION64_PATH = shimPath;
   childEnv._INFERSCOPE_GPU_OUT = recordsPath;
+  // The shim records only in our direct child, not in the script's own subprocesses.
+  childEnv._INFERSCOPE_GPU_PPID = String(process.pid);
   if (config.cuptiPath) childEnv._INFERSCOPE_CUPTI_PATH = config.cuptiPath;
   return plan;
 }

@@ -19,7 +19,7 @@ const cfg = Object.fromEntries(Object.entries(KEYS).map(([k, d]) => [k, d.defaul
 cfg.device = ${device};
 try {
   const plan = planGpu(new Native(${JSON.stringify(join(ROOT, "build/libinferscope.so"))}), cfg, "/shim.so", "/tmp/s", process.env);
-  console.log(JSON.stringify({ env: plan.env, devices: plan.devices.map((d) => d.name), off: plan.off ?? null }));
+  console.log(JSON.stringify({ env: plan.env, devices: plan.devices.map((d) => d.name), off: plan.off ?? null, pid: process.pid }));
 } catch (e) { console.log(JSON.stringify({ error: e.message })); }
 `;
 
@@ -38,7 +38,7 @@ test("--device 1 picks one GPU and injects the shim", () => {
   const p = plan("1", { FAKE_GPUS: "2" });
   expect(p.devices).toEqual(["Fake GPU 0"]);
   expect(p.off).toBeNull();
-  expect(p.env).toEqual({ CUDA_VISIBLE_DEVICES: "1", CUDA_INJECTION64_PATH: "/shim.so", _INFERSCOPE_GPU_OUT: "/tmp/s/gpu.bin" });
+  expect(p.env).toEqual({ CUDA_VISIBLE_DEVICES: "1", CUDA_INJECTION64_PATH: "/shim.so", _INFERSCOPE_GPU_OUT: "/tmp/s/gpu.bin", _INFERSCOPE_GPU_PPID: String(p.pid) });
 });
 
 test("one GPU under nsys (CUDA_INJECTION64_PATH already set): CPU-only, said plainly", () => {
