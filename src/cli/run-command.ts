@@ -10,7 +10,7 @@ import { extname, join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { runChild, type ChildResult } from "../collect/child.ts";
 import { extractRuntime } from "../collect/extract.ts";
-import { collectGpu, planGpu, type GpuPlan, type GpuResult } from "../collect/gpu.ts";
+import { collectGpu, otherCuptiClientWarning, planGpu, type GpuPlan, type GpuResult } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
 import { readPythonEvents, type PythonRecording } from "../collect/python-events.ts";
 import { pciNumaNode, Sampler } from "../collect/sampler.ts";
@@ -203,6 +203,8 @@ export const runCommand = defineCommand({
     const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
     const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
     mergeTrace(trace);
+    const cuptiClash = gpu.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
+    if (cuptiClash) trace.warnings.push(cuptiClash);
 
     let tracePath: string | null = null;
     if (config.trace) {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/keys.ts";
 import { fail } from "../errors.ts";
-import type { DeviceInfo } from "../trace/model.ts";
+import type { CpuSpan, DeviceInfo } from "../trace/model.ts";
 import { scanDevices } from "./devices.ts";
 import { readGpuRecords, type GpuRecords } from "./gpu-records.ts";
 import type { Native } from "./native.ts";
@@ -82,4 +82,15 @@ export function collectGpu(plan: GpuPlan, pid: number): GpuResult {
   if (records.info.some((i) => i.startsWith("clock: CUPTI default")))
     warnings.push("CUPTI's timestamp callback was refused: GPU times are on CUPTI's own clock, so CPU↔GPU alignment is not guaranteed");
   return { status: "cupti", records, ...(warnings.length ? { warning: warnings.join("; ") } : {}) };
+}
+
+const PROFILER_FILE = /torch\/(autograd\/profiler|profiler\/profiler)\.py$/;
+const PROFILER_START = /(^|\.)(start|__enter__)$/;
+
+/** CUPTI serves one client per process: a script that starts torch.profiler itself takes it from
+ * us (or we from it). Seen in the recorded Python calls, said once. */
+export function otherCuptiClientWarning(spans: readonly CpuSpan[]): string | null {
+  const hit = spans.find((s) => s.cat === "python" && s.file !== undefined && PROFILER_FILE.test(s.file) && PROFILER_START.test(s.name));
+  if (!hit) return null;
+  return `the script starts torch.profiler itself (${hit.name} in ${hit.file}): CUPTI serves one client per process, so GPU records from then on may be missing here or in torch.profiler's trace; profile without it`;
 }

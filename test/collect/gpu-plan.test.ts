@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KEYS, type Config } from "../../src/config/keys.ts";
-import { collectGpu, planGpu } from "../../src/collect/gpu.ts";
+import { collectGpu, otherCuptiClientWarning, planGpu } from "../../src/collect/gpu.ts";
 import { Native } from "../../src/collect/native.ts";
 import { ROOT, tempDir } from "../helpers.ts";
 
@@ -46,4 +46,13 @@ test("the real shim with a libcupti path that does not exist says no-cupti", () 
   const got = collectGpu({ env: {}, devices: [], recordsPath: out }, 1);
   expect(got.status).toBe("no-cupti");
   expect(got.warning).toBe("GPU collection off: no-cupti: libcupti not found (set cuptiPath / INFERSCOPE_CUPTI_PATH); the report is CPU-only");
+});
+
+test("a script that starts torch.profiler itself is named in one warning", () => {
+  const span = (name: string, file: string) => ({ cat: "python" as const, name, file, start: 0, end: 1, pid: 1, tid: 1 });
+  expect(otherCuptiClientWarning([span("step", "/app/infer.py")])).toBeNull();
+  expect(otherCuptiClientWarning([span("step", "/app/infer.py"), span("_KinetoProfile.start", "/venv/lib/python3.12/site-packages/torch/profiler/profiler.py")])).toBe(
+    "the script starts torch.profiler itself (_KinetoProfile.start in /venv/lib/python3.12/site-packages/torch/profiler/profiler.py): CUPTI serves one client per process, so GPU records from then on may be missing here or in torch.profiler's trace; profile without it",
+  );
+  expect(otherCuptiClientWarning([span("profile.__enter__", "/usr/lib/python3/dist-packages/torch/autograd/profiler.py")])).not.toBeNull();
 });
