@@ -4,10 +4,11 @@
 // merged in memory.
 import type { Trace } from "../trace/model.ts";
 import { mergeTrace } from "../merge/index.ts";
-import type { Finding, IdleAttribution, Report } from "./report-types.ts";
+import type { Finding, HotFunctionStat, IdleAttribution, Report } from "./report-types.ts";
 import { classify } from "./classify.ts";
 import { cpuMetrics, threadStat } from "./cpu.ts";
 import { gpuTime } from "./gpu.ts";
+import { hotFunctions } from "./hot-functions.ts";
 import { attributeHostWait } from "./idle.ts";
 import { kernelMetrics } from "./kernels.ts";
 import { RULES } from "./rules/index.ts";
@@ -21,7 +22,7 @@ export const DEFAULT_TOP = 10;
 export interface AnalyzeOptions {
   /** Path shown in the report ("-" / "<stdin>" for stdin). */
   path: string;
-  /** Length of the top-N lists (kernels, idle attribution, sync callers). */
+  /** Length of the top-N lists (kernels, idle attribution, sync callers, hot functions). */
   top?: number;
 }
 
@@ -37,7 +38,8 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP): AnalysisContex
   const scopes = scopeMetrics(trace, gpu);
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
-  return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, top };
+  const hot = hotFunctions(merge.byThread);
+  return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, hot, top };
 }
 
 /** Run every rule; findings sorted by impact (time at stake), then confidence. */
@@ -126,6 +128,26 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
     };
   }
 
+  // Hot functions: null ("not measured") when the trace has no Python calls or torch ops at all.
+  let topFunctions: HotFunctionStat[] | null = null;
+  if (ctx.hot.functions.length > 0) {
+    let busyNs = 0;
+    for (const th of cpu.threads) busyNs += th.busyNs;
+    topFunctions = ctx.hot.functions.slice(0, top).map((f) => {
+      const h: HotFunctionStat = {
+        function: f.function,
+        kind: f.kind,
+        calls: f.calls,
+        self_ms: ms(f.selfNs),
+        total_ms: ms(f.totalNs),
+        pct_of_busy: busyNs > 0 ? (f.selfNs / busyNs) * 100 : 0,
+      };
+      if (f.file !== undefined) h.file = f.file;
+      if (f.line !== undefined) h.line = f.line;
+      return h;
+    });
+  }
+
   const meta = trace.meta;
   const collection: Record<string, unknown> = {};
   for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "sampleIntervalMs"]) {
@@ -143,6 +165,7 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
     gpu,
     cpu: {
       threads: cpu.threads.map(threadStat),
+      top_functions: topFunctions,
       memory: { peak_rss_mb: cpu.peakRssMb, min_available_mb: cpu.minAvailableMb, swap_used_mb: cpu.swapUsedMb },
       numa: { gpu_node: cpu.numa.gpuNode, pages_mb_by_node: cpu.numa.pagesMbByNode, remote_pct: cpu.numa.remotePct },
     },

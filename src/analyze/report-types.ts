@@ -81,6 +81,23 @@ export interface ThreadStat {
   blocked_ms?: number;
 }
 
+/** One row of the hot-function table (`cpu.top_functions`, an extension). */
+export interface HotFunctionStat {
+  /** Python function (qualified name) or torch op name. */
+  function: string;
+  file?: string;
+  line?: number;
+  kind: "python" | "cpu_op";
+  /** Every call, recursive ones included. */
+  calls: number;
+  /** Exclusive: while it was the innermost traced function on its thread. */
+  self_ms: number;
+  /** Inclusive: while it was on the stack; recursion counted once (outermost call). */
+  total_ms: number;
+  /** self_ms / Σ busy_ms of all threads × 100. */
+  pct_of_busy: number;
+}
+
 export interface Report {
   schema: "inferscope.report/v1";
   source: { path: string; format: "inferscope" | "kineto"; events: number };
@@ -124,6 +141,12 @@ export interface Report {
   } | null;
   cpu: {
     threads: ThreadStat[];
+    /**
+     * Extension: the functions with the most self time (Python calls, torch ops), all threads
+     * together; null when the trace has no Python calls or torch ops (not measured). Absent in
+     * reports from before the extension.
+     */
+    top_functions?: HotFunctionStat[] | null;
     memory: {
       peak_rss_mb: number | null;
       min_available_mb: number | null;

@@ -116,6 +116,9 @@ export interface ReportView {
   scopes: Table;
   scopeBars: ScopeBar[];
   threads: Table;
+  /** Functions by self time (cpu.top_functions), and what self/total mean. */
+  hotFunctions: Table;
+  hotNote: string;
   memory: KV[];
   numa: KV[];
   clock: KV[];
@@ -162,7 +165,8 @@ export function rankFindings(findings: Finding[]): Finding[] {
 
 function verdictClause(r: Report): Seg[] {
   const g = r.gpu;
-  if (!g) return [{ t: "no GPU activity was recorded" }];
+  // No GPU: the analysis's reason is the clause (why there is no GPU data, where the CPU time went).
+  if (!g) return r.bottleneck.reason ? rich(r.bottleneck.reason) : [{ t: "no GPU activity was recorded" }];
   const idlePct = g.window_ms > 0 ? (100 * g.idle.total_ms) / g.window_ms : 0;
   switch (r.bottleneck.classification) {
     case "cpu_bound": {
@@ -287,7 +291,8 @@ export function buildView(r: Report): ReportView {
   const reasonSegs = rich(r.bottleneck.reason);
   const first = reasonSegs[0];
   if (first && !first.code) first.t = first.t.charAt(0).toUpperCase() + first.t.slice(1);
-  const reason = reasonSegs.length > 0 && plain(reasonSegs).trim() !== plain(clause).trim() ? reasonSegs : null;
+  const same = plain(rich(r.bottleneck.reason)).trim() === plain(clause).trim();
+  const reason = reasonSegs.length > 0 && !same ? reasonSegs : null;
 
   const summary: KV[] = [];
   const cards: ReportView["cards"] = [];
@@ -470,6 +475,25 @@ export function buildView(r: Report): ReportView {
     empty: "No CPU threads were recorded.",
   };
 
+  const hot = r.cpu.top_functions;
+  const hotFunctions: Table = {
+    id: "hot-functions",
+    columns: [col("function", false), col("kind", false), col("calls"), col("self ms"), col("% of CPU busy"), col("total ms")],
+    rows: (hot ?? []).map((f) => [
+      functionCell(f),
+      t(f.kind),
+      n(int(f.calls), f.calls),
+      n(ms(f.self_ms), f.self_ms),
+      n(pct(f.pct_of_busy), f.pct_of_busy),
+      n(ms(f.total_ms), f.total_ms),
+    ]),
+    empty: hot
+      ? "No function took any CPU time."
+      : "Not measured: the trace has no Python calls or torch ops (`inferscope run` records Python calls unless `--python-calls none`; torch.profiler records torch ops, and Python functions with `with_stack=True`).",
+  };
+  const hotNote =
+    "Self time: while the function was the innermost traced function on its thread (untraced code, C code, waits and CUDA calls it made count as its own). Total: while it was on the stack, a recursive function counted once. % of CPU busy: self time over the busy time of all threads.";
+
   const m = r.cpu.memory;
   const memory = [kv("peak RSS", mb(m.peak_rss_mb)), kv("lowest available system memory", mb(m.min_available_mb)), kv("swap used", mb(m.swap_used_mb))];
   const nu = r.cpu.numa;
@@ -511,6 +535,8 @@ export function buildView(r: Report): ReportView {
     scopes,
     scopeBars,
     threads,
+    hotFunctions,
+    hotNote,
     memory,
     numa,
     clock,

@@ -211,7 +211,11 @@ describe("classification and merge", () => {
     b.span("python", "main", 0, MS);
     const r = analyze(b.t, { path: "x" });
     expect(r.gpu).toBeNull();
-    expect(r.bottleneck).toEqual({ classification: "unknown", confidence: 0, reason: "the trace has no GPU activity (kernels, copies): nothing to say about the GPU" });
+    expect(r.bottleneck).toEqual({
+      classification: "unknown",
+      confidence: 0,
+      reason: "no GPU activity was recorded; on the CPU, `main` took the most self time: 100 % of `MainThread`'s busy time",
+    });
     expect(r.findings).toEqual([]);
   });
 

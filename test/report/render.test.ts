@@ -66,17 +66,48 @@ describe("Markdown", () => {
         tables++;
       } else expect(`${cells(line)} ${line}`).toBe(`${header} ${line}`);
     }
-    expect(tables).toBe(6);
+    expect(tables).toBe(7);
   });
-  test("no GPU: says so instead of GPU sections", () => {
+  test("hot functions: after the CPU threads, by self time, names as code, locations escaped", () => {
+    const at = md.indexOf("## Hot functions (self time)");
+    expect(at).toBeGreaterThan(md.indexOf("## CPU threads"));
+    expect(at).toBeLessThan(md.indexOf("## Memory and NUMA"));
+    expect(md).toContain("| function | kind | calls | self ms | % of CPU busy | total ms |");
+    expect(md).toContain("| `tokenize` (app/preprocess.py:41) | python | 40 | 610.3 | 52 % | 712.5 |");
+    expect(md).toContain("| `aten::copy_` | cpu_op | 80 | 96.40 | 8.2 % | 98.00 |");
+    expect(md).toContain("| `` <img src=x onerror=alert(5)>\\|`pipe` `` (\\<b>odd\\</b>.py:3) | python | 1,234,567 | 0.004 | < 0.1 % | 0.004 |");
+  });
+  test("hot functions: not measured (null) and absent (older reports) say so", () => {
+    const r = clone(handmade);
+    r.cpu.top_functions = null;
+    expect(renderReport(r, "md")).toContain(
+      "## Hot functions (self time)\n\nNot measured: the trace has no Python calls or torch ops (`inferscope run` records Python calls unless `--python-calls none`; torch.profiler records torch ops, and Python functions with `with_stack=True`).\n\n## Memory and NUMA",
+    );
+    expect(renderReport(r, "html")).toContain('<h2>Hot functions (self time)</h2>\n\n<p class="muted">Not measured: the trace has no Python calls or torch ops');
+    delete r.cpu.top_functions;
+    expect(renderReport(r, "md")).toContain("Not measured: the trace has no Python calls or torch ops");
+  });
+  test("no GPU: the analysis's reason is the verdict, no GPU sections", () => {
     const r = clone(handmade);
     r.gpu = null;
-    r.bottleneck = { classification: "unknown", confidence: 0.3, reason: "No GPU activity in the trace: was the model on the CPU?" };
+    r.collection = { gpuCollection: "no-driver" };
+    r.bottleneck = {
+      classification: "unknown",
+      confidence: 0,
+      reason: "no GPU activity was recorded (GPU collection: no-driver); on the CPU, `tokenize` (app/preprocess.py:41) took the most self time: 51.7 % of `MainThread`'s busy time",
+    };
     const out = renderReport(r, "md");
-    expect(out).toContain("**Unknown (confidence 0.30): no GPU activity was recorded.**");
-    expect(out).toContain("No GPU activity in the trace: was the model on the CPU?");
-    expect(out).toContain("## GPU\n\nNo GPU activity was recorded.\n");
+    expect(out.split("\n").slice(2, 5)).toEqual([
+      "**Unknown (confidence 0.00): no GPU activity was recorded (GPU collection: no-driver); on the CPU, `tokenize` (app/preprocess.py:41) took the most self time: 51.7 % of `MainThread`'s busy time.**",
+      "",
+      "- **Trace:** `inferscope-runs/2026-11-23T05-30-00/trace.json` (inferscope, 184,523 events)",
+    ]); // the reason is not repeated under the verdict
+    expect(out).toContain("## GPU\n\nNo GPU activity was recorded. GPU collection: no-driver.\n");
     expect(out).not.toContain("## Top kernels");
+    expect(out).toContain("## Hot functions (self time)");
+    // a report without a reason still reads
+    r.bottleneck.reason = "";
+    expect(renderReport(r, "md")).toContain("**Unknown (confidence 0.00): no GPU activity was recorded.**");
   });
 });
 
@@ -115,6 +146,7 @@ describe("HTML", () => {
   const r = clone(handmade);
   r.cpu.threads[1]!.name = `<img src=x onerror=alert(3)>`;
   r.scopes[0]!.name = `"><svg onload=alert(4)>`;
+  r.cpu.top_functions![1]!.file = `"><svg onload=alert(6)>`;
   const out = renderReport(r, "html", trace);
 
   test("trace strings are escaped everywhere: no markup from the trace survives", () => {
@@ -123,6 +155,9 @@ describe("HTML", () => {
     expect(out).not.toContain("<svg onload");
     expect(out).toContain("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>");
     expect(out).toContain("&lt;img src=x onerror=alert(3)&gt;");
+    // the hot-function table: names, files
+    expect(out).toContain("<code>&lt;img src=x onerror=alert(5)&gt;|`pipe`</code>");
+    expect(out).toContain("&quot;&gt;&lt;svg onload=alert(6)&gt;");
     // only our own two inline scripts plus the JSON data block
     const scripts = [...out.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
     expect(scripts).toEqual(["<script>", '<script type="application/json" id="inferscope-timeline">', "<script>"]);
@@ -151,6 +186,10 @@ describe("HTML", () => {
     expect(text).toContain("CPU-bound");
     expect(text).toContain('id="finding-1"');
     expect(text).toContain('<table class="sortable" id="tbl-kernels">');
+    // hot functions: a sortable table after the CPU threads
+    expect(text).toContain('<section id="hot-functions">\n<h2>Hot functions (self time)</h2>');
+    expect(text.indexOf('id="tbl-hot-functions"')).toBeGreaterThan(text.indexOf('id="tbl-threads"'));
+    expect(text).toMatch(/<tr><td title="\/home\/me\/app\/preprocess.py:41"><code>tokenize<\/code><div class="sub">app\/preprocess.py:41<\/div><\/td><td>python<\/td><td data-v="40" class="num">40<\/td><td data-v="610.25" class="num">610.3<\/td>/);
     expect(text).toContain('<svg class="util-svg"');
     expect(text).toContain('data-v="120.3"');
   });

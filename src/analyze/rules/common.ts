@@ -5,6 +5,7 @@ import type { MergeResult } from "../../merge/index.ts";
 import type { CodeRef, Finding, Severity } from "../report-types.ts";
 import type { CpuMetrics } from "../cpu.ts";
 import type { GpuTime } from "../gpu.ts";
+import type { HotFunctions } from "../hot-functions.ts";
 import type { IdleEntry } from "../idle.ts";
 import type { KernelMetrics } from "../kernels.ts";
 import type { ScopeMetrics } from "../scopes.ts";
@@ -35,6 +36,8 @@ export interface AnalysisContext {
   cpu: CpuMetrics;
   /** host-wait attribution, sorted by idle time */
   idle: IdleEntry[];
+  /** per-function CPU time (Python calls, torch ops), sorted by self time */
+  hot: HotFunctions;
   top: number;
 }
 
