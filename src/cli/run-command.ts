@@ -5,14 +5,16 @@
 // `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
 // no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { runChild, type ChildResult } from "../collect/child.ts";
+import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
+import { runChild } from "../collect/child.ts";
+import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
 import { extractRuntime } from "../collect/extract.ts";
-import { collectGpu, otherCuptiClientWarning, planGpu, type GpuPlan, type GpuResult } from "../collect/gpu.ts";
+import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
-import { readPythonEvents, type PythonRecording } from "../collect/python-events.ts";
+import { readPythonEvents } from "../collect/python-events.ts";
 import { pciNumaNode, Sampler } from "../collect/sampler.ts";
 import { createSession, type Session } from "../collect/session.ts";
 import type { Config } from "../config/keys.ts";
@@ -20,109 +22,18 @@ import { resolveConfig } from "../config/resolve.ts";
 import { fail } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
 import { mergeTrace } from "../merge/index.ts";
-import { emptyTrace, type Trace } from "../trace/model.ts";
+import type { Trace } from "../trace/model.ts";
 import { writeTrace } from "../trace/writer.ts";
-import { BOOT_DIR } from "../tracer/manifest.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
 const VERSION: string = pkg.version;
 const REPORT_EXT: Record<string, "md" | "html" | "json"> = { ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json" };
-
-export interface RunTarget {
-  target: string;
-  module: boolean;
-  args: string[];
-}
-
-/** What the child's tracer is told through $_INFERSCOPE_RUN. */
-export function tracerOptions(config: Config, rawDir: string, shimPath: string): Record<string, unknown> {
-  return { dir: rawDir, ppid: process.pid, calls: config.pythonCalls, buffer: config.buffer, sizeMb: config.traceSizeMb, shim: shimPath };
-}
-
-/** The child's environment: the parent's plus InferScope's own variables only. */
-export function childEnv(base: NodeJS.ProcessEnv, pythonPath: string, extra: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
-  const user = base.PYTHONPATH;
-  env.PYTHONPATH = [join(pythonPath, BOOT_DIR), pythonPath, ...(user ? [user] : [])].join(":");
-  return { ...env, ...extra };
-}
 
 function checkReportPath(path: string, force: boolean): "md" | "html" | "json" {
   const fmt = REPORT_EXT[extname(path).toLowerCase()];
   if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a .md, .html or .json path`);
   if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
   return fmt;
-}
-
-/** Everything the collectors wrote → one Trace on CLOCK_MONOTONIC ns. */
-export function assembleTrace(opts: {
-  config: Config;
-  command: string[];
-  child: ChildResult;
-  python: PythonRecording | null;
-  counters: Trace["counters"];
-  gpuPlan: GpuPlan | null;
-  gpu: GpuResult | null;
-  sampleIntervalMs: number;
-}): Trace {
-  const { config, child, python, gpu } = opts;
-  const trace = emptyTrace("inferscope");
-  const pid = python?.meta?.pid ?? child.pid;
-  const m = trace.meta;
-  m.producer = `inferscope ${VERSION}`;
-  m.clock = "CLOCK_MONOTONIC";
-  m.command = opts.command;
-  m.exitCode = child.exitCode;
-  m.buffer = { policy: config.buffer, sizeMb: config.traceSizeMb };
-  m.sampleIntervalMs = opts.sampleIntervalMs;
-  m.devices = opts.gpuPlan?.devices ?? [];
-  trace.processNames.set(pid, opts.command.join(" "));
-  if (python) {
-    trace.spans = python.spans;
-    trace.instants = python.instants;
-    trace.threadNames = python.threadNames;
-    // Absent = not measured: only a tracer that reached its final flush knows its drop count.
-    if (python.meta) m.dropped.python = python.meta.dropped;
-    if (python.meta?.python) m.pythonVersion = python.meta.python;
-    if (python.meta?.torch) m.torchVersion = python.meta.torch;
-    if (python.meta?.cuda) m.cudaVersion = python.meta.cuda;
-    m.pythonTracer = {
-      backend: python.meta?.backend ?? "unknown",
-      calls: python.meta?.calls ?? config.pythonCalls,
-      events: python.events,
-      spilledChunks: python.meta?.spilledChunks ?? null,
-      filteredShort: python.filtered,
-      minDurationUs: config.minDurationUs,
-    };
-    trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
-  } else {
-    trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
-  }
-  trace.counters = opts.counters;
-  if (gpu) {
-    m.gpuCollection = gpu.status;
-    if (gpu.warning) trace.warnings.push(gpu.warning);
-    if (gpu.records) {
-      trace.gpu = gpu.records.gpu;
-      trace.api = gpu.records.api;
-      trace.syncs = gpu.records.syncs;
-      trace.counters.push(...gpu.records.memory);
-      m.dropped.cupti = gpu.records.dropped;
-      for (const a of trace.api) if (a.pid < 0) a.pid = pid;
-      for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
-    }
-  }
-  if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
-  return trace;
-}
-
-function findPythonFile(rawDir: string, pid: number): string | null {
-  const own = join(rawDir, `python-${pid}.isc`);
-  if (existsSync(own)) return own;
-  // A wrapper (a pyenv shim that forks, say) made the interpreter's pid differ from the child's.
-  const any = readdirSync(rawDir).filter((f) => /^python-\d+\.isc$/.test(f));
-  return any.length ? join(rawDir, any[0]!) : null;
 }
 
 async function writeReports(trace: Trace, session: Session, config: Config, extra: { path: string; format: "md" | "html" | "json" } | null, tracePath: string | null): Promise<string[]> {
@@ -203,8 +114,6 @@ export const runCommand = defineCommand({
     const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
     const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
     mergeTrace(trace);
-    const cuptiClash = gpu.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
-    if (cuptiClash) trace.warnings.push(cuptiClash);
 
     let tracePath: string | null = null;
     if (config.trace) {
@@ -224,12 +133,6 @@ export const runCommand = defineCommand({
     return child.exitCode;
   },
 });
-
-function childEnvPlain(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
-}
 
 export const pythonpathCommand = defineCommand({
   meta: { name: "pythonpath", description: "Print a directory to put on PYTHONPATH so `import inferscope` works outside a run" },

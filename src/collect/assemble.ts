@@ -1,0 +1,83 @@
+// Everything the collectors wrote (Python events, /proc samples, CUPTI records) → one Trace.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import type { Config } from "../config/keys.ts";
+import { emptyTrace, type Trace } from "../trace/model.ts";
+import type { ChildResult } from "./child.ts";
+import { otherCuptiClientWarning, type GpuPlan, type GpuResult } from "./gpu.ts";
+import type { PythonRecording } from "./python-events.ts";
+
+const VERSION: string = pkg.version;
+
+/** Everything the collectors wrote → one Trace on CLOCK_MONOTONIC ns. */
+export function assembleTrace(opts: {
+  config: Config;
+  command: string[];
+  child: ChildResult;
+  python: PythonRecording | null;
+  counters: Trace["counters"];
+  gpuPlan: GpuPlan | null;
+  gpu: GpuResult | null;
+  sampleIntervalMs: number;
+}): Trace {
+  const { config, child, python, gpu } = opts;
+  const trace = emptyTrace("inferscope");
+  const pid = python?.meta?.pid ?? child.pid;
+  const m = trace.meta;
+  m.producer = `inferscope ${VERSION}`;
+  m.clock = "CLOCK_MONOTONIC";
+  m.command = opts.command;
+  m.exitCode = child.exitCode;
+  m.buffer = { policy: config.buffer, sizeMb: config.traceSizeMb };
+  m.sampleIntervalMs = opts.sampleIntervalMs;
+  m.devices = opts.gpuPlan?.devices ?? [];
+  trace.processNames.set(pid, opts.command.join(" "));
+  if (python) {
+    trace.spans = python.spans;
+    trace.instants = python.instants;
+    trace.threadNames = python.threadNames;
+    // Absent = not measured: only a tracer that reached its final flush knows its drop count.
+    if (python.meta) m.dropped.python = python.meta.dropped;
+    if (python.meta?.python) m.pythonVersion = python.meta.python;
+    if (python.meta?.torch) m.torchVersion = python.meta.torch;
+    if (python.meta?.cuda) m.cudaVersion = python.meta.cuda;
+    m.pythonTracer = {
+      backend: python.meta?.backend ?? "unknown",
+      calls: python.meta?.calls ?? config.pythonCalls,
+      events: python.events,
+      spilledChunks: python.meta?.spilledChunks ?? null,
+      filteredShort: python.filtered,
+      minDurationUs: config.minDurationUs,
+    };
+    trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
+  } else {
+    trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
+  }
+  trace.counters = opts.counters;
+  if (gpu) {
+    m.gpuCollection = gpu.status;
+    if (gpu.warning) trace.warnings.push(gpu.warning);
+    if (gpu.records) {
+      trace.gpu = gpu.records.gpu;
+      trace.api = gpu.records.api;
+      trace.syncs = gpu.records.syncs;
+      trace.counters.push(...gpu.records.memory);
+      m.dropped.cupti = gpu.records.dropped;
+      for (const a of trace.api) if (a.pid < 0) a.pid = pid;
+      for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
+    }
+  }
+  const cuptiClash = gpu?.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
+  if (cuptiClash) trace.warnings.push(cuptiClash);
+  if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
+  return trace;
+}
+
+export function findPythonFile(rawDir: string, pid: number): string | null {
+  const own = join(rawDir, `python-${pid}.isc`);
+  if (existsSync(own)) return own;
+  // A wrapper (a pyenv shim that forks, say) made the interpreter's pid differ from the child's.
+  const any = readdirSync(rawDir).filter((f) => /^python-\d+\.isc$/.test(f));
+  return any.length ? join(rawDir, any[0]!) : null;
+}
