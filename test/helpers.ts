@@ -21,17 +21,22 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   return { ...env, ...extra };
 }
 
-/** `bun src/main.ts …` (source) or the compiled binary with `{ binary: true }`. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; binary?: boolean; stdin?: string } = {}): CliResult {
-  const cmd = opts.binary ? [BIN, ...args] : [BUN, join(ROOT, "src/main.ts"), ...args];
+/** Runs a command to its end with the given stdin text, capturing stdout and stderr. */
+export function spawnCapture(cmd: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }): CliResult {
   const r = Bun.spawnSync(cmd, {
-    cwd: opts.cwd ?? ROOT,
+    cwd: opts.cwd,
     env: opts.env ?? cleanEnv(),
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
   });
   return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** `bun src/main.ts …` (source) or the compiled binary with `{ binary: true }`. */
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; binary?: boolean; stdin?: string } = {}): CliResult {
+  const cmd = opts.binary ? [BIN, ...args] : [BUN, join(ROOT, "src/main.ts"), ...args];
+  return spawnCapture(cmd, { ...opts, cwd: opts.cwd ?? ROOT });
 }
 
 export function tempDir(prefix = "inferscope-test-"): string {

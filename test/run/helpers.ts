@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { cleanEnv, ROOT, tempDir } from "../helpers.ts";
+import { cleanEnv, ROOT, spawnCapture, tempDir } from "../helpers.ts";
 
 export const SCRIPTS = join(import.meta.dir, "scripts");
 const BUN = process.execPath;
@@ -82,14 +82,7 @@ export function loadRun(outDir: string): { runDir: string | null; trace: ChromeT
 
 /** Plain `python <args>` with the same stdin/env, for parity checks. */
 export function plainPython(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string; python?: string } = {}) {
-  const r = Bun.spawnSync([opts.python ?? PYTHON, ...args], {
-    cwd: opts.cwd ?? SCRIPTS,
-    env: opts.env ?? cleanEnv(),
-    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  return spawnCapture([opts.python ?? PYTHON, ...args], { ...opts, cwd: opts.cwd ?? SCRIPTS });
 }
 
 export const spans = (t: ChromeTrace, cat?: string) => t.traceEvents.filter((e) => e.ph === "X" && (cat === undefined || e.cat === cat));
