@@ -67,14 +67,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`inferscope: unknown command "${top.command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see inferscope --help)\n`);
     return 2;
   }
-  const verbose = top.global.includes("--verbose");
   const { setLogLevel } = await import("./log.ts");
+  // InferScope's own flags (never the script's): where --verbose asks for stack traces.
+  let own: string[] = top.global;
   try {
     const cmd = await entry.load();
     // Global --quiet/--verbose act like the command's own (run sets its log level from them).
     const globalLog = top.global.filter((g) => g === "--quiet" || g === "--verbose");
     let rawArgs = [...globalLog, ...top.rest];
-    let own = rawArgs;
+    own = rawArgs;
     if (top.command === "run") {
       const argsDef = (typeof cmd.args === "function" ? await cmd.args() : cmd.args) ?? {};
       const valueFlags = new Set(Object.entries(argsDef).filter(([, d]) => (d as { type?: string }).type === "string").map(([k]) => k));
@@ -82,9 +83,8 @@ export async function main(argv: string[]): Promise<number> {
       own = split.own;
       rawArgs = split.target === undefined ? split.own : [...split.own, ...(split.module ? ["-m"] : []), "--", split.target, ...split.scriptArgs];
     }
-    const wantsVerbose = verbose || own.includes("--verbose");
-    if (top.global.includes("--quiet") || own.includes("--quiet")) setLogLevel("error");
-    if (wantsVerbose) setLogLevel("debug");
+    if (own.includes("--quiet")) setLogLevel("error");
+    if (own.includes("--verbose")) setLogLevel("debug");
     if (own.includes("--help") || own.includes("-h")) {
       const usage = await renderUsage(await resolveSub(cmd, own));
       const plain = process.env.NO_COLOR || !process.stdout.isTTY;
@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = await runCommand(cmd, { rawArgs });
     return typeof result.result === "number" ? result.result : 0;
   } catch (e) {
-    return report(e, verbose || top.rest.includes("--verbose"));
+    return report(e, own.includes("--verbose"));
   }
 }
 
