@@ -157,7 +157,7 @@ describe("copies", () => {
 });
 
 describe("CPU-side rules need their counters", () => {
-  function twoThreads(withCpu: boolean): Trace {
+  function twoThreads(withCpu: boolean, cpuPct = 101): Trace {
     const b = new Builder();
     b.t.threadNames.set(202, "decoder");
     for (let k = 0; k < 10; k++) {
@@ -165,7 +165,7 @@ describe("CPU-side rules need their counters", () => {
       b.span("python", "serve", t0, t0 + 900 * US, { file: "srv.py", line: 3 });
       b.span("python", "decode_jpeg", t0 + 50 * US, t0 + 950 * US, { file: "img.py", line: 5 }, 202);
       b.op("kernel", "k", t0 + 850 * US, t0 + 860 * US, t0 + 960 * US);
-      if (withCpu) b.counter("cpu", t0, { utilization_pct: 101 });
+      if (withCpu) b.counter("cpu", t0, { utilization_pct: cpuPct });
     }
     return b.t;
   }
@@ -178,6 +178,11 @@ describe("CPU-side rules need their counters", () => {
     expect(f.evidence.python_concurrency).toBeGreaterThan(1.5);
     expect(f.suggestions[0]).toContain("decoder");
     expect(r.cpu.threads.find((t) => t.tid === 202)!.python_ms).toBe(9);
+  });
+
+  test("threading contention: two threads in Python frames but the process under 80 % of a core were blocked, not contending", () => {
+    expect(rules(twoThreads(true, 62))).not.toContain("threading_contention");
+    expect(rules(twoThreads(true, 135))).not.toContain("threading_contention");
   });
 
   test("memory pressure and NUMA remote placement", () => {

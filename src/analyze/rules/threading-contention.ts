@@ -1,24 +1,29 @@
 // Threading contention: several threads are inside Python at once while the process uses about
 // one core — with the GIL, all but one of them are waiting. Needs Python spans (InferScope) on
-// ≥ 2 threads and the process CPU-utilization samples; otherwise not measured.
+// ≥ 2 threads and the process CPU-utilization samples; otherwise not measured. Time "in Python"
+// includes blocking waits (queue.get, Condition.wait, sleep): a process well under one core was
+// mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
 import type { Finding } from "../report-types.ts";
 import { unionOf } from "../intervals.ts";
 import { type AnalysisContext, type Rule, clamp01, ms, round, severityFor } from "./common.ts";
 
 /** Threads in Python at the same time, on average over the time any is (sum / union)… */
 export const THREADING_MIN_CONCURRENCY = 1.5;
-/** …while the process's CPU utilization (100 = one core) stays below this. */
+/** …while the process's CPU utilization (100 = one core) stays below this… */
 export const THREADING_MAX_CPU_PCT = 130;
+/** …and above this: the GIL holder keeps about one core busy. */
+export const THREADING_MIN_CPU_PCT = 80;
 /** Threads with at least this share of the busiest thread's Python time count. */
 export const THREADING_MIN_THREAD_SHARE = 0.1;
 export const THREADING_MIN_SAMPLES = 3;
 
 export const threadingContentionRule: Rule = {
   id: "threading_contention",
-  description: `≥ ${THREADING_MIN_CONCURRENCY} threads in Python at once on average while the process uses < ${THREADING_MAX_CPU_PCT} % CPU (GIL contention)`,
+  description: `≥ ${THREADING_MIN_CONCURRENCY} threads in Python at once on average while the process uses ${THREADING_MIN_CPU_PCT}–${THREADING_MAX_CPU_PCT} % CPU (GIL contention)`,
   evaluate(ctx: AnalysisContext): Finding | null {
     const c = ctx.cpu;
     if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < THREADING_MIN_SAMPLES) return null;
+    if (c.cpuUtilMean < THREADING_MIN_CPU_PCT || c.cpuUtilMean >= THREADING_MAX_CPU_PCT) return null;
     const maxPy = Math.max(0, ...c.threads.map((t) => t.pythonNs ?? 0));
     const busy = c.threads.filter((t) => (t.pythonNs ?? 0) >= THREADING_MIN_THREAD_SHARE * maxPy && (t.pythonNs ?? 0) > 0);
     if (busy.length < 2) return null;
@@ -36,7 +41,7 @@ export const threadingContentionRule: Rule = {
     for (const t of busy) sum += t.pythonNs ?? 0;
     if (unionNs <= 0) return null;
     const concurrency = sum / unionNs;
-    if (concurrency < THREADING_MIN_CONCURRENCY || c.cpuUtilMean >= THREADING_MAX_CPU_PCT) return null;
+    if (concurrency < THREADING_MIN_CONCURRENCY) return null;
     const waitingNs = sum - unionNs;
     const launching = ctx.gpu?.gaps.find((x) => x.call)?.call?.tid;
     return {
