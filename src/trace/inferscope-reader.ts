@@ -25,21 +25,11 @@ function str(v: unknown): string | undefined {
 /** Add `offset` ns to every timestamp of the trace. */
 export function shiftTrace(trace: Trace, offset: number): void {
   if (offset === 0) return;
-  for (const s of trace.spans) {
-    s.start += offset;
-    s.end += offset;
-  }
-  for (const a of trace.api) {
-    a.start += offset;
-    a.end += offset;
-  }
-  for (const g of trace.gpu) {
-    g.start += offset;
-    g.end += offset;
-  }
-  for (const w of trace.syncs) {
-    w.start += offset;
-    w.end += offset;
+  for (const list of [trace.spans, trace.api, trace.gpu, trace.syncs]) {
+    for (const e of list) {
+      e.start += offset;
+      e.end += offset;
+    }
   }
   for (const i of trace.instants) i.ts += offset;
   for (const c of trace.counters) c.ts += offset;
