@@ -1,12 +1,14 @@
 // The analysis on the real PyTorch-profiler traces recorded on an H100 (test/fixtures/kineto):
 // every figure is checked against an independent calculation from the raw JSON (raw.ts), and the
 // classification and findings of each labelled case are pinned.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { readTrace } from "../../src/trace/read.ts";
 import { analyze } from "../../src/analyze/index.ts";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { FIXTURES, blocks, gpuOps, loadRaw, ns, reference, type RawEvent } from "./raw.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const NAMES = ["vit_fp16", "llama_tiny_generate", "sync_stall", "pinned_nonblocking", "cudagraph"] as const;
 

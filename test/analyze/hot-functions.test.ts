@@ -2,7 +2,7 @@
 // the nesting of spans on each thread; the no-GPU verdict that names the top one. Exact figures on
 // traces built by hand and on random call trees (expected values from the trees themselves), then
 // the structure only on a real `inferscope run` of examples/quickstart.py (timing varies).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { analysisContext, analyze } from "../../src/analyze/index.ts";
@@ -14,6 +14,8 @@ import { emptyTrace, type CpuSpan, type Trace } from "../../src/trace/model.ts";
 import { ROOT } from "../helpers.ts";
 import { inferscopeRun } from "../run/helpers.ts";
 import { FIXTURES, loadRaw, ns } from "./raw.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const US = 1000;
 const PID = 100;

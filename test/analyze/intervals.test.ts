@@ -1,6 +1,8 @@
 // Interval arithmetic against brute force on random intervals (a seeded generator: reproducible).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { UnionBuilder, gapsOf, mergeUnions, percentile, unionOf } from "../../src/analyze/intervals.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,6 +1,6 @@
 // The trace readers: exact times, the streaming parser against one-shot parsing, odd JSON, the
 // InferScope format (through the project's own writer) and format detection.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -12,6 +12,8 @@ import { analyze } from "../../src/analyze/index.ts";
 import type { Trace } from "../../src/trace/model.ts";
 import { tempDir } from "../helpers.ts";
 import { FIXTURES, loadRaw, ns } from "./raw.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const dir = tempDir("inferscope-reader-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,10 +2,12 @@
 // fixtures cannot show (Python stacks, counters, NUMA, PCIe link data, pageable and synchronous
 // copies, threads) and the rule that a rule never fires on missing data. These traces are made by
 // hand for unit tests; they are not recordings and are not used as labelled cases.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { analyze } from "../../src/analyze/index.ts";
 import { mergeTrace } from "../../src/merge/index.ts";
 import { emptyTrace, type ApiCall, type CpuSpan, type GpuOp, type Trace } from "../../src/trace/model.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const US = 1000;
 const MS = 1_000_000;

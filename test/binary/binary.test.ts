@@ -1,9 +1,11 @@
 // The compiled single binary, used as a user would: moved elsewhere, run from /, first starts racing.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { cleanEnv, ensureBinary, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 let moved = "";
 beforeAll(() => {

@@ -1,5 +1,7 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { splitRunArgv, splitTopArgv } from "../../src/cli/argv.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const VALUE = new Set(["output-dir", "python", "report"]);
 

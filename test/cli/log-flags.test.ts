@@ -1,8 +1,10 @@
 // --quiet / --verbose work before the command as well as after it.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 function script(): string {
   const dir = tempDir();

@@ -1,11 +1,13 @@
 // The parent's GPU decisions with the real shim on this machine (CI has no NVIDIA driver).
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KEYS, type Config } from "../../src/config/keys.ts";
 import { collectGpu, otherCuptiClientWarning, planGpu } from "../../src/collect/gpu.ts";
 import { Native } from "../../src/collect/native.ts";
 import { ROOT, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const defaults = Object.fromEntries(Object.entries(KEYS).map(([k, d]) => [k, d.default])) as unknown as Config;
 const native = new Native(join(ROOT, "build/libinferscope.so"));

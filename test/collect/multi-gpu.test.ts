@@ -1,6 +1,6 @@
 // Device rules against a hand-made fake libcuda (see handmade_fake_libcuda.c): not a GPU proof,
 // a check of what the parent decides from what the driver lists.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT, tempDir } from "../helpers.ts";
 
@@ -15,6 +15,8 @@ const script = (device: string) => `
 import { planGpu } from ${JSON.stringify(join(ROOT, "src/collect/gpu.ts"))};
 import { Native } from ${JSON.stringify(join(ROOT, "src/collect/native.ts"))};
 import { KEYS } from ${JSON.stringify(join(ROOT, "src/config/keys.ts"))};
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 const cfg = Object.fromEntries(Object.entries(KEYS).map(([k, d]) => [k, d.default]));
 cfg.device = ${device};
 try {

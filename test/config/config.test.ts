@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveConfig } from "../../src/config/resolve.ts";
 import { cleanEnv, cli, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 function project(yaml: string | null): string {
   const dir = tempDir();

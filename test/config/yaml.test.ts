@@ -1,5 +1,7 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseFlatYaml, YamlError } from "../../src/config/yaml.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 function errorOf(text: string): { line: number; message: string } {
   try {

@@ -1,9 +1,11 @@
 // The C writer's layouts (ffi/gpu_records.h) against the TypeScript reader, byte for byte.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readGpuRecords } from "../../src/collect/gpu-records.ts";
 import { tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 test("records written with the shim's structs read back exactly", () => {
   const dir = tempDir();

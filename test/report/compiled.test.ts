@@ -1,12 +1,14 @@
 // The templates, CSS and client JS are imported as text, so `bun build --compile` embeds them: a
 // compiled binary renders the same reports from any working directory, with no templates/ on disk.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { renderReport } from "../../src/report/render.ts";
 import handmade from "./handmade_cpu_bound.json";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 test("a bun --compile binary renders Markdown and HTML from embedded templates", () => {
   const dir = mkdtempSync(join(tmpdir(), "inferscope-compiled-"));

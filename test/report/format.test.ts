@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   bytes,
   dur,
@@ -17,6 +17,8 @@ import {
 } from "../../src/report/format.ts";
 import { reportJson, scriptJson } from "../../src/report/json.ts";
 import type { Report } from "../../src/analyze/report-types.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe("numbers", () => {
   test("null is 'not measured', never 0", () => {

@@ -1,12 +1,14 @@
 // Rendering a hand-made analysis (test/report/handmade_*.json): golden Markdown and JSON, and the
 // HTML's safety properties (escaping, CSP, no network), which do not depend on the analyzer.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { renderReport } from "../../src/report/render.ts";
 import { buildView } from "../../src/report/view-model.ts";
 import { golden } from "./golden.ts";
 import { syntheticTrace } from "./synthetic.ts";
 import handmadeJson from "./handmade_cpu_bound.json";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const handmade = handmadeJson as unknown as Report;
 const XSS = "<script>alert(1)</script>";

@@ -1,9 +1,11 @@
 // `inferscope pythonpath` + the API outside a run: importable, no-ops, near-free.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, tempDir } from "../helpers.ts";
 import { findPython, MAIN, PYTHON, SCRIPTS } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 function pythonpath(): string {
   const r = Bun.spawnSync([process.execPath, MAIN, "pythonpath"], { env: cleanEnv(), stdout: "pipe", stderr: "pipe" });

@@ -1,9 +1,11 @@
 // The compiled binary carries the tracer and the shim: `run` works from any directory, with the
 // C hot path loaded from the extracted runtime.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { cleanEnv, ensureBinary, tempDir } from "../helpers.ts";
 import { loadRun, SCRIPTS, spans } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 test("dist/inferscope run, from an unrelated directory, with a fresh runtime cache", () => {
   const bin = ensureBinary();

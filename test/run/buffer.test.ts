@@ -1,9 +1,11 @@
 // The bounded trace buffer in the profiled process: with a tiny --trace-size-mb, `spill` loses
 // nothing (same events as a run with a big buffer) and `wrap` keeps the newest events and
 // reports exactly how many it dropped.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, instants, PYTHON, spans, type ChromeTrace } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 // 300 000 leaf calls + 300 batch calls + 300 scopes + 30 marks ≈ 9.6 MB of (word, ts) pairs:
 // many 64 KiB chunks at --trace-size-mb 1.

@@ -1,6 +1,6 @@
 // Parent-side samples (through the C shim) land as counter tracks, on the script's clock, with
 // plausible values: RSS within 20 % of what /proc/<pid>/status said at the end.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { Native } from "../../src/collect/native.ts";
 import { Sampler, pciNumaNode } from "../../src/collect/sampler.ts";
 import { ROOT } from "../helpers.ts";
 import { counters, inferscopeRun, ns, spans } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const HAS_NODES = existsSync("/sys/devices/system/node") && readdirSync("/sys/devices/system/node").some((n) => /^node\d+$/.test(n));
 

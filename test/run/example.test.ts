@@ -1,9 +1,11 @@
 // examples/quickstart.py (the README's first command) runs under `inferscope run` and shows its
 // scopes, marks and both threads.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT } from "../helpers.ts";
 import { inferscopeRun, instants, spans } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 test("examples/quickstart.py", () => {
   const r = inferscopeRun([join(ROOT, "examples/quickstart.py"), "--steps", "5"], { cwd: ROOT });

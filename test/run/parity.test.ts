@@ -1,9 +1,11 @@
 // The script sees what `python script.py args` would: argv, __main__, sys.path[0], cwd, stdin,
 // stdout/stderr, exit code, tracebacks, -m mode, the user's own sitecustomize, the environment.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, plainPython, PYTHON, SCRIPTS, spans } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 // The default interpreter, plus the other versions found here (3.8 = oldest supported, 3.12+ =
 // the sys.monitoring tracer): each gets the core parity checks.

@@ -1,9 +1,11 @@
 // The run directory and report files: names, --report PATH, --force, --no-trace, --gzip.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, tempDir } from "../helpers.ts";
 import { inferscopeRun, readTraceFile, spans } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe("run directory and reports", () => {
   test("<script>-<YYYYmmdd-HHMMSS>/ with trace.json and one report per format; paths printed; runs never collide", () => {

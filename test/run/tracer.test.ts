@@ -1,9 +1,11 @@
 // The Python tracer through `inferscope run`, on every interpreter found (setprofile before
 // 3.12, sys.monitoring after): threads with their own scope nesting, generators, coroutines,
 // exceptions, the user-code filter and the minimum duration.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, instants, nestingViolation, ns, PYTHON, spans, type ChromeEvent, type ChromeTrace } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const PYTHONS = [["default", PYTHON] as const, ...["3.8", "3.12", "3.13"].map((v) => [v, findPython(v)] as const)];
 

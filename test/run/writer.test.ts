@@ -1,6 +1,6 @@
 // The Chrome-trace writer: exact ns → µs, every event kind, streamed, gzip; and what it writes
 // reads back (through the project's own reader) to the same model.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -8,6 +8,8 @@ import { parseTrace, readTrace } from "../../src/trace/read.ts";
 import { emptyTrace, type Trace } from "../../src/trace/model.ts";
 import { nsToUs, writeTrace } from "../../src/trace/writer.ts";
 import { tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe("nsToUs", () => {
   test("exactly three decimals, exact for integer ns", () => {
