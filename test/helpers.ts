@@ -1,5 +1,5 @@
 // Shared by the tests: run the CLI as a user would (a real subprocess) and temp dirs.
-import { existsSync, mkdtempSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -50,4 +50,26 @@ export function ensureBinary(): string {
     if (r.exitCode !== 0) throw new Error("building dist/inferscope failed");
   }
   return BIN;
+}
+
+let nobodyCopy: { bun: string; main: string } | null = null;
+
+/**
+ * The CLI run as user `nobody` (tests that need a permission root ignores). It runs from a copy
+ * outside the checkout — the source bundled into one file, and Bun itself — because the clone
+ * may lie where only its owner can enter (e.g. under a mode-700 `mktemp -d`).
+ */
+export function cliAsNobody(args: string[], opts: { cwd: string; env?: Record<string, string> }): CliResult {
+  if (!nobodyCopy) {
+    const dir = tempDir("inferscope-nobody-");
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    const r = Bun.spawnSync([BUN, "build", join(ROOT, "src/main.ts"), "--target=bun", "--outdir", dir], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`bundling src/main.ts failed: ${r.stderr.toString()}`);
+    const bun = join(dir, "bun");
+    copyFileSync(BUN, bun);
+    chmodSync(bun, 0o755);
+    nobodyCopy = { bun, main: join(dir, "main.js") };
+  }
+  return spawnCapture(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", nobodyCopy.bun, nobodyCopy.main, ...args], { cwd: opts.cwd, env: opts.env });
 }
