@@ -5,7 +5,7 @@
 // `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
 // no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
@@ -17,6 +17,7 @@ import { Native } from "../collect/native.ts";
 import { readPythonEvents } from "../collect/python-events.ts";
 import { pciNumaNode, Sampler } from "../collect/sampler.ts";
 import { createSession, type Session } from "../collect/session.ts";
+import { signalExitCode, SignalRelay, type RelayedSignal } from "../collect/signals.ts";
 import type { Config } from "../config/keys.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { fail } from "../errors.ts";
@@ -50,6 +51,19 @@ async function writeReports(trace: Trace, session: Session, config: Config, extr
   return written;
 }
 
+/** A signal while the reports are written: remove what is half-written, say what is kept. */
+function abortReports(session: Session, sig: RelayedSignal): void {
+  rmSync(session.rawDir, { recursive: true, force: true });
+  let kept: string[] = [];
+  try {
+    for (const f of readdirSync(session.dir)) if (/\.tmp-\d+$/.test(f)) rmSync(join(session.dir, f), { force: true });
+    kept = readdirSync(session.dir);
+  } catch {
+    // the directory is gone: nothing to keep
+  }
+  process.stderr.write(`inferscope: ${sig} while writing the reports: stopped; ${kept.length ? `kept ${kept.join(", ")} in ${session.dir}` : "nothing was written"}\n`);
+}
+
 export const runCommand = defineCommand({
   meta: { name: "run", description: "Profile a Python script: inferscope run [options] script.py [args…] | -m module [args…]" },
   args: {
@@ -80,59 +94,84 @@ export const runCommand = defineCommand({
       if (!existsSync(target)) fail(`${target}: no such file; pass the path of a Python script (or -m module)`);
       if (statSync(target).isDirectory() && !existsSync(join(target, "__main__.py"))) fail(`${target} is a directory without __main__.py; pass a script`);
     }
-    if (!config.enable) {
-      log.info("profiling disabled (enable: false): running the script plainly");
-      const r = await runChild({ argv: pyArgv, env: childEnvPlain(), cwd: process.cwd() });
-      return r.exitCode;
-    }
-    const reportExtra = typeof a.report === "string" && a.report !== "" ? { path: resolve(a.report), format: checkReportPath(resolve(a.report), a.force === true) } : null;
-
-    const rt = await extractRuntime();
-    const native = new Native(rt.shimPath);
-    const session = createSession(config.outputDir, target, module);
-    log.debug(`run directory ${session.dir}`);
-    let gpuPlan: GpuPlan | null = null;
+    // Listens from here to the end: see collect/signals.ts for why not only around the child.
+    const relay = new SignalRelay();
     try {
-      gpuPlan = planGpu(native, config, rt.shimPath, session.rawDir, process.env);
-    } catch (e) {
-      rmSync(session.dir, { recursive: true, force: true });
-      throw e;
+      if (!config.enable) {
+        log.info("profiling disabled (enable: false): running the script plainly");
+        const r = await runChild({ argv: pyArgv, env: childEnvPlain(), cwd: process.cwd() }, relay);
+        return r.exitCode;
+      }
+      return await profile(a, config, { target, module, pyArgv, command }, relay);
+    } finally {
+      relay.dispose();
     }
-    for (const d of gpuPlan.devices) if (d.numaNode === undefined && d.pciBusId) d.numaNode = pciNumaNode(native, d.pciBusId);
-
-    const env = childEnv(process.env, rt.pythonPath, { ...gpuPlan.env, _INFERSCOPE_RUN: JSON.stringify(tracerOptions(config, session.rawDir, rt.shimPath)) });
-    let sampler: Sampler | null = null;
-    const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, (pid) => {
-      sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
-      sampler.start();
-    });
-    const counters = (sampler as Sampler | null)?.stop() ?? [];
-    if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
-
-    const pyFile = findPythonFile(session.rawDir, child.pid);
-    const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
-    const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
-    const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
-    mergeTrace(trace);
-
-    let tracePath: string | null = null;
-    if (config.trace) {
-      tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
-      await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
-    }
-    const reports = await writeReports(trace, session, config, reportExtra, tracePath);
-    if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
-
-    const dropped = trace.meta.dropped.python;
-    if (dropped) log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
-    for (const w of trace.warnings) log.warn(w);
-    const lines = [`run directory: ${session.dir}`];
-    if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
-    for (const r of reports) lines.push(`report: ${r}`);
-    if (log.level >= 3) process.stderr.write(`${lines.join("\n")}\n`); // info level: --quiet hides it
-    return child.exitCode;
   },
 });
+
+interface Target {
+  target: string;
+  module: boolean;
+  pyArgv: string[];
+  command: string[];
+}
+
+async function profile(a: Record<string, unknown>, config: Config, t: Target, relay: SignalRelay): Promise<number> {
+  const { target, module, pyArgv, command } = t;
+  const reportExtra = typeof a.report === "string" && a.report !== "" ? { path: resolve(a.report), format: checkReportPath(resolve(a.report), a.force === true) } : null;
+
+  const rt = await extractRuntime();
+  const native = new Native(rt.shimPath);
+  const session = createSession(config.outputDir, target, module);
+  log.debug(`run directory ${session.dir}`);
+  let gpuPlan: GpuPlan | null = null;
+  try {
+    gpuPlan = planGpu(native, config, rt.shimPath, session.rawDir, process.env);
+  } catch (e) {
+    rmSync(session.dir, { recursive: true, force: true });
+    throw e;
+  }
+  for (const d of gpuPlan.devices) if (d.numaNode === undefined && d.pciBusId) d.numaNode = pciNumaNode(native, d.pciBusId);
+
+  const env = childEnv(process.env, rt.pythonPath, { ...gpuPlan.env, _INFERSCOPE_RUN: JSON.stringify(tracerOptions(config, session.rawDir, rt.shimPath)) });
+  if (relay.first) {
+    // Stopped before anything ran: leave nothing behind.
+    rmSync(session.dir, { recursive: true, force: true });
+    log.warn(`${relay.first} received before the script started: nothing was run`);
+    return signalExitCode(relay.first);
+  }
+  let sampler: Sampler | null = null;
+  const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, relay, (pid) => {
+    sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
+    sampler.start();
+  });
+  relay.childExited((sig) => abortReports(session, sig));
+  const counters = (sampler as Sampler | null)?.stop() ?? [];
+  if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
+
+  const pyFile = findPythonFile(session.rawDir, child.pid);
+  const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
+  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
+  const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  mergeTrace(trace);
+
+  let tracePath: string | null = null;
+  if (config.trace) {
+    tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
+    await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
+  }
+  const reports = await writeReports(trace, session, config, reportExtra, tracePath);
+  if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
+
+  const dropped = trace.meta.dropped.python;
+  if (dropped) log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
+  for (const w of trace.warnings) log.warn(w);
+  const lines = [`run directory: ${session.dir}`];
+  if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
+  for (const r of reports) lines.push(`report: ${r}`);
+  if (log.level >= 3) process.stderr.write(`${lines.join("\n")}\n`); // info level: --quiet hides it
+  return child.exitCode;
+}
 
 export const pythonpathCommand = defineCommand({
   meta: { name: "pythonpath", description: "Print a directory to put on PYTHONPATH so `import inferscope` works outside a run" },

@@ -51,6 +51,9 @@ export function assembleTrace(opts: {
       minDurationUs: config.minDurationUs,
     };
     trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
+  } else if (child.signalsReceived.length) {
+    // Interrupted during interpreter start-up: nothing is wrong with the set-up.
+    trace.warnings.push(`no Python events: ${child.signalsReceived[0]} arrived before the script's Python started`);
   } else {
     trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
   }
@@ -71,6 +74,7 @@ export function assembleTrace(opts: {
   const cuptiClash = gpu?.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
   if (cuptiClash) trace.warnings.push(cuptiClash);
   if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
+  else if (child.signalsReceived.length) trace.warnings.push(`${child.signalsReceived.join(", ")} received during the run; the script ended with exit code ${child.exitCode}`);
   return trace;
 }
 
