@@ -56,6 +56,11 @@ static struct {
   PyObject *(*Tuple_Pack)(Py_ssize_t, ...);
   PyObject *(*Err_Occurred)(void);
   void (*Err_Clear)(void);
+  int (*Err_CheckSignals)(void);
+  int (*Err_ExceptionMatches)(PyObject *);
+  void (*Err_Fetch)(PyObject **, PyObject **, PyObject **);
+  void (*Err_Restore)(PyObject *, PyObject *, PyObject *);
+  PyObject **Exc_Exception;
   void (*Eval_SetProfile)(int (*)(PyObject *, void *, int, PyObject *), PyObject *);
   PyObject *(*Frame_GetCode)(void *);
   PyObject *None;
@@ -116,6 +121,49 @@ static int map_grow(void) {
   return 0;
 }
 
+/* An exception from a signal handler (KeyboardInterrupt on Ctrl-C, SystemExit from a script's
+ * own SIGTERM handler...) belongs to the script. Python runs signal handlers at the first
+ * bytecode it can, and that may be inside the tracer's own Python code that a callback below
+ * calls (intern, on_full, on_thread): clearing it with our own errors lost Ctrl-C (seen: a run
+ * that ignored SIGINT until the script's end). So pending handlers run before we call into
+ * Python, and what they raise is kept here and raised when the callback returns to the script.
+ * Signal handlers run only on the main thread; __thread keeps other threads out of it. */
+static __thread struct {
+  PyObject *type, *value, *tb;
+} held;
+/* > 0 while a callback below runs Python code of ours: the profile / monitoring callbacks also
+ * fire for that code, and must not raise the held exception into it. */
+static __thread int in_python;
+
+/* After a failed call into Python (or a signal handler that raised): keep what is not an
+ * Exception (KeyboardInterrupt, SystemExit...) for the script; clear our own errors. */
+static void keep_or_clear(void) {
+  if (!held.type && !P.Err_ExceptionMatches(*P.Exc_Exception)) P.Err_Fetch(&held.type, &held.value, &held.tb);
+  else P.Err_Clear();
+}
+
+/* Before calling into Python from a callback: run pending signal handlers here, not in our code. */
+static void run_signal_handlers(void) {
+  if (P.Err_CheckSignals() < 0) keep_or_clear();
+}
+
+/* Calls one of the tracer's Python callbacks; pending signal handlers run first. */
+static PyObject *call_python(PyObject *fn, PyObject *a, PyObject *b, PyObject *c) {
+  run_signal_handlers();
+  in_python++;
+  PyObject *r = P.CallFunctionObjArgs(fn, a, b, c, NULL);
+  in_python--;
+  return r;
+}
+
+/* Raises a held exception in the script: 1 when one was set (the callback must fail). */
+static int raise_held(void) {
+  if (!held.type || in_python) return 0;
+  P.Err_Restore(held.type, held.value, held.tb);
+  held.type = held.value = held.tb = NULL;
+  return 1;
+}
+
 /* Start word of a code object; -1 when unknown. */
 static inline int64_t map_find(PyObject *code) {
   uintptr_t key = (uintptr_t)code;
@@ -130,13 +178,13 @@ static inline int64_t map_find(PyObject *code) {
 static int64_t lookup(PyObject *code) {
   int64_t w = map_find(code);
   if (w >= 0) return w;
-  PyObject *r = P.CallFunctionObjArgs(cb_intern, code, NULL);
+  PyObject *r = call_python(cb_intern, code, NULL, NULL);
   if (r) {
     w = P.Long_AsLongLong(r);
     P.DecRef(r);
   }
   if (!r || w < 0) {
-    P.Err_Clear();
+    if (P.Err_Occurred()) keep_or_clear();
     w = 0;
   }
   if ((map_used + 1) * 2 > map_cap && map_grow() < 0) return w;
@@ -165,10 +213,10 @@ static tbuf *new_tbuf(void) {
   tb = t;
   /* Python learns the thread (and its threading.Thread) at its first event. */
   PyObject *tid = P.Long_FromLongLong(t->tid);
-  PyObject *r = tid ? P.CallFunctionObjArgs(cb_thread, tid, NULL) : NULL;
+  PyObject *r = tid ? call_python(cb_thread, tid, NULL, NULL) : NULL;
   if (tid) P.DecRef(tid);
   if (r) P.DecRef(r);
-  else P.Err_Clear();
+  else keep_or_clear();
   return t;
 }
 
@@ -186,9 +234,9 @@ static void flush(tbuf *t) {
     return;
   }
   PyObject *tid = P.Long_FromLongLong(t->tid);
-  PyObject *r = tid ? P.CallFunctionObjArgs(cb_full, tid, data, side, NULL) : NULL;
+  PyObject *r = tid ? call_python(cb_full, tid, data, side) : NULL;
   if (r) P.DecRef(r);
-  else P.Err_Clear();
+  else keep_or_clear();
   if (tid) P.DecRef(tid);
   P.DecRef(data);
   P.DecRef(side);
@@ -234,9 +282,10 @@ static PyObject *m_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs
   (void)self;
   if (nargs < 1 || !active) return ret_none();
   int64_t w = lookup(args[0]);
+  if (raise_held()) return NULL;
   if (!w) return ret_disable();
   record(w);
-  return ret_none();
+  return raise_held() ? NULL : ret_none();
 }
 
 /* PY_RETURN and PY_YIELD (code, offset, value) */
@@ -244,9 +293,10 @@ static PyObject *m_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
   (void)self;
   if (nargs < 1 || !active) return ret_none();
   int64_t w = lookup(args[0]);
+  if (raise_held()) return NULL;
   if (!w) return ret_disable();
   record(w | 1);
-  return ret_none();
+  return raise_held() ? NULL : ret_none();
 }
 
 /* PY_THROW (code, offset, exc): a generator resumed by throw(); cannot be disabled. */
@@ -255,7 +305,7 @@ static PyObject *m_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs
   if (nargs < 1 || !active) return ret_none();
   int64_t w = lookup(args[0]);
   if (w) record(w);
-  return ret_none();
+  return ret_none(); /* a held exception waits for the next start or end: not raised mid-throw */
 }
 
 /* PY_UNWIND (code, offset, exc): a frame left by an exception; cannot be disabled. */
@@ -264,7 +314,7 @@ static PyObject *m_unwind(PyObject *self, PyObject *const *args, Py_ssize_t narg
   if (nargs < 1 || !active) return ret_none();
   int64_t w = map_find(args[0]);
   if (w > 0) record(w | 1);
-  return ret_none();
+  return ret_none(); /* as in m_throw: never replace the exception that is unwinding */
 }
 
 /* PyEval_SetProfile function (3.8 - 3.11): calls and returns of Python frames. */
@@ -286,7 +336,7 @@ static int profile(PyObject *obj, void *frame, int what, PyObject *arg) {
   }
   int64_t w = what == PyTrace_CALL ? lookup(code) : map_find(code);
   if (w > 0) record(what == PyTrace_CALL ? w : (w | 1));
-  return 0;
+  return raise_held() ? -1 : 0;
 }
 
 static PyObject *f_set_profile(PyObject *self, PyObject *unused) {
@@ -309,7 +359,7 @@ static PyObject *f_emit(PyObject *self, PyObject *arg) {
   long long w = P.Long_AsLongLong(arg);
   if (w == -1 && P.Err_Occurred()) return NULL;
   if (active) record(w);
-  return ret_none();
+  return raise_held() ? NULL : ret_none();
 }
 
 /* emit_attrs(word, attrs): an attributes record (index into this chunk's side list) followed by
@@ -337,7 +387,7 @@ static PyObject *f_emit_attrs(PyObject *self, PyObject *const *args, Py_ssize_t 
   t->w[t->n + 2] = w;
   t->w[t->n + 3] = now_ns();
   t->n += 4;
-  return ret_none();
+  return raise_held() ? NULL : ret_none();
 }
 
 /* drain() -> [(tid, bytes, side or None), ...]: every thread's pending records (final flush). */
@@ -427,6 +477,11 @@ PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thre
   SYM(Tuple_Pack, "PyTuple_Pack");
   SYM(Err_Occurred, "PyErr_Occurred");
   SYM(Err_Clear, "PyErr_Clear");
+  SYM(Err_CheckSignals, "PyErr_CheckSignals");
+  SYM(Err_ExceptionMatches, "PyErr_ExceptionMatches");
+  SYM(Err_Fetch, "PyErr_Fetch");
+  SYM(Err_Restore, "PyErr_Restore");
+  SYM(Exc_Exception, "PyExc_Exception");
   SYM(Eval_SetProfile, "PyEval_SetProfile");
   SYM(None, "_Py_NoneStruct");
   if (minor >= 9) SYM(Frame_GetCode, "PyFrame_GetCode");
