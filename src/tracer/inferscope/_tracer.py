@@ -751,6 +751,16 @@ class Recorder(object):
     def finish(self, reason=None):
         if self.done or os.getpid() != self.pid:
             return
+        # A Ctrl-C during the final flush would cut the record file short. Hold it until the
+        # flush ends and then drop it: plain Python also ignores a KeyboardInterrupt in atexit,
+        # so the exit status stays the script's (InferScope's parent saw the signal anyway).
+        held = _hold_sigint()
+        try:
+            self._finish(reason)
+        finally:
+            _release_sigint(held)
+
+    def _finish(self, reason):
         if reason:
             self.reason = reason
         for hook in list(self.finish_hooks):
@@ -843,6 +853,29 @@ class Recorder(object):
         finally:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+
+def _hold_sigint():
+    """Ignores SIGINT for a while (main thread only); returns what _release_sigint restores."""
+    try:
+        import signal
+
+        if threading.current_thread() is threading.main_thread():
+            return [signal.signal(signal.SIGINT, lambda signum, frame: None)]
+    except Exception:
+        pass
+    return None
+
+
+def _release_sigint(held):
+    if held is None or held[0] is None:  # None: a handler Python cannot put back (set from C)
+        return
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, held[0])
+    except Exception:
+        pass
 
 
 def _count_events(arr):
