@@ -11,12 +11,13 @@ beforeAll(() => {
   if (r.exitCode !== 0) throw new Error(r.stderr.toString());
 });
 
+setDefaultTimeout(60_000); // per file: see test/preload.ts
+
 const script = (device: string) => `
 import { planGpu } from ${JSON.stringify(join(ROOT, "src/collect/gpu.ts"))};
 import { Native } from ${JSON.stringify(join(ROOT, "src/collect/native.ts"))};
 import { KEYS } from ${JSON.stringify(join(ROOT, "src/config/keys.ts"))};
 
-setDefaultTimeout(60_000); // per file: see test/preload.ts
 const cfg = Object.fromEntries(Object.entries(KEYS).map(([k, d]) => [k, d.default]));
 cfg.device = ${device};
 try {
