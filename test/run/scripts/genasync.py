@@ -55,12 +55,15 @@ asyncio.run(main())
 
 # Decorated coroutines interleave on the event-loop thread: coroutine k starts at 10k ms and
 # runs 20 + 5k ms, so they end in the order they began (not nested). Each scope must still pair
-# with its own call.
-from inferscope import scope
+# with its own call: the marks at its first and last line (no await between them and the scope's
+# begin / end) name the call.
+from inferscope import mark_event, scope
 
 @scope("acoro", kind="async")
 async def timed(k):
+    mark_event("acoro-in", k=k)
     await asyncio.sleep(0.020 + 0.005 * k)
+    mark_event("acoro-out", k=k)
     return k
 
 async def starter(k):
