@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 
 /** Debian's chromium; INFERSCOPE_TEST_CHROMIUM overrides it (e.g. to check the skip path). */
 export const CHROMIUM_PATH = process.env.INFERSCOPE_TEST_CHROMIUM || "/usr/bin/chromium";
@@ -45,4 +45,36 @@ export async function launch(opts: LaunchOptions = {}): Promise<{ context: Brows
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+// The callbacks given to page.evaluate run in the page; the project compiles without the DOM lib.
+declare const window: any;
+
+export interface Opened {
+  page: Page;
+  errors: string[];
+  dialogs: string[];
+  wallMs: number;
+  readyMs: number;
+}
+
+/** Opens a report file and waits until its timeline is drawn; collects console errors and dialogs. */
+export async function openReport(context: BrowserContext, file: string): Promise<Opened> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const t0 = performance.now();
+  await page.goto(`file://${file}`, { waitUntil: "load" });
+  await page.waitForSelector("#tl[data-ready='1']", { state: "attached", timeout: 60_000 }); // generous: a loaded CI box
+  const wallMs = performance.now() - t0;
+  const readyMs = await page.evaluate(() => (window as unknown as { __inferscopeTimeline: { ready: number } }).__inferscopeTimeline.ready);
+  return { page, errors, dialogs, wallMs, readyMs };
 }

@@ -71,7 +71,7 @@ describe("level of detail on a large trace", () => {
   const total = eventCount(tr);
   let tl: Timeline;
   let ms = 0;
-  test("builds quickly and keeps at most the budget", () => {
+  test("keeps at most the budget (build time: bench/report-open.ts)", () => {
     const t0 = performance.now();
     tl = buildTimeline(tr, { maxEvents: 100_000 });
     ms = performance.now() - t0;
@@ -80,7 +80,6 @@ describe("level of detail on a large trace", () => {
     expect(tl.lod.events).toBe(total);
     expect(tl.lod.kept).toBeLessThanOrEqual(100_000);
     expect(tl.lod.kept).toBeGreaterThan(90_000);
-    expect(ms).toBeLessThan(20_000);
   }, 60_000);
   test("each lane keeps its longest events and a fair share; the others become density", () => {
     const lanes = new Map(tl.lanes.map((l) => [l.label, l]));
