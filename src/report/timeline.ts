@@ -162,26 +162,46 @@ function addToBins(acc: Float64Array, s: number, e: number, t0: number, binNs: n
 
 export function buildTimeline(trace: Trace, opts: TimelineOptions = {}): Timeline {
   const maxBytes = opts.maxBytes ?? 8_000_000;
+  const densityBins = opts.densityBins ?? 4000;
+  const { t0, span } = timeWindow(trace);
+  const lanes = collectLanes(trace, opts.maxRows ?? 12);
+  const fixed = {
+    version: 1 as const,
+    start: t0,
+    span,
+    cats: CATEGORIES,
+    ...gpuUtilization(lanes.gpuByDevice, t0, span, opts.utilBins ?? 1000, opts.maxGaps ?? 5000),
+    counters: counterSeries(trace, t0, opts.maxCounterPoints ?? 2000),
+  };
+  const build = (budget: number): Timeline => {
+    const detail = encodeLanes(lanes.ordered, laneCuts(lanes.ordered, budget), t0, span, densityBins);
+    return {
+      version: fixed.version,
+      start: fixed.start,
+      span: fixed.span,
+      names: detail.names,
+      cats: fixed.cats,
+      lanes: detail.lanes,
+      idle: fixed.idle,
+      util: fixed.util,
+      counters: fixed.counters,
+      lod: { events: detail.events, kept: detail.kept, minDurNs: detail.events > detail.kept ? detail.maxCut : 0, budget, densityBins },
+    };
+  };
   let budget = opts.maxEvents ?? 150_000;
-  let tl = buildOnce(trace, opts, budget);
+  let tl = build(budget);
   // The event budget is a proxy for size: if names or many lanes make the file too big, shrink it.
   for (let i = 0; i < 4; i++) {
     const size = JSON.stringify(tl).length;
     if (size <= maxBytes || tl.lod.kept === 0) break;
     budget = Math.floor((tl.lod.kept * maxBytes * 0.9) / size);
-    tl = buildOnce(trace, opts, budget);
+    tl = build(budget);
   }
   return tl;
 }
 
-function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timeline {
-  const densityBins = opts.densityBins ?? 4000;
-  const utilBins = opts.utilBins ?? 1000;
-  const maxRows = opts.maxRows ?? 12;
-  const maxGaps = opts.maxGaps ?? 5000;
-  const maxCounterPoints = opts.maxCounterPoints ?? 2000;
-
-  // ---- window
+/** The trace's time window: first start to last end of any event. */
+function timeWindow(trace: Trace): { t0: number; span: number } {
   let t0 = Number.POSITIVE_INFINITY;
   let t1 = Number.NEGATIVE_INFINITY;
   const see = (s: number, e: number) => {
@@ -198,9 +218,14 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     t0 = 0;
     t1 = 0;
   }
-  const span = Math.max(1, t1 - t0);
+  return { t0, span: Math.max(1, t1 - t0) };
+}
 
-  // ---- lanes
+/**
+ * One lane per CPU thread (spans, CUDA calls, syncs; nesting rows assigned) and per GPU stream,
+ * CPU lanes first, the main thread first; and every GPU op's interval per device.
+ */
+function collectLanes(trace: Trace, maxRows: number): { ordered: LaneAcc[]; gpuByDevice: Map<number, [number, number][]> } {
   const lanes = new Map<string, LaneAcc>();
   const devName = new Map<number, string>();
   for (const d of trace.meta.devices ?? []) devName.set(d.index, d.name);
@@ -274,12 +299,20 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     if (l.kind === "cpu") l.rows = assignRows(l.items, maxRows);
     else l.items.sort((a, b) => a.start - b.start || b.end - a.end);
   }
+  return { ordered, gpuByDevice };
+}
 
-  // ---- level of detail: each lane gets a fair share of the budget (max-min fairness: lanes with
-  // few events keep them all, the rest split what is left), and keeps its longest events.
-  let total = 0;
-  for (const l of ordered) total += l.items.length;
-  let alwaysLeft = ALWAYS_KEEP_CAP;
+/** Per lane: keep dur > cut, and dur == cut for the first `atCut` such events in time order. */
+interface LaneCut {
+  cut: number;
+  atCut: number;
+}
+
+/**
+ * Level of detail: each lane gets a fair share of the budget (max-min fairness: lanes with few
+ * events keep them all, the rest split what is left), and keeps its longest events.
+ */
+function laneCuts(ordered: LaneAcc[], budget: number): LaneCut[] {
   const droppable = ordered.map((l) => {
     let n = 0;
     for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) n++;
@@ -295,8 +328,7 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     quota[li] = Math.min(droppable[li]!, share);
     left -= quota[li]!;
   });
-  /** Per lane: keep dur > cut, and dur == cut for the first `atCut` such events in time order. */
-  const cuts = ordered.map((l, li) => {
+  return ordered.map((l, li) => {
     const q = quota[li]!;
     const n = droppable[li]!;
     if (q >= n) return { cut: -1, atCut: 0 };
@@ -310,25 +342,41 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     for (let j = n - 1; j >= 0 && durs[j]! > cut; j--) above++;
     return { cut, atCut: q - above };
   });
+}
 
-  // ---- names
-  const names: string[] = [""];
-  const nameIdx = new Map<string, number>([["", 0]]);
-  let nameChars = 0;
-  const intern = (s: string): number => {
+/** The names table: every name and tooltip line once, truncated, within a total size cap. */
+class NameTable {
+  readonly names: string[] = [""];
+  private readonly index = new Map<string, number>([["", 0]]);
+  private chars = 0;
+
+  /** Index of s in `names`; 0 (no name) once the table is full. */
+  intern(s: string): number {
     const t = truncate(s, MAX_NAME);
-    let i = nameIdx.get(t);
+    let i = this.index.get(t);
     if (i !== undefined) return i;
-    if (nameChars + t.length > MAX_NAME_CHARS) return 0;
-    nameChars += t.length;
-    i = names.length;
-    names.push(t);
-    nameIdx.set(t, i);
+    if (this.chars + t.length > MAX_NAME_CHARS) return 0;
+    this.chars += t.length;
+    i = this.names.length;
+    this.names.push(t);
+    this.index.set(t, i);
     return i;
-  };
+  }
+}
 
+/** The kept events of each lane, delta-encoded, and the density strip of those folded away. */
+function encodeLanes(
+  ordered: LaneAcc[],
+  cuts: LaneCut[],
+  t0: number,
+  span: number,
+  densityBins: number,
+): { lanes: TimelineLane[]; names: string[]; events: number; kept: number; maxCut: number } {
+  const table = new NameTable();
   const binNs = span / densityBins;
-  const outLanes: TimelineLane[] = [];
+  const lanes: TimelineLane[] = [];
+  let alwaysLeft = ALWAYS_KEEP_CAP;
+  let events = 0;
   let kept = 0;
   let maxCut = 0;
   ordered.forEach((l, li) => {
@@ -357,10 +405,10 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
         s.push(st - prev);
         prev = st;
         d.push(Math.max(0, Math.round(du)));
-        n.push(intern(it.name));
+        n.push(table.intern(it.name));
         c.push(it.cat);
         r.push(it.row);
-        const xi = it.detail ? intern(it.detail) : 0;
+        const xi = it.detail ? table.intern(it.detail) : 0;
         if (xi !== 0) hasX = true;
         x.push(xi);
       } else {
@@ -368,6 +416,7 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
         addToBins(dens, it.start, it.end, t0, binNs);
       }
     }
+    events += l.items.length;
     kept += s.length;
     const lane: TimelineLane = {
       kind: l.kind,
@@ -386,10 +435,19 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     if (l.kind === "cpu") lane.r = r;
     if (hasX) lane.x = x;
     if (s.length < l.items.length && lane.cut > maxCut) maxCut = lane.cut;
-    outLanes.push(lane);
+    lanes.push(lane);
   });
+  return { lanes, names: table.names, events, kept, maxCut };
+}
 
-  // ---- GPU utilization and idle gaps, from every op
+/** Per GPU: busy fraction per bin, and the idle gaps between its first and last op (the longest kept). */
+function gpuUtilization(
+  gpuByDevice: Map<number, [number, number][]>,
+  t0: number,
+  span: number,
+  utilBins: number,
+  maxGaps: number,
+): { util: Timeline["util"]; idle: Timeline["idle"] } {
   const uBin = span / utilBins;
   const util: Timeline["util"] = { bins: utilBins, binNs: uBin, series: [] };
   const idle: Timeline["idle"] = [];
@@ -411,8 +469,11 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     for (const [gs, gd] of gaps) flat.push(Math.round(gs - t0), Math.round(gd));
     idle.push({ device, label, gaps: flat, total: totalGaps });
   }
+  return { util, idle };
+}
 
-  // ---- counters, averaged down
+/** Counter series (one per track and key), averaged down to maxPoints; constant series left out. */
+function counterSeries(trace: Trace, t0: number, maxPoints: number): Timeline["counters"] {
   const series = new Map<string, { track: string; key: string; pts: [number, number][] }>();
   for (const cs of trace.counters) {
     for (const key of Object.keys(cs.values)) {
@@ -431,10 +492,10 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
     let pts = sr.pts;
     // a constant series (swap 0, a node's total memory) says nothing on a timeline: the tables have it
     if (pts.every((p) => p[1] === pts[0]![1])) continue;
-    if (pts.length > maxCounterPoints) {
-      const per = pts.length / maxCounterPoints;
+    if (pts.length > maxPoints) {
+      const per = pts.length / maxPoints;
       const down: [number, number][] = [];
-      for (let b = 0; b < maxCounterPoints; b++) {
+      for (let b = 0; b < maxPoints; b++) {
         const lo = Math.floor(b * per);
         const hi = Math.max(lo + 1, Math.floor((b + 1) * per));
         let sum = 0;
@@ -450,23 +511,5 @@ function buildOnce(trace: Trace, opts: TimelineOptions, budget: number): Timelin
       v: pts.map((p) => Math.round(p[1] * 1000) / 1000),
     });
   }
-
-  return {
-    version: 1,
-    start: t0,
-    span,
-    names,
-    cats: CATEGORIES,
-    lanes: outLanes,
-    idle,
-    util,
-    counters,
-    lod: {
-      events: total,
-      kept,
-      minDurNs: total > kept ? maxCut : 0,
-      budget,
-      densityBins,
-    },
-  };
+  return counters;
 }
