@@ -283,7 +283,32 @@ function noGpuNote(c: Record<string, unknown>): string {
 }
 
 export function buildView(r: Report): ReportView {
-  const g = r.gpu;
+  const gpu = r.gpu ? gpuView(r.gpu) : null;
+  return {
+    title: `InferScope report: ${r.source.path}`,
+    source: { path: r.source.path, format: r.source.format, events: int(r.source.events) },
+    verdict: verdictView(r),
+    summary: summaryKV(r),
+    cards: summaryCards(r),
+    findings: findingsView(r.findings),
+    gpu,
+    noGpuReason: r.gpu ? "" : noGpuNote(r.collection ?? {}),
+    scopes: scopesTable(r.scopes),
+    scopeBars: scopeBars(r.scopes),
+    threads: threadsTable(r.cpu.threads),
+    hotFunctions: hotFunctionsTable(r.cpu.top_functions),
+    hotNote: HOT_NOTE,
+    memory: memoryKV(r.cpu.memory),
+    numa: numaKV(r.cpu.numa),
+    clock: clockKV(r.clock),
+    dropped: droppedKV(r.dropped),
+    collection: collectionSection(r, gpu),
+    warnings: (r.warnings ?? []).map((w) => rich(w)),
+  };
+}
+
+/** The verdict: classification, confidence, the one sentence, and the analyzer's reason when it adds to it. */
+function verdictView(r: Report): ReportView["verdict"] {
   const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
   const conf = confidence(r.bottleneck.confidence);
   const clause = verdictClause(r);
@@ -293,24 +318,31 @@ export function buildView(r: Report): ReportView {
   if (first && !first.code) first.t = first.t.charAt(0).toUpperCase() + first.t.slice(1);
   const same = plain(rich(r.bottleneck.reason)).trim() === plain(clause).trim();
   const reason = reasonSegs.length > 0 && !same ? reasonSegs : null;
+  return { classification: r.bottleneck.classification, label, confidence: conf, sentence, reason };
+}
 
-  const summary: KV[] = [];
+/** Key numbers under the verdict. */
+function summaryKV(r: Report): KV[] {
+  const g = r.gpu;
+  const summary: KV[] = [kv("Trace", [code(r.source.path), { t: ` (${r.source.format}, ${int(r.source.events)} events)` }])];
+  if (!g) {
+    summary.push(kv("GPU", "no GPU activity recorded"));
+    return summary;
+  }
+  const split =
+    g.compute_ms !== undefined && g.transfer_only_ms !== undefined ? ` (computing ${dur(g.compute_ms)}, only copying ${dur(g.transfer_only_ms)})` : "";
+  summary.push(kv("GPU", `busy ${dur(g.busy_ms)}${split} of a ${dur(g.window_ms)} window (${pct(g.utilization_pct)}); idle ${dur(g.idle.total_ms)}`));
+  summary.push(
+    kv("Kernels", `${int(g.kernels.count)} kernels, ${dur(g.kernels.total_ms)} in all; ${int(g.kernels.short_count)} short ones (${pct(g.kernels.short_pct)})`),
+  );
+  return summary;
+}
+
+/** Big-number cards for the HTML header. */
+function summaryCards(r: Report): ReportView["cards"] {
+  const g = r.gpu;
   const cards: ReportView["cards"] = [];
-  summary.push(kv("Trace", [code(r.source.path), { t: ` (${r.source.format}, ${int(r.source.events)} events)` }]));
   if (g) {
-    const split =
-      g.compute_ms !== undefined && g.transfer_only_ms !== undefined
-        ? ` (computing ${dur(g.compute_ms)}, only copying ${dur(g.transfer_only_ms)})`
-        : "";
-    summary.push(
-      kv("GPU", `busy ${dur(g.busy_ms)}${split} of a ${dur(g.window_ms)} window (${pct(g.utilization_pct)}); idle ${dur(g.idle.total_ms)}`),
-    );
-    summary.push(
-      kv(
-        "Kernels",
-        `${int(g.kernels.count)} kernels, ${dur(g.kernels.total_ms)} in all; ${int(g.kernels.short_count)} short ones (${pct(g.kernels.short_pct)})`,
-      ),
-    );
     cards.push({ label: "GPU utilization", value: pct(g.utilization_pct), note: `busy ${dur(g.busy_ms)} of ${dur(g.window_ms)}` });
     cards.push({ label: "GPU idle", value: dur(g.idle.total_ms), note: `host wait ${dur(g.idle.host_wait_ms)}` });
     cards.push({ label: "Kernels", value: int(g.kernels.count), note: `${pct(g.kernels.short_pct)} short` });
@@ -318,12 +350,14 @@ export function buildView(r: Report): ReportView {
     cards.push({ label: "Copies", value: dur(copyMs), note: bytes(g.memcpy.h2d.bytes + g.memcpy.d2h.bytes + g.memcpy.d2d.bytes + g.memcpy.other.bytes) });
     cards.push({ label: "Syncs", value: int(g.syncs.count), note: `blocked ${dur(g.syncs.blocked_ms)}` });
   } else {
-    summary.push(kv("GPU", "no GPU activity recorded"));
     cards.push({ label: "GPU", value: "none", note: "no GPU activity recorded" });
   }
   cards.push({ label: "Events", value: int(r.source.events), note: r.source.format });
+  return cards;
+}
 
-  const findings: FindingView[] = rankFindings(r.findings).map((f, i) => ({
+function findingsView(findings: Finding[]): FindingView[] {
+  return rankFindings(findings).map((f, i) => ({
     rank: i + 1,
     rule: f.rule,
     title: rich(f.title),
@@ -333,86 +367,107 @@ export function buildView(r: Report): ReportView {
     evidence: Object.keys(f.evidence ?? {}).map((k) => evidenceKV(k, f.evidence[k])),
     suggestions: (f.suggestions ?? []).map((s) => rich(s)),
   }));
+}
 
-  let gpuView: ReportView["gpu"] = null;
-  if (g) {
-    const idleBreakdown = [
-      kv("waiting for the host (CPU work, launches)", `${dur(g.idle.host_wait_ms)}`),
-      kv("waiting between dependent kernels", `${dur(g.idle.kernel_wait_ms)}`),
-      kv("around syncs and other", `${dur(g.idle.sync_other_ms)}`),
-    ];
-    if (g.idle.after_sync_ms !== undefined) idleBreakdown.push(kv("right after a CPU–GPU sync (any kind)", dur(g.idle.after_sync_ms)));
-    if (g.idle.gaps !== undefined) idleBreakdown.push(kv("idle gaps", int(g.idle.gaps)));
-    if (g.idle.launches_known === false) idleBreakdown.push(kv("note", "the trace has no launch calls, so host waits cannot be told from other gaps"));
-    const idleTop: Table = {
-      id: "idle-top",
-      columns: [col("function", false), col("kind", false), col("scope", false), col("idle ms"), col("% of idle"), col("self ms")],
-      rows: g.idle.top.map((a) => [
-        functionCell(a),
-        t(a.kind ?? ""),
-        t(a.scope ?? "", { code: !!a.scope }),
-        n(ms(a.idle_ms), a.idle_ms),
-        n(pct(a.pct_of_idle), a.pct_of_idle),
-        n(ms(a.self_ms), a.self_ms),
-      ]),
-      empty: "No host-side activity was found during the GPU's idle time.",
-    };
-    const kernels: Table = {
-      id: "kernels",
-      columns: [col("kernel", false), col("count"), col("total ms"), col("mean µs"), col("max µs"), col("% of busy"), col("launched from", false)],
-      rows: g.kernels.top.map((k) => [
-        t(shortKernel(k.name), { code: true, title: k.name }),
-        n(int(k.count), k.count),
-        n(ms(k.total_ms), k.total_ms),
-        n(us(k.mean_us), k.mean_us),
-        n(us(k.max_us), k.max_us),
-        n(pct(k.pct_of_busy), k.pct_of_busy),
-        k.function ? { ...functionCell(k), sub: [location(k.file, k.line), k.scope ? `scope ${k.scope}` : ""].filter(Boolean).join(" · ") || undefined } : t("unknown"),
-      ]),
-      empty: "No kernels were recorded.",
-    };
-    const transfers: Table = {
-      id: "transfers",
-      columns: [col("direction", false), col("count"), col("bytes"), col("ms"), col("GB/s"), col("pageable"), col("pinned"), col("synchronous"), col("CPU blocked ms")],
-      rows: [
-        copyRow("host → device", g.memcpy.h2d),
-        copyRow("device → host", g.memcpy.d2h),
-        copyRow("device → device", g.memcpy.d2d),
-        copyRow("other", g.memcpy.other),
-      ].filter((row) => row[1]!.v !== 0),
-      empty: "No copies were recorded.",
-    };
-    const syncs: Table = {
-      id: "syncs",
-      columns: [col("called from", false), col("scope", false), col("count"), col("blocked ms")],
-      rows: g.syncs.top.map((s) => [functionCell(s), t(s.scope ?? "", { code: !!s.scope }), n(int(s.count), s.count), n(ms(s.blocked_ms), s.blocked_ms)]),
-      empty: "No synchronizations were recorded.",
-    };
-    gpuView = {
-      idleBreakdown,
-      idleTop,
-      kernelsSummary: [
-        kv("kernels", int(g.kernels.count)),
-        kv("GPU time in kernels", dur(g.kernels.total_ms)),
-        kv("short kernels", `${int(g.kernels.short_count)} (${pct(g.kernels.short_pct)})`),
-        kv("time in launch API calls", dur(g.kernels.launch_api_ms)),
-        ...(g.kernels.launch_calls !== undefined ? [kv("launch calls", int(g.kernels.launch_calls))] : []),
-        ...(g.kernels.graph_launched_count !== undefined ? [kv("kernels from CUDA graphs", int(g.kernels.graph_launched_count))] : []),
-        ...(g.kernels.mean_us !== undefined ? [kv("mean kernel time", `${us(g.kernels.mean_us)} µs`)] : []),
-        ...(g.kernels.queue_depth !== undefined
-          ? [kv("queue depth at launch", g.kernels.queue_depth ? `mean ${value(g.kernels.queue_depth.mean)}, max ${int(g.kernels.queue_depth.max)}` : NOT_MEASURED)]
-          : []),
-      ],
-      kernels,
-      transfers,
-      memset: g.memset.count > 0 ? `${int(g.memset.count)} memsets, ${bytes(g.memset.bytes)}, ${dur(g.memset.ms)}` : "No memsets.",
-      syncsSummary: `${int(g.syncs.count)} synchronizations; the CPU was blocked ${dur(g.syncs.blocked_ms)} in them.`,
-      syncs,
-      devices: g.devices.map((d) => `GPU ${d.index}: ${d.name}`),
-    };
-  }
+type GpuReport = NonNullable<Report["gpu"]>;
 
-  const scopes: Table = {
+/** The GPU section: idle breakdown and attribution, kernels, copies, syncs, devices. */
+function gpuView(g: GpuReport): NonNullable<ReportView["gpu"]> {
+  return {
+    idleBreakdown: idleBreakdownKV(g.idle),
+    idleTop: idleTopTable(g.idle.top),
+    kernelsSummary: kernelsSummaryKV(g.kernels),
+    kernels: kernelsTable(g.kernels.top),
+    transfers: transfersTable(g.memcpy),
+    memset: g.memset.count > 0 ? `${int(g.memset.count)} memsets, ${bytes(g.memset.bytes)}, ${dur(g.memset.ms)}` : "No memsets.",
+    syncsSummary: `${int(g.syncs.count)} synchronizations; the CPU was blocked ${dur(g.syncs.blocked_ms)} in them.`,
+    syncs: syncsTable(g.syncs.top),
+    devices: g.devices.map((d) => `GPU ${d.index}: ${d.name}`),
+  };
+}
+
+function idleBreakdownKV(idle: GpuReport["idle"]): KV[] {
+  const out = [
+    kv("waiting for the host (CPU work, launches)", `${dur(idle.host_wait_ms)}`),
+    kv("waiting between dependent kernels", `${dur(idle.kernel_wait_ms)}`),
+    kv("around syncs and other", `${dur(idle.sync_other_ms)}`),
+  ];
+  if (idle.after_sync_ms !== undefined) out.push(kv("right after a CPU–GPU sync (any kind)", dur(idle.after_sync_ms)));
+  if (idle.gaps !== undefined) out.push(kv("idle gaps", int(idle.gaps)));
+  if (idle.launches_known === false) out.push(kv("note", "the trace has no launch calls, so host waits cannot be told from other gaps"));
+  return out;
+}
+
+function idleTopTable(top: IdleAttribution[]): Table {
+  return {
+    id: "idle-top",
+    columns: [col("function", false), col("kind", false), col("scope", false), col("idle ms"), col("% of idle"), col("self ms")],
+    rows: top.map((a) => [
+      functionCell(a),
+      t(a.kind ?? ""),
+      t(a.scope ?? "", { code: !!a.scope }),
+      n(ms(a.idle_ms), a.idle_ms),
+      n(pct(a.pct_of_idle), a.pct_of_idle),
+      n(ms(a.self_ms), a.self_ms),
+    ]),
+    empty: "No host-side activity was found during the GPU's idle time.",
+  };
+}
+
+function kernelsSummaryKV(k: GpuReport["kernels"]): KV[] {
+  return [
+    kv("kernels", int(k.count)),
+    kv("GPU time in kernels", dur(k.total_ms)),
+    kv("short kernels", `${int(k.short_count)} (${pct(k.short_pct)})`),
+    kv("time in launch API calls", dur(k.launch_api_ms)),
+    ...(k.launch_calls !== undefined ? [kv("launch calls", int(k.launch_calls))] : []),
+    ...(k.graph_launched_count !== undefined ? [kv("kernels from CUDA graphs", int(k.graph_launched_count))] : []),
+    ...(k.mean_us !== undefined ? [kv("mean kernel time", `${us(k.mean_us)} µs`)] : []),
+    ...(k.queue_depth !== undefined
+      ? [kv("queue depth at launch", k.queue_depth ? `mean ${value(k.queue_depth.mean)}, max ${int(k.queue_depth.max)}` : NOT_MEASURED)]
+      : []),
+  ];
+}
+
+function kernelsTable(top: GpuReport["kernels"]["top"]): Table {
+  return {
+    id: "kernels",
+    columns: [col("kernel", false), col("count"), col("total ms"), col("mean µs"), col("max µs"), col("% of busy"), col("launched from", false)],
+    rows: top.map((k) => [
+      t(shortKernel(k.name), { code: true, title: k.name }),
+      n(int(k.count), k.count),
+      n(ms(k.total_ms), k.total_ms),
+      n(us(k.mean_us), k.mean_us),
+      n(us(k.max_us), k.max_us),
+      n(pct(k.pct_of_busy), k.pct_of_busy),
+      k.function ? { ...functionCell(k), sub: [location(k.file, k.line), k.scope ? `scope ${k.scope}` : ""].filter(Boolean).join(" · ") || undefined } : t("unknown"),
+    ]),
+    empty: "No kernels were recorded.",
+  };
+}
+
+function transfersTable(m: GpuReport["memcpy"]): Table {
+  return {
+    id: "transfers",
+    columns: [col("direction", false), col("count"), col("bytes"), col("ms"), col("GB/s"), col("pageable"), col("pinned"), col("synchronous"), col("CPU blocked ms")],
+    rows: [copyRow("host → device", m.h2d), copyRow("device → host", m.d2h), copyRow("device → device", m.d2d), copyRow("other", m.other)].filter(
+      (row) => row[1]!.v !== 0,
+    ),
+    empty: "No copies were recorded.",
+  };
+}
+
+function syncsTable(top: GpuReport["syncs"]["top"]): Table {
+  return {
+    id: "syncs",
+    columns: [col("called from", false), col("scope", false), col("count"), col("blocked ms")],
+    rows: top.map((s) => [functionCell(s), t(s.scope ?? "", { code: !!s.scope }), n(int(s.count), s.count), n(ms(s.blocked_ms), s.blocked_ms)]),
+    empty: "No synchronizations were recorded.",
+  };
+}
+
+function scopesTable(scopes: Report["scopes"]): Table {
+  return {
     id: "scopes",
     columns: [
       col("scope", false),
@@ -426,7 +481,7 @@ export function buildView(r: Report): ReportView {
       col("transfer ms"),
       col("GPU idle ms"),
     ],
-    rows: r.scopes.map((s) => [
+    rows: scopes.map((s) => [
       t(s.name, { code: true }),
       n(int(s.count), s.count),
       n(ms(s.mean_ms), s.mean_ms),
@@ -440,7 +495,11 @@ export function buildView(r: Report): ReportView {
     ]),
     empty: "No scopes were recorded (wrap request phases in `inferscope.scope(\"name\")` or `torch.profiler.record_function`).",
   };
-  const scopeBars: ScopeBar[] = r.scopes
+}
+
+/** Per scope with a GPU split: compute / transfer / idle as shares of its mean duration. */
+function scopeBars(scopes: Report["scopes"]): ScopeBar[] {
+  return scopes
     .filter((s) => s.split)
     .map((s) => {
       const sp = s.split!;
@@ -460,11 +519,13 @@ export function buildView(r: Report): ReportView {
         otherPct: Math.max(0, Math.round(10 * (100 - computePct - transferPct - idlePct)) / 10),
       };
     });
+}
 
-  const threads: Table = {
+function threadsTable(threads: Report["cpu"]["threads"]): Table {
+  return {
     id: "threads",
     columns: [col("thread", false), col("tid"), col("busy ms"), col("Python ms"), col("blocked on GPU ms"), col("spans")],
-    rows: r.cpu.threads.map((th) => [
+    rows: threads.map((th) => [
       t(th.name || `thread ${th.tid}`, { code: true }),
       n(String(th.tid), th.tid),
       n(ms(th.busy_ms), th.busy_ms),
@@ -474,9 +535,14 @@ export function buildView(r: Report): ReportView {
     ]),
     empty: "No CPU threads were recorded.",
   };
+}
 
-  const hot = r.cpu.top_functions;
-  const hotFunctions: Table = {
+const HOT_NOTE =
+  "Self time: while the function was the innermost traced function on its thread (untraced code, C code, waits and CUDA calls it made count as its own). Total: while it was on the stack, a recursive function counted once. % of CPU busy: self time over the busy time of all threads.";
+
+/** Functions by self time (cpu.top_functions); null = not measured. */
+function hotFunctionsTable(hot: Report["cpu"]["top_functions"]): Table {
+  return {
     id: "hot-functions",
     columns: [col("function", false), col("kind", false), col("calls"), col("self ms"), col("% of CPU busy"), col("total ms")],
     rows: (hot ?? []).map((f) => [
@@ -491,14 +557,15 @@ export function buildView(r: Report): ReportView {
       ? "No function took any CPU time."
       : "Not measured: the trace has no Python calls or torch ops (`inferscope run` records Python calls unless `--python-calls none`; torch.profiler records torch ops, and Python functions with `with_stack=True`).",
   };
-  const hotNote =
-    "Self time: while the function was the innermost traced function on its thread (untraced code, C code, waits and CUDA calls it made count as its own). Total: while it was on the stack, a recursive function counted once. % of CPU busy: self time over the busy time of all threads.";
+}
 
-  const m = r.cpu.memory;
-  const memory = [kv("peak RSS", mb(m.peak_rss_mb)), kv("lowest available system memory", mb(m.min_available_mb)), kv("swap used", mb(m.swap_used_mb))];
-  const nu = r.cpu.numa;
+function memoryKV(m: Report["cpu"]["memory"]): KV[] {
+  return [kv("peak RSS", mb(m.peak_rss_mb)), kv("lowest available system memory", mb(m.min_available_mb)), kv("swap used", mb(m.swap_used_mb))];
+}
+
+function numaKV(nu: Report["cpu"]["numa"]): KV[] {
   const byNode = nu.pages_mb_by_node;
-  const numa = [
+  return [
     kv("GPU's NUMA node", nu.gpu_node === null || nu.gpu_node === undefined ? NOT_MEASURED : String(nu.gpu_node)),
     kv(
       "process memory by node",
@@ -511,37 +578,24 @@ export function buildView(r: Report): ReportView {
     ),
     kv("on a node other than the GPU's", pct(nu.remote_pct)),
   ];
+}
 
-  const clock = [
-    kv("clock", r.clock.source || NOT_MEASURED),
-    kv("error bound", r.clock.error_bound_us === null || r.clock.error_bound_us === undefined ? NOT_MEASURED : `± ${us(r.clock.error_bound_us)} µs`),
+function clockKV(c: Report["clock"]): KV[] {
+  return [
+    kv("clock", c.source || NOT_MEASURED),
+    kv("error bound", c.error_bound_us === null || c.error_bound_us === undefined ? NOT_MEASURED : `± ${us(c.error_bound_us)} µs`),
   ];
-  const droppedKeys = Object.keys(r.dropped ?? {}).sort();
-  const dropped = droppedKeys.length > 0 ? droppedKeys.map((k) => kv(k, int(r.dropped[k]))) : [kv("dropped events", NOT_MEASURED)];
+}
 
-  const collection: KV[] = [kv("source", [code(r.source.path), { t: ` (${r.source.format} trace, ${int(r.source.events)} events)` }])];
-  if (gpuView) for (const d of gpuView.devices) collection.push(kv("device", d));
-  collection.push(...collectionKV(r.collection ?? {}));
+function droppedKV(dropped: Report["dropped"]): KV[] {
+  const keys = Object.keys(dropped ?? {}).sort();
+  return keys.length > 0 ? keys.map((k) => kv(k, int(dropped[k]))) : [kv("dropped events", NOT_MEASURED)];
+}
 
-  return {
-    title: `InferScope report: ${r.source.path}`,
-    source: { path: r.source.path, format: r.source.format, events: int(r.source.events) },
-    verdict: { classification: r.bottleneck.classification, label, confidence: conf, sentence, reason },
-    summary,
-    cards,
-    findings,
-    gpu: gpuView,
-    noGpuReason: g ? "" : noGpuNote(r.collection ?? {}),
-    scopes,
-    scopeBars,
-    threads,
-    hotFunctions,
-    hotNote,
-    memory,
-    numa,
-    clock,
-    dropped,
-    collection,
-    warnings: (r.warnings ?? []).map((w) => rich(w)),
-  };
+/** How the trace was collected: the source, the devices, then the analysis's collection record. */
+function collectionSection(r: Report, gpu: ReportView["gpu"]): KV[] {
+  const out: KV[] = [kv("source", [code(r.source.path), { t: ` (${r.source.format} trace, ${int(r.source.events)} events)` }])];
+  if (gpu) for (const d of gpu.devices) out.push(kv("device", d));
+  out.push(...collectionKV(r.collection ?? {}));
+  return out;
 }
