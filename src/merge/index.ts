@@ -85,71 +85,151 @@ export function launcherOf(call: ApiCall, ctx: StackContext): Launcher {
 export function mergeTrace(trace: Trace): MergeResult {
   const already = (trace as unknown as Record<symbol, MergeResult | undefined>)[MERGED];
   if (already) return already;
-  sortSpans(trace.spans);
-  sortByStart(trace.api);
-  sortByStart(trace.gpu);
-  sortByStart(trace.syncs);
-  trace.instants.sort((a, b) => a.ts - b.ts);
-  trace.counters.sort((a, b) => a.ts - b.ts);
-
+  sortTrace(trace);
   const callIndex = correlationIndex(trace.api);
   const callOf = (correlation: number): ApiCall | undefined => {
     const k = callIndex(correlation);
     return k < 0 ? undefined : trace.api[k];
   };
   const byThread = spansByThread(trace.spans);
+  const launchers = new LauncherTable();
+  const links = linkOpsToCalls(trace, callIndex, launchers);
+  const callCtx = callContexts(trace, byThread, links.needLauncher);
+  attributeLaunchers(trace, links, callCtx, launchers);
+  giveSyncsTheirThread(trace, callOf);
+  const sync = checkSyncs(trace, links.callMaxEnd);
+  const result: MergeResult = {
+    callOf,
+    opCall: links.opCall,
+    opCallIdx: links.opCallIdx,
+    launchers: launchers.list,
+    callCtx,
+    byThread,
+    matched: links.matched,
+    violations: links.violations,
+    violationMaxNs: links.violationMaxNs,
+    syncViolations: sync.count,
+    syncViolationMaxNs: sync.maxNs,
+    checked: links.matched > 0 || sync.checked,
+  };
+  reportCausality(trace, result);
+  Object.defineProperty(trace, MERGED, { value: result, enumerable: false, configurable: true });
+  return result;
+}
 
-  // Launchers: one stack query per distinct launching call. Equal launchers are one shared
-  // object (interned), so later stages can group GPU ops by launcher identity. Per-call state
-  // lives in arrays indexed like trace.api (object-keyed Maps are slow at this size).
-  const nApi = trace.api.length;
-  const need = new Uint8Array(nApi);
-  const callMaxEnd = new Float64Array(nApi).fill(-Infinity);
-  const opCall: (ApiCall | undefined)[] = new Array(trace.gpu.length);
-  let matched = 0;
-  let violations = 0;
-  let violationMaxNs = 0;
-  let needed = 0;
-  const interned = new Map<string, Launcher>();
-  const launcherList: Launcher[] = [];
-  const opCallIdx = new Int32Array(trace.gpu.length).fill(-1);
-  const intern = (l: Launcher): Launcher => {
+/** Every array of the trace in time order (spans: parents before children). */
+function sortTrace(trace: Trace): void {
+  sortSpans(trace.spans);
+  sortByStart(trace.api);
+  sortByStart(trace.gpu);
+  sortByStart(trace.syncs);
+  trace.instants.sort((a, b) => a.ts - b.ts);
+  trace.counters.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Launchers, interned: equal launchers are one shared object, so later stages can group GPU ops
+ * by launcher identity (launcherId).
+ */
+class LauncherTable {
+  readonly list: Launcher[] = [];
+  private readonly byKey = new Map<string, Launcher>();
+  // (code name, file, line, scope span name, thread, API) → launcher, through nested Maps keyed by
+  // the (interned) strings themselves: no key string built per call
+  private readonly byContext = new Map<string, Map<string, Map<number, Map<string, Map<number, Map<string, Launcher>>>>>>();
+
+  /** The shared launcher equal to l (l itself the first time). */
+  intern(l: Launcher): Launcher {
     const key = `${l.tid}\u0000${l.api ?? ""}\u0000${l.function ?? ""}\u0000${l.file ?? ""}\u0000${l.line ?? ""}\u0000${l.scope ?? ""}`;
-    const hit = interned.get(key);
+    const hit = this.byKey.get(key);
     if (hit) return hit;
-    interned.set(key, l);
-    Object.defineProperty(l, LAUNCHER_ID, { value: launcherList.length, enumerable: false });
-    launcherList.push(l);
+    this.byKey.set(key, l);
+    Object.defineProperty(l, LAUNCHER_ID, { value: this.list.length, enumerable: false });
+    this.list.push(l);
     return l;
+  }
+
+  /** The launcher of `call` made under the stack context `ctx`. */
+  forCall(call: ApiCall, ctx: StackContext): Launcher {
+    const code = ctx.python ?? ctx.op;
+    const level = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
+      let v = m.get(k);
+      if (v === undefined) m.set(k, (v = make()));
+      return v;
+    };
+    const byApi = level(
+      level(level(level(level(this.byContext, code?.name ?? "", () => new Map()), code?.file ?? "", () => new Map()), code?.line ?? -1, () => new Map()), ctx.scope?.name ?? "", () => new Map()),
+      call.tid,
+      () => new Map<string, Launcher>(),
+    );
+    let l = byApi.get(call.name);
+    if (!l) byApi.set(call.name, (l = this.intern(launcherOf(call, ctx))));
+    return l;
+  }
+}
+
+/** Each GPU op joined to its launch call by correlation id, and the causality of each pair. */
+interface OpLinks {
+  opCall: (ApiCall | undefined)[];
+  opCallIdx: Int32Array;
+  /** per call (index in trace.api): the latest end of the ops it launched, -Infinity if none */
+  callMaxEnd: Float64Array;
+  /** per call: 1 when one of its ops has no launcher yet */
+  needLauncher: Uint8Array;
+  needed: number;
+  matched: number;
+  violations: number;
+  violationMaxNs: number;
+}
+
+function linkOpsToCalls(trace: Trace, callIndex: (correlation: number) => number, launchers: LauncherTable): OpLinks {
+  // Per-call state lives in arrays indexed like trace.api (object-keyed Maps are slow at this size).
+  const nApi = trace.api.length;
+  const links: OpLinks = {
+    opCall: new Array(trace.gpu.length),
+    opCallIdx: new Int32Array(trace.gpu.length).fill(-1),
+    callMaxEnd: new Float64Array(nApi).fill(-Infinity),
+    needLauncher: new Uint8Array(nApi),
+    needed: 0,
+    matched: 0,
+    violations: 0,
+    violationMaxNs: 0,
   };
   for (let i = 0; i < trace.gpu.length; i++) {
     const op = trace.gpu[i]!;
-    if (op.launcher) op.launcher = intern(op.launcher);
+    if (op.launcher) op.launcher = launchers.intern(op.launcher);
     if (op.correlation === undefined) continue;
     const k = callIndex(op.correlation);
     if (k < 0) continue;
     const call = trace.api[k]!;
-    opCall[i] = call;
-    opCallIdx[i] = k;
-    matched++;
+    links.opCall[i] = call;
+    links.opCallIdx[i] = k;
+    links.matched++;
     const d = call.start - op.start;
     if (d > 0) {
-      violations++;
-      if (d > violationMaxNs) violationMaxNs = d;
+      links.violations++;
+      if (d > links.violationMaxNs) links.violationMaxNs = d;
     }
-    if (op.end > callMaxEnd[k]!) callMaxEnd[k] = op.end;
-    if (!op.launcher && need[k] === 0) {
-      need[k] = 1;
-      needed++;
+    if (op.end > links.callMaxEnd[k]!) links.callMaxEnd[k] = op.end;
+    if (!op.launcher && links.needLauncher[k] === 0) {
+      links.needLauncher[k] = 1;
+      links.needed++;
     }
   }
-  // Stack contexts in one sweep: launch calls without a launcher, and every sync / copy / memset
-  // call (the sync analysis names who called them).
+  return links;
+}
+
+/**
+ * Stack contexts in one sweep: launch calls whose ops need a launcher, and every sync / copy /
+ * memset call (the sync analysis names who called them). Indexed like trace.api.
+ */
+function callContexts(trace: Trace, byThread: Map<number, CpuSpan[]>, needLauncher: Uint8Array): (StackContext | undefined)[] {
+  const nApi = trace.api.length;
   const callCtx: (StackContext | undefined)[] = new Array(nApi);
   const queryIdx: number[] = [];
   for (let k = 0; k < nApi; k++) {
     const kind = trace.api[k]!.kind;
-    if (need[k] === 1 || kind === "sync" || kind === "memcpy" || kind === "memset") queryIdx.push(k); // in start order
+    if (needLauncher[k] === 1 || kind === "sync" || kind === "memcpy" || kind === "memset") queryIdx.push(k); // in start order
   }
   if (queryIdx.length > 0) {
     const ctxAll = resolveStacks(
@@ -159,57 +239,41 @@ export function mergeTrace(trace: Trace): MergeResult {
     );
     for (let i = 0; i < queryIdx.length; i++) callCtx[queryIdx[i]!] = ctxAll[i];
   }
-  if (needed > 0) {
-    const needIdx: number[] = [];
-    const ctx: StackContext[] = [];
-    for (let k = 0; k < nApi; k++) {
-      if (need[k] === 1) {
-        needIdx.push(k);
-        ctx.push(callCtx[k]!);
-      }
-    }
-    // Consecutive calls under the same stack share one context object: one launcher per run of
-    // them; equal launchers from different runs are interned by their content.
-    const launchers: (Launcher | undefined)[] = new Array(nApi);
-    // (code name, file, line, scope span name, thread, API) → launcher, through nested Maps
-    // keyed by the (interned) strings themselves: no key string built per call
-    const root = new Map<string, Map<string, Map<number, Map<string, Map<number, Map<string, Launcher>>>>>>();
-    const level = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
-      let v = m.get(k);
-      if (v === undefined) m.set(k, (v = make()));
-      return v;
-    };
-    let prevCtx: StackContext | null = null;
-    let prevTid = -1;
-    let prevApi = "";
-    let prev: Launcher | undefined;
-    for (let i = 0; i < needIdx.length; i++) {
-      const k = needIdx[i]!;
-      const call = trace.api[k]!;
-      const c = ctx[i]!;
-      if (c !== prevCtx || call.tid !== prevTid || call.name !== prevApi || !prev) {
-        const code = c.python ?? c.op;
-        const byApi = level(
-          level(level(level(level(root, code?.name ?? "", () => new Map()), code?.file ?? "", () => new Map()), code?.line ?? -1, () => new Map()), c.scope?.name ?? "", () => new Map()),
-          call.tid,
-          () => new Map<string, Launcher>(),
-        );
-        prev = byApi.get(call.name);
-        if (!prev) byApi.set(call.name, (prev = intern(launcherOf(call, c))));
-        prevCtx = c;
-        prevTid = call.tid;
-        prevApi = call.name;
-      }
-      launchers[k] = prev;
-    }
-    for (let i = 0; i < trace.gpu.length; i++) {
-      const op = trace.gpu[i]!;
-      const k = opCallIdx[i]!;
-      if (!op.launcher && k >= 0) op.launcher = launchers[k]!;
-    }
-  }
+  return callCtx;
+}
 
-  // CUPTI synchronization records may sit on a GPU lane: give them their API call's thread.
+/** Fill `launcher` on the GPU ops that lack one, from their launch call's stack context. */
+function attributeLaunchers(trace: Trace, links: OpLinks, callCtx: (StackContext | undefined)[], launchers: LauncherTable): void {
+  if (links.needed === 0) return;
+  const nApi = trace.api.length;
+  const launcherOfCall: (Launcher | undefined)[] = new Array(nApi);
+  // Consecutive calls under the same stack share one context object: one lookup per run of them;
+  // equal launchers from different runs are interned by their content.
+  let prevCtx: StackContext | null = null;
+  let prevTid = -1;
+  let prevApi = "";
+  let prev: Launcher | undefined;
+  for (let k = 0; k < nApi; k++) {
+    if (links.needLauncher[k] !== 1) continue;
+    const call = trace.api[k]!;
+    const c = callCtx[k]!;
+    if (c !== prevCtx || call.tid !== prevTid || call.name !== prevApi || !prev) {
+      prev = launchers.forCall(call, c);
+      prevCtx = c;
+      prevTid = call.tid;
+      prevApi = call.name;
+    }
+    launcherOfCall[k] = prev;
+  }
+  for (let i = 0; i < trace.gpu.length; i++) {
+    const op = trace.gpu[i]!;
+    const k = links.opCallIdx[i]!;
+    if (!op.launcher && k >= 0) op.launcher = launcherOfCall[k]!;
+  }
+}
+
+/** CUPTI synchronization records may sit on a GPU lane: give them their API call's thread. */
+function giveSyncsTheirThread(trace: Trace, callOf: (correlation: number) => ApiCall | undefined): void {
   for (const w of trace.syncs) {
     if (w.correlation === undefined) continue;
     const call = callOf(w.correlation);
@@ -218,39 +282,24 @@ export function mergeTrace(trace: Trace): MergeResult {
       w.pid = call.pid;
     }
   }
+}
 
-  const sync = checkSyncs(trace, callMaxEnd);
-  const checked = matched > 0 || sync.checked;
-  const result: MergeResult = {
-    callOf,
-    opCall,
-    opCallIdx,
-    launchers: launcherList,
-    callCtx,
-    byThread,
-    matched,
-    violations,
-    violationMaxNs,
-    syncViolations: sync.count,
-    syncViolationMaxNs: sync.maxNs,
-    checked,
-  };
-  if (checked) {
-    const bound = Math.max(violationMaxNs, sync.maxNs);
+/** The clock error bound (meta.clockErrorBoundNs) and a warning per kind of causality violation. */
+function reportCausality(trace: Trace, m: MergeResult): void {
+  if (m.checked) {
+    const bound = Math.max(m.violationMaxNs, m.syncViolationMaxNs);
     trace.meta.clockErrorBoundNs = Math.max(trace.meta.clockErrorBoundNs ?? 0, bound);
   }
-  if (violations > 0) {
+  if (m.violations > 0) {
     trace.warnings.push(
-      `${violations} GPU ops start before the call that launched them (by up to ${(violationMaxNs / 1000).toFixed(1)} µs): the CPU and GPU clocks disagree by at least that much`,
+      `${m.violations} GPU ops start before the call that launched them (by up to ${(m.violationMaxNs / 1000).toFixed(1)} µs): the CPU and GPU clocks disagree by at least that much`,
     );
   }
-  if (sync.count > 0) {
+  if (m.syncViolations > 0) {
     trace.warnings.push(
-      `${sync.count} device synchronizations return before the GPU work they waited for ended (by up to ${(sync.maxNs / 1000).toFixed(1)} µs)`,
+      `${m.syncViolations} device synchronizations return before the GPU work they waited for ended (by up to ${(m.syncViolationMaxNs / 1000).toFixed(1)} µs)`,
     );
   }
-  Object.defineProperty(trace, MERGED, { value: result, enumerable: false, configurable: true });
-  return result;
 }
 
 /**
