@@ -2,12 +2,14 @@
 // binary carries it (extract.ts writes them under <runtime>/python/). Add new tracer files here.
 import init from "./inferscope/__init__.py" with { type: "text" };
 import tracer from "./inferscope/_tracer.py" with { type: "text" };
+import backends from "./inferscope/_backends.py" with { type: "text" };
 import cuda from "./inferscope/_cuda.py" with { type: "text" };
 import boot from "./inferscope/_boot/sitecustomize.py" with { type: "text" };
 
 export const TRACER_FILES: Record<string, string> = {
   "inferscope/__init__.py": init,
   "inferscope/_tracer.py": tracer,
+  "inferscope/_backends.py": backends,
   "inferscope/_cuda.py": cuda,
   "inferscope/_boot/sitecustomize.py": boot,
 };

@@ -14,8 +14,9 @@ What it records, per OS thread, as a stream of (word, timestamp) int64 pairs:
                  chunk's side table (a JSON array of objects); the timestamp slot is 0
 Timestamps are time.perf_counter_ns(): CLOCK_MONOTONIC on Linux, the clock of the parent and of
 CUPTI. Python calls come from sys.monitoring on 3.12+ (tool id 3, else 4) and from sys.setprofile
-(per-thread closures, installed in new threads through threading.setprofile) before that;
-sys.settrace is never used.
+(per-thread closures, installed in new threads through threading.setprofile) before that, through
+the C hot path of ffi/pytrace.c when it loads (the back-ends: _backends.py); sys.settrace is
+never used.
 
 Each thread appends to its own list (no lock, no thread lookup in setprofile mode); when the list
 holds a chunk's worth of words it becomes an array('q') chunk that is either written to the
@@ -41,6 +42,8 @@ import threading
 from array import array
 from collections import deque
 from time import perf_counter_ns as _now
+
+from inferscope import _backends
 
 K_PY_START, K_PY_END, K_SCOPE_BEGIN, K_SCOPE_END, K_MARK, K_ATTRS = 0, 1, 2, 3, 4, 5
 SHIFT = 3
@@ -484,267 +487,29 @@ class Recorder(object):
         word = (self.name_id(name) << SHIFT) | K_MARK
         self.open_scope(word, _clean_attrs(attrs) if attrs else None)
 
-    # ---- Python call tracing --------------------------------------------------------------
+    # ---- Python call tracing (the back-ends live in _backends.py) ------------------------
 
     def install(self):
-        if self.calls == "user":
-            self._libs()  # imports site/sysconfig now, not inside the first callback
-        self._load_c()
-        if self.calls == "none":
-            return
-        monitoring = sys.version_info >= (3, 12) and hasattr(sys, "monitoring")
-        if self.c is not None:
-            if monitoring and self._install_monitoring_c():
-                return
-            if not monitoring:
-                self._install_setprofile_c()
-                return
-        if monitoring and self._install_monitoring():
-            return
-        self._install_setprofile()
+        _backends.install(self)
 
-    # ---- the C hot path (ffi/pytrace.c) ---------------------------------------------------
+    def _uninstall(self):
+        _backends.uninstall(self)
 
-    def _load_c(self):
-        if not self.shim or os.environ.get("_INFERSCOPE_PURE_PYTHON"):
-            return
-        if sys.implementation.name != "cpython" or hasattr(sys, "getobjects"):
-            return  # another implementation, or a Py_TRACE_REFS build (other object layout)
-        gil = getattr(sys, "_is_gil_enabled", None)
-        if gil is not None and not gil():
-            return  # free-threaded: the C side relies on the GIL
-        try:
-            import ctypes
-
-            lib = ctypes.PyDLL(self.shim)
-            init = lib.is_pytrace_init
-            init.restype = ctypes.py_object
-            init.argtypes = [ctypes.py_object] * 4 + [ctypes.c_longlong, ctypes.c_int]
-            disable = sys.monitoring.DISABLE if hasattr(sys, "monitoring") else None
-            fns = init(self._c_intern, self._c_on_full, self._c_on_thread, disable, self.cap, sys.version_info[1])
-        except Exception as e:
-            self.warnings.append("the tracer's C hot path did not load (%s: %s): Python calls recorded in pure Python (slower)" % (type(e).__name__, e))
-            return
-        names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset"]
-        self.c = dict(zip(names, fns))
-        emit = self.c["emit"]
-        emit_attrs = self.c["emit_attrs"]
-
-        def open_scope(word, attrs):
-            if attrs:
-                emit_attrs(word, attrs)
-            else:
-                emit(word)
-
-        self.open_scope = open_scope
-        self.close_scope = emit
-
-    def _c_intern(self, code):
-        frame = None
-        if not hasattr(code, "co_qualname"):
-            # Called from the C profile function: the frame being entered is the caller's.
-            f = sys._getframe(1)
-            if f.f_code is code:
-                frame = f
-        return self.intern_code(code, frame)
-
-    def _c_on_full(self, tid, data, side):
-        if self.closed:
-            return
-        if self.policy == "spill":
-            self.spilled_chunks += 1
-        self._seal_data(tid, data, side)
-
-    def _c_on_thread(self, tid):
+    def add_thread(self, tid):
+        """A thread the C hot path met for the first time (it keeps the thread's buffer itself).
+        Called from C: frame 1 is the thread's own code."""
         ident = _thread.get_ident()
         info = _ThreadBuf(tid, ident, _find_thread(ident, sys._getframe(1)))
         with self.ilock:
             self.threads.append(info)
 
-    def _install_monitoring_c(self):
-        M = sys.monitoring
-        E = M.events
-        tool = self._claim_tool()
-        if tool is None:
-            return False
-        c = self.c
-        M.register_callback(tool, E.PY_START, c["monitoring_start"])
-        M.register_callback(tool, E.PY_RESUME, c["monitoring_start"])
-        M.register_callback(tool, E.PY_RETURN, c["monitoring_end"])
-        M.register_callback(tool, E.PY_YIELD, c["monitoring_end"])
-        M.register_callback(tool, E.PY_THROW, c["monitoring_throw"])
-        M.register_callback(tool, E.PY_UNWIND, c["monitoring_unwind"])
-        M.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
-        self.backend = "sys.monitoring+c"
-        return True
-
-    def _install_setprofile_c(self):
-        set_profile = self.c["set_profile"]
-        start = self.c["monitoring_start"]
-        intern = self.intern_code
-
-        # Installed in every new threading.Thread: puts the C profile function in its place,
-        # then records the call it was called for.
-        def first_event(frame, event, arg):
-            set_profile()
-            if event == "call":
-                intern(frame.f_code, frame)
-                start(frame.f_code, 0)
-
-        self._first_event = first_event
-        threading.setprofile(first_event)
-        set_profile()
-        self.backend = "setprofile+c"
-
-    def _claim_tool(self):
-        M = sys.monitoring
-        for t in (3, 4):
-            try:
-                M.use_tool_id(t, "inferscope")
-                self.tool_id = t
-                return t
-            except ValueError:
-                continue
-        self.warnings.append("sys.monitoring tool ids 3 and 4 are taken (another profiler?): Python calls recorded with sys.setprofile instead")
-        return None
-
-    def _install_monitoring(self):
-        M = sys.monitoring
-        E = M.events
-        tool = self._claim_tool()
-        if tool is None:
-            return False
-        DISABLE = M.DISABLE
-        codes_get = self.codes.get
-        ends_get = self.ends.get
-        intern = self.intern_code
-        tl = self.tl
-        new_thread = self.new_thread
-        cap = self.cap
-        full = self.chunk_full
-        now = _now
-
-        def on_start(code, offset):
-            w = codes_get(id(code))
-            if w is None:
-                w = intern(code)
-            if not w:
-                return DISABLE
-            try:
-                b = tl.b
-            except AttributeError:
-                b = new_thread().buf
-            if len(b) >= cap:
-                full()
-            b.append(w)
-            b.append(now())
-
-        def on_end(code, offset, retval):
-            w = ends_get(id(code))
-            if w is None:
-                intern(code)
-                w = ends_get(id(code))
-            if not w:
-                return DISABLE
-            try:
-                b = tl.b
-            except AttributeError:
-                b = new_thread().buf
-            b.append(w)
-            b.append(now())
-
-        # PY_THROW and PY_UNWIND cannot be disabled per location: never return DISABLE there.
-        def on_throw(code, offset, exc):
-            w = codes_get(id(code))
-            if w is None:
-                w = intern(code)
-            if w:
-                try:
-                    b = tl.b
-                except AttributeError:
-                    b = new_thread().buf
-                if len(b) >= cap:
-                    full()
-                b.append(w)
-                b.append(now())
-
-        def on_unwind(code, offset, exc):
-            w = ends_get(id(code))
-            if w:
-                try:
-                    b = tl.b
-                except AttributeError:
-                    b = new_thread().buf
-                b.append(w)
-                b.append(now())
-
-        M.register_callback(tool, E.PY_START, on_start)
-        M.register_callback(tool, E.PY_RESUME, on_start)
-        M.register_callback(tool, E.PY_RETURN, on_end)
-        M.register_callback(tool, E.PY_YIELD, on_end)
-        M.register_callback(tool, E.PY_THROW, on_throw)
-        M.register_callback(tool, E.PY_UNWIND, on_unwind)
-        M.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
-        self.backend = "sys.monitoring"
-        return True
-
-    def _make_profiler(self, b):
-        codes_get = self.codes.get
-        ends_get = self.ends.get
-        intern = self.intern_code
-        cap = self.cap
-        full = self.chunk_full
-        now = _now
-
-        # setprofile reports generator resumes as "call" and yields as "return", and a frame
-        # left by an exception as "return" too, so starts and ends stay balanced.
-        def profile(frame, event, arg):
-            if event == "call":
-                code = frame.f_code
-                w = codes_get(id(code))
-                if w is None:
-                    w = intern(code, frame)
-                if w:
-                    if len(b) >= cap:
-                        full()
-                    b.append(w)
-                    b.append(now())
-            elif event == "return":
-                w = ends_get(id(frame.f_code))
-                if w:
-                    b.append(w)
-                    b.append(now())
-
-        return profile
-
-    def _install_setprofile(self):
-        rec = self
-
-        # Installed in every new threading.Thread: replaces itself by a closure over that
-        # thread's own list, so the hot path needs no thread lookup.
-        def first_event(frame, event, arg):
-            info = rec._info()
-            p = rec._make_profiler(info.buf)
-            sys.setprofile(p)
-            p(frame, event, arg)
-
-        self._first_event = first_event
-        threading.setprofile(first_event)
-        sys.setprofile(self._make_profiler(self._info().buf))
-        self.backend = "setprofile"
-
-    def _uninstall(self):
-        if self.backend.startswith("sys.monitoring"):
-            try:
-                sys.monitoring.set_events(self.tool_id, 0)
-                sys.monitoring.free_tool_id(self.tool_id)
-            except Exception:
-                pass
-        elif self.backend.startswith("setprofile"):
-            sys.setprofile(None)
-            threading.setprofile(None)
-            # Other threads keep their closures (no way to reach them before 3.12), but they
-            # only append to lists nobody reads any more.
+    def chunk_from_c(self, tid, data, side):
+        """A full chunk handed over by the C hot path: spill it or keep it, as for our own lists."""
+        if self.closed:
+            return
+        if self.policy == "spill":
+            self.spilled_chunks += 1
+        self._seal_data(tid, data, side)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
