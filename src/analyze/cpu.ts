@@ -2,7 +2,7 @@
 // tracks (docs/analysis.md, "CPU"). A value the trace does not contain is null ("not measured").
 import type { CpuSpan, Trace } from "../trace/model.ts";
 import type { ThreadStat } from "./report-types.ts";
-import { type Union, UnionBuilder, mergeUnions } from "./intervals.ts";
+import { type Union, UnionBuilder, mergeUnions } from "../core/intervals.ts";
 
 export interface ThreadMetrics {
   tid: number;

@@ -1,6 +1,6 @@
 // GPU window, busy time, idle gaps and their breakdown (docs/analysis.md, "GPU time").
 import type { ApiCall, GpuOp, Trace } from "../trace/model.ts";
-import { type Union, UnionBuilder } from "./intervals.ts";
+import { type Union, UnionBuilder } from "../core/intervals.ts";
 
 /**
  * A gap shorter than this between two GPU ops, when the second op had already been launched

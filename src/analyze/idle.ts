@@ -6,7 +6,7 @@
 // Gap time with no code span on the stack is credited to "(no traced function)". A recursive
 // function is credited once (its outermost call).
 import type { CpuSpan } from "../trace/model.ts";
-import { Union } from "./intervals.ts";
+import { Union } from "../core/intervals.ts";
 import type { Gap } from "./gpu.ts";
 import { isCodeSpan, isScopeSpan, scopeName } from "../merge/stacks.ts";
 

@@ -4,7 +4,7 @@
 // `record_function(f"step#{i}")`) are instances of one scope `NAME`.
 import type { CpuSpan, Trace } from "../trace/model.ts";
 import type { ScopeStat } from "./report-types.ts";
-import { percentile } from "./intervals.ts";
+import { percentile } from "../core/intervals.ts";
 import type { GpuTime } from "./gpu.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 

@@ -3,7 +3,7 @@
 // they caused (the queue drained while the CPU waited, so the GPU idles until the next launch).
 import type { ApiCall, CpuSpan, Trace } from "../trace/model.ts";
 import type { CodeRef } from "./report-types.ts";
-import { unionOf, upperBound } from "./intervals.ts";
+import { unionOf, upperBound } from "../core/intervals.ts";
 import type { Gap } from "./gpu.ts";
 import { isSyncCopyCall } from "./transfers.ts";
 import { resolveStacks, scopeName, type StackContext } from "../merge/stacks.ts";

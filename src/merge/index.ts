@@ -12,7 +12,7 @@
 // synchronization cannot return before the work launched before it ended. The largest violation
 // seen is the bound on the error between the CPU and GPU clocks (meta.clockErrorBoundNs).
 import type { ApiCall, CpuSpan, Launcher, SyncWait, Trace } from "../trace/model.ts";
-import { lowerBound } from "../analyze/intervals.ts";
+import { lowerBound } from "../core/intervals.ts";
 import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext } from "./stacks.ts";
 
 export interface MergeResult {

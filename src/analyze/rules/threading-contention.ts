@@ -4,7 +4,7 @@
 // includes blocking waits (queue.get, Condition.wait, sleep): a process well under one core was
 // mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
 import type { Finding } from "../report-types.ts";
-import { unionOf } from "../intervals.ts";
+import { unionOf } from "../../core/intervals.ts";
 import { type AnalysisContext, type Rule, clamp01, ms, round, severityFor } from "./common.ts";
 
 /** Threads in Python at the same time, on average over the time any is (sum / union)… */

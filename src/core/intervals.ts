@@ -1,5 +1,6 @@
-// Interval arithmetic on integer nanoseconds. An interval list is two parallel arrays (starts,
-// ends) so that millions of intervals cost two Float64Arrays rather than millions of objects.
+// Interval arithmetic on integer nanoseconds, below every stage that uses it (merge, analyze). An
+// interval list is two parallel arrays (starts, ends) so that millions of intervals cost two
+// Float64Arrays rather than millions of objects.
 
 /** Disjoint, sorted intervals with prefix sums for O(log n) "how much of [a, b] is covered". */
 export class Union {

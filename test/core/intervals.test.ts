@@ -1,6 +1,6 @@
 // Interval arithmetic against brute force on random intervals (a seeded generator: reproducible).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { UnionBuilder, gapsOf, mergeUnions, percentile, unionOf } from "../../src/analyze/intervals.ts";
+import { UnionBuilder, gapsOf, mergeUnions, percentile, unionOf } from "../../src/core/intervals.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
 
