@@ -22,6 +22,12 @@ export interface Gap {
   call: ApiCall | undefined;
 }
 
+/** One GPU's busy time: the union of its ops. */
+export interface DeviceBusy {
+  device: number;
+  busy: Union;
+}
+
 export interface GpuTime {
   ops: GpuOp[];
   windowStart: number;
@@ -29,6 +35,8 @@ export interface GpuTime {
   windowNs: number;
   /** Union of all ops (kernels, copies, memsets; every stream and device). */
   all: Union;
+  /** Per device, by device index (one entry, `all` itself, on a single-GPU trace). */
+  devices: DeviceBusy[];
   /** Union of kernels and memsets: the GPU computing. */
   compute: Union;
   /** Union of copies. */
@@ -87,6 +95,7 @@ export function gpuTime(trace: Trace, opCall: (ApiCall | undefined)[]): GpuTime 
     if (op.end > curEnd) curEnd = op.end;
   }
   const all = allB.finish();
+  const devices = busyByDevice(ops, all);
   const compute = computeB.finish();
   const copies = copiesB.finish();
   const windowStart = all.starts[0]!;
@@ -100,6 +109,7 @@ export function gpuTime(trace: Trace, opCall: (ApiCall | undefined)[]): GpuTime 
     windowEnd,
     windowNs,
     all,
+    devices,
     compute,
     copies,
     busyNs,
@@ -113,4 +123,17 @@ export function gpuTime(trace: Trace, opCall: (ApiCall | undefined)[]): GpuTime 
     otherNs,
     launchesKnown: gaps.length === 0 ? opCall.some((c) => c !== undefined) : known > 0,
   };
+}
+
+/** The union of each device's ops (`ops` sorted by start; `all` their union over every device). */
+function busyByDevice(ops: GpuOp[], all: Union): DeviceBusy[] {
+  const first = ops[0]!.device;
+  if (ops.every((op) => op.device === first)) return [{ device: first, busy: all }];
+  const builders = new Map<number, UnionBuilder>();
+  for (const op of ops) {
+    let b = builders.get(op.device);
+    if (!b) builders.set(op.device, (b = new UnionBuilder()));
+    b.add(op.start, op.end);
+  }
+  return [...builders.keys()].sort((a, b) => a - b).map((device) => ({ device, busy: builders.get(device)!.finish() }));
 }

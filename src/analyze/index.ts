@@ -1,9 +1,9 @@
 // analyze(trace) → Report: the metrics, the rules' findings and the classification
 // (docs/analysis.md defines every number; docs/report-json.md the JSON contract).
 // `inferscope analyze` calls it on a trace read from a file; `inferscope run` on the trace it just
-// merged in memory.
+// merged in memory, handing over the merge it made.
 import type { Trace } from "../trace/model.ts";
-import { mergeTrace } from "../merge/index.ts";
+import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { Finding, HotFunctionStat, IdleAttribution, Report } from "./report-types.ts";
 import { classify } from "./classify.ts";
 import { cpuMetrics, threadStat } from "./cpu.ts";
@@ -24,13 +24,14 @@ export interface AnalyzeOptions {
   path: string;
   /** Length of the top-N lists (kernels, idle attribution, sync callers, hot functions). */
   top?: number;
+  /** The trace's merge, when the caller has merged it already; else analyze merges it. */
+  merge?: MergeResult;
 }
 
 const ms = (ns: number): number => ns / 1e6;
 
-/** Build the analysis context (all metrics) without the findings; exported for tests and tools. */
-export function analysisContext(trace: Trace, top = DEFAULT_TOP): AnalysisContext {
-  const merge = mergeTrace(trace);
+/** Every metric of the trace (no findings yet): what the rules read and the report shows. */
+export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeResult = mergeTrace(trace)): AnalysisContext {
   const gpu = gpuTime(trace, merge.opCall);
   const kernels = gpu ? kernelMetrics(trace, merge, gpu.busyNs, top) : null;
   const transfers = gpu ? transferMetrics(trace, merge.opCall) : null;
@@ -55,8 +56,12 @@ export function evaluateRules(ctx: AnalysisContext): Finding[] {
 
 export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
   const top = Math.max(1, Math.floor(opts.top ?? DEFAULT_TOP));
-  const ctx = analysisContext(trace, top);
-  const { gpu: g, kernels: k, transfers: t, syncs: s, cpu } = ctx;
+  return buildReport(analysisContext(trace, top, opts.merge), opts.path);
+}
+
+/** The report (docs/report-json.md) of an analysis context: findings, classification, metrics. */
+export function buildReport(ctx: AnalysisContext, path: string): Report {
+  const { trace, top, gpu: g, kernels: k, transfers: t, syncs: s, cpu } = ctx;
   const findings = evaluateRules(ctx);
   const bottleneck = classify(ctx);
 
@@ -160,7 +165,7 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
 
   return {
     schema: "inferscope.report/v1",
-    source: { path: opts.path, format: trace.format, events: eventCount },
+    source: { path, format: trace.format, events: eventCount },
     bottleneck,
     gpu,
     cpu: {

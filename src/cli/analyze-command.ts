@@ -26,13 +26,14 @@ export function parseFormat(v: unknown): Format {
 export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number }): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const [{ readTrace }, { analyze }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
+  const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
   const trace = await readTrace(opts.trace);
-  const report = analyze(trace, { path: opts.trace === "-" ? "<stdin>" : opts.trace, top });
+  const analysis = analysisContext(trace, top);
+  const report = buildReport(analysis, opts.trace === "-" ? "<stdin>" : opts.trace);
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   const { renderReport } = await import("../report/render.ts");
-  return { text: renderReport(report, format, trace), report };
+  return { text: renderReport(report, format, analysis), report };
 }
 
 export const analyzeCommand = defineCommand({

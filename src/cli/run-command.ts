@@ -22,7 +22,7 @@ import type { Config } from "../config/keys.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { fail } from "../errors.ts";
 import { log, setLogLevel } from "../log.ts";
-import { mergeTrace } from "../merge/index.ts";
+import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { Trace } from "../trace/model.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
@@ -37,15 +37,23 @@ function checkReportPath(path: string, force: boolean): "md" | "html" | "json" {
   return fmt;
 }
 
-async function writeReports(trace: Trace, session: Session, config: Config, extra: { path: string; format: "md" | "html" | "json" } | null, tracePath: string | null): Promise<string[]> {
+async function writeReports(
+  trace: Trace,
+  merge: MergeResult,
+  session: Session,
+  config: Config,
+  extra: { path: string; format: "md" | "html" | "json" } | null,
+  tracePath: string | null,
+): Promise<string[]> {
   // Loaded once the script has ended: the analysis and the templates are not needed before.
-  const [{ analyze }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
-  const report = analyze(trace, { path: tracePath ?? session.dir, top: config.top });
+  const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
+  const analysis = analysisContext(trace, config.top, merge);
+  const report = buildReport(analysis, tracePath ?? session.dir);
   const targets = config.formats.map((f) => ({ path: join(session.dir, `report.${f}`), format: f }));
   if (extra) targets.push(extra);
   const written: string[] = [];
   for (const t of targets) {
-    writeFileSync(t.path, renderReport(report, t.format, trace));
+    writeFileSync(t.path, renderReport(report, t.format, analysis));
     written.push(t.path);
   }
   return written;
@@ -153,14 +161,14 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
   const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
-  mergeTrace(trace);
+  const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;
   if (config.trace) {
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
     await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
   }
-  const reports = await writeReports(trace, session, config, reportExtra, tracePath);
+  const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;

@@ -40,7 +40,6 @@ export interface MergeResult {
   checked: boolean;
 }
 
-const MERGED = Symbol.for("inferscope.merged");
 const LAUNCHER_ID = Symbol.for("inferscope.launcherId");
 
 /**
@@ -79,12 +78,10 @@ export function launcherOf(call: ApiCall, ctx: StackContext): Launcher {
 
 /**
  * Order the trace's arrays, fill `launcher` on GPU ops that lack one, give CUPTI sync records
- * the thread of their API call, and set meta.clockErrorBoundNs. Idempotent: a second call only
- * recomputes the lookup tables.
+ * the thread of their API call, and set meta.clockErrorBoundNs. Once per trace (it appends
+ * warnings): hand the result on (analyze's `merge` option) rather than merging again.
  */
 export function mergeTrace(trace: Trace): MergeResult {
-  const already = (trace as unknown as Record<symbol, MergeResult | undefined>)[MERGED];
-  if (already) return already;
   sortTrace(trace);
   const callIndex = correlationIndex(trace.api);
   const callOf = (correlation: number): ApiCall | undefined => {
@@ -113,7 +110,6 @@ export function mergeTrace(trace: Trace): MergeResult {
     checked: links.matched > 0 || sync.checked,
   };
   reportCausality(trace, result);
-  Object.defineProperty(trace, MERGED, { value: result, enumerable: false, configurable: true });
   return result;
 }
 

@@ -1,13 +1,13 @@
-// renderReport(report, "md" | "html" | "json", trace?): the report as a string.
+// renderReport(report, "md" | "html" | "json", analysis?): the report as a string; the HTML
+// report draws its timeline from the analysis (the trace and its GPU time) when given.
 // Markdown and HTML come from eta templates rendered from strings: the templates are imported as
 // text, so `bun build --compile` embeds them and nothing is read from disk at run time.
 
 import { Eta } from "eta/core";
 import type { Report } from "../analyze/report-types.ts";
-import type { Trace } from "../trace/model.ts";
 import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, rich, truncate, type Seg } from "./format.ts";
 import { reportJson, scriptJson } from "./json.ts";
-import { buildTimeline, type Timeline, type TimelineOptions } from "./timeline.ts";
+import { buildTimeline, type Timeline, type TimelineInput, type TimelineOptions } from "./timeline.ts";
 import { buildView, type ReportView, type ScopeBar, type Table } from "./view-model.ts";
 
 import mdTemplate from "../../templates/report.md.eta" with { type: "text" };
@@ -187,9 +187,9 @@ export function renderMarkdown(report: Report): string {
   return `${out.replace(/\n{3,}/g, "\n\n").trim()}\n`;
 }
 
-export function renderHtml(report: Report, trace?: Trace, opts: RenderOptions = {}): string {
+export function renderHtml(report: Report, analysis?: TimelineInput, opts: RenderOptions = {}): string {
   const view: ReportView = buildView(report);
-  const timeline = trace ? buildTimeline(trace, opts.timeline) : null;
+  const timeline = analysis ? buildTimeline(analysis, opts.timeline) : null;
   return htmlEngine().renderString(htmlTemplate, {
     view,
     h: htmlHelpers,
@@ -206,12 +206,12 @@ export function renderHtml(report: Report, trace?: Trace, opts: RenderOptions = 
   });
 }
 
-export function renderReport(report: Report, format: ReportFormat, trace?: Trace, opts: RenderOptions = {}): string {
+export function renderReport(report: Report, format: ReportFormat, analysis?: TimelineInput, opts: RenderOptions = {}): string {
   switch (format) {
     case "md":
       return renderMarkdown(report);
     case "html":
-      return renderHtml(report, trace, opts);
+      return renderHtml(report, analysis, opts);
     case "json":
       return reportJson(report);
     default:

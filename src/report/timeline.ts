@@ -4,12 +4,18 @@
 //     annotations are always kept, up to a cap);
 //   - the shorter ones are folded into a per-lane density strip (busy fraction per time bin), drawn
 //     where the detail is missing, so nothing disappears, it only loses its edges;
-//   - GPU utilization over time and the GPU's idle gaps are computed from every event;
+//   - GPU utilization over time and the GPU's idle gaps are drawn from the analysis's busy time
+//     of each GPU (every op, kept or not), so the timeline and the report agree;
 //   - counter series are averaged down to `maxCounterPoints` points.
 // Times in the result are integer nanoseconds relative to `start`; lane starts are delta-encoded.
 
+import type { AnalysisContext } from "../analyze/rules/common.ts";
+import type { DeviceBusy } from "../analyze/gpu.ts";
 import type { Trace } from "../trace/model.ts";
 import { bytes, location, truncate } from "./format.ts";
+
+/** What the timeline draws: the (merged) trace, and the analysis's GPU time (null: no GPU ops). */
+export type TimelineInput = Pick<AnalysisContext, "trace" | "gpu">;
 
 export interface TimelineOptions {
   /** Events kept with full detail, over all lanes (default 150 000). */
@@ -134,19 +140,6 @@ function assignRows(items: Item[], maxRows: number): number {
   return Math.min(rows, maxRows);
 }
 
-/** Union of intervals (sorted copy), as flat [start, end, …]. */
-function union(intervals: [number, number][]): number[] {
-  intervals.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
-  for (const [s, e] of intervals) {
-    const n = out.length;
-    if (n > 0 && s <= out[n - 1]!) {
-      if (e > out[n - 1]!) out[n - 1] = e;
-    } else out.push(s, e);
-  }
-  return out;
-}
-
 /** Adds the overlap of [s, e) with each bin (fraction of the bin's width) into acc. */
 function addToBins(acc: Float64Array, s: number, e: number, t0: number, binNs: number): void {
   if (e <= s) return;
@@ -160,7 +153,8 @@ function addToBins(acc: Float64Array, s: number, e: number, t0: number, binNs: n
   }
 }
 
-export function buildTimeline(trace: Trace, opts: TimelineOptions = {}): Timeline {
+export function buildTimeline(input: TimelineInput, opts: TimelineOptions = {}): Timeline {
+  const trace = input.trace;
   const maxBytes = opts.maxBytes ?? 8_000_000;
   const densityBins = opts.densityBins ?? 4000;
   const { t0, span } = timeWindow(trace);
@@ -170,11 +164,11 @@ export function buildTimeline(trace: Trace, opts: TimelineOptions = {}): Timelin
     start: t0,
     span,
     cats: CATEGORIES,
-    ...gpuUtilization(lanes.gpuByDevice, t0, span, opts.utilBins ?? 1000, opts.maxGaps ?? 5000),
+    ...gpuUtilization(input.gpu?.devices ?? [], t0, span, opts.utilBins ?? 1000, opts.maxGaps ?? 5000),
     counters: counterSeries(trace, t0, opts.maxCounterPoints ?? 2000),
   };
   const build = (budget: number): Timeline => {
-    const detail = encodeLanes(lanes.ordered, laneCuts(lanes.ordered, budget), t0, span, densityBins);
+    const detail = encodeLanes(lanes, laneCuts(lanes, budget), t0, span, densityBins);
     return {
       version: fixed.version,
       start: fixed.start,
@@ -223,9 +217,9 @@ function timeWindow(trace: Trace): { t0: number; span: number } {
 
 /**
  * One lane per CPU thread (spans, CUDA calls, syncs; nesting rows assigned) and per GPU stream,
- * CPU lanes first, the main thread first; and every GPU op's interval per device.
+ * CPU lanes first, the main thread first.
  */
-function collectLanes(trace: Trace, maxRows: number): { ordered: LaneAcc[]; gpuByDevice: Map<number, [number, number][]> } {
+function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
   const lanes = new Map<string, LaneAcc>();
   const devName = new Map<number, string>();
   for (const d of trace.meta.devices ?? []) devName.set(d.index, d.name);
@@ -264,7 +258,6 @@ function collectLanes(trace: Trace, maxRows: number): { ordered: LaneAcc[]; gpuB
       row: 0,
     });
   }
-  const gpuByDevice = new Map<number, [number, number][]>();
   for (const op of trace.gpu) {
     const key = `gpu:${op.device}:${op.stream}`;
     let l = lanes.get(key);
@@ -283,9 +276,6 @@ function collectLanes(trace: Trace, maxRows: number): { ordered: LaneAcc[]; gpuB
       lanes.set(key, l);
     }
     l.items.push({ start: op.start, end: op.end, name: op.name, cat: CAT[op.kind], detail: gpuDetail(op), row: 0 });
-    let iv = gpuByDevice.get(op.device);
-    if (!iv) gpuByDevice.set(op.device, (iv = []));
-    iv.push([op.start, op.end]);
   }
 
   const ordered = [...lanes.values()].sort((a, b) => {
@@ -299,7 +289,7 @@ function collectLanes(trace: Trace, maxRows: number): { ordered: LaneAcc[]; gpuB
     if (l.kind === "cpu") l.rows = assignRows(l.items, maxRows);
     else l.items.sort((a, b) => a.start - b.start || b.end - a.end);
   }
-  return { ordered, gpuByDevice };
+  return ordered;
 }
 
 /** Per lane: keep dur > cut, and dur == cut for the first `atCut` such events in time order. */
@@ -442,7 +432,7 @@ function encodeLanes(
 
 /** Per GPU: busy fraction per bin, and the idle gaps between its first and last op (the longest kept). */
 function gpuUtilization(
-  gpuByDevice: Map<number, [number, number][]>,
+  devices: DeviceBusy[],
   t0: number,
   span: number,
   utilBins: number,
@@ -451,14 +441,13 @@ function gpuUtilization(
   const uBin = span / utilBins;
   const util: Timeline["util"] = { bins: utilBins, binNs: uBin, series: [] };
   const idle: Timeline["idle"] = [];
-  for (const device of [...gpuByDevice.keys()].sort((a, b) => a - b)) {
-    const u = union(gpuByDevice.get(device)!);
+  for (const { device, busy } of devices) {
     const acc = new Float64Array(utilBins);
-    for (let i = 0; i < u.length; i += 2) addToBins(acc, u[i]!, u[i + 1]!, t0, uBin);
+    for (let i = 0; i < busy.length; i++) addToBins(acc, busy.starts[i]!, busy.ends[i]!, t0, uBin);
     const label = `GPU ${device}`;
     util.series.push({ device, label, v: Array.from(acc, (v) => Math.min(1000, Math.round(v * 1000))) });
     const gaps: [number, number][] = [];
-    for (let i = 2; i < u.length; i += 2) gaps.push([u[i - 1]!, u[i]! - u[i - 1]!]);
+    for (let i = 1; i < busy.length; i++) gaps.push([busy.ends[i - 1]!, busy.starts[i]! - busy.ends[i - 1]!]);
     const totalGaps = gaps.length;
     if (gaps.length > maxGaps) {
       gaps.sort((a, b) => b[1] - a[1] || a[0] - b[0]);

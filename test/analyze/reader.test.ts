@@ -120,8 +120,7 @@ describe("InferScope traces", () => {
       ["llama_tiny_generate", ".json.gz"],
     ] as const) {
       const src = await readTrace(join(FIXTURES, `${name}.kineto.json.gz`), { progress: false });
-      mergeTrace(src);
-      const before = analyze(src, { path: "x" });
+      const before = analyze(src, { path: "x", merge: mergeTrace(src) });
       const out = join(dir, `${name}.inferscope${ext}`);
       await writeTrace(src, out, { version: "0.0.0-test" });
       const back = await readTrace(out, { progress: false });

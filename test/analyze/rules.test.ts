@@ -247,7 +247,7 @@ describe("classification and merge", () => {
     const m = mergeTrace(b.t);
     expect(m.violations).toBe(1);
     expect(b.t.meta.clockErrorBoundNs).toBe(5 * US);
-    const r = analyze(b.t, { path: "x" });
+    const r = analyze(b.t, { path: "x", merge: m });
     expect(r.clock).toEqual({ source: "CLOCK_MONOTONIC", error_bound_us: 5 });
     expect(r.warnings[0]).toBe("1 GPU ops start before the call that launched them (by up to 5.0 µs): the CPU and GPU clocks disagree by at least that much");
   });
@@ -265,9 +265,9 @@ describe("classification and merge", () => {
     b.op("kernel", "k", 0, 10 * US, 500 * US);
     b.t.api.push({ api: "runtime", kind: "sync", name: "cudaStreamSynchronize", start: 20 * US, end: 501 * US, pid: PID, tid: MAIN, correlation: 99 });
     b.t.syncs.push({ type: "stream", start: 21 * US, end: 500 * US, pid: 0, tid: 7, correlation: 99 });
-    mergeTrace(b.t);
+    const m = mergeTrace(b.t);
     expect(b.t.syncs[0]).toMatchObject({ pid: PID, tid: MAIN });
-    const r = analyze(b.t, { path: "x" });
+    const r = analyze(b.t, { path: "x", merge: m });
     expect(r.gpu!.syncs.count).toBe(1); // the record and its call are one wait
     expect(r.gpu!.syncs.blocked_ms).toBe(0.481);
   });

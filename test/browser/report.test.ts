@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext } from "playwright-core";
+import { analysisContext } from "../../src/analyze/index.ts";
 import { renderReport } from "../../src/report/render.ts";
 import { emptyTrace, type Trace } from "../../src/trace/model.ts";
 import { chromiumMissing, launch, openReport as open, type Opened } from "./chromium.ts";
@@ -47,9 +48,9 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "inferscope-browser-"));
-    const { trace, report } = await fixtureAnalysis(LARGEST_FIXTURE, withXssKernel);
+    const { trace, report, analysis } = await fixtureAnalysis(LARGEST_FIXTURE, withXssKernel);
     gpuLanes = new Set(trace.gpu.map((g) => `${g.device}:${g.stream}`)).size;
-    const html = renderReport(report, "html", trace);
+    const html = renderReport(report, "html", analysis);
     bytes = Buffer.byteLength(html);
     file = join(dir, "report.html");
     writeFileSync(file, html);
@@ -186,7 +187,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
     noGpu.gpu = null;
     for (const [label, tr] of [["cpu-only", cpuOnly], ["empty", emptyTrace("kineto")]] as const) {
       const f = join(dir, `${label}.html`);
-      writeFileSync(f, renderReport(noGpu, "html", tr));
+      writeFileSync(f, renderReport(noGpu, "html", analysisContext(tr)));
       const p = await open(context, f);
       expect(p.errors).toEqual([]);
       expect(await p.page.getAttribute("#tl", "data-gpu-lanes")).toBe("0");
@@ -197,7 +198,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
 
   test("1.5 M synthetic events: the report stays small and opens without errors", async () => {
     const trace = syntheticTrace(2200);
-    const html = renderReport(handmade as unknown as Report, "html", trace);
+    const html = renderReport(handmade as unknown as Report, "html", analysisContext(trace));
     const big = join(dir, "big.html");
     writeFileSync(big, html);
     const b = await open(context, big);

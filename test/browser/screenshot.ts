@@ -15,9 +15,9 @@ if (missing) {
 }
 const out = join(import.meta.dir, "..", "..", "docs", "report-screenshot.png");
 const dir = mkdtempSync(join(tmpdir(), "inferscope-shot-"));
-const { trace, report } = await fixtureAnalysis(LARGEST_FIXTURE);
+const { report, analysis } = await fixtureAnalysis(LARGEST_FIXTURE);
 const file = join(dir, "report.html");
-writeFileSync(file, renderReport(report, "html", trace));
+writeFileSync(file, renderReport(report, "html", analysis));
 const { context, close } = await launch({ viewport: { width: 1280, height: 900 } });
 try {
   const page = await context.newPage();

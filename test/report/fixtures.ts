@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { readTrace } from "../../src/trace/read.ts";
 import type { Trace } from "../../src/trace/model.ts";
-import { analyze } from "../../src/analyze/index.ts";
+import { analysisContext, buildReport } from "../../src/analyze/index.ts";
+import type { AnalysisContext } from "../../src/analyze/rules/index.ts";
 
 export const FIXTURES = [
   "cudagraph.kineto.json.gz",
@@ -24,10 +25,11 @@ export function fixturePath(name: string): string {
 export async function fixtureAnalysis(
   name: string,
   mutate?: (t: Trace) => unknown,
-): Promise<{ trace: Trace; report: Report }> {
+): Promise<{ trace: Trace; report: Report; analysis: AnalysisContext }> {
   const trace = await readTrace(fixturePath(name));
   mutate?.(trace);
+  const analysis = analysisContext(trace);
   // The path in the report is the fixture's name, not where this checkout lives: goldens stay stable.
-  const report = analyze(trace, { path: `test/fixtures/kineto/${name}` });
-  return { trace, report };
+  const report = buildReport(analysis, `test/fixtures/kineto/${name}`);
+  return { trace, report, analysis };
 }

@@ -2,6 +2,7 @@
 // HTML's safety properties (escaping, CSP, no network), which do not depend on the analyzer.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Report } from "../../src/analyze/report-types.ts";
+import { analysisContext } from "../../src/analyze/index.ts";
 import { renderReport } from "../../src/report/render.ts";
 import { buildView } from "../../src/report/view-model.ts";
 import { golden } from "./golden.ts";
@@ -149,7 +150,8 @@ describe("HTML", () => {
   r.cpu.threads[1]!.name = `<img src=x onerror=alert(3)>`;
   r.scopes[0]!.name = `"><svg onload=alert(4)>`;
   r.cpu.top_functions![1]!.file = `"><svg onload=alert(6)>`;
-  const out = renderReport(r, "html", trace);
+  const analysis = analysisContext(trace);
+  const out = renderReport(r, "html", analysis);
 
   test("trace strings are escaped everywhere: no markup from the trace survives", () => {
     expect(out).not.toContain(XSS);
@@ -201,6 +203,6 @@ describe("HTML", () => {
     expect(noTl).toContain('<script type="application/json" id="inferscope-timeline">null</script>');
   });
   test("deterministic", () => {
-    expect(renderReport(r, "html", trace)).toBe(out);
+    expect(renderReport(r, "html", analysis)).toBe(out);
   });
 });

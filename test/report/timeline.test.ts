@@ -1,9 +1,11 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { buildTimeline, type Timeline, type TimelineLane } from "../../src/report/timeline.ts";
 import { renderReport } from "../../src/report/render.ts";
+import { analysisContext } from "../../src/analyze/index.ts";
 import { emptyTrace } from "../../src/trace/model.ts";
 import type { Report } from "../../src/analyze/report-types.ts";
 import { eventCount, syntheticTrace } from "./synthetic.ts";
+import { fixtureAnalysis } from "./fixtures.ts";
 import handmade from "./handmade_cpu_bound.json";
 
 // Real traces, a real browser, millions of events: slower than a unit test, on a busy machine too.
@@ -27,7 +29,7 @@ describe("timeline summary, small trace (everything kept)", () => {
   tr.gpu.push({ kind: "kernel", name: "k2", start: 41_000, end: 51_000, device: 0, stream: 9 });
   tr.gpu.push({ kind: "memcpy", name: "Memcpy HtoD", start: 51_000, end: 61_000, device: 0, stream: 7, bytes: 1 << 20, srcMem: "pageable", dstMem: "device" });
   tr.counters.push({ track: "memory", ts: 1000, values: { rss_mb: 10 } }, { track: "memory", ts: 101_000, values: { rss_mb: 20 } });
-  const tl = buildTimeline(tr, { utilBins: 10, densityBins: 10 });
+  const tl = buildTimeline(analysisContext(tr), { utilBins: 10, densityBins: 10 });
 
   test("window, lanes and their order", () => {
     expect(tl.start).toBe(1000);
@@ -72,11 +74,12 @@ const HEAVY_MS = 300_000;
 describe("level of detail on a large trace", () => {
   const tr = syntheticTrace(2200); // ~1.5 M events
   const total = eventCount(tr);
+  const analysis = analysisContext(tr);
   let tl: Timeline;
   let ms = 0;
   test("keeps at most the budget (build time: bench/report-open.ts)", () => {
     const t0 = performance.now();
-    tl = buildTimeline(tr, { maxEvents: 100_000 });
+    tl = buildTimeline(analysis, { maxEvents: 100_000 });
     ms = performance.now() - t0;
     console.log(`timeline: ${total} events → ${tl.lod.kept} kept in ${ms.toFixed(0)} ms, ${(JSON.stringify(tl).length / 1e6).toFixed(2)} MB`);
     expect(total).toBeGreaterThan(1_000_000);
@@ -117,16 +120,50 @@ describe("level of detail on a large trace", () => {
     expect(tl.idle[0]!.gaps.length / 2).toBe(5000);
   }, HEAVY_MS);
   test("the HTML report stays under 10 MB", () => {
-    const html = renderReport(handmade as unknown as Report, "html", tr);
+    const html = renderReport(handmade as unknown as Report, "html", analysis);
     console.log(`HTML for ${total} events: ${(html.length / 1e6).toFixed(2)} MB`);
     expect(html.length).toBeLessThan(10_000_000);
   }, HEAVY_MS);
   test("a byte cap shrinks the event budget", () => {
-    const tr2 = syntheticTrace(300); // ~200 k events
+    const tr2 = analysisContext(syntheticTrace(300)); // ~200 k events
     const full = buildTimeline(tr2, { maxEvents: 100_000 });
     const small = buildTimeline(tr2, { maxEvents: 100_000, maxBytes: 300_000 });
     expect(JSON.stringify(full).length).toBeGreaterThan(300_000);
     expect(JSON.stringify(small).length).toBeLessThanOrEqual(300_000);
     expect(small.lod.kept).toBeLessThan(full.lod.kept);
   }, HEAVY_MS);
+});
+
+describe("the timeline draws the analysis's GPU time", () => {
+  test("one GPU: its idle gaps are the report's, in number and in total", async () => {
+    const { report, analysis } = await fixtureAnalysis("sync_stall.kineto.json.gz");
+    const tl = buildTimeline(analysis, { maxGaps: 1e9 });
+    expect(tl.idle).toHaveLength(1);
+    const gaps = tl.idle[0]!.gaps;
+    expect(tl.idle[0]!.total).toBe(report.gpu!.idle.gaps!);
+    let idleNs = 0;
+    for (let i = 1; i < gaps.length; i += 2) idleNs += gaps[i]!;
+    expect(idleNs / 1e6).toBeCloseTo(report.gpu!.idle.total_ms, 6);
+  });
+
+  test("two GPUs: each is drawn from its own ops (the report's idle time is device-wide)", () => {
+    const tr = emptyTrace("kineto");
+    tr.gpu.push({ kind: "kernel", name: "a", start: 0, end: 10_000, device: 0, stream: 7 });
+    tr.gpu.push({ kind: "kernel", name: "b", start: 12_000, end: 18_000, device: 1, stream: 7 });
+    tr.gpu.push({ kind: "kernel", name: "c", start: 20_000, end: 30_000, device: 0, stream: 7 });
+    const analysis = analysisContext(tr);
+    expect(analysis.gpu!.gaps.map((g) => [g.start, g.end])).toEqual([
+      [10_000, 12_000],
+      [18_000, 20_000],
+    ]);
+    const tl = buildTimeline(analysis, { utilBins: 3 });
+    expect(tl.idle).toEqual([
+      { device: 0, label: "GPU 0", gaps: [10_000, 10_000], total: 1 },
+      { device: 1, label: "GPU 1", gaps: [], total: 0 },
+    ]);
+    expect(tl.util.series.map((s) => s.v)).toEqual([
+      [1000, 0, 1000],
+      [0, 600, 0],
+    ]);
+  });
 });
