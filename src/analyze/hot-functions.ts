@@ -12,6 +12,7 @@
 //     once, for its outermost call;
 //   - self (exclusive): while it was the innermost function on the stack (time in untraced code,
 //     C code and CUDA API calls it made is its own).
+import { FunctionIds, TORCH_OP } from "../core/function-ids.ts";
 import type { CpuSpan } from "../trace/model.ts";
 
 export interface HotFunction {
@@ -56,11 +57,9 @@ export function compareHot(a: HotFunction, b: HotFunction): number {
  * merger gives them.
  */
 export function hotFunctions(byThread: Map<number, CpuSpan[]>): HotFunctions {
-  // Function ids: Python calls by name → file → line, torch ops by name. The reader interns the
-  // strings, so these are lookups, and consecutive calls of the same function (a generator
-  // expression called 300 000 times in a row) skip them through the last-span cache.
-  const pyIds = new Map<string, Map<string, Map<number, number>>>();
-  const opIds = new Map<string, number>();
+  // Function ids: consecutive calls of the same function (a generator expression called 300 000
+  // times in a row) skip the lookup through the last-span cache.
+  const ids = new FunctionIds();
   const rep: CpuSpan[] = []; // one span per id: its kind, name, file, line
   let cap = 256;
   let calls = new Float64Array(cap);
@@ -89,26 +88,12 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>): HotFunctions {
     mark = i(mark);
     cap = n;
   };
-  const newId = (s: CpuSpan): number => {
-    const id = rep.length;
-    if (id === cap) grow();
-    rep.push(s);
-    return id;
-  };
   const idOf = (s: CpuSpan): number => {
-    if (s.cat === "cpu_op") {
-      let id = opIds.get(s.name);
-      if (id === undefined) opIds.set(s.name, (id = newId(s)));
-      return id;
+    const id = s.cat === "cpu_op" ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.file, s.line);
+    if (id === rep.length) {
+      if (id === cap) grow();
+      rep.push(s);
     }
-    let byFile = pyIds.get(s.name);
-    if (!byFile) pyIds.set(s.name, (byFile = new Map()));
-    const file = s.file ?? "";
-    let byLine = byFile.get(file);
-    if (!byLine) byFile.set(file, (byLine = new Map()));
-    const line = s.line ?? -1;
-    let id = byLine.get(line);
-    if (id === undefined) byLine.set(line, (id = newId(s)));
     return id;
   };
 

@@ -5,6 +5,7 @@
 // ran — and code spans also get "self" time: while they were the innermost code on the stack.
 // Gap time with no code span on the stack is credited to "(no traced function)". A recursive
 // function is credited once (its outermost call).
+import { FunctionIds, TORCH_OP } from "../core/function-ids.ts";
 import type { CpuSpan } from "../trace/model.ts";
 import { Union } from "../core/intervals.ts";
 import type { Gap } from "./gpu.ts";
@@ -42,11 +43,12 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
     }
     a.push(g);
   }
-  // accumulators: cpu_op by name, scope by scope name, python by name → file → line
+  // accumulators: code by function id (Python calls; torch ops and other spans by name), scopes by
+  // scope name
   const all: Acc[] = [];
-  const ops = new Map<string, Acc>();
+  const ids = new FunctionIds();
+  const byId: Acc[] = [];
   const scopes = new Map<string, Acc>();
-  const py = new Map<string, Map<string, Map<number, Acc>>>();
   const scopeNames = new Map<string, string>();
   const sname = (n: string): string => {
     let v = scopeNames.get(n);
@@ -69,22 +71,14 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
     return a;
   };
   const accOf = (s: CpuSpan): Acc => {
-    if (s.cat === "python") {
-      let byFile = py.get(s.name);
-      if (!byFile) py.set(s.name, (byFile = new Map()));
-      const file = s.file ?? "";
-      let byLine = byFile.get(file);
-      if (!byLine) byFile.set(file, (byLine = new Map()));
-      const line = s.line ?? -1;
-      let a = byLine.get(line);
-      if (!a) byLine.set(line, (a = make(s)));
+    if (isScopeSpan(s)) {
+      const k = sname(s.name);
+      let a = scopes.get(k);
+      if (!a) scopes.set(k, (a = make(s)));
       return a;
     }
-    const m = isScopeSpan(s) ? scopes : ops;
-    const k = isScopeSpan(s) ? sname(s.name) : s.name;
-    let a = m.get(k);
-    if (!a) m.set(k, (a = make(s)));
-    return a;
+    const id = s.cat === "python" ? ids.id(s.name, s.file, s.line) : ids.id(s.name, TORCH_OP, undefined);
+    return byId[id] ?? (byId[id] = make(s));
   };
 
   let untracedNs = 0;

@@ -12,6 +12,7 @@
 // synchronization cannot return before the work launched before it ended. The largest violation
 // seen is the bound on the error between the CPU and GPU clocks (meta.clockErrorBoundNs).
 import type { ApiCall, CpuSpan, Launcher, SyncWait, Trace } from "../trace/model.ts";
+import { FunctionIds } from "../core/function-ids.ts";
 import { lowerBound } from "../core/intervals.ts";
 import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext } from "./stacks.ts";
 
@@ -130,9 +131,10 @@ function sortTrace(trace: Trace): void {
 class LauncherTable {
   readonly list: Launcher[] = [];
   private readonly byKey = new Map<string, Launcher>();
-  // (code name, file, line, scope span name, thread, API) → launcher, through nested Maps keyed by
-  // the (interned) strings themselves: no key string built per call
-  private readonly byContext = new Map<string, Map<string, Map<number, Map<string, Map<number, Map<string, Launcher>>>>>>();
+  private readonly codeIds = new FunctionIds();
+  // code (by function id) → scope span name → thread → API → launcher: nested Maps keyed by the
+  // (interned) strings themselves, no key string built per call
+  private readonly byCode: Map<string, Map<number, Map<string, Launcher>>>[] = [];
 
   /** The shared launcher equal to l (l itself the first time). */
   intern(l: Launcher): Launcher {
@@ -148,16 +150,14 @@ class LauncherTable {
   /** The launcher of `call` made under the stack context `ctx`. */
   forCall(call: ApiCall, ctx: StackContext): Launcher {
     const code = ctx.python ?? ctx.op;
-    const level = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
-      let v = m.get(k);
-      if (v === undefined) m.set(k, (v = make()));
-      return v;
-    };
-    const byApi = level(
-      level(level(level(level(this.byContext, code?.name ?? "", () => new Map()), code?.file ?? "", () => new Map()), code?.line ?? -1, () => new Map()), ctx.scope?.name ?? "", () => new Map()),
-      call.tid,
-      () => new Map<string, Launcher>(),
-    );
+    const id = this.codeIds.id(code?.name ?? "", code?.file, code?.line);
+    let byScope = this.byCode[id];
+    if (!byScope) this.byCode[id] = byScope = new Map();
+    const scope = ctx.scope?.name ?? "";
+    let byTid = byScope.get(scope);
+    if (!byTid) byScope.set(scope, (byTid = new Map()));
+    let byApi = byTid.get(call.tid);
+    if (!byApi) byTid.set(call.tid, (byApi = new Map()));
     let l = byApi.get(call.name);
     if (!l) byApi.set(call.name, (l = this.intern(launcherOf(call, ctx))));
     return l;
