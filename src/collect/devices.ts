@@ -1,4 +1,5 @@
 // What the parent can see of the GPUs, through the shim (no CUDA context in the parent).
+import { deviceFromRecord } from "../trace/device-record.ts";
 import type { DeviceInfo } from "../trace/model.ts";
 import type { Native } from "./native.ts";
 
@@ -15,17 +16,7 @@ export function scanDevices(native: Native): DeviceScan {
   for (let i = 0; i < count; i++) {
     const info = native.gpuInfo(i);
     if ("error" in info) continue;
-    const d = info as Record<string, unknown>;
-    const num = (k: string) => (typeof d[k] === "number" && (d[k] as number) >= 0 ? (d[k] as number) : undefined);
-    devices.push({
-      index: i,
-      name: String(d.name ?? "unknown"),
-      ...(num("memoryBytes") !== undefined && { memoryBytes: num("memoryBytes") }),
-      ...(num("smCount") !== undefined && { smCount: num("smCount") }),
-      ...(num("numaNode") !== undefined && { numaNode: num("numaNode") }),
-      ...(d.pciBusId ? { pciBusId: String(d.pciBusId) } : {}),
-      ...(num("pcieLinkWidth") !== undefined && { pcieLinkWidth: num("pcieLinkWidth") }),
-    });
+    devices.push({ ...deviceFromRecord(info as Record<string, unknown>, i), index: i });
   }
   return count === 0 ? { devices, reason: "the driver lists no GPU (check CUDA_VISIBLE_DEVICES)" } : { devices };
 }

@@ -3,23 +3,17 @@
 // EventConverter as Kineto traces; what differs is the time origin (ts is relative to
 // baseTimeNanoseconds, and the model wants absolute CLOCK_MONOTONIC ns) and the `inferscope`
 // metadata block.
-import type { DeviceInfo, Trace } from "./model.ts";
+import { deviceFromRecord } from "./device-record.ts";
+import type { Trace } from "./model.ts";
+import { TRACE_SCHEMA } from "./event-args.ts";
+import { num, str } from "./values.ts";
 import { type EventConverter, type TraceHeader } from "./kineto.ts";
 
-export const INFERSCOPE_SCHEMA = "inferscope.trace/v1";
 
 /** True when the top-level object is an InferScope trace (it has the `inferscope` block). */
 export function isInferScopeHeader(header: TraceHeader): boolean {
   const b = header.inferscope;
   return b !== null && typeof b === "object" && !Array.isArray(b);
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
 }
 
 /** Add `offset` ns to every timestamp of the trace. */
@@ -47,7 +41,7 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   shiftTrace(trace, base);
   meta.baseTimeNs = base;
   const schema = str(block.schema);
-  if (schema !== undefined && schema !== INFERSCOPE_SCHEMA) trace.warnings.push(`unknown InferScope schema "${schema}" (expected ${INFERSCOPE_SCHEMA}); read as v1`);
+  if (schema !== undefined && schema !== TRACE_SCHEMA) trace.warnings.push(`unknown InferScope schema "${schema}" (expected ${TRACE_SCHEMA}); read as v1`);
   const version = str(block.version);
   meta.producer = version !== undefined ? `inferscope ${version}` : "inferscope";
   meta.clock = str(block.clock) ?? "CLOCK_MONOTONIC";
@@ -63,21 +57,7 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   if (Array.isArray(block.devices)) {
     for (const d of block.devices) {
       if (d === null || typeof d !== "object") continue;
-      const r = d as Record<string, unknown>;
-      const dev: DeviceInfo = { index: num(r.index) ?? meta.devices.length, name: str(r.name) ?? "GPU" };
-      const mem = num(r.memoryBytes);
-      if (mem !== undefined) dev.memoryBytes = mem;
-      const sms = num(r.smCount);
-      if (sms !== undefined) dev.smCount = sms;
-      const node = num(r.numaNode);
-      if (node !== undefined) dev.numaNode = node;
-      const bus = str(r.pciBusId);
-      if (bus !== undefined) dev.pciBusId = bus;
-      const w = num(r.pcieLinkWidth);
-      if (w !== undefined) dev.pcieLinkWidth = w;
-      const g = num(r.pcieLinkGen);
-      if (g !== undefined) dev.pcieLinkGen = g;
-      meta.devices.push(dev);
+      meta.devices.push(deviceFromRecord(d as Record<string, unknown>, meta.devices.length));
     }
   }
   if (block.dropped !== null && typeof block.dropped === "object") {

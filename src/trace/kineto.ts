@@ -18,7 +18,6 @@ import type {
   CopyKind,
   CounterSample,
   CpuSpan,
-  DeviceInfo,
   GpuOp,
   Instant,
   Launcher,
@@ -27,6 +26,9 @@ import type {
   Trace,
 } from "./model.ts";
 import { emptyTrace } from "./model.ts";
+import { deviceFromRecord } from "./device-record.ts";
+import { ARG } from "./event-args.ts";
+import { num, str } from "./values.ts";
 
 /** Top-level keys of the trace object other than traceEvents. */
 export type TraceHeader = Record<string, unknown>;
@@ -116,10 +118,6 @@ const IGNORED_CATS = new Set([
   "cuda_profiler_range",
   "python_function_parent",
 ]);
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
 
 /**
  * Grid and block dimensions, interned: the same few triples recur across millions of kernels,
@@ -262,25 +260,25 @@ export class EventConverter {
       name: this.intern(name),
       start,
       end,
-      device: num(args.device) ?? num(e.pid) ?? 0,
-      stream: num(args.stream) ?? num(e.tid) ?? 0,
+      device: num(args[ARG.device]) ?? num(e.pid) ?? 0,
+      stream: num(args[ARG.stream]) ?? num(e.tid) ?? 0,
     };
-    const corr = num(args.correlation);
+    const corr = num(args[ARG.correlation]);
     if (corr !== undefined) op.correlation = corr;
-    const ext = num(args["External id"]);
+    const ext = num(args[ARG.externalId]);
     if (ext !== undefined) op.externalId = ext;
-    const bytes = num(args.bytes);
+    const bytes = num(args[ARG.bytes]);
     if (bytes !== undefined) op.bytes = bytes;
     if (kind === "kernel") {
-      const grid = this.triples.get(args.grid);
+      const grid = this.triples.get(args[ARG.grid]);
       if (grid) op.grid = grid;
-      const block = this.triples.get(args.block);
+      const block = this.triples.get(args[ARG.block]);
       if (block) op.block = block;
-      const regs = num(args["registers per thread"]);
+      const regs = num(args[ARG.registers]);
       if (regs !== undefined) op.registers = regs;
-      const smem = num(args["shared memory"]);
+      const smem = num(args[ARG.sharedMemory]);
       if (smem !== undefined) op.sharedMemory = smem;
-      const graph = num(args["graph id"]);
+      const graph = num(args[ARG.graphId]);
       if (graph !== undefined) op.graphId = graph;
     } else if (kind === "memcpy") {
       let parsed = this.memcpyNames.get(op.name);
@@ -288,13 +286,14 @@ export class EventConverter {
         parsed = parseMemcpyName(op.name);
         this.memcpyNames.set(op.name, parsed);
       }
-      op.copyKind = args["copy kind"] !== undefined ? copyKind(args["copy kind"]) : parsed.copyKind;
-      op.srcMem = args["src kind"] !== undefined ? memKind(args["src kind"]) : parsed.srcMem;
-      op.dstMem = args["dst kind"] !== undefined ? memKind(args["dst kind"]) : parsed.dstMem;
-      if (typeof args.async === "boolean") op.async = args.async;
+      op.copyKind = args[ARG.copyKind] !== undefined ? copyKind(args[ARG.copyKind]) : parsed.copyKind;
+      op.srcMem = args[ARG.srcKind] !== undefined ? memKind(args[ARG.srcKind]) : parsed.srcMem;
+      op.dstMem = args[ARG.dstKind] !== undefined ? memKind(args[ARG.dstKind]) : parsed.dstMem;
+      const async = args[ARG.async];
+      if (typeof async === "boolean") op.async = async;
     } else {
       const m = MEMSET_NAME.exec(op.name);
-      op.dstMem = args["dst kind"] !== undefined ? memKind(args["dst kind"]) : memKind(m?.[1]);
+      op.dstMem = args[ARG.dstKind] !== undefined ? memKind(args[ARG.dstKind]) : memKind(m?.[1]);
     }
     const launcher = launcherFromArgs(args);
     if (launcher) op.launcher = launcher;
@@ -316,7 +315,7 @@ export class EventConverter {
       return;
     }
     name = this.intern(name);
-    let kind = args.kind as ApiKind;
+    let kind = args[ARG.apiKind] as ApiKind;
     if (typeof kind !== "string" || !API_KINDS.has(kind)) {
       kind = this.apiKinds.get(name) as ApiKind;
       if (kind === undefined) {
@@ -332,9 +331,9 @@ export class EventConverter {
       end,
       pid,
       tid,
-      correlation: num(args.correlation) ?? -1,
+      correlation: num(args[ARG.correlation]) ?? -1,
     };
-    const ext = num(args["External id"]);
+    const ext = num(args[ARG.externalId]);
     if (ext !== undefined) call.externalId = ext;
     this.trace.api.push(call);
   }
@@ -361,8 +360,9 @@ export class EventConverter {
         : { cat: "python", name: this.intern(name), start, end, pid, tid };
     } else if (cat === "python") {
       span = { cat: "python", name: this.intern(name), start, end, pid, tid };
-      if (typeof args.file === "string") span.file = this.intern(args.file);
-      const line = num(args.line);
+      const file = str(args[ARG.file]);
+      if (file !== undefined) span.file = this.intern(file);
+      const line = num(args[ARG.line]);
       if (line !== undefined) span.line = line;
     } else {
       span = { cat, name: this.intern(name), start, end, pid, tid };
@@ -370,13 +370,13 @@ export class EventConverter {
         if (args !== EMPTY && Object.keys(args).length > 0) span.args = args;
       }
     }
-    const ext = num(args["External id"]);
+    const ext = num(args[ARG.externalId]);
     if (ext !== undefined) span.externalId = ext;
     this.trace.spans.push(span);
   }
 
   private sync(name: string, start: number, end: number, e: Record<string, unknown>, args: Record<string, unknown>): void {
-    const t = typeof args.type === "string" ? args.type : name;
+    const t = str(args[ARG.syncType]) ?? name;
     const w: SyncWait = {
       type: SYNC_TYPES[t.toLowerCase()] ?? "unknown",
       start,
@@ -384,9 +384,9 @@ export class EventConverter {
       pid: num(e.pid) ?? -1,
       tid: num(e.tid) ?? -1,
     };
-    const stream = num(args.stream);
+    const stream = num(args[ARG.stream]);
     if (stream !== undefined) w.stream = stream;
-    const corr = num(args.correlation);
+    const corr = num(args[ARG.correlation]);
     if (corr !== undefined) w.correlation = corr;
     this.trace.syncs.push(w);
   }
@@ -447,15 +447,19 @@ export class EventConverter {
 
 /** The launcher an InferScope writer stored in a GPU op's args, if any. */
 function launcherFromArgs(args: Record<string, unknown>): Launcher | undefined {
-  const tid = num(args["launch tid"]);
+  const tid = num(args[ARG.launchTid]);
   if (tid === undefined) return undefined;
   const l: Launcher = { tid };
-  if (typeof args["launch api"] === "string") l.api = args["launch api"];
-  if (typeof args["python function"] === "string") l.function = args["python function"];
-  if (typeof args["python file"] === "string") l.file = args["python file"];
-  const line = num(args["python line"]);
+  const api = str(args[ARG.launchApi]);
+  if (api !== undefined) l.api = api;
+  const fn = str(args[ARG.launchFunction]);
+  if (fn !== undefined) l.function = fn;
+  const file = str(args[ARG.launchFile]);
+  if (file !== undefined) l.file = file;
+  const line = num(args[ARG.launchLine]);
   if (line !== undefined) l.line = line;
-  if (typeof args.scope === "string") l.scope = args.scope;
+  const scope = str(args[ARG.launchScope]);
+  if (scope !== undefined) l.scope = scope;
   return l;
 }
 
@@ -485,13 +489,7 @@ export function kinetoTrace(conv: EventConverter, header: TraceHeader): Trace {
   if (Array.isArray(props)) {
     for (const p of props) {
       if (p === null || typeof p !== "object") continue;
-      const d = p as Record<string, unknown>;
-      const dev: DeviceInfo = { index: num(d.id) ?? meta.devices.length, name: typeof d.name === "string" ? d.name : "GPU" };
-      const mem = num(d.totalGlobalMem);
-      if (mem !== undefined) dev.memoryBytes = mem;
-      const sms = num(d.numSms);
-      if (sms !== undefined) dev.smCount = sms;
-      meta.devices.push(dev);
+      meta.devices.push(deviceFromRecord(p as Record<string, unknown>, meta.devices.length, "kineto"));
     }
   }
   meta.eventCount = conv.eventCount;

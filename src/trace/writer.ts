@@ -4,9 +4,9 @@
 // reader gets the integer ns back exactly: round(ts * 1000) + baseTimeNanoseconds.
 import { createWriteStream, renameSync, rmSync, type WriteStream } from "node:fs";
 import { createGzip, type Gzip } from "node:zlib";
+import { ARG, TRACE_SCHEMA } from "./event-args.ts";
 import type { ApiCall, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
 
-export const TRACE_SCHEMA = "inferscope.trace/v1";
 
 export interface WriteTraceOptions {
   /** InferScope version for the metadata block. */
@@ -92,12 +92,12 @@ function minTime(trace: Trace): number {
 
 function launcherArgs(l: Launcher | undefined, into: Record<string, unknown>): void {
   if (!l) return;
-  into["launch tid"] = l.tid;
-  if (l.api !== undefined) into["launch api"] = l.api;
-  if (l.function !== undefined) into["python function"] = l.function;
-  if (l.file !== undefined) into["python file"] = l.file;
-  if (l.line !== undefined) into["python line"] = l.line;
-  if (l.scope !== undefined) into.scope = l.scope;
+  into[ARG.launchTid] = l.tid;
+  if (l.api !== undefined) into[ARG.launchApi] = l.api;
+  if (l.function !== undefined) into[ARG.launchFunction] = l.function;
+  if (l.file !== undefined) into[ARG.launchFile] = l.file;
+  if (l.line !== undefined) into[ARG.launchLine] = l.line;
+  if (l.scope !== undefined) into[ARG.launchScope] = l.scope;
 }
 
 const MEM_ARG: Record<string, string> = { pageable: "pageable", pinned: "pinned", device: "device", managed: "managed", array: "array", unknown: "unknown" };
@@ -211,14 +211,16 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
 }
 
 type Ts = (ns: number) => string;
+const FILE_KEY = `${JSON.stringify(ARG.file)}:`;
+const LINE_KEY = `${JSON.stringify(ARG.line)}:`;
 type Q = (s: string) => string;
 
 function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
   let args = "";
   if (s.cat === "python") {
     const parts: string[] = [];
-    if (s.file !== undefined) parts.push(`"file":${q(s.file)}`);
-    if (s.line !== undefined) parts.push(`"line":${s.line}`);
+    if (s.file !== undefined) parts.push(`${FILE_KEY}${q(s.file)}`);
+    if (s.line !== undefined) parts.push(`${LINE_KEY}${s.line}`);
     if (s.args) for (const [k, v] of Object.entries(s.args)) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
     args = parts.length ? `,"args":{${parts.join(",")}}` : "";
   } else {
@@ -230,44 +232,44 @@ function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
 }
 
 function apiEvent(a: ApiCall, ts: Ts, q: Q): string {
-  const args: Record<string, unknown> = { correlation: a.correlation, kind: a.kind };
-  if (a.externalId !== undefined) args["External id"] = a.externalId;
+  const args: Record<string, unknown> = { [ARG.correlation]: a.correlation, [ARG.apiKind]: a.kind };
+  if (a.externalId !== undefined) args[ARG.externalId] = a.externalId;
   const cat = a.api === "driver" ? "cuda_driver" : "cuda_runtime";
   return `{"ph":"X","cat":"${cat}","name":${q(a.name)},"pid":${a.pid},"tid":${a.tid},"ts":${ts(a.start)},"dur":${nsToUs(a.end - a.start)},"args":${JSON.stringify(args)}}`;
 }
 
 function gpuEvent(g: GpuOp, ts: Ts, q: Q): string {
-  const args: Record<string, unknown> = { device: g.device, stream: g.stream };
-  if (g.correlation !== undefined) args.correlation = g.correlation;
-  if (g.externalId !== undefined) args["External id"] = g.externalId;
+  const args: Record<string, unknown> = { [ARG.device]: g.device, [ARG.stream]: g.stream };
+  if (g.correlation !== undefined) args[ARG.correlation] = g.correlation;
+  if (g.externalId !== undefined) args[ARG.externalId] = g.externalId;
   let cat: string;
   if (g.kind === "kernel") {
     cat = "kernel";
-    if (g.grid) args.grid = g.grid;
-    if (g.block) args.block = g.block;
-    if (g.registers !== undefined) args["registers per thread"] = g.registers;
-    if (g.sharedMemory !== undefined) args["shared memory"] = g.sharedMemory;
-    if (g.graphId !== undefined) args["graph id"] = g.graphId;
+    if (g.grid) args[ARG.grid] = g.grid;
+    if (g.block) args[ARG.block] = g.block;
+    if (g.registers !== undefined) args[ARG.registers] = g.registers;
+    if (g.sharedMemory !== undefined) args[ARG.sharedMemory] = g.sharedMemory;
+    if (g.graphId !== undefined) args[ARG.graphId] = g.graphId;
   } else if (g.kind === "memcpy") {
     cat = "gpu_memcpy";
-    if (g.bytes !== undefined) args.bytes = g.bytes;
-    if (g.copyKind !== undefined) args["copy kind"] = g.copyKind;
-    if (g.srcMem !== undefined) args["src kind"] = MEM_ARG[g.srcMem];
-    if (g.dstMem !== undefined) args["dst kind"] = MEM_ARG[g.dstMem];
-    if (g.async !== undefined) args.async = g.async;
+    if (g.bytes !== undefined) args[ARG.bytes] = g.bytes;
+    if (g.copyKind !== undefined) args[ARG.copyKind] = g.copyKind;
+    if (g.srcMem !== undefined) args[ARG.srcKind] = MEM_ARG[g.srcMem];
+    if (g.dstMem !== undefined) args[ARG.dstKind] = MEM_ARG[g.dstMem];
+    if (g.async !== undefined) args[ARG.async] = g.async;
   } else {
     cat = "gpu_memset";
-    if (g.bytes !== undefined) args.bytes = g.bytes;
-    if (g.dstMem !== undefined) args["dst kind"] = MEM_ARG[g.dstMem];
+    if (g.bytes !== undefined) args[ARG.bytes] = g.bytes;
+    if (g.dstMem !== undefined) args[ARG.dstKind] = MEM_ARG[g.dstMem];
   }
   launcherArgs(g.launcher, args);
   return `{"ph":"X","cat":"${cat}","name":${q(g.name)},"pid":${g.device},"tid":${g.stream},"ts":${ts(g.start)},"dur":${nsToUs(g.end - g.start)},"args":${JSON.stringify(args)}}`;
 }
 
 function syncEvent(w: SyncWait, ts: Ts): string {
-  const args: Record<string, unknown> = { type: w.type };
-  if (w.stream !== undefined) args.stream = w.stream;
-  if (w.correlation !== undefined) args.correlation = w.correlation;
+  const args: Record<string, unknown> = { [ARG.syncType]: w.type };
+  if (w.stream !== undefined) args[ARG.stream] = w.stream;
+  if (w.correlation !== undefined) args[ARG.correlation] = w.correlation;
   return `{"ph":"X","cat":"cuda_sync","name":"cuda sync (${w.type})","pid":${w.pid},"tid":${w.tid},"ts":${ts(w.start)},"dur":${nsToUs(w.end - w.start)},"args":${JSON.stringify(args)}}`;
 }
 

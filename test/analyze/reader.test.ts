@@ -7,6 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { TraceJsonParser } from "../../src/trace/json-framer.ts";
 import { parseTrace, readTrace } from "../../src/trace/read.ts";
 import { usToNs } from "../../src/trace/kineto.ts";
+import { deviceFromRecord } from "../../src/trace/device-record.ts";
 import { writeTrace } from "../../src/trace/writer.ts";
 import { mergeTrace } from "../../src/merge/index.ts";
 import { analyze } from "../../src/analyze/index.ts";
@@ -202,5 +203,23 @@ describe("InferScope traces", () => {
     expect(r.cpu.numa).toEqual({ gpu_node: 1, pages_mb_by_node: { "0": 900, "1": 300 }, remote_pct: 75 });
     expect(r.gpu!.memcpy.h2d.sync_count).toBe(1);
     expect(r.dropped).toEqual({ python: 0, cupti: 2 });
+  });
+
+  test("device records read alike from the shim, an InferScope trace and a Kineto trace; -1 (unknown) reads as absent", () => {
+    // The three readers had three copies of this; the shim's treated a negative number as absent
+    // and the trace readers kept it. A negative count, size or NUMA node now means unknown in all.
+    const shim = { index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, pciBusId: "0000:17:00.0", numaNode: -1, pcieLinkWidth: -1 };
+    const fromShim = deviceFromRecord(shim, 0);
+    expect(fromShim).toEqual({ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, pciBusId: "0000:17:00.0" });
+    const inferscope = parseTrace(
+      JSON.stringify({ inferscope: { devices: [shim, { name: "second" }] }, baseTimeNanoseconds: 0, traceEvents: [{ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 1, dur: 1 }] }),
+      "x",
+    );
+    expect(inferscope.meta.devices).toEqual([fromShim, { index: 1, name: "second" }]);
+    const kineto = parseTrace(
+      JSON.stringify({ deviceProperties: [{ id: 0, name: "NVIDIA H100", totalGlobalMem: 85017493504, numSms: 132 }], traceEvents: [{ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 1, dur: 1 }] }),
+      "x",
+    );
+    expect(kineto.meta.devices).toEqual([{ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132 }]);
   });
 });
