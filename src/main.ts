@@ -2,10 +2,8 @@
 // Entry point. Splits argv itself (citty would take a script's --help as its own), loads only the
 // command that runs, and turns every user error into one line on stderr and a non-zero exit.
 import { renderUsage, runCommand, type CommandDef } from "citty";
-import pkg from "../package.json" with { type: "json" };
 import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
-
-export const VERSION: string = pkg.version;
+import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
 const COMMANDS: Record<string, { description: string; load: Loader }> = {
@@ -67,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`inferscope: unknown command "${top.command}"; commands: ${Object.keys(COMMANDS).join(", ")} (see inferscope --help)\n`);
     return 2;
   }
-  const { setLogLevel } = await import("./log.ts");
+  const { levelFromFlags, setLogLevel } = await import("./log.ts");
   // InferScope's own flags (never the script's): where --verbose asks for stack traces.
   let own: string[] = top.global;
   try {
@@ -83,8 +81,8 @@ export async function main(argv: string[]): Promise<number> {
       own = split.own;
       rawArgs = split.target === undefined ? split.own : [...split.own, ...(split.module ? ["-m"] : []), "--", split.target, ...split.scriptArgs];
     }
-    if (own.includes("--quiet")) setLogLevel("error");
-    if (own.includes("--verbose")) setLogLevel("debug");
+    const level = levelFromFlags({ quiet: own.includes("--quiet"), verbose: own.includes("--verbose") });
+    if (level) setLogLevel(level);
     if (own.includes("--help") || own.includes("-h")) {
       const usage = await renderUsage(await resolveSub(cmd, own));
       const plain = process.env.NO_COLOR || !process.stdout.isTTY;

@@ -4,7 +4,7 @@
 // merged in memory, handing over the merge it made.
 import type { Trace } from "../trace/model.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
-import type { Finding, HotFunctionStat, IdleAttribution, Report } from "./report-types.ts";
+import { type Finding, type HotFunctionStat, type IdleAttribution, REPORT_SCHEMA, type Report } from "./report-types.ts";
 import { classify } from "./classify.ts";
 import { cpuMetrics, threadStat } from "./cpu.ts";
 import { gpuTime } from "./gpu.ts";
@@ -28,7 +28,8 @@ export interface AnalyzeOptions {
   merge?: MergeResult;
 }
 
-const ms = (ns: number): number => ns / 1e6;
+/** ns → ms, exactly (the report carries milliseconds as floats). */
+const nsToMs = (ns: number): number => ns / 1e6;
 
 /** Every metric of the trace (no findings yet): what the rules read and the report shows. */
 export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeResult = mergeTrace(trace)): AnalysisContext {
@@ -48,7 +49,7 @@ export function evaluateRules(ctx: AnalysisContext): Finding[] {
   const findings: Finding[] = [];
   for (const rule of RULES) {
     const f = rule.evaluate(ctx);
-    if (f) findings.push(f);
+    if (f) findings.push({ rule: rule.id, ...f });
   }
   findings.sort((a, b) => b.impact_ms - a.impact_ms || b.confidence - a.confidence || a.rule.localeCompare(b.rule));
   return findings;
@@ -70,10 +71,10 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
     const idleTop: IdleAttribution[] = ctx.idle.slice(0, top).map((e) => {
       const a: IdleAttribution = {
         function: e.function,
-        idle_ms: ms(e.idleNs),
+        idle_ms: nsToMs(e.idleNs),
         pct_of_idle: g.idleNs > 0 ? (e.idleNs / g.idleNs) * 100 : 0,
         kind: e.kind,
-        self_ms: ms(e.selfNs),
+        self_ms: nsToMs(e.selfNs),
         pct_of_host_wait: g.hostWaitNs > 0 ? (e.idleNs / g.hostWaitNs) * 100 : 0,
       };
       if (e.file !== undefined) a.file = e.file;
@@ -85,27 +86,27 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
     for (const d of trace.meta.devices) devices.set(d.index, d.name);
     for (const op of g.ops) if (!devices.has(op.device)) devices.set(op.device, `GPU ${op.device}`);
     gpu = {
-      window_ms: ms(g.windowNs),
-      busy_ms: ms(g.busyNs),
+      window_ms: nsToMs(g.windowNs),
+      busy_ms: nsToMs(g.busyNs),
       utilization_pct: g.windowNs > 0 ? (g.busyNs / g.windowNs) * 100 : 0,
-      compute_ms: ms(g.computeNs),
-      transfer_only_ms: ms(g.transferOnlyNs),
+      compute_ms: nsToMs(g.computeNs),
+      transfer_only_ms: nsToMs(g.transferOnlyNs),
       idle: {
-        total_ms: ms(g.idleNs),
-        host_wait_ms: ms(g.hostWaitNs),
-        kernel_wait_ms: ms(g.kernelWaitNs),
-        sync_other_ms: ms(g.otherNs),
+        total_ms: nsToMs(g.idleNs),
+        host_wait_ms: nsToMs(g.hostWaitNs),
+        kernel_wait_ms: nsToMs(g.kernelWaitNs),
+        sync_other_ms: nsToMs(g.otherNs),
         gaps: g.gaps.length,
         launches_known: g.launchesKnown,
-        after_sync_ms: ms(s.drainIdleNs),
+        after_sync_ms: nsToMs(s.drainIdleNs),
         top: idleTop,
       },
       kernels: {
         count: k.count,
-        total_ms: ms(k.totalNs),
+        total_ms: nsToMs(k.totalNs),
         short_count: k.shortCount,
         short_pct: k.count > 0 ? (k.shortCount / k.count) * 100 : 0,
-        launch_api_ms: k.launchApiNs === null ? null : ms(k.launchApiNs),
+        launch_api_ms: k.launchApiNs === null ? null : nsToMs(k.launchApiNs),
         launch_calls: k.launchCalls,
         graph_launched_count: k.graphCount,
         mean_us: k.count > 0 ? k.totalNs / k.count / 1e3 : 0,
@@ -113,15 +114,15 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
         top: k.top,
       },
       memcpy: { h2d: copyStat(t.h2d), d2h: copyStat(t.d2h), d2d: copyStat(t.d2d), other: copyStat(t.other) },
-      memset: { count: t.memset.count, bytes: t.memset.bytes, ms: ms(t.memset.ns) },
+      memset: { count: t.memset.count, bytes: t.memset.bytes, ms: nsToMs(t.memset.ns) },
       syncs: {
         count: s.count,
-        blocked_ms: ms(s.blockedNs),
+        blocked_ms: nsToMs(s.blockedNs),
         top: s.callers.slice(0, top).map((c) => {
           const r: { function: string; file?: string; line?: number; scope?: string; count: number; blocked_ms: number } = {
             function: c.function,
             count: c.count,
-            blocked_ms: ms(c.blockedNs),
+            blocked_ms: nsToMs(c.blockedNs),
           };
           if (c.file !== undefined) r.file = c.file;
           if (c.line !== undefined) r.line = c.line;
@@ -143,8 +144,8 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
         function: f.function,
         kind: f.kind,
         calls: f.calls,
-        self_ms: ms(f.selfNs),
-        total_ms: ms(f.totalNs),
+        self_ms: nsToMs(f.selfNs),
+        total_ms: nsToMs(f.totalNs),
         pct_of_busy: busyNs > 0 ? (f.selfNs / busyNs) * 100 : 0,
       };
       if (f.file !== undefined) h.file = f.file;
@@ -164,7 +165,7 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
       : trace.spans.length + trace.api.length + trace.gpu.length + trace.syncs.length + trace.instants.length + trace.counters.length;
 
   return {
-    schema: "inferscope.report/v1",
+    schema: REPORT_SCHEMA,
     source: { path, format: trace.format, events: eventCount },
     bottleneck,
     gpu,

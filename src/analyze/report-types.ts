@@ -2,6 +2,9 @@
 // input of every report template. Times in the contract are milliseconds (floats), bytes are
 // integers. A metric that was not measured is `null`, never 0.
 
+/** The contract's name and version, the report's `schema`. */
+export const REPORT_SCHEMA = "inferscope.report/v1";
+
 export type Classification = "cpu_bound" | "gpu_bound" | "memory_bound" | "balanced" | "unknown";
 export type Severity = "high" | "medium" | "low";
 
@@ -99,7 +102,7 @@ export interface HotFunctionStat {
 }
 
 export interface Report {
-  schema: "inferscope.report/v1";
+  schema: typeof REPORT_SCHEMA;
   source: { path: string; format: "inferscope" | "kineto"; events: number };
   bottleneck: { classification: Classification; confidence: number; reason: string };
   gpu: {

@@ -6,9 +6,8 @@ import { fail } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
+import { REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
 
-const FORMATS = ["md", "html", "json"] as const;
-type Format = (typeof FORMATS)[number];
 
 export function parseTop(v: unknown): number {
   const s = String(v ?? "10");
@@ -16,10 +15,10 @@ export function parseTop(v: unknown): number {
   return Number(s);
 }
 
-export function parseFormat(v: unknown): Format {
+export function parseFormat(v: unknown): ReportFormat {
   const s = String(v ?? "md").toLowerCase();
-  if (!(FORMATS as readonly string[]).includes(s)) fail(`--format must be md, html or json (got "${String(v)}")`);
-  return s as Format;
+  if (!(REPORT_FORMATS as readonly string[]).includes(s)) fail(`--format must be ${orList(REPORT_FORMATS)} (got "${String(v)}")`);
+  return s as ReportFormat;
 }
 
 /** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
@@ -40,7 +39,7 @@ export const analyzeCommand = defineCommand({
   meta: { name: "analyze", description: "Diagnose a saved InferScope or PyTorch-profiler (Kineto) trace" },
   args: {
     trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin" },
-    format: { type: "string", alias: "f", default: "md", description: "report format: md, html or json" },
+    format: { type: "string", alias: "f", default: "md", description: `report format: ${orList(REPORT_FORMATS)}` },
     output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },

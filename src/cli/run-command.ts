@@ -7,7 +7,6 @@
 import { defineCommand } from "citty";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
-import pkg from "../../package.json" with { type: "json" };
 import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
 import { runChild } from "../collect/child.ts";
 import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
@@ -21,18 +20,17 @@ import { signalExitCode, SignalRelay, type RelayedSignal } from "../collect/sign
 import type { Config } from "../config/keys.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { fail } from "../errors.ts";
-import { log, setLogLevel } from "../log.ts";
+import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { Trace } from "../trace/model.ts";
+import { REPORT_EXTENSIONS, REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
 import { writeTrace } from "../trace/writer.ts";
+import { VERSION } from "../version.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
-const VERSION: string = pkg.version;
-const REPORT_EXT: Record<string, "md" | "html" | "json"> = { ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json" };
-
-function checkReportPath(path: string, force: boolean): "md" | "html" | "json" {
-  const fmt = REPORT_EXT[extname(path).toLowerCase()];
-  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a .md, .html or .json path`);
+function checkReportPath(path: string, force: boolean): ReportFormat {
+  const fmt = REPORT_EXTENSIONS[extname(path).toLowerCase()];
+  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => `.${f}`))} path`);
   if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
   return fmt;
 }
@@ -42,7 +40,7 @@ async function writeReports(
   merge: MergeResult,
   session: Session,
   config: Config,
-  extra: { path: string; format: "md" | "html" | "json" } | null,
+  extra: { path: string; format: ReportFormat } | null,
   tracePath: string | null,
 ): Promise<string[]> {
   // Loaded once the script has ended: the analysis and the templates are not needed before.
@@ -87,9 +85,7 @@ export const runCommand = defineCommand({
   async run({ args }) {
     const a = args as Record<string, unknown> & { _: string[] };
     const { config } = resolveConfig({ flags: flagsFromArgs(a) });
-    if (a.verbose) setLogLevel("debug");
-    else if (a.quiet) setLogLevel("error");
-    else setLogLevel(config.logLevel);
+    setLogLevel(levelFromFlags({ quiet: a.quiet === true, verbose: a.verbose === true }, config.logLevel));
     const positional = a._ ?? [];
     const target = positional[0];
     const module = a.module === true || a.m === true;

@@ -1,14 +1,12 @@
 // Everything the collectors wrote (Python events, /proc samples, CUPTI records) → one Trace.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import pkg from "../../package.json" with { type: "json" };
 import type { Config } from "../config/keys.ts";
 import { emptyTrace, type Trace } from "../trace/model.ts";
 import type { ChildResult } from "./child.ts";
 import { otherCuptiClientWarning, type GpuPlan, type GpuResult } from "./gpu.ts";
 import type { PythonRecording } from "./python-events.ts";
-
-const VERSION: string = pkg.version;
+import { VERSION } from "../version.ts";
 
 /** Everything the collectors wrote → one Trace on CLOCK_MONOTONIC ns. */
 export function assembleTrace(opts: {

@@ -2,6 +2,8 @@
 // (from a flag or the environment) becomes a value. One table, so `config show`, the env reader
 // and the YAML reader cannot disagree.
 import * as v from "valibot";
+import { LOG_LEVELS } from "../log.ts";
+import { REPORT_FORMATS } from "../report/formats.ts";
 
 type Parse = (raw: string) => unknown;
 
@@ -15,8 +17,6 @@ export interface KeyDef {
   fromString: Parse;
 }
 
-const LOG_LEVELS = ["silent", "error", "warn", "info", "debug", "trace"] as const;
-const FORMATS = ["md", "html", "json"] as const;
 
 const bool: Parse = (raw) => {
   const s = raw.trim().toLowerCase();
@@ -74,10 +74,10 @@ export const KEYS = {
     fromString: str,
   },
   formats: {
-    expected: `a list of ${FORMATS.join(", ")} (comma-separated in env/flags)`,
+    expected: `a list of ${REPORT_FORMATS.join(", ")} (comma-separated in env/flags)`,
     description: "Report formats written by `run`",
-    schema: v.pipe(v.array(v.picklist(FORMATS)), v.minLength(1)),
-    default: ["md", "html", "json"],
+    schema: v.pipe(v.array(v.picklist(REPORT_FORMATS)), v.minLength(1)),
+    default: [...REPORT_FORMATS],
     fromString: list,
   },
   python: {
@@ -154,7 +154,7 @@ export interface Config {
   traceSizeMb: number;
   buffer: "spill" | "wrap";
   outputDir: string;
-  formats: (typeof FORMATS)[number][];
+  formats: (typeof REPORT_FORMATS)[number][];
   python: string;
   device: "auto" | number;
   trace: boolean;

@@ -6,6 +6,7 @@
 import { Eta } from "eta/core";
 import type { Report } from "../analyze/report-types.ts";
 import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, rich, truncate, type Seg } from "./format.ts";
+import type { ReportFormat } from "./formats.ts";
 import { reportJson, scriptJson } from "./json.ts";
 import { buildTimeline, type Timeline, type TimelineInput, type TimelineOptions } from "./timeline.ts";
 import { buildView, type ReportView, type ScopeBar, type Table } from "./view-model.ts";
@@ -18,7 +19,6 @@ import css from "../../templates/assets/report.css" with { type: "text" };
 import timelineJs from "../../templates/assets/timeline.client.js" with { type: "text" };
 import tablesJs from "../../templates/assets/tables.client.js" with { type: "text" };
 
-export type ReportFormat = "md" | "html" | "json";
 
 export interface RenderOptions {
   timeline?: TimelineOptions;

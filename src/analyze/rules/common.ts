@@ -41,12 +41,15 @@ export interface AnalysisContext {
   top: number;
 }
 
+/** A finding as a rule makes it: the runner (evaluateRules) names it with the rule's id. */
+export type RuleFinding = Omit<Finding, "rule">;
+
 export interface Rule {
   id: string;
   /** One line: what the rule looks for. */
   description: string;
   /** A finding, or null when the rule does not fire — always null when its data is missing. */
-  evaluate(ctx: AnalysisContext): Finding | null;
+  evaluate(ctx: AnalysisContext): RuleFinding | null;
 }
 
 export function confidenceLevel(c: number): "high" | "medium" | "low" {
@@ -62,8 +65,8 @@ export function clamp01(x: number): number {
   return Math.max(0, Math.min(1, x));
 }
 
-/** Round for evidence: ms with 3 decimals, percentages with 1. */
-export const ms = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+/** For evidence and titles: ns → ms rounded to the µs (3 decimals), percentages with 1. */
+export const msRounded = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 export const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 export const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;

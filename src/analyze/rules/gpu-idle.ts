@@ -1,15 +1,15 @@
 // GPU idle / CPU-bound: the GPU waits for the CPU, and what the CPU was doing meanwhile.
-import type { Finding } from "../report-types.ts";
 import type { IdleEntry } from "../idle.ts";
 import {
   type AnalysisContext,
   type Rule,
+  type RuleFinding,
   GPU_IDLE_MIN_SHARE,
   clamp01,
   cleanRef,
   codeName,
   formatMs,
-  ms,
+  msRounded,
   pct,
   round,
   severityFor,
@@ -42,7 +42,7 @@ export function culprits(entries: IdleEntry[], hostWaitNs: number): IdleEntry[] 
 export const gpuIdleRule: Rule = {
   id: "gpu_idle",
   description: `GPU idle more than ${GPU_IDLE_MIN_SHARE * 100} % of its window, with what the launching thread did meanwhile`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     if (!g || g.windowNs <= 0) return null;
     const idleShare = g.idleNs / g.windowNs;
@@ -53,19 +53,19 @@ export const gpuIdleRule: Rule = {
     const named = culprits(ctx.idle, g.hostWaitNs).slice(0, 3);
     const untraced = ctx.idle.find((e) => e.kind === "untraced");
     const evidence: Record<string, unknown> = {
-      window_ms: ms(g.windowNs),
-      busy_ms: ms(g.busyNs),
-      idle_ms: ms(g.idleNs),
+      window_ms: msRounded(g.windowNs),
+      busy_ms: msRounded(g.busyNs),
+      idle_ms: msRounded(g.idleNs),
       idle_pct: pct(g.idleNs, g.windowNs),
-      host_wait_ms: ms(g.hostWaitNs),
+      host_wait_ms: msRounded(g.hostWaitNs),
       host_wait_pct_of_idle: pct(g.hostWaitNs, g.idleNs),
-      kernel_wait_ms: ms(g.kernelWaitNs),
-      sync_other_ms: ms(g.otherNs),
+      kernel_wait_ms: msRounded(g.kernelWaitNs),
+      sync_other_ms: msRounded(g.otherNs),
       gaps: g.gaps.length,
       host_wait_gaps: g.gaps.filter((x) => x.kind === "host_wait").length,
       launches_known: g.launchesKnown,
       top_during_host_wait: ctx.idle.slice(0, 5).map((e) =>
-        cleanRef({ kind: e.kind, function: e.function, file: e.file, line: e.line, scope: e.scope, idle_ms: ms(e.idleNs), self_ms: ms(e.selfNs), pct_of_host_wait: pct(e.idleNs, g.hostWaitNs) }),
+        cleanRef({ kind: e.kind, function: e.function, file: e.file, line: e.line, scope: e.scope, idle_ms: msRounded(e.idleNs), self_ms: msRounded(e.selfNs), pct_of_host_wait: pct(e.idleNs, g.hostWaitNs) }),
       ),
     };
     const suggestions: string[] = [];
@@ -102,11 +102,10 @@ export const gpuIdleRule: Rule = {
       ? `GPU idle ${pct(g.idleNs, g.windowNs)} % of the time, waiting for the CPU to launch work`
       : `GPU idle ${pct(g.idleNs, g.windowNs)} % of the time`;
     return {
-      rule: "gpu_idle",
       title,
       severity: severityFor(g.idleNs, g.windowNs),
       confidence,
-      impact_ms: ms(g.launchesKnown ? g.hostWaitNs + g.otherNs : g.idleNs),
+      impact_ms: msRounded(g.launchesKnown ? g.hostWaitNs + g.otherNs : g.idleNs),
       evidence,
       suggestions,
     };

@@ -1,7 +1,6 @@
 // Launch-bound: many tiny kernels, each launched separately, and the GPU waiting between them.
-import type { Finding } from "../report-types.ts";
 import { SHORT_KERNEL_NS } from "../kernels.ts";
-import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, msRounded, pct, round, severityFor } from "./common.ts";
 
 /** At least this many kernels launched one by one (not from a CUDA graph)… */
 export const LAUNCH_BOUND_MIN_KERNELS = 100;
@@ -20,7 +19,7 @@ export const LAUNCH_BOUND_GAPS_PER_KERNEL = 0.25;
 export const launchBoundRule: Rule = {
   id: "launch_bound",
   description: `≥ ${LAUNCH_BOUND_MIN_KERNELS} separately launched kernels, ≥ ${LAUNCH_BOUND_SHORT_SHARE * 100} % of them < ${SHORT_KERNEL_NS / 1000} µs, GPU idle ≥ ${LAUNCH_BOUND_MIN_IDLE_SHARE * 100} % in many short host-wait gaps`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     const k = ctx.kernels;
     if (!g || !k || g.windowNs <= 0 || !g.launchesKnown) return null;
@@ -49,11 +48,11 @@ export const launchBoundRule: Rule = {
       mean_launch_call_us: meanLaunchUs === null ? null : round(meanLaunchUs, 2),
       window_per_kernel_us: round(hostPerKernelUs, 2),
       gpu_utilization_pct: pct(g.busyNs, g.windowNs),
-      host_wait_ms: ms(g.hostWaitNs),
+      host_wait_ms: msRounded(g.hostWaitNs),
       host_wait_gaps: hostGaps,
       mean_host_wait_gap_us: hostGaps > 0 ? round(g.hostWaitNs / hostGaps / 1e3, 2) : null,
       queue_depth_mean: k.queueDepth ? round(k.queueDepth.mean, 2) : null,
-      top_launchers_of_short_kernels: top.map((s) => cleanRef({ function: s.ref?.function, file: s.ref?.file, line: s.ref?.line, scope: s.ref?.scope, kernels: s.count, gpu_ms: ms(s.ns) })),
+      top_launchers_of_short_kernels: top.map((s) => cleanRef({ function: s.ref?.function, file: s.ref?.file, line: s.ref?.line, scope: s.ref?.scope, kernels: s.count, gpu_ms: msRounded(s.ns) })),
     };
     const names = top.filter((s) => s.ref?.function).map((s) => `${codeName(s.ref)} (${s.count})`);
     const suggestions = [
@@ -63,11 +62,10 @@ export const launchBoundRule: Rule = {
     ];
     const confidence = round(clamp01(0.5 + 0.45 * shortShare * hostShare));
     return {
-      rule: "launch_bound",
       title: `Launch-bound: ${pct(shortLaunched, launched)} % of ${launched} kernels run < ${SHORT_KERNEL_NS / 1000} µs (mean ${round(meanKernelUs, 1)} µs) and the GPU waits between launches`,
       severity: severityFor(g.hostWaitNs, g.windowNs),
       confidence,
-      impact_ms: ms(g.hostWaitNs),
+      impact_ms: msRounded(g.hostWaitNs),
       evidence,
       suggestions,
     };

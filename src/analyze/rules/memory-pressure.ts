@@ -1,7 +1,6 @@
 // Memory pressure: the host runs out of available memory or swaps, or the GPU's memory is nearly
 // full. Needs the sampled counter tracks (memory, gpu N); otherwise not measured.
-import type { Finding } from "../report-types.ts";
-import { type AnalysisContext, type Rule, round } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, round } from "./common.ts";
 
 /** Host memory available below this many MB at some sample is pressure. */
 export const MEMORY_AVAILABLE_MIN_MB = 512;
@@ -15,7 +14,7 @@ export const GPU_MEMORY_FULL_SHARE = 0.95;
 export const memoryPressureRule: Rule = {
   id: "memory_pressure",
   description: `host memory available < ${MEMORY_AVAILABLE_MIN_MB} MB, swap growing ≥ ${SWAP_GROWTH_MIN_MB} MB, or GPU memory ≥ ${GPU_MEMORY_FULL_SHARE * 100} % full`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const c = ctx.cpu;
     const reasons: string[] = [];
     const evidence: Record<string, unknown> = {};
@@ -55,7 +54,6 @@ export const memoryPressureRule: Rule = {
       if (!hostPressure) suggestions.push("Check torch.cuda.memory_summary() for fragmentation, and free tensors held across steps (caches, lists of outputs) — keep results on the CPU if they are not reused on the GPU.");
     }
     return {
-      rule: "memory_pressure",
       title: `Memory pressure: ${reasons.join("; ")}`,
       severity: reasons.length > 1 || (c.processSwapMb ?? 0) >= PROCESS_SWAP_MIN_MB ? "high" : "medium",
       confidence: 0.7,

@@ -1,8 +1,7 @@
 // NUMA remote placement: most of the process's memory sits on a NUMA node other than the GPU's,
 // so every host↔device copy crosses the socket interconnect. Needs the GPU's NUMA node and the
 // per-node samples (numa node N tracks); otherwise not measured.
-import type { Finding } from "../report-types.ts";
-import { type AnalysisContext, type Rule, ms, round } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, round } from "./common.ts";
 
 /** At least this share of the process's memory on nodes other than the GPU's. */
 export const NUMA_REMOTE_MIN_PCT = 50;
@@ -12,7 +11,7 @@ export const NUMA_MIN_PROCESS_MB = 256;
 export const numaRemoteRule: Rule = {
   id: "numa_remote",
   description: `≥ ${NUMA_REMOTE_MIN_PCT} % of the process's memory on a NUMA node other than the GPU's`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const n = ctx.cpu.numa;
     if (n.gpuNode === null || n.pagesMbByNode === null || n.remotePct === null || n.processMb === null) return null;
     if (Object.keys(n.pagesMbByNode).length < 2 || n.processMb < NUMA_MIN_PROCESS_MB || n.remotePct < NUMA_REMOTE_MIN_PCT) return null;
@@ -20,17 +19,16 @@ export const numaRemoteRule: Rule = {
     const hostCopyNs = t ? t.h2d.ns + t.d2h.ns : 0;
     const remoteMb = (n.processMb * n.remotePct) / 100;
     return {
-      rule: "numa_remote",
       title: `${round(n.remotePct, 0)} % of the process's memory is on a NUMA node remote from the GPU (node ${n.gpuNode})`,
       severity: n.remotePct >= 80 && hostCopyNs > 0 ? "medium" : "low",
       confidence: 0.7,
-      impact_ms: ms(hostCopyNs * (n.remotePct / 100) * 0.3),
+      impact_ms: msRounded(hostCopyNs * (n.remotePct / 100) * 0.3),
       evidence: {
         gpu_numa_node: n.gpuNode,
         pages_mb_by_node: n.pagesMbByNode,
         remote_pct: round(n.remotePct, 1),
         remote_mb: round(remoteMb, 0),
-        host_copy_ms: ms(hostCopyNs),
+        host_copy_ms: msRounded(hostCopyNs),
       },
       suggestions: [
         `Run on the GPU's node: numactl --cpunodebind=${n.gpuNode} --membind=${n.gpuNode} python …  (check the GPU's node with nvidia-smi topo -m).`,

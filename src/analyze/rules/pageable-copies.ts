@@ -1,8 +1,7 @@
 // Pageable copies: host↔device copies from/to pageable memory (staged through a driver bounce
 // buffer, synchronous for the CPU, and slower than pinned).
-import type { Finding } from "../report-types.ts";
 import type { CopyMetrics } from "../transfers.ts";
-import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, formatBytes, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 
 /** Pageable copies are a finding when they move at least this many bytes… */
 export const PAGEABLE_MIN_BYTES = 1 << 20;
@@ -12,7 +11,7 @@ export const PAGEABLE_MIN_SHARE = 0.02;
 export const pageableCopiesRule: Rule = {
   id: "pageable_copies",
   description: `copies from/to pageable host memory moving ≥ ${PAGEABLE_MIN_BYTES >> 20} MiB and ≥ ${PAGEABLE_MIN_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
@@ -45,14 +44,14 @@ export const pageableCopiesRule: Rule = {
     const evidence: Record<string, unknown> = {
       pageable_count: count,
       pageable_bytes: bytes,
-      pageable_ms: ms(ns),
+      pageable_ms: msRounded(ns),
       pageable_pct_of_window: pct(ns, g.windowNs),
       pageable_gbps: pageableGbps === null ? null : round(pageableGbps, 2),
       pinned_gbps_same_trace: pinnedNs > 0 && pinnedBytes > 0 ? round(pinnedBytes / pinnedNs, 2) : null,
       h2d_pageable: t.h2d.pageableCount,
       d2h_pageable: t.d2h.pageableCount,
       sources: launchers.slice(0, 3).map((l) =>
-        cleanRef({ direction: l.op.copyKind, function: l.op.launcher?.function, file: l.op.launcher?.file, line: l.op.launcher?.line, scope: l.op.launcher?.scope, count: l.count, bytes: l.bytes, ms: ms(l.ns) }),
+        cleanRef({ direction: l.op.copyKind, function: l.op.launcher?.function, file: l.op.launcher?.file, line: l.op.launcher?.line, scope: l.op.launcher?.scope, count: l.count, bytes: l.bytes, ms: msRounded(l.ns) }),
       ),
     };
     const top = launchers[0]!;
@@ -62,11 +61,10 @@ export const pageableCopiesRule: Rule = {
       "For device→host results, copy into a preallocated pinned tensor (out.copy_(gpu_tensor, non_blocking=True)) and synchronize on a CUDA event only when the value is needed.",
     ];
     return {
-      rule: "pageable_copies",
-      title: `${count} copies use pageable host memory (${formatBytes(bytes)}, ${ms(ns)} ms)`,
+      title: `${count} copies use pageable host memory (${formatBytes(bytes)}, ${msRounded(ns)} ms)`,
       severity: severityFor(ns, g.windowNs),
       confidence: round(clamp01(0.7 + 0.25 * Math.min(1, ns / g.windowNs / 0.2))),
-      impact_ms: ms(ns),
+      impact_ms: msRounded(ns),
       evidence,
       suggestions,
     };

@@ -1,9 +1,8 @@
 // PCIe saturation: host↔device copies run near the link's peak bandwidth, so copies cannot get
 // faster — only smaller or fewer. Needs the link's generation and width (InferScope device
 // metadata) or NVML throughput samples; a Kineto trace has neither, and the rule stays silent.
-import type { Finding } from "../report-types.ts";
 import { gbps } from "../transfers.ts";
-import { type AnalysisContext, type Rule, clamp01, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 
 /** Copies achieving at least this fraction of the link's peak saturate it. */
 export const PCIE_SATURATION_FRACTION = 0.7;
@@ -15,7 +14,7 @@ export const PCIE_LANE_GBPS: Record<number, number> = { 1: 0.25, 2: 0.5, 3: 0.98
 export const pcieSaturationRule: Rule = {
   id: "pcie_saturation",
   description: `host↔device copies at ≥ ${PCIE_SATURATION_FRACTION * 100} % of the PCIe link's peak, taking ≥ ${PCIE_MIN_COPY_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
@@ -35,11 +34,10 @@ export const pcieSaturationRule: Rule = {
     const achieved = Math.max(best, nvmlBest);
     if (achieved < PCIE_SATURATION_FRACTION * peak) return null;
     return {
-      rule: "pcie_saturation",
       title: `PCIe link saturated: copies reach ${round(achieved, 1)} GB/s of ~${round(peak, 1)} GB/s (gen ${dev.pcieLinkGen} x${width})`,
       severity: severityFor(hostNs, g.windowNs),
       confidence: round(clamp01(0.6 + 0.3 * Math.min(1, achieved / peak))),
-      impact_ms: ms(hostNs),
+      impact_ms: msRounded(hostNs),
       evidence: {
         link_gen: dev.pcieLinkGen,
         link_width: width,
@@ -48,7 +46,7 @@ export const pcieSaturationRule: Rule = {
         d2h_gbps: d2h === null ? null : round(d2h, 2),
         nvml_rx_peak_mbps: nvmlRx ?? null,
         nvml_tx_peak_mbps: nvmlTx ?? null,
-        host_copy_ms: ms(hostNs),
+        host_copy_ms: msRounded(hostNs),
         host_copy_pct_of_window: pct(hostNs, g.windowNs),
       },
       suggestions: [

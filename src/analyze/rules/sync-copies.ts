@@ -1,7 +1,6 @@
 // Synchronous copies: large copies during which the CPU waits (a blocking .to()/.cuda()/.cpu(),
 // cudaMemcpy), so neither side can run ahead.
-import type { Finding } from "../report-types.ts";
-import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, formatBytes, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 import { blockingCopyCalls } from "../transfers.ts";
 
 /** Blocking copies are a finding when they move at least this many bytes… */
@@ -12,7 +11,7 @@ export const SYNC_COPY_MIN_SHARE = 0.05;
 export const syncCopiesRule: Rule = {
   id: "sync_copies",
   description: `blocking copies moving ≥ ${SYNC_COPY_MIN_BYTES >> 20} MiB with the CPU blocked ≥ ${SYNC_COPY_MIN_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     if (!g || g.windowNs <= 0 || ctx.trace.api.length === 0) return null;
     const blocking = blockingCopyCalls(ctx.trace);
@@ -48,18 +47,17 @@ export const syncCopiesRule: Rule = {
     const sources = [...bySource.values()].sort((a, b) => b.blockedNs - a.blockedNs);
     const top = sources[0]!;
     return {
-      rule: "sync_copies",
-      title: `${count} blocking copies (${formatBytes(bytes)}) keep the CPU waiting ${ms(blockedNs)} ms`,
+      title: `${count} blocking copies (${formatBytes(bytes)}) keep the CPU waiting ${msRounded(blockedNs)} ms`,
       severity: severityFor(blockedNs, g.windowNs),
       confidence: round(clamp01(0.65 + 0.3 * Math.min(1, blockedNs / g.windowNs / 0.25))),
-      impact_ms: ms(blockedNs),
+      impact_ms: msRounded(blockedNs),
       evidence: {
         count,
         bytes,
-        cpu_blocked_ms: ms(blockedNs),
+        cpu_blocked_ms: msRounded(blockedNs),
         cpu_blocked_pct_of_window: pct(blockedNs, g.windowNs),
         sources: sources.slice(0, 3).map((s) =>
-          cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, blocked_ms: ms(s.blockedNs) }),
+          cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, blocked_ms: msRounded(s.blockedNs) }),
         ),
       },
       suggestions: [

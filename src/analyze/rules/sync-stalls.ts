@@ -1,7 +1,6 @@
 // Sync stalls: the CPU waits for the GPU (synchronize, .item(), .cpu(), print(tensor)) often
 // enough that the GPU's queue drains and it idles until the CPU launches again.
-import type { Finding } from "../report-types.ts";
-import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, mainScope, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, mainScope, msRounded, pct, round, severityFor } from "./common.ts";
 
 /** At least this many CPU–GPU synchronizations… */
 export const SYNC_STALL_MIN_COUNT = 10;
@@ -11,7 +10,7 @@ export const SYNC_STALL_MIN_IDLE_SHARE = 0.02;
 export const syncStallsRule: Rule = {
   id: "sync_stalls",
   description: `≥ ${SYNC_STALL_MIN_COUNT} CPU–GPU syncs after which the GPU idles ≥ ${SYNC_STALL_MIN_IDLE_SHARE * 100} % of its window`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     const s = ctx.syncs;
     if (!g || g.windowNs <= 0 || !g.launchesKnown) return null;
@@ -25,12 +24,12 @@ export const syncStallsRule: Rule = {
     const drainShare = s.drainIdleNs / g.windowNs;
     const evidence: Record<string, unknown> = {
       syncs: s.count,
-      cpu_blocked_ms: ms(s.blockedNs),
-      gpu_idle_after_sync_ms: ms(s.drainIdleNs),
+      cpu_blocked_ms: msRounded(s.blockedNs),
+      gpu_idle_after_sync_ms: msRounded(s.drainIdleNs),
       gpu_idle_after_sync_pct_of_window: pct(s.drainIdleNs, g.windowNs),
       idle_gaps_after_sync: s.drainGaps,
       mean_idle_after_sync_us: s.drainGaps > 0 ? round(s.drainIdleNs / s.drainGaps / 1e3, 1) : null,
-      callers: s.callers.slice(0, 5).map((c) => cleanRef({ function: c.function, file: c.file, line: c.line, scope: c.scope, count: c.count, blocked_ms: ms(c.blockedNs) })),
+      callers: s.callers.slice(0, 5).map((c) => cleanRef({ function: c.function, file: c.file, line: c.line, scope: c.scope, count: c.count, blocked_ms: msRounded(c.blockedNs) })),
     };
     if (scope && perInstance !== null) {
       evidence.scope = scope.name;
@@ -49,11 +48,10 @@ export const syncStallsRule: Rule = {
       "When the CPU really needs a GPU value, copy it with non_blocking=True into pinned memory and wait on a torch.cuda.Event later, after queuing the next step's work.",
     );
     return {
-      rule: "sync_stalls",
-      title: `${s.count} CPU–GPU syncs drain the GPU queue: ${ms(s.drainIdleNs)} ms of GPU idle after them`,
+      title: `${s.count} CPU–GPU syncs drain the GPU queue: ${msRounded(s.drainIdleNs)} ms of GPU idle after them`,
       severity: severityFor(s.drainIdleNs, g.windowNs),
       confidence: round(clamp01(0.6 + 0.35 * Math.min(1, drainShare / 0.1) * Math.min(1, s.count / 50))),
-      impact_ms: ms(s.drainIdleNs),
+      impact_ms: msRounded(s.drainIdleNs),
       evidence,
       suggestions,
     };

@@ -3,9 +3,8 @@
 // ≥ 2 threads and the process CPU-utilization samples; otherwise not measured. Time "in Python"
 // includes blocking waits (queue.get, Condition.wait, sleep): a process well under one core was
 // mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
-import type { Finding } from "../report-types.ts";
 import { unionOf } from "../../core/intervals.ts";
-import { type AnalysisContext, type Rule, clamp01, ms, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, round, severityFor } from "./common.ts";
 
 /** Threads in Python at the same time, on average over the time any is (sum / union)… */
 export const THREADING_MIN_CONCURRENCY = 1.5;
@@ -20,7 +19,7 @@ export const THREADING_MIN_SAMPLES = 3;
 export const threadingContentionRule: Rule = {
   id: "threading_contention",
   description: `≥ ${THREADING_MIN_CONCURRENCY} threads in Python at once on average while the process uses ${THREADING_MIN_CPU_PCT}–${THREADING_MAX_CPU_PCT} % CPU (GIL contention)`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const c = ctx.cpu;
     if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < THREADING_MIN_SAMPLES) return null;
     if (c.cpuUtilMean < THREADING_MIN_CPU_PCT || c.cpuUtilMean >= THREADING_MAX_CPU_PCT) return null;
@@ -45,15 +44,14 @@ export const threadingContentionRule: Rule = {
     const waitingNs = sum - unionNs;
     const launching = ctx.gpu?.gaps.find((x) => x.call)?.call?.tid;
     return {
-      rule: "threading_contention",
       title: `${busy.length} threads compete for the GIL: ${round(concurrency, 2)} threads in Python at once on ~${round(c.cpuUtilMean / 100, 2)} cores`,
       severity: severityFor(waitingNs, unionNs),
       confidence: round(clamp01(0.6 + 0.2 * Math.min(1, (concurrency - 1) / 1.5))),
-      impact_ms: ms(waitingNs),
+      impact_ms: msRounded(waitingNs),
       evidence: {
-        threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: ms(t.pythonNs ?? 0) })),
+        threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: msRounded(t.pythonNs ?? 0) })),
         python_concurrency: round(concurrency, 2),
-        python_union_ms: ms(unionNs),
+        python_union_ms: msRounded(unionNs),
         cpu_util_mean_pct: round(c.cpuUtilMean, 1),
         cpu_util_max_pct: c.cpuUtilMax === null ? null : round(c.cpuUtilMax, 1),
         cpu_samples: c.cpuSamples,

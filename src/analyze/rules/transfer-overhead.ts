@@ -1,8 +1,7 @@
 // Transfer overhead: copies take a large share of the GPU window.
 import type { GpuOp } from "../../trace/model.ts";
-import type { Finding } from "../report-types.ts";
 import { gbps } from "../transfers.ts";
-import { type AnalysisContext, type Rule, clamp01, cleanRef, codeName, formatBytes, ms, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 
 /** Copies running more than this share of the GPU window is a finding (the seeds' 20 %). */
 export const TRANSFER_SHARE_MIN = 0.2;
@@ -34,7 +33,7 @@ export function copySources(ops: GpuOp[]): CopySource[] {
 export const transferOverheadRule: Rule = {
   id: "transfer_overhead",
   description: `copies run during more than ${TRANSFER_SHARE_MIN * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): Finding | null {
+  evaluate(ctx: AnalysisContext): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
@@ -45,26 +44,26 @@ export const transferOverheadRule: Rule = {
     const sources = copySources(g.ops).slice(0, 3);
     const dirs = { h2d: t.h2d, d2h: t.d2h, d2d: t.d2d, other: t.other };
     const evidence: Record<string, unknown> = {
-      window_ms: ms(g.windowNs),
-      copy_ms: ms(g.copyNs),
+      window_ms: msRounded(g.windowNs),
+      copy_ms: msRounded(g.copyNs),
       copy_pct_of_window: pct(g.copyNs, g.windowNs),
-      not_overlapped_ms: ms(g.transferOnlyNs),
-      overlapped_with_compute_ms: ms(overlapped),
-      compute_ms: ms(g.computeNs),
+      not_overlapped_ms: msRounded(g.transferOnlyNs),
+      overlapped_with_compute_ms: msRounded(overlapped),
+      compute_ms: msRounded(g.computeNs),
     };
     for (const [k, c] of Object.entries(dirs)) {
       if (c.count === 0) continue;
-      evidence[k] = { count: c.count, bytes: c.bytes, ms: ms(c.ns), gbps: gbps(c) === null ? null : round(gbps(c)!, 2), pageable_count: c.pageableCount, pinned_count: c.pinnedCount };
+      evidence[k] = { count: c.count, bytes: c.bytes, ms: msRounded(c.ns), gbps: gbps(c) === null ? null : round(gbps(c)!, 2), pageable_count: c.pageableCount, pinned_count: c.pinnedCount };
     }
     evidence.largest_sources = sources.map((s) =>
-      cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, ms: ms(s.ns) }),
+      cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, ms: msRounded(s.ns) }),
     );
     const suggestions: string[] = [];
     const top = sources[0];
     if (top) {
       const per = top.count > 0 ? top.bytes / top.count : 0;
       suggestions.push(
-        `The biggest copy source is ${codeName(top.op.launcher, "an unattributed copy")}: ${top.count} ${top.op.copyKind} copies, ${formatBytes(top.bytes)} in ${ms(top.ns)} ms (${formatBytes(per)} each). Keep that data on the GPU between steps, or create it there (torch.tensor(..., device="cuda"), torch.from_numpy(x).cuda() once, outside the loop).`,
+        `The biggest copy source is ${codeName(top.op.launcher, "an unattributed copy")}: ${top.count} ${top.op.copyKind} copies, ${formatBytes(top.bytes)} in ${msRounded(top.ns)} ms (${formatBytes(per)} each). Keep that data on the GPU between steps, or create it there (torch.tensor(..., device="cuda"), torch.from_numpy(x).cuda() once, outside the loop).`,
       );
     }
     if (exposedShare > 0.5) {
@@ -81,11 +80,10 @@ export const transferOverheadRule: Rule = {
     );
     const confidence = round(clamp01(0.6 + 0.35 * exposedShare));
     return {
-      rule: "transfer_overhead",
       title: `Copies run ${pct(g.copyNs, g.windowNs)} % of the GPU time${exposedShare > 0.5 ? ", mostly not overlapped with compute" : ""}`,
       severity: severityFor(g.transferOnlyNs, g.windowNs),
       confidence,
-      impact_ms: ms(g.transferOnlyNs),
+      impact_ms: msRounded(g.transferOnlyNs),
       evidence,
       suggestions,
     };
