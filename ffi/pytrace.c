@@ -28,6 +28,17 @@
 
 #include "inferscope.h"
 
+/* A record's kind, in the low KIND_BITS of its word (the rest is the code or name id): the
+ * Python tracer's K_* (src/tracer/inferscope/_tracer.py, where the format is described) and the
+ * reader's (src/collect/python-events.ts). Three languages, three copies of the numbers:
+ * test/collect/record-kinds.test.ts keeps them equal. */
+#define K_PY_START 0
+#define K_PY_END 1
+#define K_ATTRS 5
+#define KIND_BITS 3
+/* A code object's end word: its start word with the end kind (the start kind is 0). */
+#define END_WORD(w) ((w) | K_PY_END)
+
 typedef struct _object PyObject;
 typedef intptr_t Py_ssize_t;
 typedef struct {
@@ -295,7 +306,7 @@ static PyObject *m_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
   int64_t w = lookup(args[0]);
   if (raise_held()) return NULL;
   if (!w) return ret_disable();
-  record(w | 1);
+  record(END_WORD(w));
   return raise_held() ? NULL : ret_none();
 }
 
@@ -313,7 +324,7 @@ static PyObject *m_unwind(PyObject *self, PyObject *const *args, Py_ssize_t narg
   (void)self;
   if (nargs < 1 || !active) return ret_none();
   int64_t w = map_find(args[0]);
-  if (w > 0) record(w | 1);
+  if (w > 0) record(END_WORD(w));
   return ret_none(); /* as in m_throw: never replace the exception that is unwinding */
 }
 
@@ -335,7 +346,7 @@ static int profile(PyObject *obj, void *frame, int what, PyObject *arg) {
     code = *(PyObject **)((char *)frame + 4 * sizeof(void *));
   }
   int64_t w = what == PyTrace_CALL ? lookup(code) : map_find(code);
-  if (w > 0) record(what == PyTrace_CALL ? w : (w | 1));
+  if (w > 0) record(what == PyTrace_CALL ? w : END_WORD(w));
   return raise_held() ? -1 : 0;
 }
 
@@ -382,7 +393,7 @@ static PyObject *f_emit_attrs(PyObject *self, PyObject *const *args, Py_ssize_t 
     P.Err_Clear();
     return ret_none();
   }
-  t->w[t->n] = (idx << 3) | 5;
+  t->w[t->n] = (idx << KIND_BITS) | K_ATTRS;
   t->w[t->n + 1] = 0;
   t->w[t->n + 2] = w;
   t->w[t->n + 3] = now_ns();

@@ -8,6 +8,9 @@ const MAGIC = 0x31435349; // "ISC1" little endian
 const REC_TABLES = 1;
 const REC_CHUNK = 2;
 const REC_END = 3;
+// Record kinds, in the low KIND_BITS of a word: the tracer's K_* (_tracer.py), also named in
+// ffi/pytrace.c; test/collect/record-kinds.test.ts keeps the three equal.
+const KIND_BITS = 3;
 const K_PY_START = 0;
 const K_PY_END = 1;
 const K_SCOPE_BEGIN = 2;
@@ -137,8 +140,8 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
       const lo = dv.getUint32(o, true);
       const hi = dv.getInt32(o + 4, true);
       const ts = dv.getUint32(o + 8, true) + dv.getInt32(o + 12, true) * 4294967296;
-      const kind = lo & 7;
-      const id = hi * 536870912 + (lo >>> 3);
+      const kind = lo & ((1 << KIND_BITS) - 1);
+      const id = hi * 2 ** (32 - KIND_BITS) + (lo >>> KIND_BITS);
       if (kind === K_ATTRS) {
         const a = c.side[id];
         st.pendingAttrs = a !== null && typeof a === "object" ? (a as Record<string, unknown>) : undefined;

@@ -45,6 +45,8 @@ from time import perf_counter_ns as _now
 
 from inferscope import _backends
 
+# Record kinds (the low SHIFT bits of a word), also named in ffi/pytrace.c and in the reader
+# (src/collect/python-events.ts); test/collect/record-kinds.test.ts keeps the three equal.
 K_PY_START, K_PY_END, K_SCOPE_BEGIN, K_SCOPE_END, K_MARK, K_ATTRS = 0, 1, 2, 3, 4, 5
 SHIFT = 3
 
