@@ -1,6 +1,5 @@
 /* Visible GPUs through the driver API, opened with dlopen: cuInit + cuDeviceGet* need no context.
  * PCIe link and NUMA node come from sysfs for the device's PCI bus id. */
-#include <ctype.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,16 +69,6 @@ int is_gpu_count(char *reason, int reason_len) {
   return n;
 }
 
-/* Reads a small integer from a sysfs file; -1 when absent. */
-static long read_long(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  long v = -1;
-  if (fscanf(f, "%ld", &v) != 1) v = -1;
-  fclose(f);
-  return v;
-}
-
 int is_gpu_info(int index, char *out, int out_len) {
   if (!load_driver()) {
     copy_reason(out, out_len, cu.why);
@@ -97,16 +86,11 @@ int is_gpu_info(int index, char *out, int out_len) {
   if (cu.mem) cu.mem(&mem, d);
   if (cu.attr) cu.attr(&sms, CU_ATTR_SM_COUNT, d);
   if (cu.bus) cu.bus(bus, sizeof bus, d);
-  /* sysfs names PCI devices in lower case with a 4-digit domain: 0000:17:00.0 */
-  char sys[128];
-  for (char *p = bus; *p; p++) *p = (char)tolower((unsigned char)*p);
-  const char *b = strlen(bus) > 12 ? bus + strlen(bus) - 12 : bus;
-  char path[256];
-  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/numa_node", b);
-  long numa = read_long(path);
-  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/current_link_width", b);
-  long width = read_long(path);
-  snprintf(sys, sizeof sys, "%s", b);
+  /* the bus id as sysfs names it (0000:17:00.0), and what sysfs says of it (procfs.c) */
+  char sys[32] = "";
+  if (is_pci_sysfs_name(bus, sys, sizeof sys) < 0) sys[0] = 0;
+  long numa = is_pci_numa_node(sys);
+  long width = is_pci_attr(sys, "current_link_width");
   for (char *p = name; *p; p++)
     if (*p == '"' || *p == '\\') *p = '\'';
   return snprintf(out, (size_t)out_len,

@@ -3,6 +3,7 @@
  * dlopen at run time, so the shim (and the binary) start on machines without a GPU. */
 #ifndef INFERSCOPE_H
 #define INFERSCOPE_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define IS_SHIM_VERSION 1
@@ -48,7 +49,12 @@ int is_numa_node_meminfo(int node, int64_t *out);
 /* The process's pages per node from /proc/<pid>/numa_maps, kB in kb[node] (node < cap); returns
  * the highest node seen + 1. Costs ~4 us per MiB of RSS: call it rarely. */
 int is_proc_numa_maps(int pid, int64_t *kb, int cap);
-/* /sys/bus/pci/devices/<bdf>/numa_node (NVML's 8-digit domain accepted); -1 unknown. */
+/* sysfs's name of a PCI device (lower case, 4-digit domain; NVML's and the driver's 8-digit
+ * domain accepted) into out; 0, or -1 when bdf is not a bus id. */
+int is_pci_sysfs_name(const char *bdf, char *out, size_t cap);
+/* /sys/bus/pci/devices/<bdf>/<attr> as a number; -1 when absent. Used for GPUs by device.c too. */
+long is_pci_attr(const char *bdf, const char *attr);
+/* /sys/bus/pci/devices/<bdf>/numa_node; -1 unknown (sysfs says -1 for no affinity). */
 int is_pci_numa_node(const char *bdf);
 int64_t is_clock_ticks_per_sec(void);
 

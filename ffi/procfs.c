@@ -183,20 +183,32 @@ int is_proc_numa_maps(int pid, int64_t *kb, int cap) {
   return maxnode + 1;
 }
 
-int is_pci_numa_node(const char *bdf) {
-  /* NVML writes the domain with 8 hex digits (00000000:65:00.0); sysfs uses 4, lower case. */
-  char norm[32], path[128], buf[32];
+int is_pci_sysfs_name(const char *bdf, char *out, size_t cap) {
+  /* NVML and the CUDA driver may write the domain with 8 hex digits (00000000:65:00.0); sysfs
+   * uses 4, lower case. */
   const char *colon = strchr(bdf, ':');
-  if (!colon) return -1;
+  if (!colon || cap == 0) return -1;
   size_t dom = (size_t)(colon - bdf);
   const char *start = dom > 4 ? bdf + (dom - 4) : bdf;
   size_t n = 0;
-  for (const char *p = start; *p && n + 1 < sizeof norm; p++) norm[n++] = (char)tolower((unsigned char)*p);
-  norm[n] = 0;
-  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/numa_node", norm);
-  if (read_small(path, buf, sizeof buf) < 0) return -1;
-  int node = atoi(buf);
-  return node >= 0 ? node : -1;
+  for (const char *p = start; *p && n + 1 < cap; p++) out[n++] = (char)tolower((unsigned char)*p);
+  out[n] = 0;
+  return 0;
+}
+
+long is_pci_attr(const char *bdf, const char *attr) {
+  char name[32], path[160], buf[32];
+  if (is_pci_sysfs_name(bdf, name, sizeof name) < 0) return -1;
+  snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/%s", name, attr);
+  if (read_small(path, buf, sizeof buf) <= 0) return -1;
+  char *end;
+  long v = strtol(buf, &end, 10);
+  return end == buf ? -1 : v;
+}
+
+int is_pci_numa_node(const char *bdf) {
+  long node = is_pci_attr(bdf, "numa_node");
+  return node >= 0 ? (int)node : -1;
 }
 
 int64_t is_clock_ticks_per_sec(void) { return sysconf(_SC_CLK_TCK); }
