@@ -70,6 +70,14 @@ function abortReports(session: Session, sig: RelayedSignal): void {
   process.stderr.write(`inferscope: ${sig} while writing the reports: stopped; ${kept.length ? `kept ${kept.join(", ")} in ${session.dir}` : "nothing was written"}\n`);
 }
 
+/** What only a run knows, for the trace's metadata block: how the Python tracer and the sampler did. */
+function runMetadata(trace: Trace): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (trace.meta.pythonTracer) out.pythonTracer = trace.meta.pythonTracer;
+  if (trace.meta.sampler) out.sampler = trace.meta.sampler;
+  return out;
+}
+
 export const runCommand = defineCommand({
   meta: { name: "run", description: "Profile a Python script: inferscope run [options] script.py [args…] | -m module [args…]" },
   args: {
@@ -151,18 +159,19 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   });
   relay.childExited((sig) => abortReports(session, sig));
   const counters = (sampler as Sampler | null)?.stop() ?? [];
+  const samplerSummary = (sampler as Sampler | null)?.summary() ?? null;
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
   const pyFile = findPythonFile(session.rawDir, child.pid);
   const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
-  const trace = assembleTrace({ config, command, child, python, counters, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  const trace = assembleTrace({ config, command, child, python, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
   const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;
   if (config.trace) {
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
-    await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: trace.meta.pythonTracer ? { pythonTracer: trace.meta.pythonTracer } : {} });
+    await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: runMetadata(trace) });
   }
   const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { emptyTrace, type Trace } from "../trace/model.ts";
 import type { ChildResult } from "./child.ts";
 import { otherCuptiClientWarning, type GpuPlan, type GpuResult } from "./gpu.ts";
 import type { PythonRecording } from "./python-events.ts";
+import { type SamplerSummary, samplerWarning } from "./sampler.ts";
 import { VERSION } from "../version.ts";
 
 /** Everything the collectors wrote → one Trace on CLOCK_MONOTONIC ns. */
@@ -15,6 +16,8 @@ export function assembleTrace(opts: {
   child: ChildResult;
   python: PythonRecording | null;
   counters: Trace["counters"];
+  /** What the /proc sampler did; null when it did not run. */
+  sampler: SamplerSummary | null;
   gpuPlan: GpuPlan | null;
   gpu: GpuResult | null;
   sampleIntervalMs: number;
@@ -47,6 +50,11 @@ export function assembleTrace(opts: {
       spilledChunks: python.meta?.spilledChunks ?? null,
       filteredShort: python.filtered,
       minDurationUs: config.minDurationUs,
+      // ends whose start was not recorded (calls already running when tracing began), spans still
+      // open at the end (closed at the last timestamp), bytes of a record cut off by a kill
+      unmatchedEnds: python.unmatched,
+      unfinished: python.unfinished,
+      truncatedBytes: python.truncatedBytes,
     };
     trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
   } else if (child.signalsReceived.length) {
@@ -56,6 +64,11 @@ export function assembleTrace(opts: {
     trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
   }
   trace.counters = opts.counters;
+  if (opts.sampler) {
+    m.sampler = opts.sampler;
+    const behind = samplerWarning(opts.sampler);
+    if (behind) trace.warnings.push(behind);
+  }
   if (gpu) {
     m.gpuCollection = gpu.status;
     if (gpu.warning) trace.warnings.push(gpu.warning);
@@ -65,6 +78,11 @@ export function assembleTrace(opts: {
       trace.syncs = gpu.records.syncs;
       trace.counters.push(...gpu.records.memory);
       m.dropped.cupti = gpu.records.dropped;
+      if (gpu.records.truncatedBytes > 0) {
+        trace.warnings.push(
+          `the CUPTI records file ends inside a record (${gpu.records.truncatedBytes} bytes cut off: the script was killed while InferScope wrote it); the GPU activity in them is lost`,
+        );
+      }
       for (const a of trace.api) if (a.pid < 0) a.pid = pid;
       for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
     }

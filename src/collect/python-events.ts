@@ -126,7 +126,9 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
       out.meta = JSON.parse(text.decode(bytes.subarray(p, p + len))) as PythonMeta;
     }
   }
-  if (off < bytes.length && out.truncatedBytes === 0) out.truncatedBytes = bytes.length - off;
+  // a record cut off at the end (the bad-header case has said so already)
+  const cutOff = off < bytes.length && out.truncatedBytes === 0 ? bytes.length - off : 0;
+  if (cutOff > 0) out.truncatedBytes = cutOff;
 
   const pid = out.meta?.pid ?? opts.pid;
   const minDur = opts.minDurationNs ?? 0;
@@ -211,7 +213,9 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   }
   for (const t of out.meta?.threads ?? []) if (t.name) out.threadNames.set(t.tid, t.name);
   for (const tid of threads.keys()) if (!out.threadNames.has(tid)) out.threadNames.set(tid, `thread ${tid}`);
-  if (!out.meta) out.warnings.push("the Python tracer's final record is missing (the process was killed, or called os._exit): Python events after its last flushed chunk are lost");
+  const cut = cutOff > 0 ? ` (the file ends inside a record: ${cutOff} bytes cut off)` : "";
+  if (!out.meta) out.warnings.push(`the Python tracer's final record is missing (the process was killed, or called os._exit): Python events after its last flushed chunk are lost${cut}`);
+  else if (cut) out.warnings.push(`python events: the file ends inside a record after the final one (${cutOff} bytes cut off); the events in it are lost`);
   return out;
 }
 

@@ -23,6 +23,17 @@ const MAX_NODES = 64;
 const mb = (kb: number) => Math.round((kb / 1024) * 1000) / 1000;
 const pct = (x: number) => Math.round(x * 10) / 10;
 
+/** What the sampler did, in the trace's metadata (`sampler`). */
+export interface SamplerSummary {
+  intervalMs: number;
+  /** Samples taken, and the ticks due between start and stop (one every intervalMs). */
+  samples: number;
+  due: number;
+  /** What one sample cost (the sampler's own time), µs; null when none was taken. */
+  meanSampleUs: number | null;
+  maxSampleUs: number | null;
+}
+
 interface ThreadSeries {
   ts: number[];
   ticks: number[];
@@ -36,6 +47,8 @@ export class Sampler {
   maxSampleNs = 0;
   totalSampleNs = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private startedNs = 0;
+  private stoppedNs = 0;
   private readonly status = new BigInt64Array(4);
   private readonly meminfo = new BigInt64Array(4);
   private readonly nodeMem = new BigInt64Array(2);
@@ -61,12 +74,14 @@ export class Sampler {
   }
 
   start(): void {
+    this.startedNs = this.native.monotonicNs();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.opts.intervalMs);
   }
 
   /** Stops the timer; returns every sample, per-thread CPU tracks included. */
   stop(): CounterSample[] {
+    this.stoppedNs = this.native.monotonicNs();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const [tid, series] of this.threads) {
@@ -81,6 +96,19 @@ export class Sampler {
     }
     this.threads.clear();
     return this.counters;
+  }
+
+  summary(): SamplerSummary {
+    const intervalNs = this.opts.intervalMs * 1e6;
+    const ran = this.startedNs > 0 && this.stoppedNs >= this.startedNs;
+    const us = (ns: number) => Math.round(ns / 100) / 10;
+    return {
+      intervalMs: this.opts.intervalMs,
+      samples: this.samples,
+      due: ran ? Math.floor((this.stoppedNs - this.startedNs) / intervalNs) + 1 : this.samples,
+      meanSampleUs: this.samples > 0 ? us(this.totalSampleNs / this.samples) : null,
+      maxSampleUs: this.samples > 0 ? us(this.maxSampleNs) : null,
+    };
   }
 
   /** One sample of every track; public so a test (or the end of a run) can force one. */
@@ -146,6 +174,17 @@ export class Sampler {
     this.totalSampleNs += took;
     if (took > this.maxSampleNs) this.maxSampleNs = took;
   }
+}
+
+/**
+ * A sampler that took less than half the samples due (each sample slower than the interval, e.g.
+ * numa_maps of a process with a huge RSS, or a starved parent) makes coarser tracks than asked:
+ * said in one warning. Null when it kept up (or ran for under ten intervals).
+ */
+export function samplerWarning(s: SamplerSummary): string | null {
+  if (s.due < 10 || s.samples >= s.due / 2) return null;
+  const slowest = s.maxSampleUs === null ? "" : `; the slowest took ${(s.maxSampleUs / 1000).toFixed(1)} ms`;
+  return `the /proc sampler took ${s.samples} samples where ${s.due} were due (every ${s.intervalMs} ms${slowest}): the memory, CPU and NUMA tracks are coarser than asked; raise --sample-interval-ms or --numa-maps-interval-ms`;
 }
 
 /** The NUMA node a PCI device (a GPU's bus id) sits on, when sysfs says; undefined otherwise. */

@@ -38,6 +38,15 @@ describe("counter tracks", () => {
     expect(ns(mem[mem.length - 1]!.ts)).toBeGreaterThan(ns(mod.ts));
   });
 
+  test("the trace says what the sampler did: samples taken and due, and what one cost", () => {
+    const s = r.trace!.inferscope.sampler as { intervalMs: number; samples: number; due: number; meanSampleUs: number; maxSampleUs: number };
+    expect(s.intervalMs).toBe(10);
+    expect(s.samples).toBeGreaterThan(20);
+    expect(s.samples).toBeLessThanOrEqual(s.due + 1);
+    expect(s.meanSampleUs).toBeGreaterThan(0);
+    expect(s.maxSampleUs).toBeGreaterThanOrEqual(s.meanSampleUs);
+  });
+
   test("cpu: the process's utilization (the allocation loop keeps one core busy for a while)", () => {
     const cpu = counters(r.trace!, "cpu");
     expect(cpu.length).toBeGreaterThan(10);
