@@ -52,6 +52,13 @@ export function compareHot(a: HotFunction, b: HotFunction): number {
   return (a.line ?? -1) - (b.line ?? -1);
 }
 
+/** A copy of `a` with room for n elements. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 /**
  * `byThread`: spans per thread, each list sorted by (start ascending, end descending), as the
  * merger gives them.
@@ -69,24 +76,13 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>): HotFunctions {
   let active = new Int32Array(cap); // open calls on the current stack (recursion)
   let mark = new Int32Array(cap); // 1 + number of the last thread that touched the id
   const grow = () => {
-    const n = cap * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    const i = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    calls = f(calls);
-    total = f(total);
-    self = f(self);
-    threadSelf = f(threadSelf);
-    active = i(active);
-    mark = i(mark);
-    cap = n;
+    cap *= 2;
+    calls = grown(calls, cap);
+    total = grown(total, cap);
+    self = grown(self, cap);
+    threadSelf = grown(threadSelf, cap);
+    active = grown(active, cap);
+    mark = grown(mark, cap);
   };
   const idOf = (s: CpuSpan): number => {
     const id = s.cat === "cpu_op" ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.file, s.line);
@@ -105,22 +101,12 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>): HotFunctions {
   let stId = new Int32Array(scap);
   let stOuter = new Uint8Array(scap); // 1: the outermost open call of its function
   const growStack = () => {
-    const n = scap * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    stStart = f(stStart);
-    stEnd = f(stEnd);
-    stChild = f(stChild);
-    const id = new Int32Array(n);
-    id.set(stId);
-    stId = id;
-    const o = new Uint8Array(n);
-    o.set(stOuter);
-    stOuter = o;
-    scap = n;
+    scap *= 2;
+    stStart = grown(stStart, scap);
+    stEnd = grown(stEnd, scap);
+    stChild = grown(stChild, scap);
+    stId = grown(stId, scap);
+    stOuter = grown(stOuter, scap);
   };
 
   const perThread: { tid: number; codeNs: number; best: number; bestNs: number }[] = [];
