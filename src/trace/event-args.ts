@@ -7,7 +7,7 @@
 /** The `schema` of an InferScope trace's metadata block. */
 export const TRACE_SCHEMA = "inferscope.trace/v1";
 
-export const ARG = {
+export const ARG = Object.freeze({
   // Kineto's
   correlation: "correlation",
   externalId: "External id",
@@ -35,4 +35,4 @@ export const ARG = {
   launchFile: "python file",
   launchLine: "python line",
   launchScope: "scope",
-} as const;
+} as const);
