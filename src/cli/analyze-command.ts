@@ -8,7 +8,6 @@ import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import { REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
 
-
 export function parseTop(v: unknown): number {
   const s = String(v ?? "10");
   if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 10000) fail(`--top must be a whole number from 1 to 10000 (got "${s}")`);

@@ -142,7 +142,8 @@ class LauncherTable {
     const hit = this.byKey.get(key);
     if (hit) return hit;
     this.byKey.set(key, l);
-    Object.defineProperty(l, LAUNCHER_ID, { value: this.list.length, enumerable: false });
+    // writable: a trace merged a second time gives its launchers the new table's ids
+    Object.defineProperty(l, LAUNCHER_ID, { value: this.list.length, enumerable: false, writable: true, configurable: true });
     this.list.push(l);
     return l;
   }
