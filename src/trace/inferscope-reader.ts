@@ -9,7 +9,6 @@ import { TRACE_SCHEMA } from "./event-args.ts";
 import { num, str } from "./values.ts";
 import { type EventConverter, type TraceHeader } from "./kineto.ts";
 
-
 /** True when the top-level object is an InferScope trace (it has the `inferscope` block). */
 export function isInferScopeHeader(header: TraceHeader): boolean {
   const b = header.inferscope;
