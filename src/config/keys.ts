@@ -17,7 +17,6 @@ export interface KeyDef {
   fromString: Parse;
 }
 
-
 const bool: Parse = (raw) => {
   const s = raw.trim().toLowerCase();
   if (["1", "true", "yes", "on"].includes(s)) return true;

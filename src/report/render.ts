@@ -19,7 +19,6 @@ import css from "../../templates/assets/report.css" with { type: "text" };
 import timelineJs from "../../templates/assets/timeline.client.js" with { type: "text" };
 import tablesJs from "../../templates/assets/tables.client.js" with { type: "text" };
 
-
 export interface RenderOptions {
   timeline?: TimelineOptions;
 }

@@ -7,7 +7,6 @@ import { createGzip, type Gzip } from "node:zlib";
 import { ARG, TRACE_SCHEMA } from "./event-args.ts";
 import type { ApiCall, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
 
-
 export interface WriteTraceOptions {
   /** InferScope version for the metadata block. */
   version: string;
