@@ -1,9 +1,11 @@
 // The Python tracer's record format is written by Python (_tracer.py) and C (ffi/pytrace.c) and
 // read by TypeScript (python-events.ts): three languages, so its numbers are written three times,
 // each copy named. This keeps the copies equal.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const ROOT = join(import.meta.dir, "..", "..");
 const read = (p: string) => readFileSync(join(ROOT, p), "utf8");

@@ -1,10 +1,12 @@
 // Figures the collectors compute about their own losses reach the trace: a sampler that fell
 // behind, a Python or CUPTI file cut off inside a record (the script killed mid-write).
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { assembleTrace } from "../../src/collect/assemble.ts";
 import { readPythonEvents } from "../../src/collect/python-events.ts";
 import { samplerWarning, type SamplerSummary } from "../../src/collect/sampler.ts";
 import { KEYS, type Config } from "../../src/config/keys.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const config = Object.fromEntries(Object.entries(KEYS).map(([k, d]) => [k, d.default])) as unknown as Config;
 const child = { pid: 4242, exitCode: 0, signalsReceived: [] };

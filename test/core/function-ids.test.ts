@@ -1,5 +1,7 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { FunctionIds, TORCH_OP } from "../../src/core/function-ids.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 test("one dense id per (name, file, line); a torch op is not the Python function of the same name", () => {
   const ids = new FunctionIds();
