@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { analysisContext } from "../src/analyze/index.ts";
 import type { Report } from "../src/analyze/report-types.ts";
 import { renderReport } from "../src/report/render.ts";
 import { buildTimeline } from "../src/report/timeline.ts";
@@ -29,7 +30,7 @@ if (missing) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "inferscope-bench-open-"));
-const synthetic = syntheticTrace(2200);
+const synthetic = analysisContext(syntheticTrace(2200));
 const buildMs: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const t0 = performance.now();
@@ -37,15 +38,15 @@ for (let r = 0; r < rounds; r++) {
   buildMs.push(performance.now() - t0);
 }
 
-const { trace, report } = await fixtureAnalysis(LARGEST_FIXTURE);
+const { trace, report, analysis } = await fixtureAnalysis(LARGEST_FIXTURE);
 const files: Record<string, { path: string; events: number; mb: number }> = {};
 const write = (name: string, html: string, events: number) => {
   const path = join(dir, `${name}.html`);
   writeFileSync(path, html);
   files[name] = { path, events, mb: Buffer.byteLength(html) / 1e6 };
 };
-write(LARGEST_FIXTURE, renderReport(report, "html", trace), trace.gpu.length + trace.spans.length + trace.api.length);
-write("synthetic 1.5 M events", renderReport(handmade as unknown as Report, "html", synthetic), eventCount(synthetic));
+write(LARGEST_FIXTURE, renderReport(report, "html", analysis), trace.gpu.length + trace.spans.length + trace.api.length);
+write("synthetic 1.5 M events", renderReport(handmade as unknown as Report, "html", synthetic), eventCount(synthetic.trace));
 const empty = join(dir, "empty.html");
 writeFileSync(empty, `<!doctype html><div id="tl" data-ready="1"></div><script>window.__inferscopeTimeline={ready:0}</script>`);
 
@@ -64,7 +65,7 @@ await close();
 rmSync(dir, { recursive: true, force: true });
 
 const base = median(times.empty!);
-console.log(`timeline build, synthetic ${eventCount(synthetic)} events → 100 000 kept: median ${median(buildMs).toFixed(0)} ms (${rounds} rounds)\n`);
+console.log(`timeline build, synthetic ${eventCount(synthetic.trace)} events → 100 000 kept: median ${median(buildMs).toFixed(0)} ms (${rounds} rounds)\n`);
 console.log("| report | events | HTML MB | open median ms | × empty page |");
 console.log("|---|---|---|---|---|");
 console.log(`| empty page | 0 | 0 | ${base.toFixed(0)} | 1.0 |`);
