@@ -1,0 +1,88 @@
+// The release artifacts as a user gets them (dist/release/*.tar.gz + SHA256SUMS), unpacked with
+// tar, and what is needed to run the arm64 one here (qemu-user-static, Debian's arm64 libc).
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { readElfFile } from "../../tools/elf.ts";
+import { rebindable } from "../../tools/glibc-floor.ts";
+import { releaseName } from "../../tools/release.ts";
+import { targetByName, type Target } from "../../tools/targets.ts";
+import { ROOT, tempDir } from "../helpers.ts";
+
+export const RELEASE_DIR = join(ROOT, "dist/release");
+export const X64 = targetByName("linux-x64");
+export const ARM64 = targetByName("linux-arm64");
+/** An arm64 Python from Debian, unpacked by test/release/fetch-arm64-python.sh (CI runs it). */
+export const ARM64_PYTHON_ROOT = join(ROOT, "build/arm64-python");
+
+const onPath = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`], { stdout: "ignore" }).exitCode === 0;
+
+/** Why the release cannot be built here (null: it can). */
+export function releaseMissing(): string | null {
+  if (existsSync(join(RELEASE_DIR, "SHA256SUMS"))) return null;
+  for (const t of [X64, ARM64]) {
+    if (!isHost(t) && !onPath(`${t.triple}-gcc`)) return `${t.triple}-gcc is not installed (apt-get install gcc-${t.triple}; .ci/run installs it)`;
+  }
+  return null;
+}
+
+const isHost = (t: Target) => t.name === `linux-${process.arch}`;
+const qemuFor = (t: Target) => `qemu-${t.triple.split("-")[0]}-static`;
+/** Debian's libc for a foreign target (libc6-arm64-cross, pulled in by gcc-aarch64-linux-gnu): qemu's -L root. */
+const sysroot = (t: Target) => `/usr/${t.triple}`;
+
+/** Why a binary for `t` cannot run here (null: it can, natively or under qemu-user). */
+export function cannotRun(t: Target): string | null {
+  if (isHost(t)) return null;
+  if (!onPath(qemuFor(t))) return `${qemuFor(t)} is not installed (apt-get install qemu-user-static; .ci/run installs it)`;
+  if (!existsSync(join(sysroot(t), "lib"))) return `no ${t.name} libc in ${sysroot(t)} (apt-get install gcc-${t.triple})`;
+  return null;
+}
+
+/** The command that runs a binary for `t` here: itself, or under qemu-user with Debian's cross libc. */
+export function runner(t: Target, bin: string): string[] {
+  return isHost(t) ? [bin] : [qemuFor(t), "-L", sysroot(t), bin];
+}
+
+/** Builds the release once if a test needs it and it is missing (`npx bun run release`). */
+export function ensureRelease(): void {
+  if (existsSync(join(RELEASE_DIR, "SHA256SUMS"))) return;
+  const r = Bun.spawnSync([process.execPath, "build.ts", "--release"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error("npx bun run release failed (see above)");
+}
+
+export function archivePath(t: Target): string {
+  return join(RELEASE_DIR, `${releaseName(pkg.version, t)}.tar.gz`);
+}
+
+const unpacked = new Map<string, string>();
+
+/** Unpacks a release archive with tar (once per test file); returns the path of its `inferscope`. */
+export function unpack(t: Target): string {
+  const done = unpacked.get(t.name);
+  if (done) return done;
+  const dir = tempDir("inferscope-release-");
+  const r = Bun.spawnSync(["tar", "-xzf", archivePath(t), "-C", dir], { stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`tar -xzf ${archivePath(t)}: ${r.stderr.toString()}`);
+  const bin = join(dir, releaseName(pkg.version, t), "inferscope");
+  unpacked.set(t.name, bin);
+  return bin;
+}
+
+/** The functions glibc 2.34 moved into libc.so.6, read from the libc this test process runs on. */
+export async function movedByGlibc234(): Promise<Set<string>> {
+  const maps = readFileSync("/proc/self/maps", "utf8");
+  const libc = maps
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/)[5])
+    .find((p) => p && /\/libc\.so\.6$/.test(p));
+  if (!libc) throw new Error("no libc.so.6 in /proc/self/maps");
+  return new Set(rebindable(await readElfFile(libc)).keys());
+}
+
+export function findRuntimeShim(cache: string): string {
+  const root = join(cache, "inferscope");
+  const dirs = readdirSync(root).filter((d) => existsSync(join(root, d, ".complete")));
+  if (dirs.length !== 1) throw new Error(`expected one runtime dir in ${root}, found ${dirs.join(", ") || "none"}`);
+  return join(root, dirs[0]!, "libinferscope.so");
+}

@@ -1,0 +1,66 @@
+// `npx bun run release`: for every target, the shim (cross-compiled where needed) and the single
+// binary, packed as dist/release/inferscope-<version>-<target>.tar.gz, plus dist/release/SHA256SUMS
+// (`sha256sum -c` format). Reproducible: two builds of one commit give the same bytes (the
+// archive's mtime is the commit's time, or $SOURCE_DATE_EPOCH).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { compileBinary } from "./compile.ts";
+import { buildShim } from "./shim.ts";
+import { gzip, tar } from "./tar.ts";
+import { TARGETS, type Target } from "./targets.ts";
+
+export function releaseName(version: string, target: Target): string {
+  return `inferscope-${version}-${target.name}`;
+}
+
+/** $SOURCE_DATE_EPOCH, else HEAD's commit time, else 0 (a source tree without git). */
+function sourceDate(root: string): number {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  if (env && /^\d+$/.test(env)) return Number(env);
+  try {
+    const r = Bun.spawnSync(["git", "log", "-1", "--format=%ct"], { cwd: root, stdout: "pipe", stderr: "ignore" });
+    const t = r.stdout.toString().trim();
+    if (r.exitCode === 0 && /^\d+$/.test(t)) return Number(t);
+  } catch {
+    // no git on PATH
+  }
+  return 0;
+}
+
+export function sha256(data: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+export async function release(root: string, targets: readonly Target[] = TARGETS): Promise<string[]> {
+  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
+  const mtime = sourceDate(root);
+  const outDir = join(root, "dist/release");
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const readme = readFileSync(join(root, "README.md"));
+  const sums: string[] = [];
+  const archives: string[] = [];
+  for (const t of targets) {
+    const shim = await buildShim(root, t, join(root, "build", t.name, "libinferscope.so"));
+    const bin = await compileBinary(root, t, shim, join(root, "build", t.name, "inferscope"));
+    const name = releaseName(version, t);
+    const archive = gzip(
+      tar(
+        [
+          { path: `${name}/`, mode: 0o755 },
+          { path: `${name}/inferscope`, mode: 0o755, data: readFileSync(bin) },
+          { path: `${name}/README.md`, mode: 0o644, data: readme },
+        ],
+        mtime,
+      ),
+    );
+    const file = join(outDir, `${name}.tar.gz`);
+    writeFileSync(file, archive);
+    sums.push(`${sha256(archive)}  ${name}.tar.gz\n`);
+    archives.push(file);
+    console.error(`release: ${file} (${(archive.length / 1e6).toFixed(1)} MB; binary ${(readFileSync(bin).length / 1e6).toFixed(1)} MB)`);
+  }
+  writeFileSync(join(outDir, "SHA256SUMS"), sums.join(""));
+  console.error(`release: ${join(outDir, "SHA256SUMS")}`);
+  return archives;
+}
