@@ -14,13 +14,14 @@ function embedShim(shimPath: string): BunPlugin {
   };
 }
 
-export async function compileBinary(root: string, target: Target, shimPath: string, outfile: string): Promise<string> {
+/** `opts` only for bench/binary-size.ts: what the size would be without bytecode or minifying. */
+export async function compileBinary(root: string, target: Target, shimPath: string, outfile: string, opts = { bytecode: true, minify: true }): Promise<string> {
   const result = await Bun.build({
     entrypoints: [`${root}/src/main.ts`],
     compile: { target: target.bunTarget, outfile, autoloadDotenv: false, autoloadBunfig: false },
-    bytecode: true,
+    bytecode: opts.bytecode,
     format: "esm",
-    minify: true,
+    minify: opts.minify,
     plugins: [embedShim(shimPath)],
   });
   if (!result.success) {

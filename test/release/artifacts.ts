@@ -12,8 +12,10 @@ import { ROOT, tempDir } from "../helpers.ts";
 export const RELEASE_DIR = join(ROOT, "dist/release");
 export const X64 = targetByName("linux-x64");
 export const ARM64 = targetByName("linux-arm64");
-/** An arm64 Python from Debian, unpacked by test/release/fetch-arm64-python.sh (CI runs it). */
-export const ARM64_PYTHON_ROOT = join(ROOT, "build/arm64-python");
+/** Debian 12's arm64 Python, unpacked by test/release/fetch-roots.sh (CI runs it). */
+export const ARM64_PYTHON_ROOT = join(ROOT, "build/roots/arm64-python");
+/** Debian 11's amd64 glibc 2.31 (before 2.34 moved dlopen into libc.so.6), by the same script. */
+export const GLIBC_231_ROOT = join(ROOT, "build/roots/glibc-2.31");
 
 const onPath = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`], { stdout: "ignore" }).exitCode === 0;
 

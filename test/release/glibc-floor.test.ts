@@ -3,12 +3,12 @@
 // (dlopen, pthread_create, …) required from the library that defined them before (libdl.so.2,
 // libpthread.so.0), which is listed in DT_NEEDED.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readElfFile, EM_AARCH64, EM_X86_64 } from "../../tools/elf.ts";
 import { floorProblems, GLIBC_FLOOR } from "../../tools/glibc-floor.ts";
-import { ensureBinary, ROOT, tempDir } from "../helpers.ts";
-import { ARM64, cannotRun, ensureRelease, findRuntimeShim, movedByGlibc234, releaseMissing, runner, unpack, X64 } from "./artifacts.ts";
+import { cleanEnv, ensureBinary, ROOT, tempDir } from "../helpers.ts";
+import { ARM64, cannotRun, ensureRelease, findRuntimeShim, GLIBC_231_ROOT, movedByGlibc234, releaseMissing, runner, unpack, X64 } from "./artifacts.ts";
 
 const moved = await movedByGlibc234();
 // On glibc < 2.34 (nothing moved yet) a plain link already gives dlopen@GLIBC_2.2.5 from libdl.so.2.
@@ -28,7 +28,7 @@ function cc(name: string, src: string, extra: string[] = []): string {
   return out;
 }
 
-const CALLS_DLOPEN = '#include <dlfcn.h>\nvoid *f(void) { return dlopen("libm.so.6", RTLD_NOW); }\n';
+const CALLS_DLOPEN = '#include <dlfcn.h>\nint f(void) { return dlopen("libm.so.6", RTLD_NOW) != 0; }\n';
 
 describe("the floor check fails where glibc 2.17 could not load a file", () => {
   test.skipIf(!newGlibc)("dlopen as linked on glibc ≥ 2.34: GLIBC_2.34 is above the floor", async () => {
@@ -80,6 +80,57 @@ describe(`shipped ELF files need glibc ≤ ${GLIBC_FLOOR}`, () => {
         expect(floorProblems(elf, moved)).toEqual([]);
       });
     }
+  });
+});
+
+// Bun and the shim really loaded by an older glibc: Debian 11's 2.31 dynamic linker and libraries
+// (dlopen still in libdl.so.2 there), run directly as `ld-2.31.so --library-path … program`.
+const ld231 = join(GLIBC_231_ROOT, "lib/x86_64-linux-gnu/ld-2.31.so");
+const no231 = process.arch !== "x64" ? "not an x64 machine" : existsSync(ld231) ? null : "no glibc 2.31 root: run bash test/release/fetch-roots.sh (CI does)";
+describe.skipIf(no231 !== null)(`on glibc 2.31 (Debian 11)${no231 ? ` (skipped: ${no231})` : ""}`, () => {
+  const libs = ["lib", "usr/lib"].map((d) => join(GLIBC_231_ROOT, d, "x86_64-linux-gnu")).join(":");
+  const on231 = (cmd: string[], env: Record<string, string> = {}, cwd = "/") => {
+    const r = Bun.spawnSync([ld231, "--library-path", libs, ...cmd], { cwd, env: cleanEnv(env), stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  /** bun:ffi loads `lib` and calls `fn` (int fn(void)). */
+  const dlopenScript = (lib: string, fn: string) => {
+    const script = join(tempDir("inferscope-dlopen-"), "load.ts");
+    const sym = JSON.stringify(fn);
+    writeFileSync(script, `import { dlopen } from "bun:ffi";\nconst l = dlopen(${JSON.stringify(lib)}, { [${sym}]: { args: [], returns: "i32" } });\nconsole.log("loaded", l.symbols[${sym}]());\n`);
+    return [process.execPath, script];
+  };
+
+  test("the shim as linked before the floor (dlopen@GLIBC_2.34) does not load", () => {
+    const r = on231(dlopenScript(cc("plain", CALLS_DLOPEN, ["-ldl"]), "f"));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("version `GLIBC_2.34' not found");
+  });
+
+  test("build/libinferscope.so loads", () => {
+    expect(on231(dlopenScript(join(ROOT, "build/libinferscope.so"), "is_shim_version"))).toMatchObject({ code: 0, stdout: "loaded 1\n" });
+  });
+
+  test("dist/inferscope doctor --json: Bun starts, extracts the shim and calls into it", () => {
+    const r = on231([ensureBinary(), "doctor", "--json"], { XDG_CACHE_HOME: tempDir("inferscope-cache-") });
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.shimVersion).toBe(1);
+    expect(info.monotonicNs).toBeGreaterThan(0);
+  });
+
+  test("dist/inferscope run of the quickstart with Debian 11's Python 3.9: the shim's C hot path records it", () => {
+    const dir = tempDir("inferscope-231-");
+    const python = join(dir, "python3");
+    writeFileSync(python, `#!/bin/sh\nexec ${ld231} --library-path ${libs} ${join(GLIBC_231_ROOT, "usr/bin/python3.9")} "$@"\n`, { mode: 0o755 });
+    const out = join(dir, "runs");
+    const args = ["run", "--python", python, "--output-dir", out, "--formats", "json", join(ROOT, "examples/quickstart.py"), "--steps", "3"];
+    const r = on231([ensureBinary(), ...args], { XDG_CACHE_HOME: join(dir, "cache") }, dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("processed 3 steps\n");
+    const trace = JSON.parse(readFileSync(join(out, readdirSync(out)[0]!, "trace.json"), "utf8"));
+    expect(trace.inferscope.python).toBe("3.9.2");
+    expect(trace.inferscope.pythonTracer.backend).toBe("setprofile+c");
   });
 });
 

@@ -2,7 +2,7 @@
 // archive unpacking (GNU tar) to one directory with the binary, owners 0:0, the commit's time.
 // The arm64 binary runs under qemu-user here: --version, doctor --json, and `analyze` of real
 // H100 traces giving byte-for-byte the x64 binary's output; with an arm64 Python from Debian
-// (test/release/fetch-arm64-python.sh) also a `run` of the quickstart.
+// (test/release/fetch-roots.sh) also a `run` of the quickstart.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -112,7 +112,7 @@ describe.skipIf(missing !== null)(`npx bun run release${missing ? ` (skipped: ${
     });
 
     const python = join(ARM64_PYTHON_ROOT, "usr/bin/python3.11");
-    const noPython = existsSync(python) ? null : "no arm64 Python: run bash test/release/fetch-arm64-python.sh (CI does)";
+    const noPython = existsSync(python) ? null : "no arm64 Python: run bash test/release/fetch-roots.sh (CI does)";
     test.skipIf(noPython !== null)(`run examples/quickstart.py with Debian's arm64 Python 3.11: the C hot path records it${noPython ? ` (skipped: ${noPython})` : ""}`, () => {
       // The arm64 binary starts "python3" with the kernel's execve, which cannot run an arm64
       // ELF without binfmt_misc; a shell script wrapping qemu can.
