@@ -1,5 +1,6 @@
 // The release artifacts as a user gets them (dist/release/*.tar.gz + SHA256SUMS), unpacked with
-// tar, and what is needed to run the arm64 one here (qemu-user-static, Debian's arm64 libc).
+// tar; what is needed to run the arm64 one here (qemu-user-static, Debian's arm64 libc); the
+// Debian roots test/release/fetch-roots.sh unpacks.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -18,6 +19,11 @@ export const ARM64_PYTHON_ROOT = join(ROOT, "build/roots/arm64-python");
 export const GLIBC_231_ROOT = join(ROOT, "build/roots/glibc-2.31");
 
 const onPath = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`], { stdout: "ignore" }).exitCode === 0;
+const isHost = (t: Target) => t.name === `linux-${process.arch}`;
+const qemuFor = (t: Target) => `qemu-${t.triple.split("-")[0]}-static`;
+/** Debian's libc for a foreign target (libc6-arm64-cross, pulled in by gcc-aarch64-linux-gnu): qemu's -L root. */
+const sysroot = (t: Target) => `/usr/${t.triple}`;
+
 
 /** Why the release cannot be built here (null: it can). */
 export function releaseMissing(): string | null {
@@ -27,11 +33,6 @@ export function releaseMissing(): string | null {
   }
   return null;
 }
-
-const isHost = (t: Target) => t.name === `linux-${process.arch}`;
-const qemuFor = (t: Target) => `qemu-${t.triple.split("-")[0]}-static`;
-/** Debian's libc for a foreign target (libc6-arm64-cross, pulled in by gcc-aarch64-linux-gnu): qemu's -L root. */
-const sysroot = (t: Target) => `/usr/${t.triple}`;
 
 /** Why a binary for `t` cannot run here (null: it can, natively or under qemu-user). */
 export function cannotRun(t: Target): string | null {
@@ -71,7 +72,7 @@ export function unpack(t: Target): string {
   return bin;
 }
 
-/** The functions glibc 2.34 moved into libc.so.6, read from the libc this test process runs on. */
+/** The functions glibc moved into libc.so.6 (2.34) or re-versioned, from the libc this process runs on. */
 export async function movedByGlibc234(): Promise<Set<string>> {
   const maps = readFileSync("/proc/self/maps", "utf8");
   const libc = maps
