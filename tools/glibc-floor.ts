@@ -5,9 +5,9 @@
 // them when it moved them from libdl/libpthread/librt/libutil/libanl into libc.so.6. Such a
 // shim fails to load on RHEL 8 (2.28) or Ubuntu 20.04 (2.31). Binding them to their old version
 // (`.symver dlopen,dlopen@GLIBC_2.2.5`) is not enough: the version need would then name
-// libc.so.6, and an old glibc's dynamic linker stops at libc.so.6 ("symbol dlopen version
-// GLIBC_2.2.5 not defined in file libc.so.6") unless libdl.so.2 happens to come first in the
-// search order, which it does not in Bun (libc.so.6 is its first DT_NEEDED). So the shim is
+// libc.so.6, and a dynamic linker older than glibc 2.30 (RHEL 7/8) stops at libc.so.6 ("symbol
+// dlopen version GLIBC_2.2.5 not defined in file libc.so.6") unless libdl.so.2 comes first in
+// the search order, which it does not in Bun (libc.so.6 is its first DT_NEEDED). So the shim is
 // linked against small link-only stubs named libdl.so.2, libpthread.so.0, … that define those
 // functions at their old versions: the shim then needs `dlopen@GLIBC_2.2.5` from libdl.so.2
 // (and lists libdl.so.2 in DT_NEEDED), exactly as Bun's own binary does. On glibc ≥ 2.34

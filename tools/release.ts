@@ -14,7 +14,7 @@ export function releaseName(version: string, target: Target): string {
 }
 
 /** $SOURCE_DATE_EPOCH, else HEAD's commit time, else 0 (a source tree without git). */
-function sourceDate(root: string): number {
+export function sourceDate(root: string): number {
   const env = process.env.SOURCE_DATE_EPOCH;
   if (env && /^\d+$/.test(env)) return Number(env);
   try {
@@ -41,7 +41,7 @@ export async function release(root: string, targets: readonly Target[] = TARGETS
   const sums: string[] = [];
   const archives: string[] = [];
   for (const t of targets) {
-    const shim = await buildShim(root, t, join(root, "build", t.name, "libinferscope.so"));
+    const shim = await buildShim(root, t, join(root, "build", t.name, "libinferscope.so"), true);
     const bin = await compileBinary(root, t, shim, join(root, "build", t.name, "inferscope"));
     const name = releaseName(version, t);
     const archive = gzip(
@@ -61,6 +61,8 @@ export async function release(root: string, targets: readonly Target[] = TARGETS
     console.error(`release: ${file} (${(archive.length / 1e6).toFixed(1)} MB; binary ${(readFileSync(bin).length / 1e6).toFixed(1)} MB)`);
   }
   writeFileSync(join(outDir, "SHA256SUMS"), sums.join(""));
+  // What these archives were built from, for the tests (never shipped: dist/release holds only the downloads).
+  writeFileSync(join(root, "build/release-source.json"), JSON.stringify({ sourceDate: mtime, version }) + "\n");
   console.error(`release: ${join(outDir, "SHA256SUMS")}`);
   return archives;
 }

@@ -34,8 +34,8 @@ function targetLibc(cc: string): string {
   return path;
 }
 
-/** Builds `out` from ffi/*.c for `target`; returns `out`. */
-export async function buildShim(root: string, target: Target, out: string): Promise<string> {
+/** Builds `out` from ffi/*.c for `target`; returns `out`. `requireCupti`: no CUDA headers is an error (a release). */
+export async function buildShim(root: string, target: Target, out: string, requireCupti = false): Promise<string> {
   const cc = compilerFor(target);
   const libc = await readElfFile(targetLibc(cc));
   const stubs = writeLinkStubs(cc, join(root, "build/glibc-stubs", target.name), libc);
@@ -47,6 +47,7 @@ export async function buildShim(root: string, target: Target, out: string): Prom
   if (inc) {
     flags.push(`-I${inc}`, `-ffile-prefix-map=${inc}=cuda`, "-DIS_HAVE_CUPTI=1");
   } else {
+    if (requireCupti) throw new Error("release: CUDA headers (cupti.h) not found in $CUDA_HOME or /usr/local/cuda: a release built without CUPTI would not see the GPU");
     sources = sources.filter((s) => !s.includes("cupti"));
     console.warn("build: warning: CUDA headers (cupti.h) not found in $CUDA_HOME or /usr/local/cuda: the shim is built without CUPTI, so GPU collection is off");
   }

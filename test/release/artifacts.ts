@@ -6,7 +6,7 @@ import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { readElfFile } from "../../tools/elf.ts";
 import { rebindable } from "../../tools/glibc-floor.ts";
-import { releaseName } from "../../tools/release.ts";
+import { releaseName, sourceDate } from "../../tools/release.ts";
 import { targetByName, type Target } from "../../tools/targets.ts";
 import { ROOT, tempDir } from "../helpers.ts";
 
@@ -47,9 +47,16 @@ export function runner(t: Target, bin: string): string[] {
   return isHost(t) ? [bin] : [qemuFor(t), "-L", sysroot(t), bin];
 }
 
-/** Builds the release once if a test needs it and it is missing (`npx bun run release`). */
+/** The source date the release in dist/release was built with (its archives' mtime), or null. */
+export function builtSourceDate(): number | null {
+  const stamp = join(ROOT, "build/release-source.json");
+  if (!existsSync(join(RELEASE_DIR, "SHA256SUMS")) || !existsSync(stamp)) return null;
+  return JSON.parse(readFileSync(stamp, "utf8")).sourceDate;
+}
+
+/** Builds the release if a test needs it and it is missing or from another commit (`npx bun run release`). */
 export function ensureRelease(): void {
-  if (existsSync(join(RELEASE_DIR, "SHA256SUMS"))) return;
+  if (builtSourceDate() === sourceDate(ROOT)) return;
   const r = Bun.spawnSync([process.execPath, "build.ts", "--release"], { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("npx bun run release failed (see above)");
 }

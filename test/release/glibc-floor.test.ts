@@ -2,13 +2,16 @@
 // 2.17: no symbol version above the floor, and functions glibc 2.34 moved into libc.so.6
 // (dlopen, pthread_create, …) required from the library that defined them before (libdl.so.2,
 // libpthread.so.0), which is listed in DT_NEEDED.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readElfFile, EM_AARCH64, EM_X86_64 } from "../../tools/elf.ts";
 import { floorProblems, GLIBC_FLOOR } from "../../tools/glibc-floor.ts";
 import { cleanEnv, ensureBinary, ROOT, tempDir } from "../helpers.ts";
 import { ARM64, cannotRun, ensureRelease, findRuntimeShim, GLIBC_231_ROOT, movedByGlibc234, releaseMissing, runner, unpack, X64 } from "./artifacts.ts";
+
+// Per file: bun applies the preload's default timeout to the first test file only.
+setDefaultTimeout(120_000);
 
 const moved = await movedByGlibc234();
 // On glibc < 2.34 (nothing moved yet) a plain link already gives dlopen@GLIBC_2.2.5 from libdl.so.2.

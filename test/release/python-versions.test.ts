@@ -1,11 +1,14 @@
 // The supported Python range (CPython 3.8–3.13, README "Install") with the binary that ships:
 // which recorder each version gets (setprofile before 3.12, sys.monitoring from 3.12, both with
 // the C hot path of ffi/pytrace.c), and the pure-Python path a free-threaded build takes.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, ensureBinary, tempDir } from "../helpers.ts";
 import { findPython, SCRIPTS } from "../run/helpers.ts";
+
+// Per file: bun applies the preload's default timeout to the first test file only.
+setDefaultTimeout(120_000);
 
 const SUPPORTED = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"];
 

@@ -3,7 +3,7 @@
 // The arm64 binary runs under qemu-user here: --version, doctor --json, and `analyze` of real
 // H100 traces giving byte-for-byte the x64 binary's output; with an arm64 Python from Debian
 // (test/release/fetch-roots.sh) also a `run` of the quickstart.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -15,6 +15,9 @@ const FIXTURES = join(ROOT, "test/fixtures/kineto");
 /** Size budget of one binary: Bun's runtime (107.4 MB for 1.4.5 linux-x64) + InferScope's ≤ 8 MB. */
 const BINARY_BUDGET_BYTES = 116_000_000;
 
+// Per file: bun applies the preload's default timeout to the first test file only. qemu is slow.
+setDefaultTimeout(180_000);
+
 const missing = releaseMissing();
 
 function run(cmd: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
@@ -22,6 +25,7 @@ function run(cmd: string[], opts: { cwd?: string; env?: Record<string, string> }
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
+/** HEAD's commit time as `git log` gives it (the archives' mtime unless $SOURCE_DATE_EPOCH is set). */
 function commitTime(): number {
   const env = process.env.SOURCE_DATE_EPOCH;
   if (env) return Number(env);
