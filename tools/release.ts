@@ -34,35 +34,32 @@ export function sha256(data: Uint8Array): string {
 export async function release(root: string, targets: readonly Target[] = TARGETS): Promise<string[]> {
   const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
   const mtime = sourceDate(root);
+  const readme = readFileSync(join(root, "README.md"));
+  const archives = new Map<string, Uint8Array>();
+  for (const t of targets) {
+    const shim = await buildShim(root, t, join(root, "build", t.name, "libinferscope.so"), true);
+    const bin = readFileSync(await compileBinary(root, t, shim, join(root, "build", t.name, "inferscope")));
+    const name = releaseName(version, t);
+    const entries = [
+      { path: `${name}/`, mode: 0o755 },
+      { path: `${name}/inferscope`, mode: 0o755, data: bin },
+      { path: `${name}/README.md`, mode: 0o644, data: readme },
+    ];
+    archives.set(`${name}.tar.gz`, gzip(tar(entries, mtime)));
+  }
+  // Only now, with every target built, does the previous release make way.
   const outDir = join(root, "dist/release");
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const readme = readFileSync(join(root, "README.md"));
   const sums: string[] = [];
-  const archives: string[] = [];
-  for (const t of targets) {
-    const shim = await buildShim(root, t, join(root, "build", t.name, "libinferscope.so"), true);
-    const bin = await compileBinary(root, t, shim, join(root, "build", t.name, "inferscope"));
-    const name = releaseName(version, t);
-    const archive = gzip(
-      tar(
-        [
-          { path: `${name}/`, mode: 0o755 },
-          { path: `${name}/inferscope`, mode: 0o755, data: readFileSync(bin) },
-          { path: `${name}/README.md`, mode: 0o644, data: readme },
-        ],
-        mtime,
-      ),
-    );
-    const file = join(outDir, `${name}.tar.gz`);
-    writeFileSync(file, archive);
-    sums.push(`${sha256(archive)}  ${name}.tar.gz\n`);
-    archives.push(file);
-    console.error(`release: ${file} (${(archive.length / 1e6).toFixed(1)} MB; binary ${(readFileSync(bin).length / 1e6).toFixed(1)} MB)`);
+  for (const [file, data] of archives) {
+    writeFileSync(join(outDir, file), data);
+    sums.push(`${sha256(data)}  ${file}\n`);
+    console.error(`release: ${join(outDir, file)} (${(data.length / 1e6).toFixed(1)} MB)`);
   }
   writeFileSync(join(outDir, "SHA256SUMS"), sums.join(""));
   // What these archives were built from, for the tests (never shipped: dist/release holds only the downloads).
   writeFileSync(join(root, "build/release-source.json"), JSON.stringify({ sourceDate: mtime, version }) + "\n");
   console.error(`release: ${join(outDir, "SHA256SUMS")}`);
-  return archives;
+  return [...archives.keys()].map((f) => join(outDir, f));
 }

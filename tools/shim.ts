@@ -6,7 +6,7 @@ import { readElfFile } from "./elf.ts";
 import { floorProblems, GLIBC_FLOOR, rebindable, writeLinkStubs } from "./glibc-floor.ts";
 import { compilerFor, type Target } from "./targets.ts";
 
-export function run(cmd: string[], cwd: string): void {
+function run(cmd: string[], cwd: string): void {
   const r = Bun.spawnSync(cmd, { cwd, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error(`build: failed (exit ${r.exitCode}): ${cmd.join(" ")}`);
 }
