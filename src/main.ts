@@ -9,6 +9,8 @@ type Loader = () => Promise<CommandDef<any>>;
 const COMMANDS: Record<string, { description: string; load: Loader }> = {
   run: { description: "Profile a Python script: inferscope run infer.py [script args…]", load: async () => (await import("./cli/run-command.ts")).runCommand },
   analyze: { description: "Diagnose a saved InferScope or PyTorch-profiler trace", load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand },
+  diff: { description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])", load: async () => (await import("./cli/diff-command.ts")).diffCommand },
+  rules: { description: "Built-in rules and custom rules files (rules list [--json], rules check [FILE])", load: async () => (await import("./cli/rules-command.ts")).rulesCommand },
   config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
   doctor: { description: "Check what InferScope can use here: shim, clock, GPUs, Python", load: async () => (await import("./cli/doctor-command.ts")).doctorCommand },
   pythonpath: { description: "Print a directory to put on PYTHONPATH for `import inferscope`", load: async () => (await import("./cli/run-command.ts")).pythonpathCommand },

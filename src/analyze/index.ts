@@ -16,6 +16,8 @@ import type { AnalysisContext } from "./rules/common.ts";
 import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
+import type { RulesConfig } from "../rules/file.ts";
+import { evaluateUserRules } from "../rules/evaluate.ts";
 
 export const DEFAULT_TOP = 10;
 
@@ -26,6 +28,8 @@ export interface AnalyzeOptions {
   top?: number;
   /** The trace's merge, when the caller has merged it already; else analyze merges it. */
   merge?: MergeResult;
+  /** A checked rules file: threshold overrides, disabled built-in rules, user rules. */
+  rules?: RulesConfig | null;
 }
 
 /** ns → ms, exactly (the report carries milliseconds as floats). */
@@ -44,26 +48,31 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeRes
   return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, hot, top };
 }
 
-/** Run every rule; findings sorted by impact (time at stake), then confidence. */
-export function evaluateRules(ctx: AnalysisContext): Finding[] {
+/** Findings sorted by impact (time at stake), then confidence, then rule id. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => b.impact_ms - a.impact_ms || b.confidence - a.confidence || a.rule.localeCompare(b.rule));
+}
+
+/** Run every built-in rule not disabled by the rules file; findings sorted by impact. */
+export function evaluateRules(ctx: AnalysisContext, rules?: RulesConfig | null): Finding[] {
   const findings: Finding[] = [];
   for (const rule of RULES) {
+    if (rules?.disabled.has(rule.id)) continue;
     const f = rule.evaluate(ctx);
     if (f) findings.push({ rule: rule.id, ...f });
   }
-  findings.sort((a, b) => b.impact_ms - a.impact_ms || b.confidence - a.confidence || a.rule.localeCompare(b.rule));
-  return findings;
+  return sortFindings(findings);
 }
 
 export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
   const top = Math.max(1, Math.floor(opts.top ?? DEFAULT_TOP));
-  return buildReport(analysisContext(trace, top, opts.merge), opts.path);
+  return buildReport(analysisContext(trace, top, opts.merge), opts.path, opts.rules);
 }
 
 /** The report (docs/report-json.md) of an analysis context: findings, classification, metrics. */
-export function buildReport(ctx: AnalysisContext, path: string): Report {
+export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesConfig | null): Report {
   const { trace, top, gpu: g, kernels: k, transfers: t, syncs: s, cpu } = ctx;
-  const findings = evaluateRules(ctx);
+  const findings = evaluateRules(ctx, rules);
   const bottleneck = classify(ctx);
 
   let gpu: Report["gpu"] = null;
@@ -164,7 +173,7 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
       ? meta.eventCount
       : trace.spans.length + trace.api.length + trace.gpu.length + trace.syncs.length + trace.instants.length + trace.counters.length;
 
-  return {
+  const report: Report = {
     schema: REPORT_SCHEMA,
     source: { path, format: trace.format, events: eventCount },
     bottleneck,
@@ -185,4 +194,11 @@ export function buildReport(ctx: AnalysisContext, path: string): Report {
     collection,
     warnings: [...trace.warnings],
   };
+  // User rules read the finished report (built-in findings included), then rank with them.
+  if (rules && rules.rules.length > 0) {
+    const user = evaluateUserRules(report, rules.rules);
+    report.findings = sortFindings([...findings, ...user.findings]);
+    report.warnings.push(...user.warnings);
+  }
+  return report;
 }

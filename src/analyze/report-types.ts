@@ -21,6 +21,18 @@ export interface Finding {
   evidence: Record<string, unknown>;
   /** At least two concrete suggestions; they name the code involved where known. */
   suggestions: string[];
+  /** Extension: "user" for a finding of a user rule (.inferscope_rules.yaml); absent for built-in rules. */
+  source?: "user";
+  /** Extension: what fixing it would save at most, ms (a user rule's `estimated_saving_ms`). */
+  estimated_saving?: EstimatedSaving;
+}
+
+export interface EstimatedSaving {
+  ms: number;
+  pct_of_window?: number;
+  per?: "step" | "window";
+  /** The assumption, in one sentence. */
+  basis: string;
 }
 
 export interface CodeRef {

@@ -1,65 +1,97 @@
-// `inferscope analyze TRACE`: read a saved InferScope or PyTorch-profiler (Kineto) trace, analyze
-// it and print the report (Markdown by default) on stdout or into --output.
-import { writeFile } from "node:fs/promises";
+// `inferscope analyze TRACE…`: read saved InferScope or PyTorch-profiler (Kineto) traces, analyze
+// them and print the report (Markdown by default) on stdout or into --output. Several traces need
+// --format ndjson: one report per line, for DuckDB, Spark or BigQuery (docs/diff.md).
 import { defineCommand } from "citty";
 import { fail } from "../errors.ts";
 import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
-import { REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
+import type { RulesConfig } from "../rules/file.ts";
+import { REPORT_FORMATS } from "../report/formats.ts";
+import { parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
-export function parseTop(v: unknown): number {
-  const s = String(v ?? "10");
-  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 10000) fail(`--top must be a whole number from 1 to 10000 (got "${s}")`);
-  return Number(s);
+export { parseTop } from "./output.ts";
+
+const FORMATS = [...REPORT_FORMATS, "ndjson"] as const;
+type Format = (typeof FORMATS)[number];
+
+export function parseFormat(v: unknown): Format {
+  return parseChoice("--format", v, FORMATS, "md");
 }
 
-export function parseFormat(v: unknown): ReportFormat {
-  const s = String(v ?? "md").toLowerCase();
-  if (!(REPORT_FORMATS as readonly string[]).includes(s)) fail(`--format must be ${orList(REPORT_FORMATS)} (got "${String(v)}")`);
-  return s as ReportFormat;
+/** The rules file to use (--rules, INFERSCOPE_RULES, or found), checked; null when there is none. */
+export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null> {
+  const { findRulesFile } = await import("../rules/find.ts");
+  const found = findRulesFile({ flag: typeof flag === "string" ? flag : undefined });
+  if (!found) return null;
+  // Only now the YAML reader and the CEL engine.
+  const [{ loadRules }, { builtins }] = await Promise.all([import("../rules/file.ts"), import("../rules/builtins.ts")]);
+  const rules = loadRules(found.path, builtins(), found.origin);
+  log.debug(`rules file ${found.path} (${found.origin}): ${rules.thresholds.size} thresholds, ${rules.disabled.size} disabled, ${rules.rules.length} user rules`);
+  return rules;
+}
+
+/** Read and analyze one trace. */
+export async function analyzeFile(path: string, top: number, rules: RulesConfig | null) {
+  const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
+  const started = performance.now();
+  const trace = await readTrace(path);
+  const analysis = analysisContext(trace, top);
+  const report = buildReport(analysis, path === "-" ? "<stdin>" : path, rules);
+  log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  return { analysis, report };
 }
 
 /** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
-export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number }): Promise<{ text: string; report: Report }> {
+export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number; rules?: RulesConfig | null }): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
-  const started = performance.now();
-  const trace = await readTrace(opts.trace);
-  const analysis = analysisContext(trace, top);
-  const report = buildReport(analysis, opts.trace === "-" ? "<stdin>" : opts.trace);
-  log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  const { renderReport } = await import("../report/render.ts");
-  return { text: renderReport(report, format, analysis), report };
+  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null);
+  const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
+  return { text: format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis), report };
 }
 
 export const analyzeCommand = defineCommand({
-  meta: { name: "analyze", description: "Diagnose a saved InferScope or PyTorch-profiler (Kineto) trace" },
+  meta: { name: "analyze", description: "Diagnose saved InferScope or PyTorch-profiler (Kineto) traces" },
   args: {
-    trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin" },
-    format: { type: "string", alias: "f", default: "md", description: `report format: ${orList(REPORT_FORMATS)}` },
+    trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin; several with --format ndjson" },
+    format: { type: "string", alias: "f", default: "md", description: "report format: md, html, json, or ndjson (one report per line)" },
     output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
+    rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
   },
   async run({ args }) {
-    const top = args.top ?? resolveConfig().config.top;
-    const { text } = await runAnalyze({ trace: String(args.trace), format: args.format, top });
-    if (args.output) {
-      const out = String(args.output);
-      try {
-        // Unlike Bun.write, does not create missing directories; "wx" never replaces a file the user had.
-        await writeFile(out, text, { flag: args.force ? "w" : "wx" });
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === "EEXIST") fail(`${out} already exists; pass --force to overwrite it, or choose another path`);
-        const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-        fail(`cannot write the report to ${out}: ${why}`);
-      }
-      log.info(`report written to ${out}`);
-    } else {
-      await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+    const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
+    const format = parseFormat(args.format);
+    const top = parseTop(args.top ?? resolveConfig().config.top);
+    if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
+    if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
+    // Checked before any trace is read: a bad rules file costs nothing.
+    const rules = await loadRulesOption(args.rules);
+    if (format !== "ndjson") {
+      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules });
+      await writeOutput(args.output, text, args.force === true);
+      return;
     }
+    // One line per trace, written as soon as it is analyzed; a bad trace is skipped with its one
+    // line on stderr, and the exit code says so at the end.
+    const { reportLine } = await import("../report/json.ts");
+    const lines: string[] = [];
+    let failed = 0;
+    for (const p of paths) {
+      try {
+        const { report } = await analyzeFile(p, top, rules);
+        const line = reportLine(report);
+        if (args.output) lines.push(line);
+        else await writeStdout(line);
+      } catch (e) {
+        if ((e as Error).name !== "UserError" || paths.length === 1) throw e;
+        failed++;
+        process.stderr.write(`inferscope: ${(e as Error).message} (skipped)\n`);
+      }
+    }
+    if (args.output) await writeOutput(args.output, lines.join(""), args.force === true);
+    if (failed > 0) fail(`${failed} of ${paths.length} traces could not be read (see above); the other reports were written`);
   },
 });

@@ -2,7 +2,15 @@
 import { defineCommand } from "citty";
 import { CONFIG_KEYS } from "../config/keys.ts";
 import { resolveConfig, type Resolved } from "../config/resolve.ts";
+import { findRulesFile, RULES_ENV } from "../rules/file.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
+
+/** The rules file `analyze` and `run` would use, and where that came from. */
+function rulesOrigin(): { path: string | null; source: string } {
+  const found = findRulesFile();
+  if (!found) return { path: null, source: "none (no .inferscope_rules.yaml in cwd or the git root)" };
+  return { path: found.path, source: found.origin === "env" ? `env (${RULES_ENV})` : found.origin === "flag" ? "flag (--rules)" : "file (found in cwd or the git root)" };
+}
 
 export function formatConfigTable(r: Resolved): string {
   const rows = CONFIG_KEYS.map((key) => {
@@ -26,9 +34,11 @@ export const configShowCommand = defineCommand({
     if (args.json) {
       const out: Record<string, unknown> = {};
       for (const key of CONFIG_KEYS) out[key] = { value: r.config[key], ...r.origins[key] };
-      process.stdout.write(JSON.stringify({ file: r.file ?? null, keys: out }, null, 2) + "\n");
+      const rules = rulesOrigin();
+      process.stdout.write(JSON.stringify({ file: r.file ?? null, rules_file: rules.path, rules_source: rules.source, keys: out }, null, 2) + "\n");
     } else {
-      process.stdout.write(formatConfigTable(r));
+      const rules = rulesOrigin();
+      process.stdout.write(`${formatConfigTable(r)}\nrules file: ${rules.path ? `${rules.path}  ${rules.source}` : rules.source}\n`);
     }
   },
 });

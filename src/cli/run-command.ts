@@ -26,6 +26,8 @@ import type { Trace } from "../trace/model.ts";
 import { REPORT_EXTENSIONS, REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { VERSION } from "../version.ts";
+import type { RulesConfig } from "../rules/file.ts";
+import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
 function checkReportPath(path: string, force: boolean): ReportFormat {
@@ -42,11 +44,12 @@ async function writeReports(
   config: Config,
   extra: { path: string; format: ReportFormat } | null,
   tracePath: string | null,
+  rules: RulesConfig | null,
 ): Promise<string[]> {
   // Loaded once the script has ended: the analysis and the templates are not needed before.
   const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
   const analysis = analysisContext(trace, config.top, merge);
-  const report = buildReport(analysis, tracePath ?? session.dir);
+  const report = buildReport(analysis, tracePath ?? session.dir, rules);
   const targets = config.formats.map((f) => ({ path: join(session.dir, `report.${f}`), format: f }));
   if (extra) targets.push(extra);
   const written: string[] = [];
@@ -84,6 +87,7 @@ export const runCommand = defineCommand({
     ...configArgs(),
     report: { type: "string", description: "Also write the report to PATH (format from the extension: .md, .html, .json)" },
     force: { type: "boolean", description: "Overwrite an existing --report file" },
+    rules: { type: "string", description: "Rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
     gzip: { type: "boolean", description: "Write the trace as trace.json.gz" },
     "keep-raw": { type: "boolean", description: "Keep the collectors' raw files (raw/) in the run directory" },
     module: { type: "boolean", alias: "m", description: "Run a module: inferscope run -m package.module [args…]" },
@@ -130,6 +134,8 @@ interface Target {
 
 async function profile(a: Record<string, unknown>, config: Config, t: Target, relay: SignalRelay): Promise<number> {
   const { target, module, pyArgv, command } = t;
+  // A bad rules file stops before the script runs, not after.
+  const rules = await loadRulesOption(a.rules);
   const reportExtra = typeof a.report === "string" && a.report !== "" ? { path: resolve(a.report), format: checkReportPath(resolve(a.report), a.force === true) } : null;
 
   const rt = await extractRuntime();
@@ -173,7 +179,7 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
     await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: runMetadata(trace) });
   }
-  const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath);
+  const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath, rules);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;

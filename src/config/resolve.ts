@@ -71,12 +71,17 @@ function gitRoot(from: string): string | null {
   }
 }
 
-export function findConfigFile(cwd: string): string | null {
-  const here = join(cwd, CONFIG_FILE);
+/** `name` in `cwd`, else at the git root above it (how .inferscope.yaml and .inferscope_rules.yaml are found). */
+export function findUp(cwd: string, name: string): string | null {
+  const here = join(cwd, name);
   if (existsSync(here)) return here;
   const root = gitRoot(cwd);
-  const there = root ? join(root, CONFIG_FILE) : null;
+  const there = root ? join(root, name) : null;
   return there && existsSync(there) ? there : null;
+}
+
+export function findConfigFile(cwd: string): string | null {
+  return findUp(cwd, CONFIG_FILE);
 }
 
 function readFileValues(path: string): Map<ConfigKey, { value: unknown; line: number }> {

@@ -35,7 +35,8 @@ const ORDER: Record<string, string[]> = {
   "cpu.numa": ["gpu_node", "pages_mb_by_node", "remote_pct"],
   "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split"],
   "scopes[].split": ["compute_ms", "transfer_ms", "idle_ms"],
-  "findings[]": ["rule", "title", "severity", "confidence", "impact_ms", "evidence", "suggestions"],
+  "findings[]": ["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence", "suggestions"],
+  "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis"],
   clock: ["source", "error_bound_us"],
 };
 
@@ -69,6 +70,11 @@ function order(v: unknown, path: string): unknown {
 /** The Report as JSON: stable key order, 2-space indent, trailing newline. */
 export function reportJson(report: Report): string {
   return `${JSON.stringify(order(report, ""), null, 2)}\n`;
+}
+
+/** The Report on one line (NDJSON): same key order, no indentation. */
+export function reportLine(report: Report): string {
+  return `${JSON.stringify(order(report, ""))}\n`;
 }
 
 /**

@@ -1,0 +1,1 @@
+export const diffCommand = undefined as any;
