@@ -84,6 +84,11 @@ export interface ScopeStat {
   max_ms: number;
   /** Mean per instance: GPU compute / transfer / GPU idle inside the scope's interval, ms. */
   split: { compute_ms: number; transfer_ms: number; idle_ms: number } | null;
+  /**
+   * Extension: every instance's duration in time order (an evenly spaced sample of 10 000 when
+   * there are more), so that `inferscope diff` can test a change from reports alone.
+   */
+  durations_ms?: number[];
 }
 
 export interface ThreadStat {

@@ -8,6 +8,21 @@ import { percentile } from "../core/intervals.ts";
 import type { GpuTime } from "./gpu.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 
+/** Most instance durations a report keeps per scope (an evenly spaced sample beyond). */
+export const MAX_DURATIONS = 10_000;
+
+/** Instance durations in time order, ms rounded to ns: every one, or an evenly spaced sample. */
+function durationsMs(list: CpuSpan[]): number[] {
+  const n = list.length;
+  const step = n > MAX_DURATIONS ? n / MAX_DURATIONS : 1;
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(n, MAX_DURATIONS); i++) {
+    const s = list[Math.floor(i * step)]!;
+    out.push((s.end - s.start) / 1e6);
+  }
+  return out;
+}
+
 export interface ScopeMetrics {
   stats: ScopeStat[];
   /** instances per scope name, in time order */
@@ -57,6 +72,7 @@ export function scopeMetrics(trace: Trace, gpu: GpuTime | null): ScopeMetrics {
         p99_ms: percentile(durs, 99) / 1e6,
         max_ms: durs[n - 1]! / 1e6,
         split,
+        durations_ms: durationsMs(list),
       },
     });
   }

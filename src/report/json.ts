@@ -33,7 +33,7 @@ const ORDER: Record<string, string[]> = {
   "cpu.top_functions[]": ["function", "file", "line", "kind", "calls", "self_ms", "total_ms", "pct_of_busy"],
   "cpu.memory": ["peak_rss_mb", "min_available_mb", "swap_used_mb"],
   "cpu.numa": ["gpu_node", "pages_mb_by_node", "remote_pct"],
-  "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split"],
+  "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split", "durations_ms"],
   "scopes[].split": ["compute_ms", "transfer_ms", "idle_ms"],
   "findings[]": ["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence", "suggestions"],
   "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis"],
