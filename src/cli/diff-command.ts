@@ -67,8 +67,8 @@ export async function renderDiff(d: Diff, format: (typeof FORMATS)[number]): Pro
 export const diffCommand = defineCommand({
   meta: { name: "diff", description: "Compare two traces, run directories or report.json files: did my change help?" },
   args: {
-    base: { type: "positional", required: true, description: "BASE: trace (.json/.json.gz), run directory or report.json" },
-    new: { type: "positional", required: true, description: "NEW: the same kinds" },
+    base: { type: "positional", required: false, description: "BASE: trace (.json/.json.gz), run directory or report.json" },
+    new: { type: "positional", required: false, description: "NEW: the same kinds" },
     format: { type: "string", alias: "f", default: "md", description: "md, html or json" },
     output: { type: "string", alias: "o", description: "write the comparison to this file instead of stdout" },
     force: { type: "boolean", description: "overwrite an existing --output file" },

@@ -228,7 +228,7 @@ const CLASS: Record<string, string> = { cpu_bound: "CPU-bound", gpu_bound: "GPU-
 const ruleName = (id: string) => id.replace(/_/g, "-");
 
 function verdict(d: Diff): string {
-  if (!d.comparable) return "BASE and NEW look like different programs: they share no scope and no kernel, so a comparison would mean nothing. Compare two runs of the same script.";
+  if (!d.comparable) return "BASE and NEW look like different programs: they share no kernel and no function, so a comparison would mean nothing. Compare two runs of the same script.";
   const parts: string[] = [];
   const step = d.step ? d.scopes[d.step.scope] : undefined;
   if (step && step.p50_ms.base !== null && step.p50_ms.new !== null && step.p50_change_pct !== null) {
@@ -264,8 +264,12 @@ export function diffReports(base: Report, next: Report, info: { base: SideInfo; 
     if (n) scopes[b.name] = scopeDiff(b, n);
   }
   const kernels = kernelDiffs(base, next, scale);
-  const commonKernel = kernels.some((k) => k.status === "changed");
-  const comparable = Object.keys(scopes).length > 0 || commonKernel || (!base.gpu && !next.gpu && functionDiffs(base, next, scale).some((f) => f.status === "changed"));
+  const functions = functionDiffs(base, next, scale);
+  // The same program shares kernels or functions; a shared scope name ("step") alone proves
+  // nothing, unless neither trace has kernels or functions to compare.
+  const common = kernels.some((k) => k.status === "changed") || functions.some((f) => f.status === "changed");
+  const nothingElse = kernels.length === 0 && functions.length === 0;
+  const comparable = common || (nothingElse && Object.keys(scopes).length > 0);
   const notes: string[] = [];
   for (const [side, r, i] of [["BASE", base, info.base], ["NEW", next, info.new]] as const) {
     if (i.from === "report" && r.gpu && r.gpu.kernels.top.length < r.gpu.kernels.count) notes.push(`${side} is a stored report: kernels and hot functions are limited to its top ${r.gpu.kernels.top.length}`);
@@ -283,7 +287,7 @@ export function diffReports(base: Report, next: Report, info: { base: SideInfo; 
     scopes,
     gpu: gpuDiff(base, next, scale),
     kernels: kernels.slice(0, top),
-    functions: functionDiffs(base, next, scale).slice(0, top),
+    functions: functions.slice(0, top),
     findings: findingsDiff(base, next),
     classification: { base: base.bottleneck.classification, new: next.bottleneck.classification, changed: base.bottleneck.classification !== next.bottleneck.classification },
     notes,

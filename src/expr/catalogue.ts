@@ -60,7 +60,7 @@ export const REPORT_METRICS: Catalogue = {
   title: "Report metrics (custom rules)",
   usedBy: "`when`, `title` placeholders and `estimated_saving_ms` in `.inferscope_rules.yaml`",
   variables: [
-    f("gpu", obj("Gpu"), "", "GPU time over all GPU ops (docs/analysis.md, GPU time)", NO_GPU),
+    f("gpu", obj("Gpu"), "", "GPU time over all GPU ops (docs/analysis.md, GPU time); when the trace has no GPU activity every figure under it is absent: guard with `has(gpu.utilization_pct)`"),
     f("cpu", obj("Cpu"), "", "CPU threads, hot functions, memory and NUMA"),
     f("scopes", { map: obj("Scope") }, "", "latency per scope, by scope name: `scopes[\"step\"].p95_ms` or `scopes.step.p95_ms`; `\"step\" in scopes` tests for one"),
     f("findings", { list: obj("Finding") }, "", "the built-in rules' findings (after `disable:` and `thresholds:`), so a rule can combine them: `findings.exists(f, f.rule == \"gpu_idle\")`"),
@@ -256,10 +256,10 @@ export const DIFF_METRICS: Catalogue = {
   title: "Diff metrics (`diff --fail-if`)",
   usedBy: "`inferscope diff BASE NEW --fail-if EXPR`",
   variables: [
-    f("comparable", "bool", "", "false when the two traces share no scope and no kernel (different programs)"),
+    f("comparable", "bool", "", "false when the two traces share no kernel and no function (different programs; a shared scope name alone does not count unless neither has kernels or functions)"),
     f("per", "string", "", "\"step\" when both traces have the same step scope (figures per instance), else \"window\""),
     f("scopes", { map: obj("ScopeDiff") }, "", "scopes present in both, by name: `scopes.step.p50_change_pct`"),
-    f("gpu", obj("GpuDiff"), "", "GPU figures, base and new", "neither trace has GPU activity"),
+    f("gpu", obj("GpuDiff"), "", "GPU figures, base and new; every figure under it is absent when neither trace has GPU activity"),
     f("kernels", { list: obj("KernelDiff") }, "", "kernels by |Δ time| (new and vanished ones included)"),
     f("functions", { list: obj("FunctionDiff") }, "", "hot functions by |Δ self time|"),
     f("findings", obj("FindingsDiff"), "", "findings resolved, new and persisting"),

@@ -58,6 +58,7 @@ export function estimateCost(ast: unknown, named: (name: string) => Est | undefi
   let worst = { start: 0, end: 0 };
   let worstCost = -1;
   const scopes: Map<string, Est>[] = [];
+  const comprehensions: { start: number; end: number }[] = [];
   const lookup = (name: string): Est | undefined => {
     for (let i = scopes.length - 1; i >= 0; i--) {
       const e = scopes[i]!.get(name);
@@ -71,10 +72,11 @@ export function estimateCost(ast: unknown, named: (name: string) => Est | undefi
 
   const walk = (n: Node): Est => {
     const e = visit(n);
-    // The innermost node over the limit: children are visited first, so keep the first one.
+    // The innermost node over the limit (children are visited first, so keep the first one); for
+    // a comprehension made costly by another inside it, point at the inner one.
     if (worstCost < 0 && e.cost > COST_LIMIT) {
       worstCost = e.cost;
-      worst = n.range;
+      worst = comprehensions.find((r) => r.start >= n.range.start && r.end <= n.range.end && (r.start > n.range.start || r.end < n.range.end)) ?? n.range;
     }
     return e;
   };
@@ -111,6 +113,7 @@ export function estimateCost(ast: unknown, named: (name: string) => Est | undefi
           scopes.push(new Map([[params[0].args as string, { cost: 1, len: r.elem, items: Math.min(r.elem, MAX_LEN), elem: r.elem }]]));
           const bodies = params.slice(1).map(walk);
           scopes.pop();
+          comprehensions.push(n.range);
           const per = 1 + sum(bodies.map((x) => x.cost));
           const last = bodies[bodies.length - 1]!;
           return { cost: r.cost + r.items * per, len: r.items, items: r.items, elem: name === "map" ? last.len : r.elem };

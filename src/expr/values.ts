@@ -72,12 +72,17 @@ function objectValue(cat: Catalogue, classes: TypeClasses, t: ObjectType, v: Rec
   return new (classes.get(t.name)!)(init);
 }
 
-/** The activation for an expression: every catalogue variable present in `plain`, converted. */
+/**
+ * The activation for an expression: every catalogue variable, converted. A top-level object that
+ * is missing (no GPU activity: `gpu` is null) is bound empty, so each figure under it is absent
+ * and `has(gpu.utilization_pct)` can guard it (CEL's has() needs a field to test).
+ */
 export function bindValues(cat: Catalogue, classes: TypeClasses, plain: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const v of cat.variables) {
     const c = convert(cat, classes, v.type, plain[v.name]);
     if (c !== undefined) out[v.name] = c;
+    else if (typeof v.type === "object" && "object" in v.type) out[v.name] = new (classes.get(v.type.object)!)({});
   }
   return out;
 }
