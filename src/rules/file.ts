@@ -112,9 +112,11 @@ class Reader {
     const [from, to] = node.range ?? [0, 0];
     const value = String(node.value);
     let j = 0;
+    // Quotes, escapes, indentation and folded line breaks are in the source but not the value.
     for (let i = from; i < to; i++) {
+      if (this.text[i] !== value[j]) continue;
       if (j === offset) return i;
-      if (this.text[i] === value[j]) j++;
+      j++;
     }
     return j >= offset ? to : from;
   }
