@@ -3,7 +3,9 @@
 // each, interleaved rounds, medians. @bufbuild/cel is not a dependency: first
 //   npm install --no-save @bufbuild/cel@0.6.1 @bufbuild/protobuf
 // then: bun bench/cel-implementations.ts
-import { celEnv, parse as bparse, plan, CelScalar, mapType, listType } from "@bufbuild/cel";
+// Imported by a computed name: the typecheck must pass without the optional package.
+const BUF = "@bufbuild/cel";
+const { celEnv, parse: bparse, plan, CelScalar, mapType, listType } = await import(BUF);
 import { Environment } from "@marcbachmann/cel-js";
 const src = 'util < 60.0 && findings.exists(f, f == "gpu_idle") && scopes["step"] > 30.0';
 const ctxB = { util: 41.5, findings: ["gpu_idle", "sync_stalls"], scopes: { step: 31.2 } };
