@@ -18,6 +18,7 @@ import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { evaluateUserRules } from "../rules/evaluate.ts";
+import { resolveParams } from "./params.ts";
 
 export const DEFAULT_TOP = 10;
 
@@ -58,7 +59,7 @@ export function evaluateRules(ctx: AnalysisContext, rules?: RulesConfig | null):
   const findings: Finding[] = [];
   for (const rule of RULES) {
     if (rules?.disabled.has(rule.id)) continue;
-    const f = rule.evaluate(ctx);
+    const f = rule.evaluate(ctx, resolveParams(rule.params, rule.id, rules?.thresholds));
     if (f) findings.push({ rule: rule.id, ...f });
   }
   return sortFindings(findings);

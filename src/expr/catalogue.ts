@@ -17,7 +17,10 @@ export interface Field {
   /** ms, %, bytes, µs, MB, GB/s, count… ("" when none). */
   unit: string;
   meaning: string;
-  /** When the figure is absent (CEL `has()` is false), or undefined when it is always present. */
+  /**
+   * When the figure is absent (CEL `has()` is false), or undefined when it is always present. A
+   * top-level object with a note is bound empty instead (every figure under it absent).
+   */
   absent?: string;
 }
 
@@ -60,7 +63,7 @@ export const REPORT_METRICS: Catalogue = {
   title: "Report metrics (custom rules)",
   usedBy: "`when`, `title` placeholders and `estimated_saving_ms` in `.inferscope_rules.yaml`",
   variables: [
-    f("gpu", obj("Gpu"), "", "GPU time over all GPU ops (docs/analysis.md, GPU time); when the trace has no GPU activity every figure under it is absent: guard with `has(gpu.utilization_pct)`"),
+    f("gpu", obj("Gpu"), "", "GPU time over all GPU ops (docs/analysis.md, GPU time); without GPU activity `gpu` is empty and every figure under it absent: guard with `has(gpu.utilization_pct)`", NO_GPU),
     f("cpu", obj("Cpu"), "", "CPU threads, hot functions, memory and NUMA"),
     f("scopes", { map: obj("Scope") }, "", "latency per scope, by scope name: `scopes[\"step\"].p95_ms` or `scopes.step.p95_ms`; `\"step\" in scopes` tests for one"),
     f("findings", { list: obj("Finding") }, "", "the built-in rules' findings (after `disable:` and `thresholds:`), so a rule can combine them: `findings.exists(f, f.rule == \"gpu_idle\")`"),
@@ -259,7 +262,7 @@ export const DIFF_METRICS: Catalogue = {
     f("comparable", "bool", "", "false when the two traces share no kernel and no function (different programs; a shared scope name alone does not count unless neither has kernels or functions)"),
     f("per", "string", "", "\"step\" when both traces have the same step scope (figures per instance), else \"window\""),
     f("scopes", { map: obj("ScopeDiff") }, "", "scopes present in both, by name: `scopes.step.p50_change_pct`"),
-    f("gpu", obj("GpuDiff"), "", "GPU figures, base and new; every figure under it is absent when neither trace has GPU activity"),
+    f("gpu", obj("GpuDiff"), "", "GPU figures, base and new (empty, every figure under it absent, when neither trace has GPU activity)", "neither trace has GPU activity"),
     f("kernels", { list: obj("KernelDiff") }, "", "kernels by |Δ time| (new and vanished ones included)"),
     f("functions", { list: obj("FunctionDiff") }, "", "hot functions by |Δ self time|"),
     f("findings", obj("FindingsDiff"), "", "findings resolved, new and persisting"),

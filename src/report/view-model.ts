@@ -64,6 +64,10 @@ export interface KV {
 export interface FindingView {
   rank: number;
   rule: string;
+  /** "rule" for a built-in rule, "user rule" for one of .inferscope_rules.yaml. */
+  ruleKind: "rule" | "user rule";
+  /** The estimated saving, where the finding has one. */
+  saving: string | null;
   title: Seg[];
   severity: Severity;
   confidence: string;
@@ -360,6 +364,8 @@ function findingsView(findings: Finding[]): FindingView[] {
   return rankFindings(findings).map((f, i) => ({
     rank: i + 1,
     rule: f.rule,
+    ruleKind: f.source === "user" ? "user rule" : "rule",
+    saving: f.estimated_saving ? dur(f.estimated_saving.ms) : null,
     title: rich(f.title),
     severity: f.severity,
     confidence: confidence(f.confidence),

@@ -7,7 +7,7 @@ import type { Builtins, ParamSpec } from "./file.ts";
 export function builtinParams(): ParamSpec[] {
   const out: ParamSpec[] = [];
   for (const rule of RULES) {
-    const defs = (rule as { params?: ParamDefs }).params ?? {};
+    const defs: ParamDefs = rule.params;
     for (const [k, d] of Object.entries(defs)) {
       const spec: ParamSpec = { name: `${rule.id}.${k}`, rule: rule.id, default: d.default, unit: d.unit, doc: d.doc, min: d.min ?? 0, max: d.max ?? Number.MAX_SAFE_INTEGER };
       if (d.integer) spec.integer = true;

@@ -24,16 +24,20 @@ export interface Listing {
 /** Every metric of a catalogue, flattened to paths: `gpu.idle.host_wait_ms`, `scopes[name].p95_ms`, `findings[].rule`. */
 export function metricRows(cat: Catalogue): MetricRow[] {
   const rows: MetricRow[] = [];
-  const visit = (prefix: string, field: Field, depth: number): void => {
+  // A figure is absent when its own note says, or when what holds it is (gpu without GPU activity).
+  const visit = (prefix: string, field: Field, depth: number, inherited: string | null = null): void => {
     const name = prefix ? `${prefix}.${field.name}` : field.name;
-    rows.push({ name, type: typeName(field.type), unit: field.unit, meaning: field.meaning, absent: field.absent ?? null });
+    const absent = field.absent ?? inherited;
+    rows.push({ name, type: typeName(field.type), unit: field.unit, meaning: field.meaning, absent });
     if (depth > 6) return;
     const t = field.type;
     if (typeof t === "string") return;
     const inner = "object" in t ? t.object : "list" in t ? (typeof t.list === "string" ? null : t.list.object) : typeof t.map === "string" ? null : t.map.object;
     if (!inner) return;
     const path = "object" in t ? name : "list" in t ? `${name}[]` : `${name}[name]`;
-    for (const sub of cat.types.find((x) => x.name === inner)!.fields) visit(path, sub, depth + 1);
+    // Elements of a list or map exist only where the list does: their notes are their own.
+    const pass = "object" in t ? absent : null;
+    for (const sub of cat.types.find((x) => x.name === inner)!.fields) visit(path, sub, depth + 1, pass);
   };
   for (const v of cat.variables) visit("", v, 0);
   return rows;

@@ -11,6 +11,7 @@ import type { KernelMetrics } from "../kernels.ts";
 import type { ScopeMetrics } from "../scopes.ts";
 import type { SyncMetrics } from "../syncs.ts";
 import type { TransferMetrics } from "../transfers.ts";
+import type { ParamDefs, Params } from "../params.ts";
 
 /** A finding at or above this confidence is reported as HIGH confidence. */
 export const CONFIDENCE_HIGH = 0.8;
@@ -44,12 +45,14 @@ export interface AnalysisContext {
 /** A finding as a rule makes it: the runner (evaluateRules) names it with the rule's id. */
 export type RuleFinding = Omit<Finding, "rule">;
 
-export interface Rule {
+export interface Rule<D extends ParamDefs = ParamDefs> {
   id: string;
   /** One line: what the rule looks for. */
   description: string;
+  /** Its thresholds, with defaults; a rules file overrides them as `rule_id.param`. */
+  params: D;
   /** A finding, or null when the rule does not fire — always null when its data is missing. */
-  evaluate(ctx: AnalysisContext): RuleFinding | null;
+  evaluate(ctx: AnalysisContext, p: Params<D>): RuleFinding | null;
 }
 
 export function confidenceLevel(c: number): "high" | "medium" | "low" {

@@ -14,6 +14,7 @@ import {
   round,
   severityFor,
 } from "./common.ts";
+import { defaults, type ParamDefs, type Params } from "../params.ts";
 
 export { GPU_IDLE_MIN_SHARE };
 /** A code entry is worth naming when it covers at least this share of the host-wait time… */
@@ -28,29 +29,38 @@ export const GPU_IDLE_WRAPPER_SELF_SHARE = 0.05;
  * its own), ranked by the mean of their inclusive and self time so that the function doing the
  * work (tokenize) comes before the frames that only enclose it (main, run_loop).
  */
-export function culprits(entries: IdleEntry[], hostWaitNs: number): IdleEntry[] {
+export function culprits(entries: IdleEntry[], hostWaitNs: number, p: Pick<Params<typeof PARAMS>, "name_min_share" | "wrapper_share" | "wrapper_self_share"> = defaults(PARAMS)): IdleEntry[] {
   return entries
     .filter(
       (e) =>
         (e.kind === "python" || e.kind === "cpu_op") &&
-        e.idleNs >= GPU_IDLE_NAME_MIN_SHARE * hostWaitNs &&
-        !(e.idleNs > GPU_IDLE_WRAPPER_SHARE * hostWaitNs && e.selfNs < GPU_IDLE_WRAPPER_SELF_SHARE * hostWaitNs),
+        e.idleNs >= p.name_min_share * hostWaitNs &&
+        !(e.idleNs > p.wrapper_share * hostWaitNs && e.selfNs < p.wrapper_self_share * hostWaitNs),
     )
     .sort((a, b) => b.idleNs + b.selfNs - (a.idleNs + a.selfNs) || b.idleNs - a.idleNs);
 }
 
-export const gpuIdleRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_share: { default: GPU_IDLE_MIN_SHARE, unit: "share of the GPU window", doc: "GPU idle above this share of the GPU window is a finding", max: 1 },
+  name_min_share: { default: GPU_IDLE_NAME_MIN_SHARE, unit: "share", doc: "a function is named in the suggestions when it ran during at least this share of the host-wait time", max: 1 },
+  wrapper_share: { default: GPU_IDLE_WRAPPER_SHARE, unit: "share", doc: "…unless it is a wrapper: covering more than this share of the host-wait time…", max: 1 },
+  wrapper_self_share: { default: GPU_IDLE_WRAPPER_SELF_SHARE, unit: "share", doc: "…with less than this share of it as its own (self) time", max: 1 },
+} satisfies ParamDefs;
+
+export const gpuIdleRule: Rule<typeof PARAMS> = {
   id: "gpu_idle",
   description: `GPU idle more than ${GPU_IDLE_MIN_SHARE * 100} % of its window, with what the launching thread did meanwhile`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     if (!g || g.windowNs <= 0) return null;
     const idleShare = g.idleNs / g.windowNs;
-    if (idleShare <= GPU_IDLE_MIN_SHARE) return null;
+    if (idleShare <= p.min_share) return null;
     const hostShare = g.idleNs > 0 ? g.hostWaitNs / g.idleNs : 0;
     const hostBound = g.launchesKnown && hostShare >= 0.5;
     const confidence = round(g.launchesKnown ? clamp01(0.55 + 0.4 * hostShare) : 0.5);
-    const named = culprits(ctx.idle, g.hostWaitNs).slice(0, 3);
+    const named = culprits(ctx.idle, g.hostWaitNs, p).slice(0, 3);
     const untraced = ctx.idle.find((e) => e.kind === "untraced");
     const evidence: Record<string, unknown> = {
       window_ms: msRounded(g.windowNs),
@@ -80,7 +90,7 @@ export const gpuIdleRule: Rule = {
         `Make ${codeName(e)} cheaper or move it off the launching thread: it was running during ${pct(e.idleNs, g.hostWaitNs)} % of the host-wait idle time (${formatMs(e.idleNs)}${e.kind === "cpu_op" ? "; for a torch op this is its CPU-side cost: dispatch, shape checks, allocation" : ""}).`,
       );
     }
-    if (untraced && untraced.idleNs >= GPU_IDLE_NAME_MIN_SHARE * g.hostWaitNs) {
+    if (untraced && untraced.idleNs >= p.name_min_share * g.hostWaitNs) {
       suggestions.push(
         ctx.trace.format === "kineto" && !ctx.cpu.pythonTraced
           ? `For ${pct(untraced.idleNs, g.hostWaitNs)} % of the host-wait time the launching thread was in Python code between torch ops, outside any recorded op: record with \`inferscope run\` (or torch.profiler with with_stack=True) to see which functions.`

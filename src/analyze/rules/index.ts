@@ -11,7 +11,8 @@ import { syncStallsRule } from "./sync-stalls.ts";
 import { threadingContentionRule } from "./threading-contention.ts";
 import { transferOverheadRule } from "./transfer-overhead.ts";
 
-export const RULES: readonly Rule[] = [
+// Each rule has its own parameter type; the runner hands each its own resolved values.
+export const RULES: readonly Rule<any>[] = [
   gpuIdleRule,
   launchBoundRule,
   syncStallsRule,

@@ -1,6 +1,7 @@
 // Launch-bound: many tiny kernels, each launched separately, and the GPU waiting between them.
 import { SHORT_KERNEL_NS } from "../kernels.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** At least this many kernels launched one by one (not from a CUDA graph)… */
 export const LAUNCH_BOUND_MIN_KERNELS = 100;
@@ -16,23 +17,33 @@ export const LAUNCH_BOUND_HOST_WAIT_SHARE = 0.5;
  */
 export const LAUNCH_BOUND_GAPS_PER_KERNEL = 0.25;
 
-export const launchBoundRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_kernels: { default: LAUNCH_BOUND_MIN_KERNELS, unit: "kernels", doc: "at least this many kernels launched one by one (not from a CUDA graph)", integer: true },
+  short_share: { default: LAUNCH_BOUND_SHORT_SHARE, unit: "share", doc: "at least this share of them shorter than 10 µs", max: 1 },
+  min_idle_share: { default: LAUNCH_BOUND_MIN_IDLE_SHARE, unit: "share of the GPU window", doc: "the GPU idles at least this share of its window", max: 1 },
+  host_wait_share: { default: LAUNCH_BOUND_HOST_WAIT_SHARE, unit: "share of the idle time", doc: "at least this share of the idle time is host-wait", max: 1 },
+  gaps_per_kernel: { default: LAUNCH_BOUND_GAPS_PER_KERNEL, unit: "gaps per kernel", doc: "at least this many host-wait gaps per launched kernel (many short gaps, not one long gap per step)" },
+} satisfies ParamDefs;
+
+export const launchBoundRule: Rule<typeof PARAMS> = {
   id: "launch_bound",
   description: `≥ ${LAUNCH_BOUND_MIN_KERNELS} separately launched kernels, ≥ ${LAUNCH_BOUND_SHORT_SHARE * 100} % of them < ${SHORT_KERNEL_NS / 1000} µs, GPU idle ≥ ${LAUNCH_BOUND_MIN_IDLE_SHARE * 100} % in many short host-wait gaps`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     const k = ctx.kernels;
     if (!g || !k || g.windowNs <= 0 || !g.launchesKnown) return null;
     const launched = k.count - k.graphCount;
-    if (launched < LAUNCH_BOUND_MIN_KERNELS) return null;
+    if (launched < p.min_kernels) return null;
     let shortLaunched = 0;
     for (const s of k.shortByLauncher) shortLaunched += s.count;
     const shortShare = shortLaunched / launched;
     const idleShare = g.idleNs / g.windowNs;
     const hostShare = g.idleNs > 0 ? g.hostWaitNs / g.idleNs : 0;
     const hostGaps = g.gaps.filter((x) => x.kind === "host_wait").length;
-    if (shortShare < LAUNCH_BOUND_SHORT_SHARE || idleShare < LAUNCH_BOUND_MIN_IDLE_SHARE || hostShare < LAUNCH_BOUND_HOST_WAIT_SHARE) return null;
-    if (hostGaps < LAUNCH_BOUND_GAPS_PER_KERNEL * launched) return null;
+    if (shortShare < p.short_share || idleShare < p.min_idle_share || hostShare < p.host_wait_share) return null;
+    if (hostGaps < p.gaps_per_kernel * launched) return null;
     const meanKernelUs = k.count > 0 ? k.totalNs / k.count / 1e3 : 0;
     const meanLaunchUs = k.launchApiNs !== null && k.launchCalls > 0 ? k.launchApiNs / k.launchCalls / 1e3 : null;
     const hostPerKernelUs = (g.windowNs / launched) / 1e3;

@@ -2,19 +2,27 @@
 // so every host↔device copy crosses the socket interconnect. Needs the GPU's NUMA node and the
 // per-node samples (numa node N tracks); otherwise not measured.
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, round } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** At least this share of the process's memory on nodes other than the GPU's. */
 export const NUMA_REMOTE_MIN_PCT = 50;
 /** Only for processes with at least this much memory on NUMA nodes. */
 export const NUMA_MIN_PROCESS_MB = 256;
 
-export const numaRemoteRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  remote_min_pct: { default: NUMA_REMOTE_MIN_PCT, unit: "%", doc: "at least this share of the process's memory on NUMA nodes other than the GPU's", max: 100 },
+  min_process_mb: { default: NUMA_MIN_PROCESS_MB, unit: "MB", doc: "only when the process has at least this much memory on NUMA nodes" },
+} satisfies ParamDefs;
+
+export const numaRemoteRule: Rule<typeof PARAMS> = {
   id: "numa_remote",
   description: `≥ ${NUMA_REMOTE_MIN_PCT} % of the process's memory on a NUMA node other than the GPU's`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const n = ctx.cpu.numa;
     if (n.gpuNode === null || n.pagesMbByNode === null || n.remotePct === null || n.processMb === null) return null;
-    if (Object.keys(n.pagesMbByNode).length < 2 || n.processMb < NUMA_MIN_PROCESS_MB || n.remotePct < NUMA_REMOTE_MIN_PCT) return null;
+    if (Object.keys(n.pagesMbByNode).length < 2 || n.processMb < p.min_process_mb || n.remotePct < p.remote_min_pct) return null;
     const t = ctx.transfers;
     const hostCopyNs = t ? t.h2d.ns + t.d2h.ns : 0;
     const remoteMb = (n.processMb * n.remotePct) / 100;

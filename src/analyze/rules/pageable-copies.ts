@@ -2,16 +2,24 @@
 // buffer, synchronous for the CPU, and slower than pinned).
 import type { CopyMetrics } from "../transfers.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** Pageable copies are a finding when they move at least this many bytes… */
 export const PAGEABLE_MIN_BYTES = 1 << 20;
 /** …and take at least this share of the GPU window. */
 export const PAGEABLE_MIN_SHARE = 0.02;
 
-export const pageableCopiesRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_bytes: { default: PAGEABLE_MIN_BYTES, unit: "bytes", doc: "pageable copies moving at least this many bytes…", integer: true },
+  min_share: { default: PAGEABLE_MIN_SHARE, unit: "share of the GPU window", doc: "…and taking at least this share of the GPU window", max: 1 },
+} satisfies ParamDefs;
+
+export const pageableCopiesRule: Rule<typeof PARAMS> = {
   id: "pageable_copies",
   description: `copies from/to pageable host memory moving ≥ ${PAGEABLE_MIN_BYTES >> 20} MiB and ≥ ${PAGEABLE_MIN_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
@@ -30,7 +38,7 @@ export const pageableCopiesRule: Rule = {
       ns += c.pageableNs;
       launchers.push(...c.pageableLaunchers.values());
     }
-    if (count === 0 || bytes < PAGEABLE_MIN_BYTES || ns < PAGEABLE_MIN_SHARE * g.windowNs) return null;
+    if (count === 0 || bytes < p.min_bytes || ns < p.min_share * g.windowNs) return null;
     launchers.sort((a, b) => b.bytes - a.bytes);
     const pageableGbps = ns > 0 ? bytes / ns : null;
     let pinnedBytes = 0;

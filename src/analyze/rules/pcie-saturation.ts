@@ -3,6 +3,7 @@
 // metadata) or NVML throughput samples; a Kineto trace has neither, and the rule stays silent.
 import { gbps } from "../transfers.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** Copies achieving at least this fraction of the link's peak saturate it. */
 export const PCIE_SATURATION_FRACTION = 0.7;
@@ -11,10 +12,17 @@ export const PCIE_MIN_COPY_SHARE = 0.1;
 /** Usable GB/s per lane and direction, by PCIe generation (after line encoding). */
 export const PCIE_LANE_GBPS: Record<number, number> = { 1: 0.25, 2: 0.5, 3: 0.985, 4: 1.969, 5: 3.938, 6: 7.563 };
 
-export const pcieSaturationRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  saturation_fraction: { default: PCIE_SATURATION_FRACTION, unit: "fraction of the link's peak", doc: "copies achieving at least this fraction of the link's peak bandwidth saturate it", max: 1 },
+  min_copy_share: { default: PCIE_MIN_COPY_SHARE, unit: "share of the GPU window", doc: "only when host↔device copies take at least this share of the GPU window", max: 1 },
+} satisfies ParamDefs;
+
+export const pcieSaturationRule: Rule<typeof PARAMS> = {
   id: "pcie_saturation",
   description: `host↔device copies at ≥ ${PCIE_SATURATION_FRACTION * 100} % of the PCIe link's peak, taking ≥ ${PCIE_MIN_COPY_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
@@ -24,7 +32,7 @@ export const pcieSaturationRule: Rule = {
     if (!dev || lane === undefined || width === undefined || width <= 0) return null; // link not measured
     const peak = lane * width;
     const hostNs = t.h2d.ns + t.d2h.ns;
-    if (hostNs < PCIE_MIN_COPY_SHARE * g.windowNs) return null;
+    if (hostNs < p.min_copy_share * g.windowNs) return null;
     const h2d = gbps(t.h2d);
     const d2h = gbps(t.d2h);
     const best = Math.max(h2d ?? 0, d2h ?? 0);
@@ -32,7 +40,7 @@ export const pcieSaturationRule: Rule = {
     const nvmlTx = ctx.cpu.pcieTxPeakMbps.get(dev.index);
     const nvmlBest = Math.max(nvmlRx ?? 0, nvmlTx ?? 0) / 1000;
     const achieved = Math.max(best, nvmlBest);
-    if (achieved < PCIE_SATURATION_FRACTION * peak) return null;
+    if (achieved < p.saturation_fraction * peak) return null;
     return {
       title: `PCIe link saturated: copies reach ${round(achieved, 1)} GB/s of ~${round(peak, 1)} GB/s (gen ${dev.pcieLinkGen} x${width})`,
       severity: severityFor(hostNs, g.windowNs),

@@ -1,6 +1,7 @@
 // Synchronous copies: large copies during which the CPU waits (a blocking .to()/.cuda()/.cpu(),
 // cudaMemcpy), so neither side can run ahead.
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 import { blockingCopyCalls } from "../transfers.ts";
 
 /** Blocking copies are a finding when they move at least this many bytes… */
@@ -8,10 +9,17 @@ export const SYNC_COPY_MIN_BYTES = 1 << 20;
 /** …and the CPU spends at least this share of the GPU window blocked in them. */
 export const SYNC_COPY_MIN_SHARE = 0.05;
 
-export const syncCopiesRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_bytes: { default: SYNC_COPY_MIN_BYTES, unit: "bytes", doc: "blocking copies moving at least this many bytes…", integer: true },
+  min_share: { default: SYNC_COPY_MIN_SHARE, unit: "share of the GPU window", doc: "…with the CPU blocked in them at least this share of the GPU window", max: 1 },
+} satisfies ParamDefs;
+
+export const syncCopiesRule: Rule<typeof PARAMS> = {
   id: "sync_copies",
   description: `blocking copies moving ≥ ${SYNC_COPY_MIN_BYTES >> 20} MiB with the CPU blocked ≥ ${SYNC_COPY_MIN_SHARE * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     if (!g || g.windowNs <= 0 || ctx.trace.api.length === 0) return null;
     const blocking = blockingCopyCalls(ctx.trace);
@@ -43,7 +51,7 @@ export const syncCopiesRule: Rule = {
         e.blockedNs += b;
       } else bySource.set(key, { op, count: 1, bytes: op.bytes ?? 0, blockedNs: b });
     }
-    if (count === 0 || bytes < SYNC_COPY_MIN_BYTES || blockedNs < SYNC_COPY_MIN_SHARE * g.windowNs) return null;
+    if (count === 0 || bytes < p.min_bytes || blockedNs < p.min_share * g.windowNs) return null;
     const sources = [...bySource.values()].sort((a, b) => b.blockedNs - a.blockedNs);
     const top = sources[0]!;
     return {

@@ -1,20 +1,28 @@
 // Sync stalls: the CPU waits for the GPU (synchronize, .item(), .cpu(), print(tensor)) often
 // enough that the GPU's queue drains and it idles until the CPU launches again.
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, mainScope, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** At least this many CPU–GPU synchronizations… */
 export const SYNC_STALL_MIN_COUNT = 10;
 /** …followed by GPU idle (queue drained) for at least this share of the GPU window. */
 export const SYNC_STALL_MIN_IDLE_SHARE = 0.02;
 
-export const syncStallsRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_count: { default: SYNC_STALL_MIN_COUNT, unit: "syncs", doc: "at least this many CPU–GPU synchronizations…", integer: true },
+  min_idle_share: { default: SYNC_STALL_MIN_IDLE_SHARE, unit: "share of the GPU window", doc: "…followed by GPU idle (queue drained) for at least this share of the GPU window", max: 1 },
+} satisfies ParamDefs;
+
+export const syncStallsRule: Rule<typeof PARAMS> = {
   id: "sync_stalls",
   description: `≥ ${SYNC_STALL_MIN_COUNT} CPU–GPU syncs after which the GPU idles ≥ ${SYNC_STALL_MIN_IDLE_SHARE * 100} % of its window`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     const s = ctx.syncs;
     if (!g || g.windowNs <= 0 || !g.launchesKnown) return null;
-    if (s.count < SYNC_STALL_MIN_COUNT || s.drainIdleNs < SYNC_STALL_MIN_IDLE_SHARE * g.windowNs) return null;
+    if (s.count < p.min_count || s.drainIdleNs < p.min_idle_share * g.windowNs) return null;
     const scope = mainScope(ctx);
     // syncs made inside the main scope (e.g. per `step`), per instance of it
     let inScope = 0;

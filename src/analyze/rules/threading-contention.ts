@@ -5,6 +5,7 @@
 // mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
 import { unionOf } from "../../core/intervals.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** Threads in Python at the same time, on average over the time any is (sum / union)… */
 export const THREADING_MIN_CONCURRENCY = 1.5;
@@ -16,15 +17,25 @@ export const THREADING_MIN_CPU_PCT = 80;
 export const THREADING_MIN_THREAD_SHARE = 0.1;
 export const THREADING_MIN_SAMPLES = 3;
 
-export const threadingContentionRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_concurrency: { default: THREADING_MIN_CONCURRENCY, unit: "threads", doc: "threads in Python at the same time, on average (sum / union of their Python time), at least" },
+  max_cpu_pct: { default: THREADING_MAX_CPU_PCT, unit: "% of one core", doc: "process CPU utilization below this…" },
+  min_cpu_pct: { default: THREADING_MIN_CPU_PCT, unit: "% of one core", doc: "…and at least this (the GIL holder keeps about one core busy)" },
+  min_thread_share: { default: THREADING_MIN_THREAD_SHARE, unit: "share", doc: "threads with at least this share of the busiest thread's Python time count", max: 1 },
+  min_samples: { default: THREADING_MIN_SAMPLES, unit: "samples", doc: "at least this many CPU samples", integer: true },
+} satisfies ParamDefs;
+
+export const threadingContentionRule: Rule<typeof PARAMS> = {
   id: "threading_contention",
   description: `≥ ${THREADING_MIN_CONCURRENCY} threads in Python at once on average while the process uses ${THREADING_MIN_CPU_PCT}–${THREADING_MAX_CPU_PCT} % CPU (GIL contention)`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const c = ctx.cpu;
-    if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < THREADING_MIN_SAMPLES) return null;
-    if (c.cpuUtilMean < THREADING_MIN_CPU_PCT || c.cpuUtilMean >= THREADING_MAX_CPU_PCT) return null;
+    if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < p.min_samples) return null;
+    if (c.cpuUtilMean < p.min_cpu_pct || c.cpuUtilMean >= p.max_cpu_pct) return null;
     const maxPy = Math.max(0, ...c.threads.map((t) => t.pythonNs ?? 0));
-    const busy = c.threads.filter((t) => (t.pythonNs ?? 0) >= THREADING_MIN_THREAD_SHARE * maxPy && (t.pythonNs ?? 0) > 0);
+    const busy = c.threads.filter((t) => (t.pythonNs ?? 0) >= p.min_thread_share * maxPy && (t.pythonNs ?? 0) > 0);
     if (busy.length < 2) return null;
     const tids = new Set(busy.map((t) => t.tid));
     const starts: number[] = [];
@@ -40,7 +51,7 @@ export const threadingContentionRule: Rule = {
     for (const t of busy) sum += t.pythonNs ?? 0;
     if (unionNs <= 0) return null;
     const concurrency = sum / unionNs;
-    if (concurrency < THREADING_MIN_CONCURRENCY) return null;
+    if (concurrency < p.min_concurrency) return null;
     const waitingNs = sum - unionNs;
     const launching = ctx.gpu?.gaps.find((x) => x.call)?.call?.tid;
     return {

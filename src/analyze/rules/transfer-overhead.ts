@@ -2,6 +2,7 @@
 import type { GpuOp } from "../../trace/model.ts";
 import { gbps } from "../transfers.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** Copies running more than this share of the GPU window is a finding (the seeds' 20 %). */
 export const TRANSFER_SHARE_MIN = 0.2;
@@ -30,15 +31,21 @@ export function copySources(ops: GpuOp[]): CopySource[] {
   return [...m.values()].sort((a, b) => b.ns - a.ns || b.bytes - a.bytes);
 }
 
-export const transferOverheadRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_share: { default: TRANSFER_SHARE_MIN, unit: "share of the GPU window", doc: "copies running during more than this share of the GPU window is a finding", max: 1 },
+} satisfies ParamDefs;
+
+export const transferOverheadRule: Rule<typeof PARAMS> = {
   id: "transfer_overhead",
   description: `copies run during more than ${TRANSFER_SHARE_MIN * 100} % of the GPU window`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const g = ctx.gpu;
     const t = ctx.transfers;
     if (!g || !t || g.windowNs <= 0) return null;
     const share = g.copyNs / g.windowNs;
-    if (share <= TRANSFER_SHARE_MIN) return null;
+    if (share <= p.min_share) return null;
     const overlapped = g.copyNs - g.transferOnlyNs;
     const exposedShare = g.copyNs > 0 ? g.transferOnlyNs / g.copyNs : 0;
     const sources = copySources(g.ops).slice(0, 3);
