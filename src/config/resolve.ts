@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import * as v from "valibot";
+import { closest } from "../closest.ts";
 import { fail } from "../errors.ts";
 import { CONFIG_KEYS, envName, KEYS, type Config, type ConfigKey, type KeyDef } from "./keys.ts";
 import { parseFlatYaml, YamlError } from "./yaml.ts";
@@ -39,29 +40,8 @@ function check(key: ConfigKey, value: unknown, where: string): unknown {
   return r.output;
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0] as number;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j] as number;
-      d[j] = Math.min(cur + 1, (d[j - 1] as number) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length] as number;
-}
-
 export function suggestKey(name: string): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of CONFIG_KEYS) {
-    const dd = distance(name, k);
-    if (dd < bestD) [best, bestD] = [k, dd];
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return closest(name, CONFIG_KEYS);
 }
 
 function gitRoot(from: string): string | null {

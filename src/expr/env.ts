@@ -5,6 +5,7 @@
 // cost-bounded (cost.ts) before any trace is read; evaluation then cannot fail except on a
 // figure the trace does not have, which is reported as such.
 import { Environment } from "@marcbachmann/cel-js";
+import { closest } from "../closest.ts";
 import { RE2JS } from "@bufbuild/re2";
 import { type Catalogue, type FieldType, typeName } from "./catalogue.ts";
 import { COST_LIMIT, estimateCost, nameBounds } from "./cost.ts";
@@ -105,31 +106,6 @@ function build(cat: Catalogue): Built {
   b = { env, classes, names: [...names], bounds: nameBounds(cat) };
   built.set(cat, b);
   return b;
-}
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(cur + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-export function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dd = distance(name, c);
-    if (dd < bestD) [best, bestD] = [c, dd];
-  }
-  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 /** The dotted path that ends at `end` (`gpu.idle.host_wat_ms`), for messages. */
