@@ -17,7 +17,6 @@ import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
 import type { RulesConfig } from "../rules/file.ts";
-import { evaluateUserRules } from "../rules/evaluate.ts";
 import { resolveParams } from "./params.ts";
 
 export const DEFAULT_TOP = 10;
@@ -197,7 +196,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
   };
   // User rules read the finished report (built-in findings included), then rank with them.
   if (rules && rules.rules.length > 0) {
-    const user = evaluateUserRules(report, rules.rules);
+    const user = rules.evaluate(report);
     report.findings = sortFindings([...findings, ...user.findings]);
     report.warnings.push(...user.warnings);
   }

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { CONFIG_KEYS } from "../config/keys.ts";
 import { resolveConfig, type Resolved } from "../config/resolve.ts";
-import { findRulesFile, RULES_ENV } from "../rules/file.ts";
+import { findRulesFile, RULES_ENV } from "../rules/find.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
 /** The rules file `analyze` and `run` would use, and where that came from. */

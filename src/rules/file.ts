@@ -7,17 +7,17 @@
 // of .inferscope.yaml (src/config/yaml.ts) cannot read, so it is parsed with `yaml` (eemeli/yaml),
 // which keeps every node's source range.
 import { readFileSync, statSync } from "node:fs";
-import { resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { fail } from "../errors.ts";
 import { closest } from "../closest.ts";
 import { compileExpr, type Compiled } from "../expr/env.ts";
 import { REPORT_METRICS } from "../expr/catalogue.ts";
 import type { Severity } from "../analyze/report-types.ts";
-import { findUp } from "../config/resolve.ts";
+import { RULES_ENV } from "./find.ts";
+import { evaluateUserRules, type UserRulesResult } from "./evaluate.ts";
+import type { Report } from "../analyze/report-types.ts";
 
-export const RULES_FILE = ".inferscope_rules.yaml";
-export const RULES_ENV = "INFERSCOPE_RULES";
+export { findRulesFile, RULES_ENV, RULES_FILE } from "./find.ts";
 
 /** A threshold of a built-in rule that a rules file may override. */
 export interface ParamSpec {
@@ -60,23 +60,14 @@ export interface RulesConfig {
   thresholds: Map<string, number>;
   disabled: Set<string>;
   rules: UserRule[];
+  /** Evaluates the user rules on a finished report (analyze calls it; the CEL engine stays out of analyses without rules). */
+  evaluate(report: Report): UserRulesResult;
 }
 
 const TOP_KEYS = ["thresholds", "disable", "rules"] as const;
 const RULE_KEYS = ["id", "when", "severity", "title", "suggestions", "confidence", "estimated_saving_ms"] as const;
 const SEVERITIES = ["high", "medium", "low"] as const;
 const ID = /^[a-z][a-z0-9_]*$/;
-
-/** The rules file to use, or null: --rules > INFERSCOPE_RULES > ./.inferscope_rules.yaml > git root's. */
-export function findRulesFile(opts: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): { path: string; origin: RulesConfig["origin"] } | null {
-  const env = opts.env ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
-  if (opts.flag !== undefined && opts.flag !== "") return { path: resolve(cwd, opts.flag), origin: "flag" };
-  const fromEnv = env[RULES_ENV];
-  if (fromEnv !== undefined && fromEnv !== "") return { path: resolve(cwd, fromEnv), origin: "env" };
-  const found = findUp(cwd, RULES_FILE);
-  return found ? { path: found, origin: "file" } : null;
-}
 
 class Reader {
   private readonly lines = new LineCounter();
@@ -270,7 +261,7 @@ function compileExprOrThrow(src: string): Compiled {
 export function parseRules(path: string, text: string, builtins: Builtins, origin: RulesConfig["origin"] = "file"): RulesConfig {
   const r: Reader = new Reader(path, text);
   const root = r.parse();
-  const out: RulesConfig = { path, origin, thresholds: new Map(), disabled: new Set(), rules: [] };
+  const out: RulesConfig = { path, origin, thresholds: new Map(), disabled: new Set(), rules: [], evaluate: (report) => evaluateUserRules(report, out.rules) };
   if (root === null || (isScalar(root) && root.value === null)) return out;
   if (!isMap(root)) r.fail(r.start(root), `the rules file must be a map with thresholds, disable and rules, found ${describe(root)}`, "see docs/rules.md for an example");
   checkKeys(r, root, TOP_KEYS, "the rules file");
