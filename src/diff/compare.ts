@@ -195,6 +195,8 @@ function gpuDiff(base: Report, next: Report, per: (side: "b" | "n", x: number) =
     utilization_pct: both((g) => g.utilization_pct, false),
     idle_ms: both((g) => g.idle.total_ms),
     host_wait_ms: both((g) => g.idle.host_wait_ms),
+    kernel_wait_ms: both((g) => g.idle.kernel_wait_ms),
+    sync_other_ms: both((g) => g.idle.sync_other_ms),
     kernel_count: both((g) => g.kernels.count),
     kernel_ms: both((g) => g.kernels.total_ms),
     launch_calls: both((g) => g.kernels.launch_calls),
@@ -202,6 +204,8 @@ function gpuDiff(base: Report, next: Report, per: (side: "b" | "n", x: number) =
     sync_blocked_ms: both((g) => g.syncs.blocked_ms),
     h2d_bytes: both((g) => g.memcpy.h2d.bytes),
     d2h_bytes: both((g) => g.memcpy.d2h.bytes),
+    d2d_bytes: both((g) => g.memcpy.d2d.bytes),
+    copies: both((g) => copies(g).reduce((s, x) => s + x.count, 0)),
     copy_ms: both((g) => copies(g).reduce((s, x) => s + x.ms, 0)),
     pageable_pct: both(pageable, false),
   };
