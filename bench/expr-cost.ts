@@ -32,4 +32,4 @@ for (let round = 0; round < 5; round++) {
 }
 console.log(`| expression | static bound (steps, limit ${COST_LIMIT.toExponential(0)}) | median ms |`);
 console.log("|---|---:|---:|");
-for (const c of compiled) console.log(`| \`${c.src}\` | ${c.cost.toExponential(1)} | ${c.ms.sort((a, b) => a - b)[2]!.toFixed(1)} |`);
+for (const c of compiled) console.log(`| \`${c.src.replaceAll("|", "\\|")}\` | ${c.cost.toExponential(1)} | ${c.ms.sort((a, b) => a - b)[2]!.toFixed(1)} |`);
