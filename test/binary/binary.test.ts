@@ -65,7 +65,7 @@ describe("dist/inferscope", () => {
   test("script args reach run untouched (argv split), bad command is one line", () => {
     const r = run(["nope"], "/", cleanEnv());
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('inferscope: unknown command "nope"; commands: run, analyze, config, doctor, pythonpath (see inferscope --help)\n');
+    expect(r.stderr).toBe('inferscope: unknown command "nope"; commands: run, analyze, diff, rules, config, doctor, pythonpath (see inferscope --help)\n');
   });
 });
 
