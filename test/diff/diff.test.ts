@@ -3,7 +3,7 @@
 // --fail-if gate's exit codes and every bad input.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { cli, ROOT, tempDir } from "../helpers.ts";
 import { medianChange, nearestRank } from "../../src/diff/stats.ts";
 import { runDiff } from "../../src/cli/diff-command.ts";
@@ -116,6 +116,14 @@ describe("real before/after pairs", () => {
     expect(d.base.from).toBe("report");
     expect(d.scopes.step!.significant).toBe(true);
     expect(d.scopes.step!.p50_change_pct).toBeCloseTo(-91.24, 1);
+  });
+
+  test("a run directory: its trace (else its report.json)", async () => {
+    const dir = tempDir();
+    copyFileSync(LOOP, join(dir, "trace.json.gz"));
+    const d = await runDiff({ base: dir, next: NUMPY });
+    expect(d.base).toEqual({ path: join(dir, "trace.json.gz"), format: "inferscope", events: d.base.events, from: "trace" });
+    expect(d.scopes.step!.significant).toBe(true);
   });
 
   test("two different programs: said plainly, no tables", async () => {
