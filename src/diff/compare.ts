@@ -52,6 +52,8 @@ export interface FindingDiff {
   source?: "user";
   impact_ms: Change;
   estimated_saving_ms: Change;
+  /** What the saving is counted over, as the finding says (`estimated_saving.per`). */
+  saving_per?: "step" | "window";
 }
 
 export interface SideInfo {
@@ -218,6 +220,8 @@ function findingsDiff(base: Report, next: Report): Diff["findings"] {
   const add = (rule: string, status: FindingDiff["status"], b: Finding | undefined, n: Finding | undefined) => {
     const d: FindingDiff = { rule, status, title: (n ?? b)!.title, impact_ms: change(b?.impact_ms, n?.impact_ms), estimated_saving_ms: change(b ? savingMs(b) : null, n ? savingMs(n) : null) };
     if ((n ?? b)!.source === "user") d.source = "user";
+    const per = (n ?? b)!.estimated_saving?.per;
+    if (per) d.saving_per = per;
     details.push(d);
   };
   for (const [rule, b] of bf) add(rule, nf.has(rule) ? "persisting" : "resolved", b, nf.get(rule));
@@ -249,8 +253,9 @@ function verdict(d: Diff): string {
   const u = d.gpu?.utilization_pct;
   if (u && u.base !== null && u.new !== null) parts.push(`GPU utilization ${u.base.toFixed(0)} → ${u.new.toFixed(0)} %`);
   for (const r of d.findings.resolved) parts.push(`${ruleName(r)} resolved`);
-  const unit = d.per === "step" && d.step ? `/${d.step.scope}` : "";
-  const news = d.findings.details.filter((f) => f.status === "new").map((f) => (f.estimated_saving_ms.new !== null ? `${ruleName(f.rule)} (est. ${msText(f.estimated_saving_ms.new)} ms${unit})` : ruleName(f.rule)));
+  // A saving is per step only when the finding says so (issue 12's `estimated_saving.per`).
+  const unit = (f: FindingDiff) => (f.saving_per === "step" ? (d.step ? `/${d.step.scope}` : "/step") : "");
+  const news = d.findings.details.filter((f) => f.status === "new").map((f) => (f.estimated_saving_ms.new !== null ? `${ruleName(f.rule)} (est. ${msText(f.estimated_saving_ms.new)} ms${unit(f)})` : ruleName(f.rule)));
   if (news.length) parts.push(`new: ${news.join(", ")}`);
   if (d.classification.changed) parts.push(`${CLASS[d.classification.base] ?? d.classification.base} → ${CLASS[d.classification.new] ?? d.classification.new}`);
   const s = parts.join("; ");

@@ -217,3 +217,18 @@ describe("analyze: several traces, one report per line", () => {
     expect(r.stderr).toBe("inferscope: /nonexistent.json: no such file; check the path (skipped)\ninferscope: 1 of 3 traces could not be read (see above); the other reports were written\n");
   });
 });
+
+describe("estimated savings (findings[].estimated_saving, where a finding has one)", () => {
+  test("a new finding's saving is in the verdict, per step when the finding says so", async () => {
+    const { diffReports } = await import("../../src/diff/compare.ts");
+    const base = (await runAnalyze({ trace: join(D, "sync_stall_edited_nosync.kineto.json.gz"), format: "json" })).report;
+    const next = (await runAnalyze({ trace: join(K, "sync_stall.kineto.json.gz"), format: "json" })).report;
+    const f = next.findings.find((x) => x.rule === "sync_stalls")!;
+    f.estimated_saving = { ms: 2.1, per: "step", basis: "test" };
+    const info = { path: "x", format: "kineto", events: 1, from: "trace" as const };
+    const d = diffReports(base, next, { base: info, new: info });
+    expect(d.findings.new).toEqual(["sync_stalls"]);
+    expect(d.findings.details.find((x) => x.rule === "sync_stalls")!.estimated_saving_ms).toEqual({ base: null, new: 2.1, change: null, change_pct: null });
+    expect(d.verdict).toContain("new: sync-stalls (est. 2.10 ms/step)");
+  });
+});
