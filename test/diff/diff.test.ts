@@ -1,13 +1,15 @@
 // `inferscope diff` on real before/after pairs (test/fixtures/diff/README.md says how each was
 // made), the significance test against hand-computed and scipy-computed intervals, the
 // --fail-if gate's exit codes and every bad input.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { cli, ROOT, tempDir } from "../helpers.ts";
 import { medianChange, nearestRank } from "../../src/diff/stats.ts";
 import { runDiff } from "../../src/cli/diff-command.ts";
 import { runAnalyze } from "../../src/cli/analyze-command.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const D = join(ROOT, "test/fixtures/diff");
 const K = join(ROOT, "test/fixtures/kineto");

@@ -1,10 +1,12 @@
 // The DuckDB query in docs/diff.md runs on `analyze --format ndjson` output, with DuckDB's own
 // Python package (INFERSCOPE_TEST_PYTHON, default /work/venv-torch/bin/python, needs `duckdb`);
 // skipped, saying why, without it. InferScope itself holds no database.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, ROOT, spawnCapture, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const PY = process.env.INFERSCOPE_TEST_PYTHON || "/work/venv-torch/bin/python";
 const probe = Bun.spawnSync([PY, "-c", "import duckdb"], { stdout: "ignore", stderr: "ignore" });

@@ -1,9 +1,11 @@
 // The shared expression module (src/expr): CEL over the metric catalogue, as custom rules and
 // `diff --fail-if` use it. Exact messages and offsets for every way an expression can be wrong.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { DIFF_METRICS, REPORT_METRICS } from "../../src/expr/catalogue.ts";
 import { COST_LIMIT } from "../../src/expr/cost.ts";
 import { bindCatalogue, compileExpr, evaluateExpr, MAX_EXPR_CHARS } from "../../src/expr/env.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const compile = (src: string, expect: "bool" | "number" | "any" = "bool") => compileExpr(REPORT_METRICS, src, expect);
 const errorOf = (src: string, expect: "bool" | "number" | "any" = "bool") => {

@@ -1,12 +1,14 @@
 // A rules file applied to a real fixture (the H100 llama_tiny_generate Kineto trace): a threshold
 // override, a disabled rule and two user rules change the findings exactly as expected, in all
 // three report formats.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { runAnalyze } from "../../src/cli/analyze-command.ts";
 import { builtins } from "../../src/rules/builtins.ts";
 import { loadRules, parseRules } from "../../src/rules/file.ts";
 import { ROOT } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const LLAMA = join(ROOT, "test/fixtures/kineto/llama_tiny_generate.kineto.json.gz");
 const GOOD = join(ROOT, "test/rules/good.inferscope_rules.yaml");

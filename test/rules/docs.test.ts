@@ -1,11 +1,13 @@
 // docs/metrics.md and `inferscope rules list` come from one source (the metric catalogue and the
 // rule files): the committed docs must equal what the source generates, and every metric and
 // threshold `rules list --json` prints must be in the docs.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { metricsMarkdown } from "../../src/rules/listing.ts";
 import { cli, ROOT } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const DOCS = readFileSync(join(ROOT, "docs/metrics.md"), "utf8");
 

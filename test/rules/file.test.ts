@@ -1,11 +1,13 @@
 // .inferscope_rules.yaml: every way a rules file can be wrong ends in one line with FILE:LINE:COL,
 // what is wrong and the fix (exit 2), before any trace is read.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { builtins } from "../../src/rules/builtins.ts";
 import { parseRules } from "../../src/rules/file.ts";
 import { cleanEnv, cli, ROOT, tempDir } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const F = "r.yaml";
 function errorFor(yaml: string): string {
