@@ -32,7 +32,7 @@ export function assembleTrace(opts: {
   m.exitCode = child.exitCode;
   m.buffer = { policy: config.buffer, sizeMb: config.traceSizeMb };
   m.sampleIntervalMs = opts.sampleIntervalMs;
-  m.devices = opts.gpuPlan?.devices ?? [];
+  m.devices = gpu?.devices ?? opts.gpuPlan?.devices ?? [];
   trace.processNames.set(pid, opts.command.join(" "));
   if (python) {
     trace.spans = python.spans;
