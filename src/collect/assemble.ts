@@ -83,6 +83,13 @@ export function assembleTrace(opts: {
           `the CUPTI records file ends inside a record (${gpu.records.truncatedBytes} bytes cut off: the script was killed while InferScope wrote it); the GPU activity in them is lost`,
         );
       }
+      if (gpu.records.incomplete > 0) m.dropped.cupti_unfinished = gpu.records.incomplete;
+      // "cupti <the libcupti really loaded> api <CUPTI_API_VERSION>" (ffi/cupti.c)
+      const lib = gpu.records.info.map((i) => /^cupti (.+) api (\d+)$/.exec(i)).find((x) => x);
+      if (lib) {
+        m.cuptiLibrary = lib[1];
+        m.cuptiVersion = Number(lib[2]);
+      }
       for (const a of trace.api) if (a.pid < 0) a.pid = pid;
       for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
     }

@@ -76,8 +76,11 @@ static void log_config(void) {
   char line[32768];
   for (int d = 1; d <= 2; d++) {
     int n = snprintf(line, sizeof line, "enabled %s cbids:", dom[d]);
-    for (int c = 0; c < MAX_CBID && n < (int)sizeof line - 16; c++)
-      if (api_on[d][c]) n += snprintf(line + n, sizeof line - (size_t)n, " %d", c);
+    for (int c = 1; c < MAX_CBID && n < (int)sizeof line - 16; c++) {
+      const char *name = NULL; /* a cbid no call has cannot be recorded */
+      if (api_on[d][c] && cuptiGetCallbackName((CUpti_CallbackDomain)d, (uint32_t)c, &name) == CUPTI_SUCCESS)
+        n += snprintf(line + n, sizeof line - (size_t)n, " %d", c);
+    }
     say("%s", line);
   }
   int n = snprintf(line, sizeof line, "enabled kinds:");
