@@ -346,7 +346,8 @@ static void *worker(void *arg) {
     struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&t, NULL);
     if (forked) return NULL;
-    deliver(0, 0);
+    int n = deliver(0, 0);
+    if (n) say("worker: %d full buffer(s) delivered", n);
   }
 }
 

@@ -205,6 +205,12 @@ def hung_kernel():
     time.sleep(600)
 
 
+def switch_gpu(visible):
+    """The script picks its GPU itself, after InferScope listed the one it would use."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = visible
+    many_names(3)
+
+
 def symlink_out_then_run(target):
     """gpu.bin on another filesystem (a small tmpfs the test mounted): the disk fills mid-run."""
     out = os.environ["_INFERSCOPE_GPU_OUT"]
