@@ -20,8 +20,9 @@ const kernels = Number(arg("--kernels", "20000"));
 const names = Number(arg("--names", "50"));
 const root = join(import.meta.dir, "..");
 
-const sim = buildGpuSim();
-if ("missing" in sim) throw new Error(sim.missing);
+const built = buildGpuSim();
+if ("missing" in built) throw new Error(built.missing);
+const sim = built;
 const inc = cudaInclude()!;
 const tmp = join("/tmp", `shim-records-${process.pid}`);
 mkdirSync(join(tmp, "base"), { recursive: true });
