@@ -1,7 +1,7 @@
 // One classification of CUDA calls (src/trace/cuda-calls.ts) for both paths: the names libcupti
 // gives live (every cbid of the CUDA 13 headers) and the names Kineto writes (the fixtures), read
 // through the two real readers, give one kind and one display name per call.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -12,6 +12,8 @@ import type { ApiCall } from "../../src/trace/model.ts";
 import { parseTrace } from "../../src/trace/read.ts";
 import { cbidNames } from "../gpu-sim/build.ts";
 import { ROOT } from "../helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 /** A gpu.bin holding one API record per name (layout: ffi/gpu_records.h). */
 function liveRecords(names: { name: string; runtime: boolean }[]): ApiCall[] {

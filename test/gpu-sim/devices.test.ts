@@ -1,7 +1,9 @@
 // Which physical GPU the report names: the one CUPTI's device record says the script used,
 // matched by UUID with the parent's list (SIMULATED driver and CUPTI, README.md).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { SCENARIO, SIM_MISSING, simRun, TWO_GPUS } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe.skipIf(SIM_MISSING !== null)("the GPU the script used", () => {
   test("--device 0 on a machine whose CUDA order is not nvidia-smi's: the report names nvidia-smi's GPU 0", () => {

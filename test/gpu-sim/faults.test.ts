@@ -1,11 +1,13 @@
 // Runs that go wrong, through the SIMULATED driver and CUPTI (README.md): each still ends in a
 // report that states what was lost, never in InferScope's internal error (exit 70).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanEnv, tempDir } from "../helpers.ts";
 import { loadRun, MAIN } from "../run/helpers.ts";
 import { HERE, SCENARIO, SIM_MISSING, simEnv, simRun, withReport } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 const lossWarning = (warnings: string[], re: RegExp) => warnings.find((w) => re.test(w));
 

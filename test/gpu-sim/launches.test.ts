@@ -1,10 +1,12 @@
 // Which CUDA calls the shim asks CUPTI to record, and how launches arrive: through the SIMULATED
 // driver and CUPTI (README.md), which deliver only what the shim enabled.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cudaInclude } from "../../build.ts";
 import { cudaCallKind } from "../../src/trace/cuda-calls.ts";
 import { cbidNames } from "./build.ts";
 import { SCENARIO, SIM_MISSING, simRun } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 /** The cbids the simulated CUPTI logged as enabled, per domain. */
 function enabled(log: string, domain: "runtime" | "driver"): number[] {

@@ -1,11 +1,13 @@
 // The acceptance check of the GPU path without a GPU: bench/gpu-replay.sh replays every real Kineto
 // fixture through the SIMULATED driver (README.md) under `inferscope run` (the compiled binary)
 // and compares with `inferscope analyze` of the fixture; any mismatch fails it.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ensureBinary, ROOT, tempDir } from "../helpers.ts";
 import { SIM_MISSING } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe.skipIf(SIM_MISSING !== null)("bench/gpu-replay.sh", () => {
   test(

@@ -1,11 +1,13 @@
 // Defects of the CUPTI path found by reading ffi/cupti.c against the CUDA 13 headers, each checked
 // through the SIMULATED driver and CUPTI (README.md).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, tempDir } from "../helpers.ts";
 import { counters } from "../run/helpers.ts";
 import { SCENARIO, SIM, SIM_MISSING, simRun } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe.skipIf(SIM_MISSING !== null)("the shim against the simulated CUPTI", () => {
   test("mangled kernel names are demangled although Python loaded libstdc++ RTLD_LOCAL", () => {
