@@ -9,7 +9,9 @@
  * own thread, we append compact fixed-size records and free the buffer, so memory stays bounded.
  * What reaches the file survives a sudden death: the header is written at once, each delivered
  * buffer is written through, and a thread asks CUPTI every second for the buffers whose records
- * are complete (a periodic flush alone returns only full buffers). Output goes through our own
+ * are complete (a periodic flush alone returns only full buffers). CUPTI hands over no buffer
+ * holding a record of unfinished work, so while the GPU never idles a death loses what followed the
+ * last full buffer; the report says how much time that was. Output goes through our own
  * buffer and write(2), not stdio, so a forked child can drop it without writing it twice and a
  * full disk is seen and reported. Every timestamp is CLOCK_MONOTONIC ns through the timestamp
  * callback, the clock of Python's time.perf_counter_ns(). */

@@ -93,9 +93,18 @@ def nvcc13_launches():
 
 
 def run_then(how, seconds):
+    """Launches for `seconds`, waits for the GPU and idles 2.2 s (the shim's 1 s flusher hands those
+    records to disk: CUPTI delivers only buffers whose records are all finished), launches 0.3 s
+    more, then dies without InferScope's final flush. `seconds` 0: dies right away."""
     start()
-    n = run_for(float(seconds))
-    say("launched", n)
+    if float(seconds) == 0:
+        n = run_for(0.2)
+        say("launched", n, "delivered 0")
+    else:
+        n = run_for(float(seconds))
+        lib.cuCtxSynchronize()
+        time.sleep(2.2)
+        say("launched", n + run_for(0.3), "delivered", n)
     if how == "os_exit":
         os._exit(3)
     if how == "kill":
