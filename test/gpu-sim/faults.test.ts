@@ -17,9 +17,10 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(r.code).toBe(3); // the script's own exit status
     expect(r.report).not.toBeNull();
     const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
-    // what the shim's 1 s flusher put on disk while the GPU idled: those kernels, no others
-    expect(r.kernels.length).toBe(delivered!);
-    expect(delivered!).toBeLessThan(launched!);
+    // what the shim's 1 s flusher put on disk while the GPU idled (and maybe a few more, if a tick
+    // met a finished buffer later), not what followed
+    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
+    expect(r.kernels.length).toBeLessThan(launched!);
     // the Python tracer's events die with the process too (its own warning says so): callers where known
     const callers = new Set(r.kernels.map((k) => k.args!["python function"]).filter((f) => f !== undefined));
     expect([...callers].filter((f) => f !== "my_step")).toEqual([]);
@@ -33,8 +34,9 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     const r = simRun(SCENARIO, ["run_then", "kill", "0.5"]);
     expect(r.code).toBe(137);
     expect(r.report).not.toBeNull();
-    const delivered = Number(/delivered (\d+)/.exec(r.stdout)![1]);
-    expect(r.kernels.length).toBe(delivered);
+    const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
+    expect(r.kernels.length).toBeLessThan(launched!);
     expect(lossWarning(r.warnings, /final CUPTI flush.*GPU records cover the first/)).toBeDefined();
     expect(lossWarning(r.warnings, /stopped by SIGKILL/)).toBeDefined();
   });
