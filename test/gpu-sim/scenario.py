@@ -95,7 +95,8 @@ def nvcc13_launches():
 def run_then(how, seconds):
     """Launches for `seconds`, waits for the GPU and idles 2.2 s (the shim's 1 s flusher hands those
     records to disk: CUPTI delivers only buffers whose records are all finished), launches 0.3 s
-    more, then dies without InferScope's final flush. `seconds` 0: dies right away."""
+    more and one long kernel, then dies without InferScope's final flush while that kernel runs.
+    `seconds` 0: dies right away."""
     start()
     if float(seconds) == 0:
         n = run_for(0.2)
@@ -104,7 +105,9 @@ def run_then(how, seconds):
         n = run_for(float(seconds))
         lib.cuCtxSynchronize()
         time.sleep(2.2)
-        say("launched", n + run_for(0.3), "delivered", n)
+        more = run_for(0.3)
+        launch("void still_running()", dur_us=10e6)  # the GPU is busy when the process dies
+        say("launched", n + more + 1, "delivered", n)
     if how == "os_exit":
         os._exit(3)
     if how == "kill":
