@@ -35,7 +35,8 @@ typedef struct {
 } gpusim_op;
 
 typedef struct {
-  const char *name, *uuid; /* uuid as nvidia-smi prints it: GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
+  const char *name;
+  uint8_t uuid[16];
   uint32_t ordinal, sm_count, cc_major, cc_minor;
   uint64_t memory;
 } gpusim_device;

@@ -185,7 +185,8 @@ int cuDeviceTotalMem_v2(size_t *b, int d) {
 int cuDeviceGetAttribute(int *v, int attr, int d) {
   NEED_INIT;
   DEV(d);
-  *v = attr == 16 /* MULTIPROCESSOR_COUNT */ ? (int)g->sms : attr == 75 ? 9 : attr == 76 ? 0 : 0;
+  /* MULTIPROCESSOR_COUNT, COMPUTE_CAPABILITY_MAJOR (9.0, as an H100) */
+  *v = attr == 16 ? (int)g->sms : attr == 75 ? 9 : 0;
   return CUDA_SUCCESS;
 }
 int cuDeviceGetPCIBusId(char *s, int len, int d) {
@@ -254,7 +255,8 @@ static void make_context(void) {
   if (origin < 0) origin = mono();
   if (tool && tool->device && n_visible > 0) {
     const gpu *g = &all[visible[0]];
-    gpusim_device d = {g->name, g->uuid, 0, g->sms, 9, 0, g->memory};
+    gpusim_device d = {g->name, {0}, 0, g->sms, 9, 0, g->memory};
+    parse_uuid(g->uuid, d.uuid);
     tool->device(&d);
   }
 }

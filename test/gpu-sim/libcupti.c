@@ -559,14 +559,7 @@ static void tool_device(const gpusim_device *d) {
       r->id = d->ordinal;
       r->name = d->name;
       r->isCudaVisible = 1;
-      const char *u = d->uuid + (strncmp(d->uuid, "GPU-", 4) == 0 ? 4 : 0);
-      for (int k = 0; k < 16 && *u; u++) {
-        if (*u == '-') continue;
-        unsigned v;
-        if (sscanf(u, "%2x", &v) != 1) break;
-        r->uuid.bytes[k++] = (char)v;
-        u++;
-      }
+      memcpy(r->uuid.bytes, d->uuid, sizeof d->uuid);
     }
   }
   pthread_mutex_unlock(&lock);
