@@ -32,10 +32,7 @@ def install(recorder):
     recorder.finish_hooks.append(lambda: _flush(shim, out, recorder))
 
 
-def _synchronize():
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return
+def _synchronize(torch):
     try:
         if torch.cuda.is_initialized():
             torch.cuda.synchronize()
@@ -47,11 +44,13 @@ def _flush(shim, out, recorder):
     # The shim writes <out>.status when the driver loaded it: no file, no CUDA, nothing to flush.
     if not os.path.exists(out + ".status"):
         return
+    torch = sys.modules.get("torch")
     sigterm = getattr(recorder, "reason", None) == "SIGTERM"
     limit = SIGTERM_WAIT_S if sigterm else EXIT_WAIT_S
-    waiter = threading.Thread(target=_synchronize, name="inferscope-gpu-wait", daemon=True)
-    waiter.start()
-    waiter.join(limit)
+    waiter = threading.Thread(target=_synchronize, args=(torch,), name="inferscope-gpu-wait", daemon=True)
+    if torch is not None:
+        waiter.start()
+        waiter.join(limit)
     if waiter.is_alive():
         recorder.warnings.append(
             "the GPU was still busy %g s after %s: InferScope stopped waiting, so GPU work still running then is not in the report"
