@@ -26,5 +26,16 @@ for f in test/fixtures/kineto/*.kineto.json.gz; do
   $BUN test/gpu-sim/compare.ts "$f" "$(ls -d "$out/$name"/*/ | head -1)" "$out/$name.analyze.json" || rc=1
   grep -h '^replay:' "$out/$name.log"
 done
+# Once more as nvcc-13 host stubs would launch (__cudaLaunchKernel, cbid 505): same figures expected.
+f=test/fixtures/kineto/llama_tiny_generate.kineto.json.gz
+name=llama_tiny_generate-as-nvcc13
+rm -rf "$out/$name"
+if "${IS[@]}" run --output-dir "$out/$name" --formats json --quiet test/gpu-sim/replay.py "$f" --as-nvcc13 >"$out/$name.log" 2>&1; then
+  echo; echo "(launches replayed as __cudaLaunchKernel_v13000)"
+  $BUN test/gpu-sim/compare.ts "$f" "$(ls -d "$out/$name"/*/ | head -1)" "$out/llama_tiny_generate.analyze.json" | sed "s/^### llama_tiny_generate$/### $name/" || rc=1
+  grep -h '^replay:' "$out/$name.log"
+else
+  echo "### $name: inferscope run failed"; cat "$out/$name.log"; rc=1
+fi
 [ "$rc" -eq 0 ] && echo "gpu-replay: every fixture matches" || echo "gpu-replay: MISMATCH (see above)"
 exit "$rc"

@@ -19,7 +19,7 @@ describe.skipIf(SIM_MISSING !== null)("bench/gpu-replay.sh", () => {
       const text = r.stdout.toString();
       if (r.exitCode !== 0) console.error(text, r.stderr.toString());
       expect(text).toContain("gpu-replay: every fixture matches");
-      for (const f of ["cudagraph", "llama_tiny_generate", "pinned_nonblocking", "sync_stall", "vit_fp16"]) expect(text).toContain(`### ${f}`);
+      for (const f of ["cudagraph", "llama_tiny_generate", "pinned_nonblocking", "sync_stall", "vit_fp16", "llama_tiny_generate-as-nvcc13"]) expect(text).toContain(`### ${f}`);
       expect(text).not.toContain("MISMATCH");
       expect(r.exitCode).toBe(0);
       // and the check can fail: one fixture's run against another fixture's analysis
