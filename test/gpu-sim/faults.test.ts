@@ -122,19 +122,21 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
       if (done) break;
       seen += new TextDecoder().decode(value);
     }
+    expect(seen).toContain("ready");
     const t0 = performance.now();
     proc.kill("SIGTERM");
-    const killer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+    // without the bound the run never ends (the hung kernel): give up well before the test does
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
     const code = await proc.exited;
     clearTimeout(killer);
     const r = withReport({ code, stdout: seen, stderr: await new Response(proc.stderr).text(), ...loadRun(out) }, env.GPUSIM_LOG!);
     expect(code).toBe(143);
-    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(performance.now() - t0).toBeLessThan(45_000); // 2 s of waiting, then the report (a busy CI box is slow)
     expect(r.report).not.toBeNull();
     expect(r.kernels.length).toBe(10);
     expect(r.warnings).toContain("the GPU was still busy 2 s after SIGTERM: InferScope stopped waiting, so GPU work still running then is not in the report");
     expect(r.warnings).toContain("1 GPU record arrived unfinished at the final flush (GPU work still running when the script exited) and is left out");
-  });
+  }, 180_000);
 });
 
 describe.skipIf(SIM_MISSING !== null)("who used CUDA", () => {
