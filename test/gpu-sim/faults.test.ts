@@ -123,15 +123,13 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
       seen += new TextDecoder().decode(value);
     }
     expect(seen).toContain("ready");
-    const t0 = performance.now();
     proc.kill("SIGTERM");
-    // without the bound the run never ends (the hung kernel): give up well before the test does
+    // without the bound the run never ends (the hung kernel): then this SIGKILL ends it, exit 137
     const killer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
     const code = await proc.exited;
     clearTimeout(killer);
     const r = withReport({ code, stdout: seen, stderr: await new Response(proc.stderr).text(), ...loadRun(out) }, env.GPUSIM_LOG!);
-    expect(code).toBe(143);
-    expect(performance.now() - t0).toBeLessThan(45_000); // 2 s of waiting, then the report (a busy CI box is slow)
+    expect(code).toBe(143); // ended by SIGTERM itself, not by the SIGKILL above
     expect(r.report).not.toBeNull();
     expect(r.kernels.length).toBe(10);
     expect(r.warnings).toContain("the GPU was still busy 2 s after SIGTERM: InferScope stopped waiting, so GPU work still running then is not in the report");
