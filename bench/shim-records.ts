@@ -7,7 +7,8 @@
 //   bun bench/shim-records.ts [--base REF] [--rounds 7] [--kernels 20000] [--names 50]
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildShim, cudaInclude } from "../build.ts";
+import { buildShim, cudaInclude } from "../tools/shim.ts";
+import { hostTarget } from "../tools/targets.ts";
 import { buildGpuSim } from "../test/gpu-sim/build.ts";
 
 const arg = (k: string, d: string) => {
@@ -32,7 +33,7 @@ const baseShim = join(tmp, "base/libinferscope.so");
 const srcs = [...new Bun.Glob("ffi/*.c").scanSync({ cwd: join(tmp, "base") })].map((f) => join(tmp, "base", f));
 const cc = Bun.spawnSync(["cc", "-O2", "-fPIC", "-shared", `-I${inc}`, "-DIS_HAVE_CUPTI=1", "-o", baseShim, ...srcs, "-ldl", "-lpthread"], { stderr: "pipe" });
 if (cc.exitCode !== 0) throw new Error(cc.stderr.toString());
-const headShim = buildShim();
+const headShim = await buildShim(root, hostTarget(), join(root, "build/libinferscope.so"));
 
 const script = `
 import ctypes, os, sys, time

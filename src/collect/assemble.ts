@@ -78,7 +78,7 @@ export function assembleTrace(opts: {
       trace.syncs = gpu.records.syncs;
       trace.counters.push(...gpu.records.memory);
       m.dropped.cupti = gpu.records.dropped;
-      if (gpu.records.truncatedBytes > 0) {
+      if (gpu.records.truncatedBytes > 0 && !gpu.records.writeError) {
         trace.warnings.push(
           `the CUPTI records file ends inside a record (${gpu.records.truncatedBytes} bytes cut off: the script was killed while InferScope wrote it); the GPU activity in them is lost`,
         );

@@ -41,6 +41,7 @@ export function usedElsewhereWarning(others: OtherProcess[]): string {
 export function lossWarnings(records: GpuRecords, status: string, others: OtherProcess[], endNs?: number): string[] {
   const w: string[] = [];
   const writeError = /^write-error: (.*)$/m.exec(status);
+  if (writeError) records.writeError = writeError[1];
   if (writeError) w.push(`GPU records: ${writeError[1]}`);
   else if (!records.info.includes("flushed")) w.push(cutShort(records, endNs));
   if (records.incomplete > 0)

@@ -34,6 +34,8 @@ export interface GpuRecords {
   empty: boolean;
   /** Bytes at the end that did not form a whole record (the process died mid-write). */
   truncatedBytes: number;
+  /** Set by collectGpu when the shim could not write (a full disk): the file ends there. */
+  writeError?: string;
 }
 
 const COPY_KINDS: Record<number, CopyKind> = { 1: "HtoD", 2: "DtoH", 3: "HtoD", 4: "DtoH", 5: "DtoD", 6: "DtoD", 7: "DtoD", 8: "DtoD", 9: "HtoH", 10: "PtoP" };

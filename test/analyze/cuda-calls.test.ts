@@ -5,7 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { cudaInclude } from "../../build.ts";
+import { cudaInclude } from "../../tools/shim.ts";
 import { GPU_MAGIC, readGpuRecords } from "../../src/collect/gpu-records.ts";
 import { cudaCallKind, cudaCallName } from "../../src/trace/cuda-calls.ts";
 import type { ApiCall } from "../../src/trace/model.ts";

@@ -3,7 +3,7 @@
 // prints the directory; tests call buildGpuSim() (rebuilds only when a source changed).
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cudaInclude } from "../../build.ts";
+import { cudaInclude } from "../../tools/shim.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 export const SIM_DIR = join(ROOT, "build/gpu-sim");

@@ -1,7 +1,7 @@
 // Which CUDA calls the shim asks CUPTI to record, and how launches arrive: through the SIMULATED
 // driver and CUPTI (README.md), which deliver only what the shim enabled.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { cudaInclude } from "../../build.ts";
+import { cudaInclude } from "../../tools/shim.ts";
 import { cudaCallKind } from "../../src/trace/cuda-calls.ts";
 import { cbidNames } from "./build.ts";
 import { SCENARIO, SIM_MISSING, simRun } from "./helpers.ts";
