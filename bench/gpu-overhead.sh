@@ -6,8 +6,9 @@
 #   bash bench/gpu-overhead.sh [ROUNDS]        (binary on PATH, run from the repo root)
 set -uo pipefail
 rounds=${1:-3}
-out=${OUT:-/tmp/gpu-overhead}
-mkdir -p "$out"
+# Works in a scratch directory; only overhead.md goes to $OUT (the device tool brings back 8 files).
+out=$(mktemp -d -t gpu-overhead.XXXXXX)
+trap '[ -n "${OUT:-}" ] && cp "$out/overhead.md" "$OUT/"' EXIT
 export PYTHONUNBUFFERED=1
 step_ms() { grep -m1 -o 'median step ms [0-9.]*' | awk '{print $4}'; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

@@ -12,3 +12,13 @@ int64_t is_monotonic_ns(void) {
 
 /* Bun's process.env does not reach the C environment; libcuda reads CUDA_VISIBLE_DEVICES there. */
 int is_setenv(const char *name, const char *value) { return setenv(name, value, 1); }
+
+/* Whether this shim was built with CUPTI (build.ts found cupti.h): without it there is no
+ * InitializeInjection, so the parent must not point CUDA_INJECTION64_PATH at it. */
+int is_has_cupti(void) {
+#ifdef IS_HAVE_CUPTI
+  return 1;
+#else
+  return 0;
+#endif
+}

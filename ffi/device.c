@@ -19,6 +19,7 @@ static struct {
   CUresult (*mem)(size_t *, CUdevice);
   CUresult (*attr)(int *, int, CUdevice);
   CUresult (*bus)(char *, int, CUdevice);
+  CUresult (*uuid)(unsigned char *, CUdevice);
 } cu;
 
 static void copy_reason(char *dst, int len, const char *src) {
@@ -41,6 +42,8 @@ static int load_driver(void) {
   cu.mem = (CUresult(*)(size_t *, CUdevice))dlsym(h, "cuDeviceTotalMem_v2");
   cu.attr = (CUresult(*)(int *, int, CUdevice))dlsym(h, "cuDeviceGetAttribute");
   cu.bus = (CUresult(*)(char *, int, CUdevice))dlsym(h, "cuDeviceGetPCIBusId");
+  cu.uuid = (CUresult(*)(unsigned char *, CUdevice))dlsym(h, "cuDeviceGetUuid_v2");
+  if (!cu.uuid) cu.uuid = (CUresult(*)(unsigned char *, CUdevice))dlsym(h, "cuDeviceGetUuid");
   if (!cu.init || !cu.count || !cu.get) {
     snprintf(cu.why, sizeof cu.why, "libcuda.so.1 lacks cuInit/cuDeviceGetCount");
     return 0;
@@ -86,6 +89,13 @@ int is_gpu_info(int index, char *out, int out_len) {
   if (cu.mem) cu.mem(&mem, d);
   if (cu.attr) cu.attr(&sms, CU_ATTR_SM_COUNT, d);
   if (cu.bus) cu.bus(bus, sizeof bus, d);
+  /* nvidia-smi's form, GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: CUPTI's device record carries the
+   * same 16 bytes, so the report can say which physical GPU the script used. */
+  unsigned char u[16];
+  char uuid[48] = "";
+  if (cu.uuid && cu.uuid(u, d) == 0)
+    snprintf(uuid, sizeof uuid, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6],
+             u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
   /* the bus id as sysfs names it (0000:17:00.0), and what sysfs says of it (procfs.c) */
   char sys[32] = "";
   if (is_pci_sysfs_name(bus, sys, sizeof sys) < 0) sys[0] = 0;
@@ -94,6 +104,6 @@ int is_gpu_info(int index, char *out, int out_len) {
   for (char *p = name; *p; p++)
     if (*p == '"' || *p == '\\') *p = '\'';
   return snprintf(out, (size_t)out_len,
-                  "{\"index\":%d,\"name\":\"%s\",\"memoryBytes\":%zu,\"smCount\":%d,\"pciBusId\":\"%s\",\"numaNode\":%ld,\"pcieLinkWidth\":%ld}",
-                  index, name, mem, sms, sys, numa, width);
+                  "{\"index\":%d,\"name\":\"%s\",\"memoryBytes\":%zu,\"smCount\":%d,\"pciBusId\":\"%s\",\"uuid\":\"%s\",\"numaNode\":%ld,\"pcieLinkWidth\":%ld}",
+                  index, name, mem, sms, sys, uuid, numa, width);
 }

@@ -15,6 +15,8 @@ int is_shim_version(void);
 int64_t is_monotonic_ns(void);
 /* setenv in the C environment (where libcuda reads CUDA_VISIBLE_DEVICES at cuInit). */
 int is_setenv(const char *name, const char *value);
+/* 1 when the shim was built with CUPTI (and so has InitializeInjection), else 0. */
+int is_has_cupti(void);
 
 /* device.c: GPUs visible through libcuda (honours CUDA_VISIBLE_DEVICES). Never creates a context.
  * Returns the count (>= 0), or -1 with a reason written to `reason` (NUL-terminated). */
@@ -25,8 +27,9 @@ int is_gpu_info(int index, char *out, int out_len);
 /* cupti.c (built only where cupti.h was found). Started by the driver through
  * CUDA_INJECTION64_PATH (InitializeInjection) with the output path in $_INFERSCOPE_GPU_OUT. */
 int is_cupti_start(const char *out_path);
-/* Forced flush of CUPTI's buffers into the output file; called from Python's atexit after a
- * device synchronize, and from a C atexit as backstop. */
+/* Forced flush of CUPTI's buffers into the output file, once, in the process that started
+ * collection; called from Python's atexit after a device synchronize, and from a C atexit as
+ * backstop. */
 int is_cupti_flush(void);
 const char *is_cupti_status(void);
 uint64_t is_cupti_dropped(void);

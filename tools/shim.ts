@@ -1,17 +1,19 @@
 // Compiles the C shim (ffi/*.c) into one shared library for a target, linked so that it loads on
 // glibc ≥ GLIBC_FLOOR (see glibc-floor.ts), and fails the build when it would not.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { readElfFile } from "./elf.ts";
 import { floorProblems, GLIBC_FLOOR, rebindable, writeLinkStubs } from "./glibc-floor.ts";
 import { compilerFor, type Target } from "./targets.ts";
+import { cudaCallsHeader } from "../src/trace/cuda-calls.ts";
 
 function run(cmd: string[], cwd: string): void {
   const r = Bun.spawnSync(cmd, { cwd, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error(`build: failed (exit ${r.exitCode}): ${cmd.join(" ")}`);
 }
 
-function cudaInclude(): string | null {
+/** The directory holding cupti.h (CUDA toolkit headers), or null. */
+export function cudaInclude(): string | null {
   for (const base of [process.env.CUDA_HOME, process.env.CUDA_PATH, "/usr/local/cuda"]) {
     if (!base) continue;
     for (const inc of [join(base, "include"), join(base, "extras/CUPTI/include")]) {
@@ -45,7 +47,12 @@ export async function buildShim(root: string, target: Target, out: string, requi
   const flags = ["-O2", "-g", "-Wall", "-Wextra", "-fPIC", "-shared", "-fvisibility=default", `-ffile-prefix-map=${root}=.`];
   const inc = cudaInclude();
   if (inc) {
-    flags.push(`-I${inc}`, `-ffile-prefix-map=${inc}=cuda`, "-DIS_HAVE_CUPTI=1");
+    // The calls CUPTI records, from the one table the TypeScript readers use too.
+    const header = join(root, "build/cuda_calls.h");
+    const text = cudaCallsHeader();
+    mkdirSync(dirname(header), { recursive: true });
+    if (!existsSync(header) || readFileSync(header, "utf8") !== text) writeFileSync(header, text);
+    flags.push(`-I${inc}`, `-I${dirname(header)}`, `-ffile-prefix-map=${inc}=cuda`, "-DIS_HAVE_CUPTI=1");
   } else {
     if (requireCupti) throw new Error("release: CUDA headers (cupti.h) not found in $CUDA_HOME or /usr/local/cuda: a release built without CUPTI would not see the GPU");
     sources = sources.filter((s) => !s.includes("cupti"));

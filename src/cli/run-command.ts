@@ -164,13 +164,14 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
     sampler.start();
   });
   relay.childExited((sig) => abortReports(session, sig));
+  const endNs = native.monotonicNs();
   const counters = (sampler as Sampler | null)?.stop() ?? [];
   const samplerSummary = (sampler as Sampler | null)?.summary() ?? null;
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
   const pyFile = findPythonFile(session.rawDir, child.pid);
   const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
-  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid);
+  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, endNs);
   const trace = assembleTrace({ config, command, child, python, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
   const merge = mergeTrace(trace);
 

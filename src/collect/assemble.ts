@@ -32,7 +32,7 @@ export function assembleTrace(opts: {
   m.exitCode = child.exitCode;
   m.buffer = { policy: config.buffer, sizeMb: config.traceSizeMb };
   m.sampleIntervalMs = opts.sampleIntervalMs;
-  m.devices = opts.gpuPlan?.devices ?? [];
+  m.devices = gpu?.devices ?? opts.gpuPlan?.devices ?? [];
   trace.processNames.set(pid, opts.command.join(" "));
   if (python) {
     trace.spans = python.spans;
@@ -78,10 +78,17 @@ export function assembleTrace(opts: {
       trace.syncs = gpu.records.syncs;
       trace.counters.push(...gpu.records.memory);
       m.dropped.cupti = gpu.records.dropped;
-      if (gpu.records.truncatedBytes > 0) {
+      if (gpu.records.truncatedBytes > 0 && !gpu.records.writeError) {
         trace.warnings.push(
           `the CUPTI records file ends inside a record (${gpu.records.truncatedBytes} bytes cut off: the script was killed while InferScope wrote it); the GPU activity in them is lost`,
         );
+      }
+      if (gpu.records.incomplete > 0) m.dropped.cupti_unfinished = gpu.records.incomplete;
+      // "cupti <the libcupti really loaded> api <CUPTI_API_VERSION>" (ffi/cupti.c)
+      const lib = gpu.records.info.map((i) => /^cupti (.+) api (\d+)$/.exec(i)).find((x) => x);
+      if (lib) {
+        m.cuptiLibrary = lib[1];
+        m.cuptiVersion = Number(lib[2]);
       }
       for (const a of trace.api) if (a.pid < 0) a.pid = pid;
       for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;

@@ -6,6 +6,7 @@ const symbols = {
   is_shim_version: { args: [], returns: "i32" },
   is_monotonic_ns: { args: [], returns: "i64" },
   is_setenv: { args: ["ptr", "ptr"], returns: "i32" },
+  is_has_cupti: { args: [], returns: "i32" },
   is_gpu_count: { args: ["ptr", "i32"], returns: "i32" },
   is_gpu_info: { args: ["i32", "ptr", "i32"], returns: "i32" },
   // procfs.c: the sampler's reads (src/collect/sampler.ts wraps them)
@@ -40,6 +41,11 @@ export class Native {
   /** CLOCK_MONOTONIC ns, the profiled process's clock (Bun's hrtime is not on it). */
   monotonicNs(): number {
     return Number(this.lib.symbols.is_monotonic_ns());
+  }
+
+  /** Whether the shim was built with CUPTI (it then has InitializeInjection). */
+  hasCupti(): boolean {
+    return this.lib.symbols.is_has_cupti() === 1;
   }
 
   /** Sets a variable in the C environment (Bun's process.env does not reach getenv in C). */

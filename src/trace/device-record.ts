@@ -5,7 +5,7 @@
 import type { DeviceInfo } from "./model.ts";
 import { num, str } from "./values.ts";
 
-type Field = Exclude<keyof DeviceInfo, "name" | "pciBusId" | "index">;
+type Field = Exclude<keyof DeviceInfo, "name" | "pciBusId" | "uuid" | "index">;
 
 /** InferScope's field names: the model's own. */
 const INFERSCOPE: Record<Field, string> = {
@@ -20,7 +20,7 @@ const INFERSCOPE: Record<Field, string> = {
 const KINETO: Partial<Record<Field, string>> = { memoryBytes: "totalGlobalMem", smCount: "numSms" };
 
 /** The model's key order (a trace file lists a device's keys in it). */
-const ORDER: (Field | "pciBusId")[] = ["memoryBytes", "smCount", "numaNode", "pciBusId", "pcieLinkWidth", "pcieLinkGen"];
+const ORDER: (Field | "pciBusId" | "uuid")[] = ["memoryBytes", "smCount", "numaNode", "pciBusId", "uuid", "pcieLinkWidth", "pcieLinkGen"];
 
 function count(v: unknown): number | undefined {
   const n = num(v);
@@ -33,9 +33,9 @@ export function deviceFromRecord(r: Record<string, unknown>, fallbackIndex: numb
   const dev: DeviceInfo = { index: count(r[kineto ? "id" : "index"]) ?? fallbackIndex, name: str(r.name) ?? "GPU" };
   const fields = kineto ? KINETO : INFERSCOPE;
   for (const k of ORDER) {
-    if (k === "pciBusId") {
-      const bus = kineto ? undefined : str(r.pciBusId);
-      if (bus) dev.pciBusId = bus;
+    if (k === "pciBusId" || k === "uuid") {
+      const v = kineto ? undefined : str(r[k]);
+      if (v) dev[k] = v;
       continue;
     }
     const v = fields[k] === undefined ? undefined : count(r[fields[k]!]);

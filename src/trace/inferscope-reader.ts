@@ -70,6 +70,10 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   if (block.buffer !== undefined) meta.buffer = block.buffer;
   const gc = str(block.gpuCollection);
   if (gc !== undefined) meta.gpuCollection = gc;
+  const cuptiLibrary = str(block.cuptiLibrary);
+  if (cuptiLibrary !== undefined) meta.cuptiLibrary = cuptiLibrary;
+  const cuptiVersion = num(block.cuptiVersion);
+  if (cuptiVersion !== undefined) meta.cuptiVersion = cuptiVersion;
   if (num(block.sampleIntervalMs) !== undefined) meta.sampleIntervalMs = block.sampleIntervalMs;
   if (Array.isArray(block.warnings)) {
     for (const w of block.warnings) if (typeof w === "string") trace.warnings.push(w);

@@ -29,6 +29,7 @@ import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
 import { ARG } from "./event-args.ts";
 import { num, str } from "./values.ts";
+import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
 
 /** Top-level keys of the trace object other than traceEvents. */
 export type TraceHeader = Record<string, unknown>;
@@ -75,18 +76,6 @@ export function parseMemcpyName(name: string): { copyKind: CopyKind; srcMem: Mem
   const m = MEMCPY_NAME.exec(name);
   if (!m) return { copyKind: "unknown", srcMem: "unknown", dstMem: "unknown" };
   return { copyKind: copyKind(m[1]), srcMem: memKind(m[2]), dstMem: memKind(m[3]) };
-}
-
-/** What a CUDA runtime/driver API call does, from its name. */
-export function apiKindOf(name: string): ApiKind {
-  if (/GraphLaunch/.test(name)) return "graph_launch";
-  if (/^cu(da)?Launch/.test(name)) return "launch";
-  if (/Memcpy/i.test(name)) return "memcpy";
-  if (/Memset/i.test(name)) return "memset";
-  if (/^cu(da)?(Device|Ctx|Stream|Event)Synchronize/.test(name)) return "sync";
-  if (/^cu(da)?(Malloc|MemAlloc|HostAlloc|MemHostAlloc|MallocHost|MallocAsync|MemAllocAsync)/.test(name)) return "alloc";
-  if (/^cu(da)?(Free|MemFree|FreeHost|MemFreeHost|FreeAsync|MemFreeAsync)/.test(name)) return "free";
-  return "other";
 }
 
 const API_KINDS = new Set<ApiKind>(["launch", "memcpy", "memset", "sync", "alloc", "free", "graph_launch", "other"]);
@@ -153,7 +142,8 @@ export class EventConverter {
   contentCount = 0;
   private readonly names = new Map<string, string>();
   private readonly memcpyNames = new Map<string, ReturnType<typeof parseMemcpyName>>();
-  private readonly apiKinds = new Map<string, ApiKind>();
+  /** raw call name → its normalised name and kind (src/trace/cuda-calls.ts) */
+  private readonly apiNames = new Map<string, { name: string; kind: ApiKind }>();
   private readonly skipped = new Map<string, number>();
   private readonly triples = new Triples();
   private malformed = 0;
@@ -314,15 +304,14 @@ export class EventConverter {
       this.malformed++;
       return;
     }
-    name = this.intern(name);
-    let kind = args[ARG.apiKind] as ApiKind;
-    if (typeof kind !== "string" || !API_KINDS.has(kind)) {
-      kind = this.apiKinds.get(name) as ApiKind;
-      if (kind === undefined) {
-        kind = apiKindOf(name);
-        this.apiKinds.set(name, kind);
-      }
+    let known = this.apiNames.get(name);
+    if (known === undefined) {
+      known = { name: this.intern(cudaCallName(name)), kind: cudaCallKind(name) };
+      this.apiNames.set(name, known);
     }
+    name = known.name;
+    let kind = args[ARG.apiKind] as ApiKind;
+    if (typeof kind !== "string" || !API_KINDS.has(kind)) kind = known.kind;
     const call: ApiCall = {
       api: cat === "cuda_driver" ? "driver" : "runtime",
       kind,

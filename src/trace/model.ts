@@ -111,6 +111,8 @@ export interface DeviceInfo {
   smCount?: number;
   numaNode?: number;
   pciBusId?: string;
+  /** nvidia-smi's GPU-… UUID: which physical GPU, whatever the device order. */
+  uuid?: string;
   pcieLinkWidth?: number;
   pcieLinkGen?: number;
 }

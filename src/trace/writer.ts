@@ -115,6 +115,8 @@ export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<str
   if (m.buffer !== undefined) block.buffer = m.buffer;
   block.clockErrorBoundNs = m.clockErrorBoundNs ?? 0;
   if (m.gpuCollection !== undefined) block.gpuCollection = m.gpuCollection;
+  if (typeof m.cuptiLibrary === "string") block.cuptiLibrary = m.cuptiLibrary;
+  if (m.cuptiVersion !== undefined) block.cuptiVersion = m.cuptiVersion;
   if (m.sampleIntervalMs !== undefined) block.sampleIntervalMs = m.sampleIntervalMs;
   Object.assign(block, opts.extra ?? {});
   block.warnings = trace.warnings;

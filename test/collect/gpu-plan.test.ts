@@ -47,7 +47,9 @@ test("the real shim with a libcupti path that does not exist says no-cupti", () 
   expect(r.exitCode).toBe(0);
   const got = collectGpu({ env: {}, devices: [], recordsPath: out }, 1);
   expect(got.status).toBe("no-cupti");
-  expect(got.warning).toBe("GPU collection off: no-cupti: libcupti not found (set cuptiPath / INFERSCOPE_CUPTI_PATH); the report is CPU-only");
+  expect(got.warning).toBe(
+    "GPU collection off: no-cupti: cannot load /nonexistent/libcupti.so: /nonexistent/libcupti.so: cannot open shared object file: No such file or directory (set cuptiPath / INFERSCOPE_CUPTI_PATH to a libcupti.so); the report is CPU-only",
+  );
 });
 
 test("a script that starts torch.profiler itself is named in one warning", () => {

@@ -54,7 +54,7 @@ test("the trace says what the Python tracer and the sampler did, and warns when 
     counters: [],
     sampler: behind,
     gpuPlan: null,
-    gpu: { status: "cupti", records: { gpu: [], api: [], syncs: [], memory: [], dropped: 0, info: ["flushed"], truncatedBytes: 24 } },
+    gpu: { status: "cupti", records: { gpu: [], api: [], syncs: [], memory: [], dropped: 0, incomplete: 0, info: ["flushed"], devices: [], empty: true, truncatedBytes: 24 } },
     sampleIntervalMs: 10,
   });
   expect(t.meta.sampler).toEqual(behind);

@@ -1,0 +1,165 @@
+// Runs that go wrong, through the SIMULATED driver and CUPTI (README.md): each still ends in a
+// report that states what was lost, never in InferScope's internal error (exit 70).
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../helpers.ts";
+import { loadRun, MAIN } from "../run/helpers.ts";
+import { HERE, SCENARIO, SIM_MISSING, simEnv, simRun, withReport } from "./helpers.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
+
+const lossWarning = (warnings: string[], re: RegExp) => warnings.find((w) => re.test(w));
+
+describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () => {
+  test("os._exit mid-run: the buffers delivered before it are in the report, the missing stretch is stated", () => {
+    const r = simRun(SCENARIO, ["run_then", "os_exit", "0.5"]);
+    expect(r.code).toBe(3); // the script's own exit status
+    expect(r.report).not.toBeNull();
+    const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    // what the shim's 1 s flusher put on disk while the GPU idled (and maybe a few more, if a tick
+    // met a finished buffer later), not what followed
+    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
+    expect(r.kernels.length).toBeLessThan(launched!);
+    // the Python tracer's events die with the process too (its own warning says so): callers where known
+    const callers = new Set(r.kernels.map((k) => k.args!["python function"]).filter((f) => f !== undefined));
+    expect([...callers].filter((f) => f !== "my_step")).toEqual([]);
+    expect(lossWarning(r.warnings, /Python tracer's final record is missing/)).toBeDefined();
+    const w = lossWarning(r.warnings, /final CUPTI flush/);
+    expect(w).toMatch(/^the script ended without InferScope's final CUPTI flush \(os\._exit, a kill or a crash\): GPU records cover the first \d\.\d\d s after CUDA started; the last \d\.\d\d s before the script ended are missing$/);
+    expect(r.report!.warnings).toContain(w);
+  });
+
+  test("SIGKILL of the script: exit 137, a report, the missing stretch stated", () => {
+    const r = simRun(SCENARIO, ["run_then", "kill", "0.5"]);
+    expect(r.code).toBe(137);
+    expect(r.report).not.toBeNull();
+    const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
+    expect(r.kernels.length).toBeLessThan(launched!);
+    expect(lossWarning(r.warnings, /final CUPTI flush.*GPU records cover the first/)).toBeDefined();
+    expect(lossWarning(r.warnings, /stopped by SIGKILL/)).toBeDefined();
+  });
+
+  test("os._exit before CUPTI delivered anything: a report that says there is no GPU data and why", () => {
+    const r = simRun(SCENARIO, ["run_then", "os_exit", "0"]);
+    expect(r.code).toBe(3);
+    expect(r.report).not.toBeNull();
+    expect(r.kernels).toEqual([]);
+    expect(r.warnings).toContain("the script ended without InferScope's final CUPTI flush (os._exit, a kill or a crash) before CUPTI delivered any GPU record: the report has no GPU data");
+  });
+
+  test("fork with both sides launching, then sys.exit: the child writes nothing and never calls into CUPTI", () => {
+    const r = simRun(SCENARIO, ["fork_both"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("child: 50 launches failed"); // as CUDA fails in a forked child
+    expect(r.kernels.length).toBe(400); // the parent's, each once
+    expect(new Set(r.kernels.map((k) => k.name))).toEqual(new Set(["void step_kernel<float>(float*)"]));
+    expect(r.simLog).not.toContain("misuse");
+    expect(r.warnings.filter((w) => /CUPTI|GPU record/.test(w))).toEqual([]);
+  });
+
+  test("a CUDA-using child process: not recorded, and the report says whose GPU work is missing", () => {
+    const r = simRun(SCENARIO, ["cuda_child"]);
+    expect(r.code).toBe(0);
+    const childPid = /child pid (\d+)/.exec(r.stdout)![1];
+    expect(r.kernels.length).toBe(100);
+    const w = lossWarning(r.warnings, /another process used CUDA/);
+    expect(w).toStartWith(`another process used CUDA and is not recorded (InferScope records the process it starts): pid ${childPid} (`);
+    expect(w).toEndWith("their GPU work is not in this report");
+  });
+
+  test("work still running at exit: the forced flush's unfinished record is counted, not kept (it would stretch the window)", () => {
+    const r = simRun(SCENARIO, ["unfinished_at_exit"]);
+    expect(r.code).toBe(0);
+    expect(r.kernels.length).toBe(100);
+    expect(r.kernels.some((k) => k.name === "void long_kernel()")).toBe(false);
+    expect(r.report!.gpu.window_ms).toBeLessThan(1000);
+    expect(r.trace!.inferscope.dropped.cupti_unfinished).toBe(1);
+    expect(r.warnings).toContain("1 GPU record arrived unfinished at the final flush (GPU work still running when the script exited) and is left out");
+  });
+
+  test("records CUPTI dropped are counted, those after the last delivered buffer too", () => {
+    // every record dropped: no buffer is ever delivered, so only the count after the final flush sees them
+    const all = simRun(SCENARIO, ["many_names", "300"], { env: { GPUSIM_DROP_AFTER: "0" } });
+    expect(all.code).toBe(0);
+    expect(all.kernels).toEqual([]);
+    expect(all.trace!.inferscope.dropped.cupti).toBe(300 + 300 + 1 + 1 + 1); // kernels, launch calls, the sync call and its sync record, the device record
+    expect(all.warnings).toContain("CUPTI dropped 603 records (no buffer space): GPU activity counts are short by up to that many");
+    const some = simRun(SCENARIO, ["many_names", "300"], { env: { GPUSIM_DROP_AFTER: "201" } });
+    expect(some.trace!.inferscope.dropped.cupti).toBe(603 - 201);
+    expect(some.kernels.length).toBe(100);
+  });
+
+  test("a full disk for gpu.bin: the records written before it are read, the write error is stated", () => {
+    // gpu.bin is a link to a file on a 64 KiB tmpfs, mounted in a private mount namespace
+    const probe = Bun.spawnSync(["unshare", ...(process.getuid?.() === 0 ? ["-m"] : ["-rm"]), "true"], { stderr: "pipe" });
+    if (probe.exitCode !== 0) {
+      console.warn(`skipped: cannot mount a small tmpfs here (unshare: ${probe.stderr.toString().trim()})`);
+      return;
+    }
+    const small = tempDir("gpusim-tmpfs-");
+    const out = tempDir("gpusim-full-");
+    const env = simEnv();
+    const cmd = `mount -t tmpfs -o size=64k tmpfs ${small} && exec ${process.execPath} ${MAIN} run --output-dir ${out} --formats json ${SCENARIO} symlink_out_then_run ${join(small, "gpu.bin")}`;
+    const p = Bun.spawnSync(["unshare", ...(process.getuid?.() === 0 ? ["-m"] : ["-rm"]), "sh", "-c", cmd], { cwd: HERE, env, stdout: "pipe", stderr: "pipe" });
+    const r = withReport({ code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), ...loadRun(out) }, env.GPUSIM_LOG!);
+    expect(r.code).toBe(0);
+    expect(r.report).not.toBeNull();
+    expect(r.kernels.length).toBeGreaterThan(100);
+    expect(r.kernels.length).toBeLessThan(3000);
+    expect(lossWarning(r.warnings, /^GPU records: No space left on device after \d+ bytes of the GPU record file; GPU records from then on are lost$/)).toBeDefined();
+  });
+
+  test("SIGTERM while a kernel hangs: the exit wait gives up after 2 s, the run ends with a report", async () => {
+    const out = tempDir("gpusim-hang-");
+    const env = simEnv({ PYTHONPATH: join(HERE, "stub_torch") });
+    const proc = Bun.spawn([process.execPath, MAIN, "run", "--output-dir", out, "--formats", "json", SCENARIO, "hung_kernel"], { cwd: HERE, env, stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    let seen = "";
+    while (!seen.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    expect(seen).toContain("ready");
+    proc.kill("SIGTERM");
+    // without the bound the run never ends (the hung kernel): then this SIGKILL ends it, exit 137
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+    const code = await proc.exited;
+    clearTimeout(killer);
+    const r = withReport({ code, stdout: seen, stderr: await new Response(proc.stderr).text(), ...loadRun(out) }, env.GPUSIM_LOG!);
+    expect(code).toBe(143); // ended by SIGTERM itself, not by the SIGKILL above
+    expect(r.report).not.toBeNull();
+    expect(r.kernels.length).toBe(10);
+    expect(r.warnings).toContain("the GPU was still busy 2 s after SIGTERM: InferScope stopped waiting, so GPU work still running then is not in the report");
+    expect(r.warnings).toContain("1 GPU record arrived unfinished at the final flush (GPU work still running when the script exited) and is left out");
+  }, 180_000);
+});
+
+describe.skipIf(SIM_MISSING !== null)("who used CUDA", () => {
+  test("a launcher between InferScope and Python (uv run, conda run): the report says where the CUDA work went", () => {
+    const dir = tempDir("gpusim-wrapper-");
+    mkdirSync(dir, { recursive: true });
+    const wrapper = join(dir, "launcher.sh");
+    // like `uv run`: starts Python as its child and waits, instead of exec'ing it
+    Bun.write(wrapper, `#!/bin/sh\npython3 "$@"\nexit $?\n`);
+    Bun.spawnSync(["chmod", "+x", wrapper]);
+    const r = simRun(SCENARIO, ["many_names", "20"], { flags: ["--formats", "json", "--python", wrapper] });
+    expect(r.code).toBe(0);
+    expect(r.report).not.toBeNull();
+    expect(r.trace!.inferscope.gpuCollection).toBe("other-process");
+    const w = r.warnings.find((x) => x.startsWith("GPU collection: the profiled process did not use CUDA, but another process did: pid "));
+    expect(w).toContain("a launcher between it and Python (uv run, conda run, a shell script)");
+    expect(w).toEndWith('start the interpreter directly, e.g. inferscope run --python "$(uv run which python)" script.py');
+  });
+
+  test("the libcupti really loaded is named in the report", () => {
+    const r = simRun(SCENARIO, ["many_names", "3"]);
+    expect(r.report!.collection.cuptiLibrary).toMatch(/\/build\/gpu-sim\/libcupti\.so\.13$/);
+    expect(r.report!.collection.cuptiVersion).toBe(130001);
+    // nothing else in the run directory's raw files but InferScope's own
+    expect(readdirSync(join(r.runDir!, "raw")).sort().filter((f) => f.startsWith("gpu"))).toEqual(["gpu.bin", "gpu.bin.status"]);
+    expect(readFileSync(join(r.runDir!, "raw/gpu.bin.status"), "utf8")).toMatch(/^cupti: \/.*\/build\/gpu-sim\/libcupti\.so\.13\n$/);
+  });
+});
