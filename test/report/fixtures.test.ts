@@ -23,12 +23,13 @@ for (const name of FIXTURES) {
       expect(renderReport(b.report, "md")).toBe(md);
       expect(renderReport(b.report, "json")).toBe(json);
       expect(JSON.parse(json).schema).toBe("inferscope.report/v1");
-      // the verdict sentence leads, and every finding is there, ranked by impact
+      // the verdict sentence leads, and every finding is there, ranked by estimated saving
       expect(md.split("\n")[2]).toMatch(/^\*\*(CPU-bound|GPU-bound|Memory-bound|Balanced|Unknown) \(confidence \d\.\d\d\): .+\.\*\*$/);
-      const impacts = a.report.findings.map((f) => f.impact_ms).sort((x, y) => y - x);
+      const savings = a.report.findings.map((f) => f.estimated_saving!.window_ms ?? -1);
+      expect(savings).toEqual([...savings].sort((x, y) => y - x));
       expect([...md.matchAll(/^### \d+\. /gm)].length).toBe(a.report.findings.length);
-      const shown = [...md.matchAll(/^\*\w+ severity · impact (.+?) ·/gm)].length;
-      expect(shown).toBe(impacts.length);
+      const shown = [...md.matchAll(/^\*\w+ severity · estimated saving (.+?) · impact (.+?) ·/gm)].length;
+      expect(shown).toBe(a.report.findings.length);
     }, 60_000);
   });
 }
