@@ -107,6 +107,26 @@ describe("copies", () => {
     expect(s.basis).toContain("25 GB/s the pinned copies of this trace reach instead of 10 GB/s");
   });
 
+  test("transfer_overhead on its own: only the copy time with no kernel running (3 × 400 of 3 × 600 µs)", () => {
+    // 3 blocks of 2 ms: a pinned async H2D copy [10, 610] µs on stream 8, a kernel [410, 1900] µs on
+    // stream 7 that overlaps its last 200 µs. Window 10 µs … 5 900 µs; copies run 1 800 µs (30.6 %)
+    const b = new Builder();
+    for (let k = 0; k < 3; k++) {
+      const t0 = k * 2 * MS;
+      b.op("memcpy", "Memcpy HtoD (Pinned -> Device)", t0, t0 + 10 * US, t0 + 610 * US, { stream: 8, bytes: 1 << 20, copyKind: "HtoD", srcMem: "pinned", dstMem: "device" });
+      b.op("kernel", "k", t0 + 5 * US, t0 + 410 * US, t0 + 1900 * US);
+    }
+    const r = analyze(b.t, { path: "x" });
+    expect(r.findings.map((f) => f.rule)).toEqual(["transfer_overhead"]);
+    expect(find(r, "transfer_overhead").estimated_saving).toEqual({
+      ms: 1.2,
+      pct_of_window: Math.floor((1200 / 5890) * 1000) / 10, // 20.3
+      per: "window",
+      basis: "Overlapping the copies with compute (or not copying) removes at most the time the GPU only copies.",
+      window_ms: 1.2,
+    });
+  });
+
   test("pcie_saturation: the host copy time with nothing else running (3 × 256 MiB at 25 GB/s)", () => {
     const b = new Builder();
     b.t.meta.devices.push({ index: 0, name: "GPU", pcieLinkGen: 4, pcieLinkWidth: 16 });
