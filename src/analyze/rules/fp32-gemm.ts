@@ -7,7 +7,7 @@ import { opClaim } from "../claims.ts";
 import type { SavingSpec } from "../savings.ts";
 import type { ParamDefs } from "../params.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
-import { kernelEvidence, kernelGroups, kernelPhrase, opTime } from "./kernel-groups.ts";
+import { dominantGemms, kernelEvidence, kernelPhrase } from "./kernel-groups.ts";
 
 /** fp32 SIMT GEMMs take at least this share of the GPU's busy time… */
 export const FP32_GEMM_MIN_BUSY_SHARE = 0.2;
@@ -28,17 +28,9 @@ export const fp32GemmRule: Rule<typeof PARAMS> = {
   description: `fp32 GEMMs without tensor cores take ≥ ${FP32_GEMM_MIN_BUSY_SHARE * 100} % of GPU busy time (≥ ${FP32_GEMM_MIN_PACE_SHARE * 100} % of the window where the GPU sets the pace) on an sm${TF32_MIN_COMPUTE_CAPABILITY * 10}+ GPU`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
-    const g = ctx.gpu;
-    const w = ctx.work;
-    const dev = w?.device;
-    if (!g || !w || !dev || dev.cc === null || dev.cc < p.min_compute_capability || g.windowNs <= 0) return null;
-    const simt = (i: number): boolean => {
-      const k = w.gemmKinds[i];
-      return k !== null && k !== undefined && k.precision === "fp32" && !k.tensorCores && !k.skinny;
-    };
-    const { ns, paced } = opTime(w, simt);
-    if (ns < p.min_busy_share * g.busyNs || paced < p.min_pace_share * g.windowNs) return null;
-    const groups = kernelGroups(g.ops, (_, i) => simt(i));
+    const d = dominantGemms(ctx, p, (k) => k.precision === "fp32" && !k.tensorCores);
+    if (!d) return null;
+    const { g, w, dev, ns, paced, groups, pick: simt } = d;
 
     const peaks = dev.peaks?.tflops;
     const fp32Peak = peaks?.fp32;

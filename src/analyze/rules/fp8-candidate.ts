@@ -4,7 +4,7 @@ import { gemmKind } from "../gemm.ts";
 import { opClaim } from "../claims.ts";
 import type { ParamDefs } from "../params.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
-import { kernelEvidence, kernelGroups, kernelPhrase, opTime } from "./kernel-groups.ts";
+import { dominantGemms, kernelEvidence, kernelPhrase } from "./kernel-groups.ts";
 
 /** fp16/bf16 tensor-core GEMMs take at least this share of the GPU's busy time (GEMM-dominated)… */
 export const FP8_GEMM_MIN_BUSY_SHARE = 0.5;
@@ -25,17 +25,9 @@ export const fp8CandidateRule: Rule<typeof PARAMS> = {
   description: `fp16/bf16 GEMMs take ≥ ${FP8_GEMM_MIN_BUSY_SHARE * 100} % of GPU busy time (≥ ${FP8_GEMM_MIN_PACE_SHARE * 100} % of the window where the GPU sets the pace) on an sm${FP8_MIN_COMPUTE_CAPABILITY * 10}+ GPU`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
-    const g = ctx.gpu;
-    const w = ctx.work;
-    const dev = w?.device;
-    if (!g || !w || !dev || dev.cc === null || dev.cc < p.min_compute_capability || g.windowNs <= 0) return null;
-    const half = (i: number): boolean => {
-      const k = w.gemmKinds[i];
-      return k !== null && k !== undefined && (k.precision === "bf16" || k.precision === "fp16") && k.tensorCores && !k.skinny;
-    };
-    const { ns, paced } = opTime(w, half);
-    if (ns < p.min_busy_share * g.busyNs || paced < p.min_pace_share * g.windowNs) return null;
-    const groups = kernelGroups(g.ops, (_, i) => half(i));
+    const d = dominantGemms(ctx, p, (k) => (k.precision === "bf16" || k.precision === "fp16") && k.tensorCores);
+    if (!d) return null;
+    const { g, w, dev, ns, paced, groups, pick: half } = d;
     const precisions = [...new Set(groups.map((k) => gemmKind(k.name).precision))].join("/");
     const p16 = dev.peaks?.tflops.bf16;
     const p8 = dev.peaks?.tflops.fp8;

@@ -2,8 +2,10 @@
 // code that launched most of its time, in words for a suggestion.
 import type { GpuOp, Launcher } from "../../trace/model.ts";
 import { kernelLabel } from "../kernel-classes.ts";
+import type { DeviceFacts } from "../device-peaks.ts";
+import type { GemmKind } from "../gemm.ts";
 import type { GpuWork } from "../gpu-work.ts";
-import { cleanRef, codeName, msRounded, pct } from "./common.ts";
+import { type AnalysisContext, cleanRef, codeName, msRounded, pct } from "./common.ts";
 
 export interface KernelGroup {
   name: string;
@@ -59,4 +61,30 @@ export function opTime(w: GpuWork, pick: (index: number) => boolean): { ns: numb
     if (w.paced[i]) inPace += w.dur[i]!;
   }
   return { ns, paced: inPace };
+}
+
+/** The thresholds the GEMM-precision rules share (fp32_gemm, fp8_candidate). */
+export interface GemmShareParams {
+  min_busy_share: number;
+  min_pace_share: number;
+  min_compute_capability: number;
+}
+
+/**
+ * The GEMMs of the kinds `want` picks (skinny ones never: memory-bound, a faster math path does
+ * not help them), when they take ≥ min_busy_share of the GPU's busy time and ≥ min_pace_share of
+ * the window in pace-setting time on a GPU of at least min_compute_capability; else null.
+ */
+export function dominantGemms(ctx: AnalysisContext, p: GemmShareParams, want: (k: GemmKind) => boolean) {
+  const g = ctx.gpu;
+  const w = ctx.work;
+  const dev = w?.device;
+  if (!g || !w || !dev || dev.cc === null || dev.cc < p.min_compute_capability || g.windowNs <= 0) return null;
+  const pick = (i: number): boolean => {
+    const k = w.gemmKinds[i];
+    return k !== null && k !== undefined && !k.skinny && want(k);
+  };
+  const { ns, paced } = opTime(w, pick);
+  if (ns < p.min_busy_share * g.busyNs || paced < p.min_pace_share * g.windowNs) return null;
+  return { g, w, dev: dev as DeviceFacts & { cc: number }, pick, ns, paced, groups: kernelGroups(g.ops, (_, i) => pick(i)) };
 }
