@@ -77,4 +77,8 @@ describe("bf16: tensor-core GEMMs on an H100", () => {
     expect(glue.overlaps).toEqual(["unfused_attention"]);
     expect(glue.standalone_ms! - glue.window_ms!).toBeGreaterThan(0);
   });
+  test("the fusion finding names the longest run's ops in launch order (residual add, then the RMSNorm written out)", async () => {
+    const glue = (await report("bf16")).findings.find((f) => f.rule === "unfused_glue")!;
+    expect(glue.suggestions[0]).toContain("the longest has 9 (`aten::add` → `aten::to` → `aten::pow` → `aten::mean` → `aten::add` → `aten::rsqrt` → …)");
+  });
 });

@@ -88,10 +88,11 @@ export const unfusedGlueRule: Rule<typeof PARAMS> = {
     const groups = kernelGroups(g.ops, (_, i) => glue(i));
     const byClass: Record<string, number> = {};
     for (const s of w.byClass) if (GLUE_CLASSES.has(s.cls)) byClass[s.cls] = msRounded(s.ns);
-    const chainOps = longestChain ? [...new Set(longestChain.ops.map((i) => g.ops[i]!.launcher?.function).filter((f): f is string => f !== undefined))] : [];
+    // the longest run's launching code, in launch order (a name may recur: add → … → add)
+    const chainOps = longestChain ? longestChain.ops.map((i) => g.ops[i]!.launcher?.function).filter((f): f is string => f !== undefined) : [];
     const names = groups.slice(0, 3).map((k) => kernelPhrase(k, g.busyNs));
     const suggestions = [
-      `Compile the model (model = torch.compile(model)): Inductor fuses each run of elementwise, reduction and normalization kernels into one Triton kernel that reads and writes the data once. ${chains.length} runs of 2 or more such kernels hold ${inChains} launches${longestChain ? `; the longest has ${longestChain.ops.length}${chainOps.length > 0 ? ` (${chainOps.slice(0, 6).map((f) => `\`${f}\``).join(" → ")})` : ""}` : ""}.`,
+      `Compile the model (model = torch.compile(model)): Inductor fuses each run of elementwise, reduction and normalization kernels into one Triton kernel that reads and writes the data once. ${chains.length} runs of 2 or more such kernels hold ${inChains} launches${longestChain ? `; the longest has ${longestChain.ops.length}${chainOps.length > 0 ? ` (${chainOps.slice(0, 6).map((f) => `\`${f}\``).join(" → ")}${chainOps.length > 6 ? " → …" : ""})` : ""}` : ""}.`,
     ];
     const rmsnorm = groups.some((k) => /rsqrt/.test(k.name)) && groups.some((k) => /MeanOps/.test(k.name));
     if (rmsnorm) {
