@@ -22,6 +22,7 @@ const MUL = "void at::native::vectorized_elementwise_kernel<4, at::native::Binar
 const ADD = "void at::native::vectorized_elementwise_kernel<4, at::native::CUDAFunctor_add<float>, std::array<char*, 3ul> >(int, at::native::CUDAFunctor_add<float>, std::array<char*, 3ul>)";
 const MEAN = "void at::native::reduce_kernel<512, 1, at::native::ReduceOp<float, at::native::MeanOps<float, float, float, float>, unsigned int, float, 4, 4> >(at::native::ReduceOp<float, at::native::MeanOps<float, float, float, float>, unsigned int, float, 4, 4>)";
 const SCALE = "void at::native::vectorized_elementwise_kernel<4, at::native::AUnaryFunctor<float, float, float, at::native::binary_internal::MulFunctor<float> >, std::array<char*, 2ul> >(int, at::native::AUnaryFunctor<float, float, float, at::native::binary_internal::MulFunctor<float> >, std::array<char*, 2ul>)";
+const FMHA = "fmha_cutlassF_f32_aligned_64x64_rf_sm80(PyTorchMemEffAttention::AttentionKernel<float, cutlass::arch::Sm80, true, 64, 64, 64, true, true>::Params)";
 const SOFTMAX = "void (anonymous namespace)::softmax_warp_forward<float, float, float, 10, false, false>(float*, float const*, int, int, int, bool const*, int, bool)";
 
 interface K {
@@ -123,6 +124,10 @@ describe("unfused_attention: matmul → softmax → matmul ≥ 10 % of busy time
   test("at 9.997 % it does not; a matmul → mul → matmul without softmax is no attention", () => {
     expect(find(gpuBound(T4, seq(2701)), "unfused_attention")).toBeUndefined();
     expect(find(gpuBound(T4, [{ name: SGEMM, us: 100 }, { name: SCALE, us: 100 }, { name: SGEMM, us: 100 }]), "unfused_attention")).toBeUndefined();
+  });
+  test("not where the model already runs a fused attention kernel: that softmax between matmuls is something else (a router, a classifier head)", () => {
+    expect(find(gpuBound(T4, [...seq(2000), { name: SCALE, us: 10 }]), "unfused_attention")).toBeDefined();
+    expect(find(gpuBound(T4, [...seq(2000), { name: FMHA, us: 10 }]), "unfused_attention")).toBeUndefined();
   });
   test("the kernels between the matmuls are the attention's, not also the fusion's: their time is counted once", () => {
     // the same sequence with enough glue for the fusion rule too: softmax + scale are claimed by both

@@ -1,7 +1,9 @@
 // Unfused attention: softmax(Q·Kᵀ)·V written out as a batched matmul, a softmax kernel (with the
 // scaling, masking and dropout kernels around it) and a second batched matmul, on one stream —
 // the score matrix goes to memory and back several times. scaled_dot_product_attention runs it as
-// one fused kernel (FlashAttention, memory-efficient attention, cuDNN) that never writes it.
+// one fused kernel (FlashAttention, memory-efficient attention, cuDNN) that never writes it. A
+// trace that already runs fused attention kernels gets no finding: its attention is fused, and a
+// matmul → softmax → matmul there is something else (an MoE router, a classifier head).
 import { ClaimBuilder } from "../savings.ts";
 import type { ParamDefs } from "../params.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, codeName, msRounded, pct, round, severityFor } from "./common.ts";
@@ -68,6 +70,7 @@ export const unfusedAttentionRule: Rule<typeof PARAMS> = {
     const g = ctx.gpu;
     const w = ctx.work;
     if (!g || !w || g.windowNs <= 0 || g.busyNs <= 0) return null;
+    if (w.byClass.some((s) => s.cls === "attention")) return null;
     const matches = attentionMatches(ctx, p.max_between);
     if (matches.length === 0) return null;
     const inPattern = new Set<number>();
@@ -94,7 +97,6 @@ export const unfusedAttentionRule: Rule<typeof PARAMS> = {
     const softmax = kernelGroups(g.ops, (op, i) => between.has(i) && SOFTMAX.test(op.name));
     const matmuls = kernelGroups(g.ops, (_, i) => inPattern.has(i) && !between.has(i));
     const where = softmax[0]?.ref ?? matmuls[0]?.ref;
-    const fused = w.byClass.find((s) => s.cls === "attention");
     return {
       title: `Unfused attention: ${matches.length} matmul → softmax → matmul sequences take ${pct(patternNs, g.busyNs)} % of GPU busy time`,
       severity: severityFor(betweenPaced, g.windowNs),
@@ -105,7 +107,6 @@ export const unfusedAttentionRule: Rule<typeof PARAMS> = {
         pattern_ms: msRounded(patternNs),
         pattern_pct_of_busy: pct(patternNs, g.busyNs),
         between_matmuls_ms: msRounded(betweenPaced),
-        fused_attention_kernels_ms: fused ? msRounded(fused.ns) : 0,
         softmax_kernels: softmax.slice(0, 2).map(kernelEvidence),
         matmul_kernels: matmuls.slice(0, 2).map(kernelEvidence),
       },
