@@ -33,3 +33,19 @@ for (const name of FIXTURES) {
     }, 60_000);
   });
 }
+
+describe("HTML of a GPU-bound fixture (sync_stall)", () => {
+  test("the kernel-class bars, each finding's estimated saving, and kernel names escaped in the class table", async () => {
+    const a = await fixtureAnalysis("sync_stall.kineto.json.gz");
+    const html = renderReport(a.report, "html", a.analysis);
+    expect(html).toContain('<a href="#kernel-classes">Kernel classes</a>');
+    expect(html).toContain('<div>GEMM</div>\n<div class="bar" title="GEMM: 27.04 ms"><span class="c" style="width:92.7%"></span></div>\n<div class="muted">27.04 ms · 93 % of busy</div>');
+    expect(html).toContain("estimated saving 5.844 ms per <code>step</code> (72 % of the window) · impact <b>27.04 ms</b> · confidence 0.95 · rule <code>fp32_gemm</code>");
+    // a kernel name is trace data: escaped where the class table shows it
+    const r = structuredClone(a.report);
+    r.gpu!.kernels.by_class![0]!.top_kernel = "<script>alert(1)</script>";
+    const bad = renderReport(r, "html", a.analysis);
+    expect(bad).not.toContain("<script>alert(1)</script>");
+    expect(bad).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+});
