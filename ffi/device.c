@@ -7,7 +7,8 @@
 
 typedef int CUresult;
 typedef int CUdevice;
-enum { CU_ATTR_SM_COUNT = 16 };
+/* CUdevice_attribute values (cuda.h) */
+enum { CU_ATTR_SM_COUNT = 16, CU_ATTR_CC_MAJOR = 75, CU_ATTR_CC_MINOR = 76 };
 
 static struct {
   int tried, ok;
@@ -84,10 +85,14 @@ int is_gpu_info(int index, char *out, int out_len) {
   }
   char name[256] = "unknown", bus[64] = "";
   size_t mem = 0;
-  int sms = -1;
+  int sms = -1, major = -1, minor = -1;
   if (cu.name) cu.name(name, sizeof name, d);
   if (cu.mem) cu.mem(&mem, d);
-  if (cu.attr) cu.attr(&sms, CU_ATTR_SM_COUNT, d);
+  if (cu.attr) {
+    cu.attr(&sms, CU_ATTR_SM_COUNT, d);
+    cu.attr(&major, CU_ATTR_CC_MAJOR, d);
+    cu.attr(&minor, CU_ATTR_CC_MINOR, d);
+  }
   if (cu.bus) cu.bus(bus, sizeof bus, d);
   /* nvidia-smi's form, GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: CUPTI's device record carries the
    * same 16 bytes, so the report can say which physical GPU the script used. */
@@ -104,6 +109,7 @@ int is_gpu_info(int index, char *out, int out_len) {
   for (char *p = name; *p; p++)
     if (*p == '"' || *p == '\\') *p = '\'';
   return snprintf(out, (size_t)out_len,
-                  "{\"index\":%d,\"name\":\"%s\",\"memoryBytes\":%zu,\"smCount\":%d,\"pciBusId\":\"%s\",\"uuid\":\"%s\",\"numaNode\":%ld,\"pcieLinkWidth\":%ld}",
-                  index, name, mem, sms, sys, uuid, numa, width);
+                  "{\"index\":%d,\"name\":\"%s\",\"memoryBytes\":%zu,\"smCount\":%d,\"computeMajor\":%d,\"computeMinor\":%d,"
+                  "\"pciBusId\":\"%s\",\"uuid\":\"%s\",\"numaNode\":%ld,\"pcieLinkWidth\":%ld}",
+                  index, name, mem, sms, major, minor, sys, uuid, numa, width);
 }

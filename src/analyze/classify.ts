@@ -1,9 +1,11 @@
 // The overall classification (docs/analysis.md, "Classification"). The GPU window splits into
 // three disjoint parts: compute (≥ 1 kernel or memset running), transfer (only copies running)
 // and idle. The largest part, if it passes its threshold, names the bottleneck.
-import type { Report } from "./report-types.ts";
+import type { Finding, Report } from "./report-types.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { clamp01, pct, round } from "./rules/common.ts";
+import { clamp01, codeName, pct, round } from "./rules/common.ts";
+import { CLASS_LABELS, kernelLabel } from "./kernel-classes.ts";
+import { kernelGroups } from "./rules/kernel-groups.ts";
 
 /** GPU computing at least this share of its window: gpu_bound. */
 export const GPU_BOUND_COMPUTE_SHARE = 0.7;
@@ -52,7 +54,48 @@ function shortLocation(file: string | undefined, line: number | undefined): stri
   return line !== undefined && Number.isFinite(line) ? `${short}:${line}` : short;
 }
 
-export function classify(ctx: AnalysisContext): Report["bottleneck"] {
+/**
+ * The classification, its confidence and its reason; `findings` (ranked by estimated saving) let
+ * the reason name the largest saving.
+ */
+export function classify(ctx: AnalysisContext, findings: Finding[] = []): Report["bottleneck"] {
+  const b = classifyWindow(ctx);
+  const best = largestSaving(findings);
+  return best ? { ...b, reason: `${b.reason}; ${best}` } : b;
+}
+
+/** "largest estimated saving: 5.844 ms per `step` (71.7 % of the GPU window), from fp32_gemm" */
+function largestSaving(findings: Finding[]): string | null {
+  const f = findings.find((x) => x.estimated_saving?.ms !== null && x.estimated_saving?.ms !== undefined && (x.estimated_saving.window_ms ?? x.estimated_saving.ms) > 0);
+  if (!f) return null;
+  const s = f.estimated_saving!;
+  const per = s.per === "step" ? ` per \`${s.scope}\`` : "";
+  return `largest estimated saving: ${s.ms} ms${per} (${s.pct_of_window} % of the window), from ${f.rule}`;
+}
+
+/**
+ * What the GPU's compute time went to, for a GPU-bound verdict: the kernel class with the most
+ * time, its biggest kernel and who launched it, and for GEMMs the achieved share of the peak.
+ */
+function dominantWork(ctx: AnalysisContext): string {
+  const g = ctx.gpu!;
+  const w = ctx.work;
+  const top = w?.byClass.find((c) => c.cls !== "memcpy" && c.cls !== "memset");
+  if (!w || !top || g.busyNs <= 0) return "faster kernels (or less work) shorten the run";
+  const k = kernelGroups(g.ops, (op) => op.name === top.topName)[0];
+  const by = k?.ref?.function || k?.ref?.scope ? ` launched by ${codeName(k.ref)}` : "";
+  let s = `${CLASS_LABELS[top.cls]} kernels take ${pct(top.ns, g.busyNs)} % of GPU busy time, most in \`${kernelLabel(top.topName)}\`${by}`;
+  if (top.cls === "gemm" && w.gemm) {
+    const row = w.gemm.byPrecision[0];
+    const dev = w.device?.peaks?.name ?? w.device?.name ?? "the device";
+    if (row?.achievedTflops !== null && row?.achievedTflops !== undefined && row.peakTflops) {
+      s += `; the ${row.precision} GEMMs run at ${round(row.achievedTflops, 1)} TFLOP/s, ${pct(row.achievedTflops, row.peakTflops)} % of the ${dev}'s dense ${row.precision} peak`;
+    } else if (w.gemm.notMeasured) s += "; GEMM TFLOP/s not measured (no tensor shapes in the trace)";
+  }
+  return s;
+}
+
+function classifyWindow(ctx: AnalysisContext): Report["bottleneck"] {
   const g = ctx.gpu;
   if (!g) return { classification: "unknown", confidence: 0, reason: noGpuReason(ctx) };
   if (g.ops.length < CLASSIFY_MIN_GPU_OPS || g.windowNs <= 0) {
@@ -94,7 +137,7 @@ export function classify(ctx: AnalysisContext): Report["bottleneck"] {
     return {
       classification: "gpu_bound",
       confidence: round(conf(c, GPU_BOUND_COMPUTE_SHARE)),
-      reason: `the GPU is computing most of the time: ${parts}; faster kernels (or less work) shorten the run`,
+      reason: `the GPU is computing most of the time: ${parts}; ${dominantWork(ctx)}`,
     };
   }
   // nothing dominates

@@ -4,7 +4,7 @@
 // merged in memory, handing over the merge it made.
 import type { Trace } from "../trace/model.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
-import { type Finding, type HotFunctionStat, type IdleAttribution, REPORT_SCHEMA, type Report } from "./report-types.ts";
+import { type Finding, type HotFunctionStat, type IdleAttribution, type KernelClassStat, REPORT_SCHEMA, type Report } from "./report-types.ts";
 import { classify } from "./classify.ts";
 import { cpuMetrics, threadStat } from "./cpu.ts";
 import { gpuTime } from "./gpu.ts";
@@ -12,7 +12,10 @@ import { hotFunctions } from "./hot-functions.ts";
 import { attributeHostWait } from "./idle.ts";
 import { kernelMetrics } from "./kernels.ts";
 import { RULES } from "./rules/index.ts";
-import type { AnalysisContext } from "./rules/common.ts";
+import type { AnalysisContext, RuleFinding } from "./rules/common.ts";
+import { type GpuWork, gpuWork } from "./gpu-work.ts";
+import { CLASS_LABELS } from "./kernel-classes.ts";
+import { priceFindings, priceUserFindings, sortBySaving, stepScope } from "./savings.ts";
 import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
@@ -41,27 +44,36 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeRes
   const kernels = gpu ? kernelMetrics(trace, merge, gpu.busyNs, top) : null;
   const transfers = gpu ? transferMetrics(trace, merge.opCall) : null;
   const syncs = syncMetrics(trace, merge, gpu?.gaps ?? null);
+  const work = gpu ? gpuWork(trace, gpu, syncs) : null;
   const scopes = scopeMetrics(trace, gpu);
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
   const hot = hotFunctions(merge.byThread);
-  return { trace, merge, gpu, kernels, transfers, syncs, scopes, cpu, idle, hot, top };
+  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, cpu, idle, hot, top };
 }
 
-/** Findings sorted by impact (time at stake), then confidence, then rule id. */
-export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => b.impact_ms - a.impact_ms || b.confidence - a.confidence || a.rule.localeCompare(b.rule));
-}
-
-/** Run every built-in rule not disabled by the rules file; findings sorted by impact. */
+/** Run every built-in rule not disabled by the rules file; price the findings (savings.ts) and rank them by estimated saving. */
 export function evaluateRules(ctx: AnalysisContext, rules?: RulesConfig | null): Finding[] {
-  const findings: Finding[] = [];
+  const made: { rule: string; finding: RuleFinding }[] = [];
   for (const rule of RULES) {
     if (rules?.disabled.has(rule.id)) continue;
     const f = rule.evaluate(ctx, resolveParams(rule.params, rule.id, rules?.thresholds));
-    if (f) findings.push({ rule: rule.id, ...f });
+    if (f) made.push({ rule: rule.id, finding: f });
   }
-  return sortFindings(findings);
+  const [start, end] = savingWindow(ctx);
+  return priceFindings(made, start, end, stepScope(ctx.scopes.instances));
+}
+
+/** The window savings are shares of: the GPU window, or without GPU ops the span of the CPU events. */
+export function savingWindow(ctx: AnalysisContext): [number, number] {
+  if (ctx.gpu) return [ctx.gpu.windowStart, ctx.gpu.windowEnd];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of ctx.trace.spans) {
+    if (s.start < lo) lo = s.start;
+    if (s.end > hi) hi = s.end;
+  }
+  return lo <= hi ? [lo, hi] : [0, 0];
 }
 
 export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
@@ -73,7 +85,7 @@ export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
 export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesConfig | null): Report {
   const { trace, top, gpu: g, kernels: k, transfers: t, syncs: s, cpu } = ctx;
   const findings = evaluateRules(ctx, rules);
-  const bottleneck = classify(ctx);
+  const bottleneck = classify(ctx, findings);
 
   let gpu: Report["gpu"] = null;
   if (g && k && t) {
@@ -121,6 +133,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
         mean_us: k.count > 0 ? k.totalNs / k.count / 1e3 : 0,
         queue_depth: k.queueDepth,
         top: k.top,
+        ...(ctx.work && { by_class: classRows(ctx.work, g.busyNs), gemm: gemmReport(ctx.work) }),
       },
       memcpy: { h2d: copyStat(t.h2d), d2h: copyStat(t.d2h), d2d: copyStat(t.d2d), other: copyStat(t.other) },
       memset: { count: t.memset.count, bytes: t.memset.bytes, ms: nsToMs(t.memset.ns) },
@@ -194,11 +207,50 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
     collection,
     warnings: [...trace.warnings],
   };
-  // User rules read the finished report (built-in findings included), then rank with them.
+  // User rules read the finished report (built-in findings included), then rank with them: their
+  // savings get at most what the built-in ones left of the window, and the verdict names the
+  // largest saving of all.
   if (rules && rules.rules.length > 0) {
     const user = rules.evaluate(report);
-    report.findings = sortFindings([...findings, ...user.findings]);
+    const [start, end] = savingWindow(ctx);
+    priceUserFindings(user.findings, findings, end - start);
+    report.findings = sortBySaving([...findings, ...user.findings]);
+    report.bottleneck = classify(ctx, report.findings);
     report.warnings.push(...user.warnings);
   }
   return report;
+}
+
+/** `gpu.kernels.by_class`: time, count and share of busy per kernel class, by time. */
+function classRows(w: GpuWork, busyNs: number): KernelClassStat[] {
+  return w.byClass.map((c) => ({
+    class: c.cls,
+    label: CLASS_LABELS[c.cls],
+    count: c.count,
+    total_ms: nsToMs(c.ns),
+    pct_of_busy: busyNs > 0 ? (c.ns / busyNs) * 100 : 0,
+    top_kernel: c.topName,
+    top_kernel_ms: nsToMs(c.topNs),
+  }));
+}
+
+/** `gpu.kernels.gemm`: GEMMs by precision, with achieved TFLOP/s against the device peak where shapes are known. */
+function gemmReport(w: GpuWork): NonNullable<Report["gpu"]>["kernels"]["gemm"] {
+  if (!w.gemm) return null;
+  return {
+    device: w.device?.peaks?.name ?? null,
+    peak_source: w.device?.peaks?.source ?? null,
+    by_precision: w.gemm.byPrecision.map((r) => ({
+      precision: r.precision,
+      tensor_cores: r.tensorCores,
+      count: r.count,
+      total_ms: nsToMs(r.ns),
+      measured_ms: nsToMs(r.measuredNs),
+      tflop: r.measuredNs > 0 ? r.flops / 1e12 : null,
+      achieved_tflops: r.achievedTflops,
+      peak_tflops: r.peakTflops,
+      pct_of_peak: r.achievedTflops !== null && r.peakTflops ? (r.achievedTflops / r.peakTflops) * 100 : null,
+    })),
+    not_measured: w.gemm.notMeasured,
+  };
 }

@@ -23,16 +23,57 @@ export interface Finding {
   suggestions: string[];
   /** Extension: "user" for a finding of a user rule (.inferscope_rules.yaml); absent for built-in rules. */
   source?: "user";
-  /** Extension: what fixing it would save at most, ms (a user rule's `estimated_saving_ms`). */
+  /** Extension: what fixing it would save at most (docs/analysis.md, "Estimated savings"); absent in older reports. */
   estimated_saving?: EstimatedSaving;
 }
 
+/** A finding's `estimated_saving`. */
 export interface EstimatedSaving {
-  ms: number;
-  pct_of_window?: number;
+  /** ms saved per instance of the step scope (per = "step") or over the window; null: not estimated. */
+  ms: number | null;
+  /** Always present in reports from the analysis (null when not estimated); a user rule's raw figure lacks it until priced. */
+  pct_of_window?: number | null;
   per?: "step" | "window";
-  /** The assumption, in one sentence. */
+  /** The assumption in one sentence; "not estimated: …" with the reason when ms is null. */
   basis: string;
+  /** The step scope and its number of instances (per = "step"). */
+  scope?: string;
+  steps?: number;
+  /** The saving over the whole window (what the sum over findings is bounded by). */
+  window_ms?: number;
+  /** Present when other findings already count part of this one's time: its value on its own, and those findings' rules. */
+  standalone_ms?: number;
+  overlaps?: string[];
+}
+
+/** One row of `gpu.kernels.by_class` (an extension). */
+export interface KernelClassStat {
+  /** gemm, conv, attention, elementwise, reduction, normalization, copy, triton, communication, memcpy, memset, other */
+  class: string;
+  label: string;
+  count: number;
+  /** Sum of durations (not a union). */
+  total_ms: number;
+  pct_of_busy: number;
+  /** The kernel with the most time in the class. */
+  top_kernel: string;
+  top_kernel_ms: number;
+}
+
+/** One row of `gpu.kernels.gemm.by_precision` (an extension). */
+export interface GemmPrecisionRow {
+  /** fp32 (CUDA cores), tf32, fp16, bf16, fp8, int8, fp64, unknown */
+  precision: string;
+  tensor_cores: boolean;
+  count: number;
+  total_ms: number;
+  /** Time of the GEMMs whose shapes are known, and their work. */
+  measured_ms: number;
+  tflop: number | null;
+  achieved_tflops: number | null;
+  /** The device's dense peak for that precision; null when the device or precision is not in the table. */
+  peak_tflops: number | null;
+  pct_of_peak: number | null;
 }
 
 export interface CodeRef {
@@ -153,6 +194,16 @@ export interface Report {
       mean_us?: number;
       queue_depth?: { mean: number; max: number } | null;
       top: KernelStat[];
+      /** Extensions: time per kernel class; GEMMs by precision with achieved TFLOP/s (null without GEMMs). */
+      by_class?: KernelClassStat[];
+      gemm?: {
+        /** The peak table's row for the device, and its source; null when the device is not in the table. */
+        device: string | null;
+        peak_source: string | null;
+        by_precision: GemmPrecisionRow[];
+        /** Why achieved TFLOP/s is not measured; null when it is. */
+        not_measured: string | null;
+      } | null;
     };
     memcpy: { h2d: CopyStat; d2h: CopyStat; d2d: CopyStat; other: CopyStat };
     memset: { count: number; bytes: number; ms: number };

@@ -24,6 +24,8 @@ export interface SyncOccasion {
   end: number;
   /** API name, or "cuda_sync:<type>" for a CUPTI record without its call. */
   what: string;
+  /** The API call, when the occasion is one. */
+  call?: ApiCall;
 }
 
 export interface SyncCaller extends CodeRef {
@@ -41,6 +43,8 @@ export interface SyncMetrics {
   /** Host-wait gaps that began while the launching thread was blocked in a sync. */
   drainGaps: number;
   drainIdleNs: number;
+  /** Aligned with the GPU gaps: the occasion (index in `occasions`) a drained gap followed, else -1. */
+  gapOccasion: Int32Array;
 }
 
 export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null): SyncMetrics {
@@ -50,7 +54,7 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
   for (let k = 0; k < trace.api.length; k++) {
     const c = trace.api[k]!;
     if (c.kind === "sync" || isSyncCopyCall(c)) {
-      const o: SyncOccasion = { tid: c.tid, start: c.start, end: c.end, what: c.name };
+      const o: SyncOccasion = { tid: c.tid, start: c.start, end: c.end, what: c.name, call: c };
       const ctx = merge.callCtx[k];
       if (ctx) o.ctx = ctx;
       occasions.push(o);
@@ -118,24 +122,37 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
   // gaps that began while the launching thread was blocked in a sync
   let drainGaps = 0;
   let drainIdleNs = 0;
+  const gapOccasion = new Int32Array(gaps?.length ?? 0).fill(-1);
   if (gaps) {
+    const index = new Map<SyncOccasion, number>();
+    occasions.forEach((o, i) => index.set(o, i));
     const starts = new Map<number, Float64Array>();
-    const maxEnds = new Map<number, Float64Array>();
+    // per thread, prefix maximum of the ends and the occasion that reaches it
+    const maxEnds = new Map<number, { end: Float64Array; at: Int32Array }>();
     for (const [tid, a] of perThread) {
       starts.set(tid, Float64Array.from(a, (o) => o.start));
-      const me = new Float64Array(a.length);
+      const end = new Float64Array(a.length);
+      const at = new Int32Array(a.length);
       let m = -Infinity;
-      for (let i = 0; i < a.length; i++) me[i] = m = Math.max(m, a[i]!.end);
-      maxEnds.set(tid, me);
+      let mi = -1;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i]!.end > m) [m, mi] = [a[i]!.end, index.get(a[i]!)!];
+        end[i] = m;
+        at[i] = mi;
+      }
+      maxEnds.set(tid, { end, at });
     }
-    for (const g of gaps) {
+    for (let gi = 0; gi < gaps.length; gi++) {
+      const g = gaps[gi]!;
       if (g.kind !== "host_wait" || !g.call) continue;
       const s = starts.get(g.call.tid);
       if (!s) continue;
       const k = upperBound(s, g.start) - 1; // last occasion starting at or before the gap
-      if (k >= 0 && maxEnds.get(g.call.tid)![k]! >= g.start - SYNC_DRAIN_SLACK_NS) {
+      const me = maxEnds.get(g.call.tid)!;
+      if (k >= 0 && me.end[k]! >= g.start - SYNC_DRAIN_SLACK_NS) {
         drainGaps++;
         drainIdleNs += g.end - g.start;
+        gapOccasion[gi] = me.at[k]!;
       }
     }
   }
@@ -148,5 +165,6 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
     callers: [...callers.values()].sort((a, b) => b.blockedNs - a.blockedNs || b.count - a.count),
     drainGaps,
     drainIdleNs,
+    gapOccasion,
   };
 }

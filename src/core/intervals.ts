@@ -251,3 +251,29 @@ export function mergeUnions(parts: Union[]): Union {
     idx[best] = i + 1;
   }
 }
+
+/** The parts of `a` that `b` does not cover, in linear time (two sorted disjoint lists). */
+export function subtractUnion(a: Union, b: Union): Union {
+  const s: number[] = [];
+  const e: number[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    let cur = a.starts[i]!;
+    const end = a.ends[i]!;
+    while (j < b.length && b.ends[j]! <= cur) j++;
+    let k = j;
+    while (cur < end && k < b.length && b.starts[k]! < end) {
+      if (b.starts[k]! > cur) {
+        s.push(cur);
+        e.push(b.starts[k]!);
+      }
+      cur = Math.max(cur, b.ends[k]!);
+      k++;
+    }
+    if (cur < end) {
+      s.push(cur);
+      e.push(end);
+    }
+  }
+  return new Union(Float64Array.from(s), Float64Array.from(e));
+}

@@ -113,6 +113,18 @@ export const REPORT_METRICS: Catalogue = {
         f("graph_launched_count", "int", "", "kernels launched from CUDA graphs", "report from before the field existed"),
         f("mean_us", "double", "µs", "mean kernel duration", "report from before the field existed"),
         f("top", { list: obj("Kernel") }, "", "kernels by total time, the report's top N"),
+        f("by_class", { list: obj("KernelClass") }, "", "time per kernel class (GEMM, attention, elementwise, …), by time: `gpu.kernels.by_class.exists(c, c.class == \"gemm\" && c.pct_of_busy > 80.0)`", "report from before the field existed"),
+      ],
+    },
+    {
+      name: "KernelClass",
+      doc: "an element of `gpu.kernels.by_class`",
+      fields: [
+        f("class", "string", "", "gemm, conv, attention, elementwise, reduction, normalization, copy, triton, communication, memcpy, memset or other"),
+        f("count", "int", "", "GPU ops of the class"),
+        f("total_ms", "double", "ms", "sum of their durations"),
+        f("pct_of_busy", "double", "%", "total / GPU busy × 100"),
+        f("top_kernel", "string", "", "the kernel with the most time in the class"),
       ],
     },
     {
@@ -232,8 +244,8 @@ export const REPORT_METRICS: Catalogue = {
         f("title", "string", "", "one-line title"),
         f("severity", "string", "", "\"high\", \"medium\" or \"low\""),
         f("confidence", "double", "", "0 … 1"),
-        f("impact_ms", "double", "ms", "time at stake (findings are ranked by it)"),
-        f("estimated_saving_ms", "double", "ms", "the finding's estimated saving", "the finding has no estimate"),
+        f("impact_ms", "double", "ms", "time at stake"),
+        f("estimated_saving_ms", "double", "ms", "the finding's estimated saving (findings are ranked by it): per step of the step scope, or over the window", "the finding has no estimate, or it is not estimated"),
       ],
     },
     {

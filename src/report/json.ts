@@ -16,7 +16,10 @@ const ORDER: Record<string, string[]> = {
   gpu: ["window_ms", "busy_ms", "utilization_pct", "compute_ms", "transfer_only_ms", "idle", "kernels", "memcpy", "memset", "syncs", "devices"],
   "gpu.idle": ["total_ms", "host_wait_ms", "kernel_wait_ms", "sync_other_ms", "gaps", "launches_known", "after_sync_ms", "top"],
   "gpu.idle.top[]": [...CODE_REF, "kind", "idle_ms", "pct_of_idle", "self_ms", "pct_of_host_wait"],
-  "gpu.kernels": ["count", "total_ms", "short_count", "short_pct", "launch_api_ms", "launch_calls", "graph_launched_count", "mean_us", "queue_depth", "top"],
+  "gpu.kernels": ["count", "total_ms", "short_count", "short_pct", "launch_api_ms", "launch_calls", "graph_launched_count", "mean_us", "queue_depth", "by_class", "gemm", "top"],
+  "gpu.kernels.by_class[]": ["class", "label", "count", "total_ms", "pct_of_busy", "top_kernel", "top_kernel_ms"],
+  "gpu.kernels.gemm": ["device", "peak_source", "by_precision", "not_measured"],
+  "gpu.kernels.gemm.by_precision[]": ["precision", "tensor_cores", "count", "total_ms", "measured_ms", "tflop", "achieved_tflops", "peak_tflops", "pct_of_peak"],
   "gpu.kernels.queue_depth": ["mean", "max"],
   "gpu.kernels.top[]": ["name", "count", "total_ms", "mean_us", "max_us", "pct_of_busy", ...CODE_REF],
   "gpu.memcpy": ["h2d", "d2h", "d2d", "other"],
@@ -36,7 +39,7 @@ const ORDER: Record<string, string[]> = {
   "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split", "durations_ms"],
   "scopes[].split": ["compute_ms", "transfer_ms", "idle_ms"],
   "findings[]": ["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence", "suggestions"],
-  "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis"],
+  "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis", "scope", "steps", "window_ms", "standalone_ms", "overlaps"],
   clock: ["source", "error_bound_us"],
 };
 

@@ -5,11 +5,11 @@
 
 import { Eta } from "eta/core";
 import type { Report } from "../analyze/report-types.ts";
-import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, rich, truncate, type Seg } from "./format.ts";
+import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, pct, rich, truncate, type Seg } from "./format.ts";
 import type { ReportFormat } from "./formats.ts";
 import { reportJson, scriptJson } from "./json.ts";
 import { buildTimeline, type Timeline, type TimelineInput, type TimelineOptions } from "./timeline.ts";
-import { buildView, type ReportView, type ScopeBar, type Table } from "./view-model.ts";
+import { buildView, type ClassBar, type ReportView, type ScopeBar, type Table } from "./view-model.ts";
 
 import mdTemplate from "../../templates/report.md.eta" with { type: "text" };
 import htmlTemplate from "../../templates/report.html.eta" with { type: "text" };
@@ -63,12 +63,26 @@ function mdBars(bars: ScopeBar[]): string {
     .replace(/`{3,}/g, (m) => m.replace(/`/g, "'")); // never close the fence
 }
 
+/** One text bar per kernel class: its share of GPU busy time (capped at the bar's width). */
+function mdClassBars(bars: ClassBar[]): string {
+  const width = 30;
+  const nameW = Math.max(...bars.map((b) => Array.from(b.label).length));
+  return bars
+    .map((b) => {
+      const full = Math.min(width, Math.round((Math.max(0, b.pct) / 100) * width));
+      const pad = " ".repeat(nameW - Array.from(b.label).length);
+      return `${b.label}${pad}  ${"█".repeat(full)}${" ".repeat(width - full)}  ${pct(b.pct).padStart(7)}  ${dur(b.ms)}`;
+    })
+    .join("\n");
+}
+
 const mdHelpers = {
   text: mdText,
   code: mdCode,
   rich: mdRich,
   table: mdTable,
   bars: mdBars,
+  classBars: mdClassBars,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +215,7 @@ export function renderHtml(report: Report, analysis?: TimelineInput, opts: Rende
     bootJs: BOOT_JS,
     js: MAIN_JS,
     scriptHash: SCRIPT_HASHES,
-    fmt: { dur },
+    fmt: { dur, pct },
   });
 }
 

@@ -2,7 +2,8 @@
 // contract) so that the Markdown and HTML templates only lay it out. Values stay raw strings here
 // (never escaped): each template escapes for its own format. A null metric becomes "not measured".
 
-import type { Classification, CodeRef, CopyStat, Finding, IdleAttribution, Report, Severity } from "../analyze/report-types.ts";
+import type { Classification, CodeRef, CopyStat, EstimatedSaving, Finding, IdleAttribution, KernelClassStat, Report, Severity } from "../analyze/report-types.ts";
+import { kernelLabel } from "../analyze/kernel-classes.ts";
 import {
   NOT_MEASURED,
   bytes,
@@ -66,14 +67,24 @@ export interface FindingView {
   rule: string;
   /** "rule" for a built-in rule, "user rule" for one of .inferscope_rules.yaml. */
   ruleKind: "rule" | "user rule";
-  /** The estimated saving, where the finding has one. */
-  saving: string | null;
   title: Seg[];
   severity: Severity;
   confidence: string;
   impact: string;
+  /** "estimated saving 5.844 ms per `step` (71.7 % of the window)", "saving not estimated", or empty (a report from before savings). */
+  saving: Seg[];
+  /** The saving's assumption, and the findings that already count part of it. */
+  savingBasis: Seg[];
   evidence: KV[];
   suggestions: Seg[][];
+}
+
+/** One kernel class's share of GPU busy time, for a bar. */
+export interface ClassBar {
+  label: string;
+  ms: number;
+  /** % of GPU busy time (bar width). */
+  pct: number;
 }
 
 export interface ScopeBar {
@@ -110,6 +121,12 @@ export interface ReportView {
     idleTop: Table;
     kernelsSummary: KV[];
     kernels: Table;
+    /** Kernel classes (gpu.kernels.by_class): table and bars; empty in reports from before them. */
+    classes: Table;
+    classBars: ClassBar[];
+    /** GEMMs by precision with achieved TFLOP/s; null without GEMMs or in older reports. */
+    gemm: Table | null;
+    gemmNote: string;
     transfers: Table;
     memset: string;
     syncsSummary: string;
@@ -157,9 +174,19 @@ function functionCell(ref: Partial<CodeRef>): Cell {
   return t(ref.function, { code: true, sub: loc || undefined, title: fullLocation(ref.file, ref.line) || undefined });
 }
 
+/** A finding's estimated saving over the window, -1 when not estimated; null in reports from before savings. */
+function savingKey(f: Finding): number | null {
+  const s = f.estimated_saving;
+  if (!s) return null;
+  return s.ms === null ? -1 : (s.window_ms ?? s.ms);
+}
+
+/** Findings by estimated saving ("not estimated" last); by impact in reports from before savings. */
 export function rankFindings(findings: Finding[]): Finding[] {
+  const bySaving = findings.every((f) => savingKey(f) !== null);
   return [...findings].sort(
     (a, b) =>
+      (bySaving ? savingKey(b)! - savingKey(a)! : 0) ||
       (b.impact_ms ?? 0) - (a.impact_ms ?? 0) ||
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       (b.confidence ?? 0) - (a.confidence ?? 0) ||
@@ -194,8 +221,10 @@ function verdictClause(r: Report): Seg[] {
     }
     case "gpu_bound": {
       const out: Seg[] = [{ t: `the GPU is busy ${pct(g.utilization_pct)} of the time` }];
+      const c = g.kernels.by_class?.find((x) => x.class !== "memcpy" && x.class !== "memset");
       const k = g.kernels.top[0];
-      if (k) out.push({ t: "; the top kernel " }, code(shortKernel(k.name, 60)), { t: ` takes ${pct(k.pct_of_busy)} of it` });
+      if (c) out.push({ t: `; ${c.label} kernels take ${pct(c.pct_of_busy)} of it, most in ` }, code(kernelLabel(c.top_kernel, 60)));
+      else if (k) out.push({ t: "; the top kernel " }, code(shortKernel(k.name, 60)), { t: ` takes ${pct(k.pct_of_busy)} of it` });
       return out;
     }
     case "memory_bound": {
@@ -316,7 +345,7 @@ function verdictView(r: Report): ReportView["verdict"] {
   const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
   const conf = confidence(r.bottleneck.confidence);
   const clause = verdictClause(r);
-  const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, { t: "." }];
+  const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, ...largestSaving(r.findings), { t: "." }];
   const reasonSegs = rich(r.bottleneck.reason);
   const first = reasonSegs[0];
   if (first && !first.code) first.t = first.t.charAt(0).toUpperCase() + first.t.slice(1);
@@ -360,16 +389,45 @@ function summaryCards(r: Report): ReportView["cards"] {
   return cards;
 }
 
+/** "; fixing `fp32_gemm` saves at most 5.844 ms per `step`" — the finding with the largest estimated saving. */
+function largestSaving(findings: Finding[]): Seg[] {
+  const f = rankFindings(findings)[0];
+  const s = f?.estimated_saving;
+  if (!f || !s || s.ms === null || (s.window_ms ?? s.ms) <= 0) return [];
+  return [{ t: "; fixing " }, code(f.rule), { t: " saves at most " }, ...savingSegs(s)];
+}
+
+/** "5.844 ms per `step` (71.7 % of the window)" */
+function savingSegs(s: EstimatedSaving): Seg[] {
+  if (s.ms === null) return [{ t: "not estimated" }];
+  const out: Seg[] = [{ t: dur(s.ms) }];
+  if (s.per === "step" && s.scope) out.push({ t: " per " }, code(s.scope));
+  if (typeof s.pct_of_window === "number") out.push({ t: ` (${pct(s.pct_of_window)} of the window)` });
+  return out;
+}
+
+function savingBasis(s: EstimatedSaving | undefined): Seg[] {
+  if (!s) return [];
+  const out = rich(s.ms === null ? s.basis.charAt(0).toUpperCase() + s.basis.slice(1) : s.basis);
+  if (s.overlaps && s.overlaps.length > 0 && s.standalone_ms !== undefined) {
+    out.push({ t: ` On its own it is worth ${dur(s.standalone_ms)}; the rest is counted under ` });
+    s.overlaps.forEach((r, i) => out.push(...(i > 0 ? [{ t: ", " }] : []), code(r)));
+    out.push({ t: "." });
+  }
+  return out;
+}
+
 function findingsView(findings: Finding[]): FindingView[] {
   return rankFindings(findings).map((f, i) => ({
     rank: i + 1,
     rule: f.rule,
     ruleKind: f.source === "user" ? "user rule" : "rule",
-    saving: f.estimated_saving ? dur(f.estimated_saving.ms) : null,
     title: rich(f.title),
     severity: f.severity,
     confidence: confidence(f.confidence),
     impact: dur(f.impact_ms),
+    saving: f.estimated_saving ? (f.estimated_saving.ms === null ? [{ t: "saving not estimated" }] : [{ t: "estimated saving " }, ...savingSegs(f.estimated_saving)]) : [],
+    savingBasis: savingBasis(f.estimated_saving),
     evidence: Object.keys(f.evidence ?? {}).map((k) => evidenceKV(k, f.evidence[k])),
     suggestions: (f.suggestions ?? []).map((s) => rich(s)),
   }));
@@ -384,6 +442,10 @@ function gpuView(g: GpuReport): NonNullable<ReportView["gpu"]> {
     idleTop: idleTopTable(g.idle.top),
     kernelsSummary: kernelsSummaryKV(g.kernels),
     kernels: kernelsTable(g.kernels.top),
+    classes: classesTable(g.kernels.by_class ?? []),
+    classBars: (g.kernels.by_class ?? []).map((c) => ({ label: c.label, ms: c.total_ms, pct: c.pct_of_busy })),
+    gemm: g.kernels.gemm ? gemmTable(g.kernels.gemm) : null,
+    gemmNote: gemmNote(g.kernels.gemm),
     transfers: transfersTable(g.memcpy),
     memset: g.memset.count > 0 ? `${int(g.memset.count)} memsets, ${bytes(g.memset.bytes)}, ${dur(g.memset.ms)}` : "No memsets.",
     syncsSummary: `${int(g.syncs.count)} synchronizations; the CPU was blocked ${dur(g.syncs.blocked_ms)} in them.`,
@@ -450,6 +512,46 @@ function kernelsTable(top: GpuReport["kernels"]["top"]): Table {
     ]),
     empty: "No kernels were recorded.",
   };
+}
+
+function classesTable(rows: KernelClassStat[]): Table {
+  return {
+    id: "kernel-classes",
+    columns: [col("class", false), col("ops"), col("total ms"), col("% of busy"), col("largest kernel", false)],
+    rows: rows.map((c) => [
+      t(c.label),
+      n(int(c.count), c.count),
+      n(ms(c.total_ms), c.total_ms),
+      n(pct(c.pct_of_busy), c.pct_of_busy),
+      t(kernelLabel(c.top_kernel), { code: true, title: c.top_kernel, sub: `${ms(c.top_kernel_ms)} ms` }),
+    ]),
+    empty: "No kernel classes in this report.",
+  };
+}
+
+type GemmReport = NonNullable<GpuReport["kernels"]["gemm"]>;
+
+function gemmTable(gm: GemmReport): Table {
+  return {
+    id: "gemm",
+    columns: [col("precision", false), col("math", false), col("kernels"), col("total ms"), col("achieved TFLOP/s"), col("peak TFLOP/s"), col("% of peak")],
+    rows: gm.by_precision.map((r) => [
+      t(r.precision),
+      t(r.tensor_cores ? "tensor cores" : "CUDA cores"),
+      n(int(r.count), r.count),
+      n(ms(r.total_ms), r.total_ms),
+      n(r.achieved_tflops === null ? NOT_MEASURED : value(r.achieved_tflops), r.achieved_tflops),
+      n(r.peak_tflops === null ? "unknown" : value(r.peak_tflops), r.peak_tflops),
+      n(r.pct_of_peak === null ? NOT_MEASURED : pct(r.pct_of_peak), r.pct_of_peak),
+    ]),
+    empty: "No GEMM kernels.",
+  };
+}
+
+function gemmNote(gm: GpuReport["kernels"]["gemm"]): string {
+  if (!gm) return "";
+  const peak = gm.device ? `Peaks: ${gm.device}, dense (${gm.peak_source}).` : "The device is not in the peak table: peaks unknown.";
+  return gm.not_measured ? `Achieved TFLOP/s not measured: ${gm.not_measured}. ${peak}` : `Achieved TFLOP/s from the ops' tensor shapes over the kernels' time. ${peak}`;
 }
 
 function transfersTable(m: GpuReport["memcpy"]): Table {

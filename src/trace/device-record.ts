@@ -11,16 +11,18 @@ type Field = Exclude<keyof DeviceInfo, "name" | "pciBusId" | "uuid" | "index">;
 const INFERSCOPE: Record<Field, string> = {
   memoryBytes: "memoryBytes",
   smCount: "smCount",
+  computeMajor: "computeMajor",
+  computeMinor: "computeMinor",
   numaNode: "numaNode",
   pcieLinkWidth: "pcieLinkWidth",
   pcieLinkGen: "pcieLinkGen",
 };
 
 /** Kineto's deviceProperties name fewer things, differently. */
-const KINETO: Partial<Record<Field, string>> = { memoryBytes: "totalGlobalMem", smCount: "numSms" };
+const KINETO: Partial<Record<Field, string>> = { memoryBytes: "totalGlobalMem", smCount: "numSms", computeMajor: "computeMajor", computeMinor: "computeMinor" };
 
 /** The model's key order (a trace file lists a device's keys in it). */
-const ORDER: (Field | "pciBusId" | "uuid")[] = ["memoryBytes", "smCount", "numaNode", "pciBusId", "uuid", "pcieLinkWidth", "pcieLinkGen"];
+const ORDER: (Field | "pciBusId" | "uuid")[] = ["memoryBytes", "smCount", "computeMajor", "computeMinor", "numaNode", "pciBusId", "uuid", "pcieLinkWidth", "pcieLinkGen"];
 
 function count(v: unknown): number | undefined {
   const n = num(v);

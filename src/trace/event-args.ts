@@ -23,6 +23,9 @@ export const ARG = Object.freeze({
   srcKind: "src kind",
   dstKind: "dst kind",
   async: "async",
+  // a cpu_op's tensor shapes and dtypes (torch.profiler(record_shapes=True))
+  inputDims: "Input Dims",
+  inputType: "Input type",
   // InferScope's: what a CUDA call does, a sync's type, a Python span's location, and the code
   // that launched a GPU op (as the merger attributed it)
   apiKind: "kind",

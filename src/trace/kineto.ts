@@ -357,6 +357,9 @@ export class EventConverter {
       span = { cat, name: this.intern(name), start, end, pid, tid };
       if (cat === "scope" || cat === "other") {
         if (args !== EMPTY && Object.keys(args).length > 0) span.args = args;
+      } else if (cat === "cpu_op" && args[ARG.inputDims] !== undefined) {
+        // the shapes a GEMM's work is computed from (analyze/gemm.ts)
+        span.args = { [ARG.inputDims]: args[ARG.inputDims], [ARG.inputType]: args[ARG.inputType] };
       }
     }
     const ext = num(args[ARG.externalId]);

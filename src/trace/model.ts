@@ -109,6 +109,9 @@ export interface DeviceInfo {
   name: string;
   memoryBytes?: number;
   smCount?: number;
+  /** Compute capability (9.0 for an H100): Kineto's deviceProperties, InferScope's device records. */
+  computeMajor?: number;
+  computeMinor?: number;
   numaNode?: number;
   pciBusId?: string;
   /** nvidia-smi's GPU-… UUID: which physical GPU, whatever the device order. */

@@ -71,6 +71,30 @@ describe.each(NAMES)("%s: figures match an independent calculation", (name) => {
     expect(sp.compute_ms + sp.transfer_ms + sp.idle_ms).toBeCloseTo(s.mean_ms, 9);
   });
 
+  test("every finding carries an estimated saving or says why not; together they never exceed the window", async () => {
+    const r = await report(name);
+    let windowMs = 0;
+    let pctSum = 0;
+    for (const f of r.findings) {
+      const s = f.estimated_saving!;
+      expect(s.basis.length).toBeGreaterThan(20);
+      if (s.ms === null) {
+        expect(s.basis).toStartWith("not estimated: ");
+        continue;
+      }
+      expect(s.ms).toBeGreaterThanOrEqual(0);
+      windowMs += s.window_ms!;
+      pctSum += s.pct_of_window!;
+      // per step: the step scope of the recording (step#N), its instances
+      expect(s).toMatchObject({ per: "step", scope: "step", steps: ref.steps.count });
+    }
+    expect(windowMs).toBeLessThanOrEqual(r.gpu!.window_ms);
+    expect(pctSum).toBeLessThanOrEqual(100);
+    // ranked by it
+    const w = r.findings.map((f) => (f.estimated_saving!.ms === null ? -1 : f.estimated_saving!.window_ms!));
+    expect(w).toEqual([...w].sort((a, b) => b - a));
+  });
+
   test("what is not in a Kineto trace is null, and no rule fires on it", async () => {
     const r = await report(name);
     expect(r.cpu.memory).toEqual({ peak_rss_mb: null, min_available_mb: null, swap_used_mb: null });
@@ -105,7 +129,8 @@ describe("labelled cases", () => {
     const r = await report("vit_fp16");
     expect(r.bottleneck.classification).toBe("cpu_bound");
     expect(r.gpu!.utilization_pct).toBeLessThan(30);
-    expect(rules(r)).toEqual(["gpu_idle", "launch_bound"]);
+    // and FP8 tensor cores would halve the fp16 GEMMs that set the pace at the end of each step
+    expect(rules(r)).toEqual(["fp8_candidate", "gpu_idle", "launch_bound"]);
     // the small argmax D2H copies are pageable but far too small to matter
     expect(r.gpu!.memcpy.d2h.pageable_count).toBe(4);
     expect(rules(r)).not.toContain("pageable_copies");
@@ -165,6 +190,32 @@ describe("labelled cases", () => {
     expect(f.suggestions[0]).toContain("`aten::item`");
     expect(r.gpu!.syncs.top[0]).toMatchObject({ function: "aten::item", count: 80 });
     expect(r.gpu!.memcpy.d2h.sync_count).toBe(80);
+  });
+
+  test("sync_stall: GPU-bound on fp32 SIMT SGEMMs: the TF32 finding first, priced from the raw SGEMM time", async () => {
+    const r = await report("sync_stall");
+    expect(r.bottleneck.reason).toContain("GEMM kernels take 92.7 % of GPU busy time, most in `cutlass_80_simt_sgemm_256x128_8x4_nn_align1` launched by `aten::matmul` in scope `step`");
+    expect(r.bottleneck.reason).toContain("GEMM TFLOP/s not measured (no tensor shapes in the trace)");
+    expect(rules(r)).toEqual(["fp32_gemm", "gpu_idle", "sync_stalls"]);
+    const f = r.findings[0]!;
+    expect(f.rule).toBe("fp32_gemm");
+    const sgemmNs = loadRaw("sync_stall")
+      .events.filter((e) => e.cat === "kernel" && /simt_sgemm/.test(e.name))
+      .reduce((a, e) => a + ns(e.dur), 0);
+    // every SGEMM sets the pace (each step's work ends in a sync the CPU waits on)
+    expect(f.estimated_saving!.window_ms).toBe(Math.floor((sgemmNs * (1 - 67 / 494.5)) / 1e3) / 1e3);
+    expect(f.estimated_saving!.ms).toBe(Math.floor((sgemmNs * (1 - 67 / 494.5)) / 4 / 1e3) / 1e3); // 4 steps
+    expect(r.bottleneck.reason).toContain(`largest estimated saving: ${f.estimated_saving!.ms} ms per \`step\``);
+  });
+
+  test("cudagraph: GPU-bound on skinny fp32 products (batch 8): no TF32 case, but 64 blocks on 132 SMs", async () => {
+    const r = await report("cudagraph");
+    expect(r.bottleneck.classification).toBe("gpu_bound");
+    expect(rules(r)).toEqual(["gpu_idle", "underfilled_gpu"]);
+    const f = r.findings[0]!;
+    expect(f.rule).toBe("underfilled_gpu");
+    expect(f.evidence.sm_count).toBe(132);
+    expect(f.suggestions[0]).toContain("larger batch");
   });
 
   test("sync_stall: kernel launchers are the outermost torch op of the launch call, checked independently", async () => {

@@ -208,18 +208,18 @@ describe("InferScope traces", () => {
   test("device records read alike from the shim, an InferScope trace and a Kineto trace; -1 (unknown) reads as absent", () => {
     // The three readers had three copies of this; the shim's treated a negative number as absent
     // and the trace readers kept it. A negative count, size or NUMA node now means unknown in all.
-    const shim = { index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, pciBusId: "0000:17:00.0", numaNode: -1, pcieLinkWidth: -1 };
+    const shim = { index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, computeMajor: 9, computeMinor: 0, pciBusId: "0000:17:00.0", numaNode: -1, pcieLinkWidth: -1 };
     const fromShim = deviceFromRecord(shim, 0);
-    expect(fromShim).toEqual({ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, pciBusId: "0000:17:00.0" });
+    expect(fromShim).toEqual({ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, computeMajor: 9, computeMinor: 0, pciBusId: "0000:17:00.0" });
     const inferscope = parseTrace(
       JSON.stringify({ inferscope: { devices: [shim, { name: "second" }] }, baseTimeNanoseconds: 0, traceEvents: [{ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 1, dur: 1 }] }),
       "x",
     );
     expect(inferscope.meta.devices).toEqual([fromShim, { index: 1, name: "second" }]);
     const kineto = parseTrace(
-      JSON.stringify({ deviceProperties: [{ id: 0, name: "NVIDIA H100", totalGlobalMem: 85017493504, numSms: 132 }], traceEvents: [{ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 1, dur: 1 }] }),
+      JSON.stringify({ deviceProperties: [{ id: 0, name: "NVIDIA H100", totalGlobalMem: 85017493504, numSms: 132, computeMajor: 9, computeMinor: 0 }], traceEvents: [{ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 1, dur: 1 }] }),
       "x",
     );
-    expect(kineto.meta.devices).toEqual([{ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132 }]);
+    expect(kineto.meta.devices).toEqual([{ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, computeMajor: 9, computeMinor: 0 }]);
   });
 });

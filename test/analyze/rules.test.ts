@@ -5,39 +5,10 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { analyze } from "../../src/analyze/index.ts";
 import { mergeTrace } from "../../src/merge/index.ts";
-import { emptyTrace, type ApiCall, type CpuSpan, type GpuOp, type Trace } from "../../src/trace/model.ts";
+import type { Trace } from "../../src/trace/model.ts";
+import { Builder, MAIN, MS, PID, US, twoThreads } from "./trace-builder.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
-
-const US = 1000;
-const MS = 1_000_000;
-const PID = 100;
-const MAIN = 101;
-
-class Builder {
-  readonly t: Trace = emptyTrace("inferscope");
-  private corr = 1;
-  constructor() {
-    this.t.meta.clock = "CLOCK_MONOTONIC";
-    this.t.threadNames.set(MAIN, "MainThread");
-  }
-  span(cat: CpuSpan["cat"], name: string, start: number, end: number, extra: Partial<CpuSpan> = {}, tid = MAIN): this {
-    this.t.spans.push({ cat, name, start, end, pid: PID, tid, ...extra });
-    return this;
-  }
-  /** A launch call at `at` (3 µs) and its GPU op at [gs, ge]. */
-  op(kind: GpuOp["kind"], name: string, at: number, gs: number, ge: number, extra: Partial<GpuOp> = {}, call: Partial<ApiCall> = {}, tid = MAIN): this {
-    const correlation = this.corr++;
-    const apiName = call.name ?? (kind === "kernel" ? "cudaLaunchKernel" : kind === "memcpy" ? "cudaMemcpyAsync" : "cudaMemsetAsync");
-    this.t.api.push({ api: "runtime", kind: kind === "kernel" ? "launch" : kind, name: apiName, start: at, end: at + 3 * US, pid: PID, tid, correlation, ...call });
-    this.t.gpu.push({ kind, name, start: gs, end: ge, device: 0, stream: 7, correlation, ...extra });
-    return this;
-  }
-  counter(track: string, ts: number, values: Record<string, number>): this {
-    this.t.counters.push({ track, ts, values });
-    return this;
-  }
-}
 
 const rules = (t: Trace) => analyze(t, { path: "x" }).findings.map((f) => f.rule);
 
@@ -159,22 +130,9 @@ describe("copies", () => {
 });
 
 describe("CPU-side rules need their counters", () => {
-  function twoThreads(withCpu: boolean, cpuPct = 101): Trace {
-    const b = new Builder();
-    b.t.threadNames.set(202, "decoder");
-    for (let k = 0; k < 10; k++) {
-      const t0 = k * MS;
-      b.span("python", "serve", t0, t0 + 900 * US, { file: "srv.py", line: 3 });
-      b.span("python", "decode_jpeg", t0 + 50 * US, t0 + 950 * US, { file: "img.py", line: 5 }, 202);
-      b.op("kernel", "k", t0 + 850 * US, t0 + 860 * US, t0 + 960 * US);
-      if (withCpu) b.counter("cpu", t0, { utilization_pct: cpuPct });
-    }
-    return b.t;
-  }
-
   test("threading contention: two threads in Python at once on one core", () => {
-    expect(rules(twoThreads(false))).not.toContain("threading_contention");
-    const r = analyze(twoThreads(true), { path: "x" });
+    expect(rules(twoThreads(null))).not.toContain("threading_contention");
+    const r = analyze(twoThreads(), { path: "x" });
     const f = r.findings.find((x) => x.rule === "threading_contention")!;
     expect(f).toBeDefined();
     expect(f.evidence.python_concurrency).toBeGreaterThan(1.5);
@@ -183,8 +141,8 @@ describe("CPU-side rules need their counters", () => {
   });
 
   test("threading contention: two threads in Python frames but the process under 80 % of a core were blocked, not contending", () => {
-    expect(rules(twoThreads(true, 62))).not.toContain("threading_contention");
-    expect(rules(twoThreads(true, 135))).not.toContain("threading_contention");
+    expect(rules(twoThreads(62))).not.toContain("threading_contention");
+    expect(rules(twoThreads(135))).not.toContain("threading_contention");
   });
 
   test("memory pressure and NUMA remote placement", () => {

@@ -83,3 +83,18 @@ test("deviceEnv: auto leaves the environment alone", () => {
   expect(deviceEnv(1, { CUDA_VISIBLE_DEVICES: "" })).toEqual({ CUDA_VISIBLE_DEVICES: "1", CUDA_DEVICE_ORDER: "PCI_BUS_ID" });
   expect(SIM === null || SIM.dir.length > 0).toBe(true);
 });
+
+describe.skipIf(SIM_MISSING !== null)("device records", () => {
+  test("carry the SM count and compute capability the driver reports", () => {
+    const code = `
+import { scanDevices } from ${JSON.stringify(join(ROOT, "src/collect/devices.ts"))};
+import { Native } from ${JSON.stringify(join(ROOT, "src/collect/native.ts"))};
+console.log(JSON.stringify(scanDevices(new Native(${JSON.stringify(join(ROOT, "build/libinferscope.so"))})).devices.map((d) => [d.name, d.smCount, d.computeMajor, d.computeMinor])));
+`;
+    const r = Bun.spawnSync([process.execPath, "-e", code], { env: simEnv({ GPUSIM_GPUS: TWO_GPUS }), stdout: "pipe", stderr: "pipe" });
+    expect(JSON.parse(r.stdout.toString() || "null")).toEqual([
+      ["NVIDIA H100 80GB HBM3", 132, 9, 0],
+      ["NVIDIA A100-SXM4-40GB", 108, 8, 0],
+    ]);
+  });
+});

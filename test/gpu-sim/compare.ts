@@ -4,10 +4,11 @@
 //   bun test/gpu-sim/compare.ts FIXTURE RUN_DIR ANALYZE_JSON
 //
 // Checked exactly: kernel count and time, launch calls, copies (count and bytes per direction),
-// memsets, syncs, GPU window and busy time, graph-launched kernels, and for every kernel its name,
-// stream, recorded interval and the function that launched it; utilization within 0.1 pp. Shown,
-// not checked (they depend on how closely Python kept to the recorded call times): host-wait idle,
-// how late the calls ran, and the clock error bound seen by the merger.
+// memsets, syncs, GPU window and busy time, graph-launched kernels, ops and time per kernel class,
+// the device's row in the peak table, and for every kernel its name, stream, recorded interval and
+// the function that launched it; utilization within 0.1 pp. Shown, not checked (they depend on how
+// closely Python kept to the recorded call times): host-wait idle, how late the calls ran, the
+// clock error bound seen by the merger, and the findings (their rules read the idle gaps).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mergeTrace } from "../../src/merge/index.ts";
@@ -50,6 +51,17 @@ export function compareReports(k: Json, r: Json): Row[] {
   close("GPU window ms", kg.window_ms, rg.window_ms, 1e-6);
   close("GPU busy ms", kg.busy_ms, rg.busy_ms, 1e-6);
   close("utilization %", kg.utilization_pct, rg.utilization_pct, 0.1, 3);
+  // kernel classes come from the names alone on these fixtures, and the device record (name,
+  // compute capability, SMs) picks the same row of the peak table as Kineto's deviceProperties
+  const byClass = (g: Json) => new Map<string, Json>((g.kernels?.by_class ?? []).map((c: Json) => [c.class, c]));
+  const kc = byClass(kg);
+  const rc = byClass(rg);
+  for (const cls of new Set([...kc.keys(), ...rc.keys()])) {
+    exact(`class ${cls}: ops`, kc.get(cls)?.count, rc.get(cls)?.count);
+    close(`class ${cls}: ms`, kc.get(cls)?.total_ms ?? NaN, rc.get(cls)?.total_ms ?? NaN, 1e-6);
+  }
+  exact("GEMM peak-table device", kg.kernels?.gemm?.device, rg.kernels?.gemm?.device);
+  shown("findings", (k.findings ?? []).map((f: Json) => f.rule).join(" "), (r.findings ?? []).map((f: Json) => f.rule).join(" "));
   shown("host-wait idle ms", kg.idle?.host_wait_ms, rg.idle?.host_wait_ms);
   shown("sync blocked ms", kg.syncs?.blocked_ms, rg.syncs?.blocked_ms);
   shown("clock error bound µs", k.clock?.error_bound_us, r.clock?.error_bound_us);

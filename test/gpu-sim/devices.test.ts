@@ -11,7 +11,7 @@ describe.skipIf(SIM_MISSING !== null)("the GPU the script used", () => {
     expect(r.code).toBe(0);
     expect(r.report!.gpu.devices).toEqual([{ index: 0, name: "NVIDIA A100-SXM4-40GB" }]);
     expect(r.trace!.inferscope.devices).toEqual([
-      { index: 0, name: "NVIDIA A100-SXM4-40GB", memoryBytes: 42949672960, smCount: 108, pciBusId: "0000:18:00.0", uuid: "GPU-bbbbbbbb-0000-4000-8000-000000000002" },
+      { index: 0, name: "NVIDIA A100-SXM4-40GB", memoryBytes: 42949672960, smCount: 108, computeMajor: 8, computeMinor: 0, pciBusId: "0000:18:00.0", uuid: "GPU-bbbbbbbb-0000-4000-8000-000000000002" },
     ]);
     expect(r.warnings.filter((w) => /ran on/.test(w))).toEqual([]);
   });

@@ -15,7 +15,7 @@ if (SIM_MISSING) console.warn(`test/gpu-sim: skipped: ${SIM_MISSING}`);
 export const HERE = import.meta.dir;
 /** $GPUSIM_GPUS for two GPUs whose CUDA order (fastest first) is not nvidia-smi's (PCI bus order). */
 export const TWO_GPUS =
-  "NVIDIA H100 80GB HBM3|GPU-aaaaaaaa-0000-4000-8000-000000000001|0000:B1:00.0|132|85017493504;NVIDIA A100-SXM4-40GB|GPU-bbbbbbbb-0000-4000-8000-000000000002|0000:18:00.0|108|42949672960";
+  "NVIDIA H100 80GB HBM3|GPU-aaaaaaaa-0000-4000-8000-000000000001|0000:B1:00.0|132|85017493504;NVIDIA A100-SXM4-40GB|GPU-bbbbbbbb-0000-4000-8000-000000000002|0000:18:00.0|108|42949672960|8.0";
 export const SCENARIO = join(HERE, "scenario.py");
 export const REPLAY = join(HERE, "replay.py");
 

@@ -35,6 +35,7 @@ typedef struct {
   char name[128], uuid[48], pci[32];
   uint32_t sms;
   uint64_t memory;
+  int cc_major, cc_minor;
 } gpu;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,19 +65,22 @@ static int64_t mono(void) {
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
-/* GPUSIM_GPUS: "name|uuid|pci|sms|bytes;…" in CUDA's default order. Default: one H100 as in the
- * Kineto fixtures' deviceProperties. */
+/* GPUSIM_GPUS: "name|uuid|pci|sms|bytes[|major.minor];…" in CUDA's default order (compute
+ * capability 9.0 when not given). Default: one H100 as in the Kineto fixtures' deviceProperties. */
 static void load_gpus(void) {
   const char *spec = getenv("GPUSIM_GPUS");
   if (!spec) spec = "NVIDIA H100 80GB HBM3|GPU-5e0c2d4a-1b7f-4c3e-9a2d-6f1e8b3c7d90|0000:18:00.0|132|85017493504";
   char *copy = strdup(spec), *save = NULL;
   for (char *g = strtok_r(copy, ";", &save); g && n_all < MAX_GPUS; g = strtok_r(NULL, ";", &save)) {
     gpu *d = &all[n_all];
-    char *f[5] = {0};
+    char *f[6] = {0};
     char *s2 = NULL;
     int i = 0;
-    for (char *x = strtok_r(g, "|", &s2); x && i < 5; x = strtok_r(NULL, "|", &s2)) f[i++] = x;
+    for (char *x = strtok_r(g, "|", &s2); x && i < 6; x = strtok_r(NULL, "|", &s2)) f[i++] = x;
     if (i < 5) continue;
+    d->cc_major = 9;
+    d->cc_minor = 0;
+    if (i == 6 && sscanf(f[5], "%d.%d", &d->cc_major, &d->cc_minor) != 2) d->cc_major = 9, d->cc_minor = 0;
     snprintf(d->name, sizeof d->name, "%s", f[0]);
     snprintf(d->uuid, sizeof d->uuid, "%s", f[1]);
     snprintf(d->pci, sizeof d->pci, "%s", f[2]);
@@ -185,8 +189,8 @@ int cuDeviceTotalMem_v2(size_t *b, int d) {
 int cuDeviceGetAttribute(int *v, int attr, int d) {
   NEED_INIT;
   DEV(d);
-  /* MULTIPROCESSOR_COUNT, COMPUTE_CAPABILITY_MAJOR (9.0, as an H100) */
-  *v = attr == 16 ? (int)g->sms : attr == 75 ? 9 : 0;
+  /* MULTIPROCESSOR_COUNT, COMPUTE_CAPABILITY_MAJOR, _MINOR */
+  *v = attr == 16 ? (int)g->sms : attr == 75 ? g->cc_major : attr == 76 ? g->cc_minor : 0;
   return CUDA_SUCCESS;
 }
 int cuDeviceGetPCIBusId(char *s, int len, int d) {
@@ -255,7 +259,7 @@ static void make_context(void) {
   if (origin < 0) origin = mono();
   if (tool && tool->device && n_visible > 0) {
     const gpu *g = &all[visible[0]];
-    gpusim_device d = {g->name, {0}, 0, g->sms, 9, 0, g->memory};
+    gpusim_device d = {g->name, {0}, 0, g->sms, (uint32_t)g->cc_major, (uint32_t)g->cc_minor, g->memory};
     parse_uuid(g->uuid, d.uuid);
     tool->device(&d);
   }

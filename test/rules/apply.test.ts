@@ -14,12 +14,12 @@ const LLAMA = join(ROOT, "test/fixtures/kineto/llama_tiny_generate.kineto.json.g
 const GOOD = join(ROOT, "test/rules/good.inferscope_rules.yaml");
 
 describe("rules file on llama_tiny_generate", () => {
-  test("without it: gpu_idle, launch_bound, sync_stalls", async () => {
+  test("without it: launch_bound, sync_stalls, gpu_idle (ranked by estimated saving)", async () => {
     const { report } = await runAnalyze({ trace: LLAMA, format: "json" });
-    expect(report.findings.map((f) => [f.rule, f.impact_ms])).toEqual([
-      ["gpu_idle", 163.764],
-      ["launch_bound", 163.627],
-      ["sync_stalls", 3.767],
+    expect(report.findings.map((f) => [f.rule, f.impact_ms, f.estimated_saving!.window_ms])).toEqual([
+      ["launch_bound", 163.627, 159.859],
+      ["sync_stalls", 3.767, 3.766],
+      ["gpu_idle", 163.764, 0.137], // the rest of its idle time is launch_bound's and sync_stalls'
     ]);
   });
 
@@ -33,18 +33,28 @@ describe("rules file on llama_tiny_generate", () => {
     ]);
     const [, budget, idle] = report.findings;
     expect(budget!.title).toBe("step p95 is 181.7 ms, over the 100 ms budget");
-    expect(budget!.estimated_saving).toEqual({ ms: 81.689, basis: "estimated_saving_ms of user rule step_budget: scopes.step.p95_ms - 100.0" });
+    // the user rule asks 81.689 ms; gpu_idle already holds 163.764 of the 176.193 ms window: it gets
+    // the 12.428 ms left (savings never add up to more than the window)
+    expect(budget!.estimated_saving).toEqual({
+      ms: 12.428,
+      pct_of_window: 7,
+      per: "window",
+      basis: "estimated_saving_ms of user rule step_budget: scopes.step.p95_ms - 100.0",
+      window_ms: 12.428,
+      standalone_ms: 81.689,
+      overlaps: ["gpu_idle"],
+    });
     expect(budget!.evidence).toEqual({ when: '"step" in scopes && scopes.step.p95_ms > 100.0', "scopes.step.p95_ms": 181.689174 });
     expect(budget!.suggestions).toEqual(["Cut the per-step host overhead"]);
     expect(idle!.title).toBe("GPU busy only 6.20 % of the time");
     expect(report.warnings).toEqual([]);
     // Markdown marks them as user rules, ranked with the built-in one
-    expect(text).toContain("### 2. step p95 is 181.7 ms, over the 100 ms budget\n\n*high severity · impact 81.69 ms · est. saving 81.69 ms · confidence 0.90 · user rule `step_budget`*");
-    expect(text).toContain("*medium severity · impact 0 ms · confidence 1.00 · user rule `gpu_mostly_idle`*");
+    expect(text).toContain("### 2. step p95 is 181.7 ms, over the 100 ms budget\n\n*high severity · estimated saving 12.43 ms (7.0 % of the window) · impact 81.69 ms · confidence 0.90 · user rule `step_budget`*");
+    expect(text).toContain("*medium severity · saving not estimated · impact 0 ms · confidence 1.00 · user rule `gpu_mostly_idle`*");
     expect(text).toContain("· rule `gpu_idle`*");
     const html = (await runAnalyze({ trace: LLAMA, format: "html", rules })).text;
     expect(html).toContain("user rule <code>step_budget</code>");
-    expect(html).toContain("est. saving <b>81.69 ms</b>");
+    expect(html).toContain("estimated saving 12.43 ms (7.0 % of the window) · impact <b>81.69 ms</b>");
     const json = JSON.parse((await runAnalyze({ trace: LLAMA, format: "json", rules })).text);
     expect(json.findings[1]).toMatchObject({ rule: "step_budget", source: "user", impact_ms: 81.689 });
     expect(Object.keys(json.findings[1]).slice(0, 8)).toEqual(["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence"]);

@@ -2,9 +2,10 @@
 // name code in suggestions. One rule per file beside this one; rules/index.ts lists them.
 import type { Trace } from "../../trace/model.ts";
 import type { MergeResult } from "../../merge/index.ts";
-import type { CodeRef, Finding, Severity } from "../report-types.ts";
+import type { CodeRef, Severity } from "../report-types.ts";
 import type { CpuMetrics } from "../cpu.ts";
 import type { GpuTime } from "../gpu.ts";
+import type { GpuWork } from "../gpu-work.ts";
 import type { HotFunctions } from "../hot-functions.ts";
 import type { IdleEntry } from "../idle.ts";
 import type { KernelMetrics } from "../kernels.ts";
@@ -12,6 +13,7 @@ import type { ScopeMetrics } from "../scopes.ts";
 import type { SyncMetrics } from "../syncs.ts";
 import type { TransferMetrics } from "../transfers.ts";
 import type { ParamDefs, Params } from "../params.ts";
+import type { SavingSpec, UnpricedFinding } from "../savings.ts";
 
 /** A finding at or above this confidence is reported as HIGH confidence. */
 export const CONFIDENCE_HIGH = 0.8;
@@ -32,6 +34,8 @@ export interface AnalysisContext {
   gpu: GpuTime | null;
   kernels: KernelMetrics | null;
   transfers: TransferMetrics | null;
+  /** kernel classes, GEMMs, the device, pace-setting time; null when the trace has no GPU ops */
+  work: GpuWork | null;
   syncs: SyncMetrics;
   scopes: ScopeMetrics;
   cpu: CpuMetrics;
@@ -42,8 +46,12 @@ export interface AnalysisContext {
   top: number;
 }
 
-/** A finding as a rule makes it: the runner (evaluateRules) names it with the rule's id. */
-export type RuleFinding = Omit<Finding, "rule">;
+/**
+ * A finding as a rule makes it: the runner (evaluateRules) names it with the rule's id and prices
+ * it from `saving` — the time its fix would remove, or why no honest bound exists (savings.ts).
+ */
+export type RuleFinding = UnpricedFinding;
+export type { SavingSpec };
 
 export interface Rule<D extends ParamDefs = ParamDefs> {
   id: string;

@@ -1,5 +1,6 @@
 // GPU idle / CPU-bound: the GPU waits for the CPU, and what the CPU was doing meanwhile.
 import type { IdleEntry } from "../idle.ts";
+import { GAP_KIND, gapClaim } from "../claims.ts";
 import {
   type AnalysisContext,
   type Rule,
@@ -118,6 +119,13 @@ export const gpuIdleRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(g.launchesKnown ? g.hostWaitNs + g.otherNs : g.idleNs),
       evidence,
       suggestions,
+      saving: g.launchesKnown
+        ? {
+            kind: "time",
+            claim: gapClaim(ctx.work!.gaps, (_, kind) => kind !== GAP_KIND.kernel_wait),
+            basis: "Removing what the GPU waits for fills at most its host-wait and sync/other idle gaps; kernel-wait gaps (under 10 µs between queued work) are the GPU's own start-up cost and stay.",
+          }
+        : { kind: "time", claim: gapClaim(ctx.work!.gaps, () => true), basis: "The launch calls are not in the trace, so every idle gap counts: at most the GPU is never idle." },
     };
   },
 };

@@ -1,5 +1,7 @@
 // The rules, in the order they are evaluated. One file per rule; each exports its thresholds.
 import type { Rule } from "./common.ts";
+import { fp32GemmRule } from "./fp32-gemm.ts";
+import { fp8CandidateRule } from "./fp8-candidate.ts";
 import { gpuIdleRule } from "./gpu-idle.ts";
 import { launchBoundRule } from "./launch-bound.ts";
 import { memoryPressureRule } from "./memory-pressure.ts";
@@ -10,6 +12,9 @@ import { syncCopiesRule } from "./sync-copies.ts";
 import { syncStallsRule } from "./sync-stalls.ts";
 import { threadingContentionRule } from "./threading-contention.ts";
 import { transferOverheadRule } from "./transfer-overhead.ts";
+import { underfilledGpuRule } from "./underfilled-gpu.ts";
+import { unfusedAttentionRule } from "./unfused-attention.ts";
+import { unfusedGlueRule } from "./unfused-glue.ts";
 
 // Each rule has its own parameter type; the runner hands each its own resolved values.
 export const RULES: readonly Rule<any>[] = [
@@ -23,6 +28,12 @@ export const RULES: readonly Rule<any>[] = [
   threadingContentionRule,
   memoryPressureRule,
   numaRemoteRule,
+  // what the GPU's own time is spent on (GPU-bound)
+  fp32GemmRule,
+  fp8CandidateRule,
+  unfusedAttentionRule,
+  unfusedGlueRule,
+  underfilledGpuRule,
 ];
 
 export type { AnalysisContext, Rule } from "./common.ts";

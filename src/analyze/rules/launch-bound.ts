@@ -1,5 +1,6 @@
 // Launch-bound: many tiny kernels, each launched separately, and the GPU waiting between them.
 import { SHORT_KERNEL_NS } from "../kernels.ts";
+import { GAP_KIND, gapClaim } from "../claims.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -79,6 +80,11 @@ export const launchBoundRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(g.hostWaitNs),
       evidence,
       suggestions,
+      saving: {
+        kind: "time",
+        claim: gapClaim(ctx.work!.gaps, (_, kind) => kind === GAP_KIND.host_wait),
+        basis: "A CUDA graph or fused kernels remove at most the host-wait gaps between launches; the GPU still runs every kernel.",
+      },
     };
   },
 };

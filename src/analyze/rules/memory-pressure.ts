@@ -70,6 +70,7 @@ export const memoryPressureRule: Rule<typeof PARAMS> = {
       impact_ms: 0,
       evidence,
       suggestions,
+      saving: { kind: "none", reason: "memory pressure costs time through swapping, page faults and allocator retries, which the trace does not time" },
     };
   },
 };

@@ -1,6 +1,8 @@
 // NUMA remote placement: most of the process's memory sits on a NUMA node other than the GPU's,
 // so every host↔device copy crosses the socket interconnect. Needs the GPU's NUMA node and the
 // per-node samples (numa node N tracks); otherwise not measured.
+import { exposedCopies } from "../claims.ts";
+import { ClaimBuilder } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, round } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -38,6 +40,13 @@ export const numaRemoteRule: Rule<typeof PARAMS> = {
         remote_mb: round(remoteMb, 0),
         host_copy_ms: msRounded(hostCopyNs),
       },
+      saving: ctx.gpu
+        ? {
+            kind: "time",
+            claim: new ClaimBuilder().addUnion(exposedCopies(ctx.gpu, (op) => op.copyKind === "HtoD" || op.copyKind === "DtoH"), n.remotePct / 100).build(),
+            basis: `At most the remote share (${round(n.remotePct, 0)} %) of the host↔device copy time with nothing else running, if copies from the remote node cost nothing; the trace has no local-node copy to compare bandwidth with.`,
+          }
+        : { kind: "none", reason: "the trace has no GPU copies whose time remote memory could lengthen" },
       suggestions: [
         `Run on the GPU's node: numactl --cpunodebind=${n.gpuNode} --membind=${n.gpuNode} python …  (check the GPU's node with nvidia-smi topo -m).`,
         "Allocate pinned staging buffers and load data from a thread/process bound to the GPU's node, so host↔device copies do not cross the socket interconnect.",

@@ -1,6 +1,9 @@
 // Pageable copies: host↔device copies from/to pageable memory (staged through a driver bounce
 // buffer, synchronous for the CPU, and slower than pinned).
 import type { CopyMetrics } from "../transfers.ts";
+import { exposedCopies } from "../claims.ts";
+import { ClaimBuilder, type SavingSpec } from "../savings.ts";
+import { PCIE_LANE_GBPS } from "./pcie-saturation.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -75,6 +78,36 @@ export const pageableCopiesRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(ns),
       evidence,
       suggestions,
+      saving: pageableSaving(ctx, pageableGbps!, pinnedNs > 0 && pinnedBytes > 0 ? pinnedBytes / pinnedNs : null),
     };
   },
 };
+
+/**
+ * Pinned memory moves the same bytes at the pinned bandwidth: the pageable copies' exposed time
+ * (nothing else running on the GPU) shrinks by 1 − pageable / pinned GB/s. Pinned bandwidth as
+ * measured by this trace's pinned copies, else the PCIe link's peak when the link is known, else
+ * unknown: then at most the whole exposed time (if the copies could overlap compute entirely).
+ */
+function pageableSaving(ctx: AnalysisContext, pageableGbps: number, pinnedGbps: number | null): SavingSpec {
+  const g = ctx.gpu!;
+  const exposed = exposedCopies(g, (op) => op.srcMem === "pageable" || op.dstMem === "pageable");
+  const dev = ctx.trace.meta.devices[0];
+  const lane = dev?.pcieLinkGen !== undefined ? PCIE_LANE_GBPS[dev.pcieLinkGen] : undefined;
+  const link = lane !== undefined && dev?.pcieLinkWidth ? lane * dev.pcieLinkWidth : null;
+  const fast = pinnedGbps ?? link;
+  if (fast === null) {
+    return {
+      kind: "time",
+      claim: new ClaimBuilder().addUnion(exposed).build(),
+      basis: "No pinned copy or PCIe link figure in the trace to price pinned bandwidth: at most the pageable copies' time with nothing else running, if pinned memory and non_blocking=True let them overlap compute entirely.",
+    };
+  }
+  const share = Math.max(0, 1 - pageableGbps / fast);
+  const what = pinnedGbps !== null ? "the pinned copies of this trace reach" : `the PCIe link's peak (gen ${dev!.pcieLinkGen} x${dev!.pcieLinkWidth})`;
+  return {
+    kind: "time",
+    claim: new ClaimBuilder().addUnion(exposed, share).build(),
+    basis: `Pinned memory moves these bytes at the ${round(fast, 1)} GB/s ${what} instead of ${round(pageableGbps, 1)} GB/s: the pageable copies' time with nothing else running shrinks by ${round(share * 100, 0)} %.`,
+  };
+}

@@ -2,6 +2,8 @@
 // faster — only smaller or fewer. Needs the link's generation and width (InferScope device
 // metadata) or NVML throughput samples; a Kineto trace has neither, and the rule stays silent.
 import { gbps } from "../transfers.ts";
+import { exposedCopies } from "../claims.ts";
+import { ClaimBuilder } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -56,6 +58,11 @@ export const pcieSaturationRule: Rule<typeof PARAMS> = {
         nvml_tx_peak_mbps: nvmlTx ?? null,
         host_copy_ms: msRounded(hostNs),
         host_copy_pct_of_window: pct(hostNs, g.windowNs),
+      },
+      saving: {
+        kind: "time",
+        claim: new ClaimBuilder().addUnion(exposedCopies(g, (op) => op.copyKind === "HtoD" || op.copyKind === "DtoH")).build(),
+        basis: "The link runs at its peak, so only fewer bytes help: at most the host↔device copy time with nothing else running, if those bytes no longer crossed the link.",
       },
       suggestions: [
         "The link is the limit: move fewer bytes (uint8/fp16 instead of fp32 on the wire, decode/normalize on the GPU, send only the rows the model needs).",

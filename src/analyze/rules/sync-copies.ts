@@ -3,6 +3,9 @@
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 import { blockingCopyCalls } from "../transfers.ts";
+import type { ApiCall, GpuOp } from "../../trace/model.ts";
+import { exposedCopies, gapClaim } from "../claims.ts";
+import { ClaimBuilder } from "../savings.ts";
 
 /** Blocking copies are a finding when they move at least this many bytes… */
 export const SYNC_COPY_MIN_BYTES = 1 << 20;
@@ -26,7 +29,8 @@ export const syncCopiesRule: Rule<typeof PARAMS> = {
     let count = 0;
     let bytes = 0;
     let blockedNs = 0;
-    const seen = new Set<unknown>();
+    const seen = new Set<ApiCall>();
+    const copies = new Set<GpuOp>();
     const bySource = new Map<string, { op: (typeof g.ops)[number]; count: number; bytes: number; blockedNs: number }>();
     for (let i = 0; i < g.ops.length; i++) {
       const op = g.ops[i]!;
@@ -34,6 +38,7 @@ export const syncCopiesRule: Rule<typeof PARAMS> = {
       const call = ctx.merge.opCall[i];
       if (!call || !(op.async === false || blocking.has(call))) continue;
       count++;
+      copies.add(op);
       bytes += op.bytes ?? 0;
       let b = 0;
       if (!seen.has(call)) {
@@ -54,6 +59,18 @@ export const syncCopiesRule: Rule<typeof PARAMS> = {
     if (count === 0 || bytes < p.min_bytes || blockedNs < p.min_share * g.windowNs) return null;
     const sources = [...bySource.values()].sort((a, b) => b.blockedNs - a.blockedNs);
     const top = sources[0]!;
+    // the CPU waits these copies made: the copy calls and the syncs after them
+    const waits = new Set<ApiCall>(seen);
+    for (const c of seen) {
+      const w = blocking.get(c);
+      if (w) waits.add(w);
+    }
+    const after = gapClaim(ctx.work!.gaps, (i) => {
+      const o = ctx.syncs.gapOccasion[i]!;
+      const call = o >= 0 ? ctx.syncs.occasions[o]!.call : undefined;
+      return call !== undefined && waits.has(call);
+    });
+    const claim = new ClaimBuilder().addClaim(after).addUnion(exposedCopies(g, (op) => copies.has(op))).build();
     return {
       title: `${count} blocking copies (${formatBytes(bytes)}) keep the CPU waiting ${msRounded(blockedNs)} ms`,
       severity: severityFor(blockedNs, g.windowNs),
@@ -67,6 +84,11 @@ export const syncCopiesRule: Rule<typeof PARAMS> = {
         sources: sources.slice(0, 3).map((s) =>
           cleanRef({ direction: s.op.copyKind, function: s.op.launcher?.function, file: s.op.launcher?.file, line: s.op.launcher?.line, scope: s.op.launcher?.scope, count: s.count, bytes: s.bytes, blocked_ms: msRounded(s.blockedNs) }),
         ),
+      },
+      saving: {
+        kind: "time",
+        claim,
+        basis: "Asynchronous copies from pinned memory let the CPU run ahead and the copies overlap compute: at most the GPU idle that followed these copies' waits and the copies' own time with nothing else running go.",
       },
       suggestions: [
         `Make the copy in ${codeName(top.op.launcher, "the copying code")} asynchronous: pinned host memory and .to(device, non_blocking=True) (or out.copy_(x, non_blocking=True) for device→host), then wait on a CUDA event only where the data is used.`,

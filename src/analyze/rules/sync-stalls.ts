@@ -1,5 +1,6 @@
 // Sync stalls: the CPU waits for the GPU (synchronize, .item(), .cpu(), print(tensor)) often
 // enough that the GPU's queue drains and it idles until the CPU launches again.
+import { gapClaim } from "../claims.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, mainScope, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -62,6 +63,11 @@ export const syncStallsRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(s.drainIdleNs),
       evidence,
       suggestions,
+      saving: {
+        kind: "time",
+        claim: gapClaim(ctx.work!.gaps, (i) => s.gapOccasion[i]! >= 0),
+        basis: "Without the syncs the CPU queues the next work before the GPU runs dry: at most the idle gaps that began while the CPU waited on a sync go.",
+      },
     };
   },
 };

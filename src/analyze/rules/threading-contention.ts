@@ -4,6 +4,8 @@
 // includes blocking waits (queue.get, Condition.wait, sleep): a process well under one core was
 // mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
 import { unionOf } from "../../core/intervals.ts";
+import { GAP_KIND, gapClaim } from "../claims.ts";
+import { ClaimBuilder, type SavingSpec } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -46,7 +48,8 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
         ends.push(s.end);
       }
     }
-    const unionNs = unionOf(starts, ends).measure;
+    const pyUnion = unionOf(starts, ends);
+    const unionNs = pyUnion.measure;
     let sum = 0;
     for (const t of busy) sum += t.pythonNs ?? 0;
     if (unionNs <= 0) return null;
@@ -59,6 +62,7 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
       severity: severityFor(waitingNs, unionNs),
       confidence: round(clamp01(0.6 + 0.2 * Math.min(1, (concurrency - 1) / 1.5))),
       impact_ms: msRounded(waitingNs),
+      saving: gilSaving(ctx, waitingNs, pyUnion),
       evidence: {
         threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: msRounded(t.pythonNs ?? 0) })),
         python_concurrency: round(concurrency, 2),
@@ -76,3 +80,26 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
     };
   },
 };
+
+/**
+ * Waiting for the GIL lengthens the run only where the GPU waited for the launching thread: at
+ * most the host-wait idle, and no more than the time the threads spent waiting (each host-wait gap
+ * counts at that ratio). Without GPU work: at most the waiting time, spread over the wall time the
+ * threads were in Python.
+ */
+function gilSaving(ctx: AnalysisContext, waitingNs: number, python: ReturnType<typeof unionOf>): SavingSpec {
+  const g = ctx.gpu;
+  if (g) {
+    const share = g.hostWaitNs > 0 ? Math.min(1, waitingNs / g.hostWaitNs) : 0;
+    return {
+      kind: "time",
+      claim: gapClaim(ctx.work!.gaps, (_, kind) => kind === GAP_KIND.host_wait, share),
+      basis: `Threads waiting for the GIL delay the launches only while the GPU waits for them: at most the host-wait idle, scaled to the ${msRounded(waitingNs)} ms the threads spent waiting.`,
+    };
+  }
+  return {
+    kind: "time",
+    claim: new ClaimBuilder().addUnion(python, python.measure > 0 ? Math.min(1, waitingNs / python.measure) : 0).build(),
+    basis: "Without GPU work the run is the Python threads' wall time: at most the time they spent waiting for the GIL, spread over the time any of them was in Python.",
+  };
+}

@@ -1,6 +1,8 @@
 // Transfer overhead: copies take a large share of the GPU window.
 import type { GpuOp } from "../../trace/model.ts";
 import { gbps } from "../transfers.ts";
+import { exposedCopies } from "../claims.ts";
+import { ClaimBuilder } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, formatBytes, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -93,6 +95,11 @@ export const transferOverheadRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(g.transferOnlyNs),
       evidence,
       suggestions,
+      saving: {
+        kind: "time",
+        claim: new ClaimBuilder().addUnion(exposedCopies(g, () => true)).build(),
+        basis: "Overlapping the copies with compute (or not copying) removes at most the time the GPU only copies.",
+      },
     };
   },
 };
