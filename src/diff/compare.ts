@@ -28,19 +28,31 @@ export interface ScopeDiff {
   test_note: string | null;
 }
 
+/** In both traces: "unchanged" when every figure is equal, else "changed". */
+type PairStatus = "changed" | "unchanged" | "new" | "vanished";
+
 export interface KernelDiff {
   name: string;
-  status: "changed" | "new" | "vanished";
+  status: PairStatus;
   count: Change;
   total_ms: Change;
   mean_us: Change;
+}
+
+export interface KernelClassDiff {
+  class: string;
+  label: string;
+  status: PairStatus;
+  count: Change;
+  total_ms: Change;
+  pct_of_busy: Change;
 }
 
 export interface FunctionDiff {
   function: string;
   file?: string;
   line?: number;
-  status: "changed" | "new" | "vanished";
+  status: PairStatus;
   self_ms: Change;
   calls: Change;
 }
@@ -75,6 +87,8 @@ export interface Diff {
   step: { scope: string; base_count: number; new_count: number } | null;
   scopes: Record<string, ScopeDiff>;
   gpu: Record<string, Change> | null;
+  /** Time per kernel class (`gpu.kernels.by_class`); empty when neither report has classes. */
+  kernel_classes: KernelClassDiff[];
   kernels: KernelDiff[];
   functions: FunctionDiff[];
   findings: { resolved: string[]; new: string[]; persisting: string[]; details: FindingDiff[] };
@@ -83,6 +97,12 @@ export interface Diff {
 }
 
 const round = (x: number, d = 6) => Math.round(x * 10 ** d) / 10 ** d;
+
+function pairStatus(inBase: boolean, inNew: boolean, figures: Change[]): PairStatus {
+  if (!inBase) return "new";
+  if (!inNew) return "vanished";
+  return figures.every((c) => c.change === 0) ? "unchanged" : "changed";
+}
 
 export function change(base: number | null | undefined, next: number | null | undefined): Change {
   const b = typeof base === "number" && Number.isFinite(base) ? base : null;
@@ -144,13 +164,9 @@ function kernelDiffs(base: Report, next: Report, per: (side: "b" | "n", x: numbe
   for (const name of new Set([...bk.keys(), ...nk.keys()])) {
     const b = bk.get(name);
     const n = nk.get(name);
-    out.push({
-      name,
-      status: !b ? "new" : !n ? "vanished" : "changed",
-      count: change(b ? per("b", b.count) : null, n ? per("n", n.count) : null),
-      total_ms: change(b ? per("b", b.total_ms) : null, n ? per("n", n.total_ms) : null),
-      mean_us: change(b?.mean_us, n?.mean_us),
-    });
+    const count = change(b ? per("b", b.count) : null, n ? per("n", n.count) : null);
+    const total_ms = change(b ? per("b", b.total_ms) : null, n ? per("n", n.total_ms) : null);
+    out.push({ name, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, mean_us: change(b?.mean_us, n?.mean_us) });
   }
   const delta = (k: KernelDiff) => Math.abs((k.total_ms.new ?? 0) - (k.total_ms.base ?? 0));
   return out.sort((a, b) => delta(b) - delta(a) || a.name.localeCompare(b.name));
@@ -165,18 +181,30 @@ function functionDiffs(base: Report, next: Report, per: (side: "b" | "n", x: num
     const b = bf.get(k);
     const n = nf.get(k);
     const ref = (b ?? n)!;
-    const d: FunctionDiff = {
-      function: ref.function,
-      status: !b ? "new" : !n ? "vanished" : "changed",
-      self_ms: change(b ? per("b", b.self_ms) : null, n ? per("n", n.self_ms) : null),
-      calls: change(b ? per("b", b.calls) : null, n ? per("n", n.calls) : null),
-    };
+    const self_ms = change(b ? per("b", b.self_ms) : null, n ? per("n", n.self_ms) : null);
+    const calls = change(b ? per("b", b.calls) : null, n ? per("n", n.calls) : null);
+    const d: FunctionDiff = { function: ref.function, status: pairStatus(!!b, !!n, [self_ms, calls]), self_ms, calls };
     if (ref.file !== undefined) d.file = ref.file;
     if (ref.line !== undefined) d.line = ref.line;
     out.push(d);
   }
   const delta = (f: FunctionDiff) => Math.abs((f.self_ms.new ?? 0) - (f.self_ms.base ?? 0));
   return out.sort((a, b) => delta(b) - delta(a) || a.function.localeCompare(b.function));
+}
+
+/** Kernel classes side by side, by BASE's order of time then NEW's newcomers. */
+function classDiffs(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): KernelClassDiff[] {
+  const bc = new Map((base.gpu?.kernels.by_class ?? []).map((c) => [c.class, c]));
+  const nc = new Map((next.gpu?.kernels.by_class ?? []).map((c) => [c.class, c]));
+  const out: KernelClassDiff[] = [];
+  for (const cls of new Set([...bc.keys(), ...nc.keys()])) {
+    const b = bc.get(cls);
+    const n = nc.get(cls);
+    const count = change(b ? per("b", b.count) : null, n ? per("n", n.count) : null);
+    const total_ms = change(b ? per("b", b.total_ms) : null, n ? per("n", n.total_ms) : null);
+    out.push({ class: cls, label: (b ?? n)!.label, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, pct_of_busy: change(b?.pct_of_busy, n?.pct_of_busy) });
+  }
+  return out;
 }
 
 function gpuDiff(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): Record<string, Change> | null {
@@ -276,7 +304,8 @@ export function diffReports(base: Report, next: Report, info: { base: SideInfo; 
   const functions = functionDiffs(base, next, scale);
   // The same program shares kernels or functions; a shared scope name ("step") alone proves
   // nothing, unless neither trace has kernels or functions to compare.
-  const common = kernels.some((k) => k.status === "changed") || functions.some((f) => f.status === "changed");
+  const inBoth = (x: { status: PairStatus }) => x.status === "changed" || x.status === "unchanged";
+  const common = kernels.some(inBoth) || functions.some(inBoth);
   const nothingElse = kernels.length === 0 && functions.length === 0;
   const comparable = common || (nothingElse && Object.keys(scopes).length > 0);
   const notes: string[] = [];
@@ -295,6 +324,7 @@ export function diffReports(base: Report, next: Report, info: { base: SideInfo; 
     step: step ? { scope: step.name, base_count: step.b.count, new_count: step.n.count } : null,
     scopes,
     gpu: gpuDiff(base, next, scale),
+    kernel_classes: classDiffs(base, next, scale),
     kernels: kernels.slice(0, top),
     functions: functions.slice(0, top),
     findings: findingsDiff(base, next),

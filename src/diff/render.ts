@@ -98,7 +98,6 @@ export function sections(d: Diff): Section[] {
     const b = (x: number | null) => (x === null ? "—" : bytes(x));
     out.push({
       title: `GPU${per}`,
-      lines: ["Kernel classes are not compared: the reports have none yet."],
       table: {
         columns: [{ label: "figure", numeric: false }, ...CHANGE_COLS("")],
         rows: [
@@ -122,6 +121,20 @@ export function sections(d: Diff): Section[] {
           row("pageable copies (%)", g.pageable_pct, (x) => num(x, "", 1)),
         ],
         empty: "",
+      },
+    });
+    out.push({
+      title: `Kernel classes${per}`,
+      table: {
+        columns: [{ label: "class", numeric: false }, { label: "status", numeric: false }, { label: "count BASE → NEW", numeric: true }, { label: "% of busy BASE → NEW", numeric: true }, ...CHANGE_COLS(" ms")],
+        rows: d.kernel_classes.map((c) => [
+          { text: c.label },
+          { text: c.status },
+          { text: `${num(c.count.base)} → ${num(c.count.new)}` },
+          { text: `${num(c.pct_of_busy.base, "", 1)} → ${num(c.pct_of_busy.new, "", 1)}` },
+          ...changeCells(c.total_ms),
+        ]),
+        empty: "Neither report has kernel classes (a stored report from before they existed, or no kernels).",
       },
     });
     out.push({

@@ -49,13 +49,13 @@ describe.skipIf(missing !== null)("HTML diff in Chromium", () => {
     const seen = await page.evaluate(() => ({
       verdict: document.querySelector("#verdict").textContent,
       headings: [...document.querySelectorAll("h2")].map((h: any) => h.textContent),
-      firstKernel: document.querySelectorAll("table")[2].querySelector("tr:nth-child(2) td code").textContent,
+      firstKernel: document.querySelectorAll("table")[3].querySelector("tr:nth-child(2) td code").textContent,
       scripts: document.querySelectorAll("script").length,
     }));
     expect(errors).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(seen.verdict).toStartWith("Per step: p50 6.25 → 6.25 ms");
-    expect(seen.headings).toEqual(["Inputs", "Latency per scope (ms)", "GPU per step", "Kernels by |Δ time| per step", "Hot functions by |Δ self time| per step", "Findings"]);
+    expect(seen.headings).toEqual(["Inputs", "Latency per scope (ms)", "GPU per step", "Kernel classes per step", "Kernels by |Δ time| per step", "Hot functions by |Δ self time| per step", "Findings"]);
     expect(seen.firstKernel).toBe("<script>alert(1)</script>");
     expect(seen.scripts).toBe(0);
     await page.close();

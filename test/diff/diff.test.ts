@@ -87,6 +87,7 @@ describe("real before/after pairs", () => {
   test("the same trace against itself: no significant change, and --fail-if exits 0", async () => {
     const d = await runDiff({ base: LOOP, next: LOOP });
     expect(d.scopes.step!.significant).toBe(false);
+    expect(new Set(d.functions.map((f) => f.status))).toEqual(new Set(["unchanged"]));
     expect(d.verdict).toStartWith("No significant change per `step` (p50 7.83 → 7.83 ms, 0.0 %; the 95 % CI");
     const r = cli(["diff", LOOP, LOOP, "--format", "json", "--fail-if", "scopes.step.significant && scopes.step.p50_change_pct > 5.0"]);
     expect(r.code).toBe(0);
@@ -100,6 +101,12 @@ describe("real before/after pairs", () => {
     expect(k.count.change).toBe(0);
     expect(k.mean_us.change_pct).toBeCloseTo(20, 2);
     expect(d.kernels[0]!.name).toBe(k.name); // the largest |Δ time|
+    expect(d.kernels.slice(1).map((x) => x.status)).toEqual(Array(d.kernels.length - 1).fill("unchanged"));
+    // Its class carries the whole change; every other class is unchanged.
+    const gemm = d.kernel_classes.find((c) => c.class === "gemm")!;
+    expect(gemm.status).toBe("changed");
+    expect(gemm.total_ms.change).toBe(k.total_ms.change);
+    expect(d.kernel_classes.filter((c) => c.status !== "unchanged").map((c) => c.class)).toEqual(["gemm"]);
     expect(d.scopes.step!.test_note).toBe("too few instances for a significance test (4 and 4; at least 10 each)");
   });
 
