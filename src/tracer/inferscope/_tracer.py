@@ -677,7 +677,10 @@ def start(opts):
     _recorder = rec
     inferscope._rec = rec
     rec.install()
-    atexit.register(rec.finish)
+    if rec.c is not None:
+        atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
+    else:
+        atexit.register(rec.finish)
     from inferscope import _cuda
 
     _cuda.install(rec)
