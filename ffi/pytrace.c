@@ -34,6 +34,8 @@
  * test/collect/record-kinds.test.ts keeps them equal. */
 #define K_PY_START 0
 #define K_PY_END 1
+#define K_SCOPE_BEGIN 2
+#define K_MARK 4
 #define K_ATTRS 5
 #define KIND_BITS 3
 /* A code object's end word: its start word with the end kind (the start kind is 0). */
@@ -61,6 +63,7 @@ static struct {
   void (*DecRef)(PyObject *);
   PyObject *(*CallFunctionObjArgs)(PyObject *, ...);
   PyObject *(*Bytes_FromStringAndSize)(const char *, Py_ssize_t);
+  char *(*Bytes_AsString)(PyObject *);
   PyObject *(*List_New)(Py_ssize_t);
   int (*List_Append)(PyObject *, PyObject *);
   Py_ssize_t (*List_Size)(PyObject *);
@@ -231,9 +234,24 @@ static tbuf *new_tbuf(void) {
   return t;
 }
 
+/* Buffers Python could not take (its on_full raised: a Ctrl-C in the middle of it, or a bug of
+ * ours), and the events in them, reported as dropped at the end: never a silent loss. */
+static struct {
+  long long chunks, events;
+} lost;
+
+static void count_lost(const int64_t *w, size_t n) {
+  lost.chunks++;
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    int k = (int)(w[i] & ((1 << KIND_BITS) - 1));
+    if (k == K_PY_START || k == K_SCOPE_BEGIN || k == K_MARK) lost.events++;
+  }
+}
+
 /* Hands the thread's records to Python (which spills or keeps them) and starts afresh. The
  * buffer is reset before the call, so anything recorded meanwhile lands in the new one. */
 static void flush(tbuf *t) {
+  size_t n = t->n;
   PyObject *data = P.Bytes_FromStringAndSize((const char *)t->w, (Py_ssize_t)(t->n * sizeof *t->w));
   PyObject *side = t->side ? t->side : P.None;
   if (!t->side) P.IncRef(P.None);
@@ -242,12 +260,17 @@ static void flush(tbuf *t) {
   if (!data) {
     P.Err_Clear();
     P.DecRef(side);
+    count_lost(t->w, n); /* t->w is untouched: nothing ran since the reset */
     return;
   }
   PyObject *tid = P.Long_FromLongLong(t->tid);
   PyObject *r = tid ? call_python(cb_full, tid, data, side) : NULL;
   if (r) P.DecRef(r);
-  else keep_or_clear();
+  else {
+    keep_or_clear();
+    /* From the copy: the callback may have recorded into t->w meanwhile. */
+    count_lost((const int64_t *)P.Bytes_AsString(data), n);
+  }
   if (tid) P.DecRef(tid);
   P.DecRef(data);
   P.DecRef(side);
@@ -454,6 +477,27 @@ static PyObject *f_reset(PyObject *self, PyObject *unused) {
   return ret_none();
 }
 
+/* lost() -> (chunks, events): what on_full could not take (see `lost`). */
+static PyObject *f_lost(PyObject *self, PyObject *unused) {
+  (void)self;
+  (void)unused;
+  PyObject *c = P.Long_FromLongLong(lost.chunks), *e = P.Long_FromLongLong(lost.events);
+  PyObject *r = (c && e) ? P.Tuple_Pack(2, c, e) : NULL;
+  if (c) P.DecRef(c);
+  if (e) P.DecRef(e);
+  return r;
+}
+
+/* call_at_exit(fn): the tracer's atexit hook. A signal handler already pending when the
+ * interpreter reaches the hook would raise at fn's first line and skip the final flush; run it
+ * here and drop what it raises (plain Python ignores a KeyboardInterrupt in atexit too). Signals
+ * that arrive during fn are held by fn itself. */
+static PyObject *f_call_at_exit(PyObject *self, PyObject *fn) {
+  (void)self;
+  if (P.Err_CheckSignals() < 0) P.Err_Clear();
+  return P.CallFunctionObjArgs(fn, NULL);
+}
+
 static PyMethodDef defs[] = {
     {"monitoring_start", (void *)m_start, METH_FASTCALL, "PY_START / PY_RESUME"},
     {"monitoring_end", (void *)m_end, METH_FASTCALL, "PY_RETURN / PY_YIELD"},
@@ -466,6 +510,8 @@ static PyMethodDef defs[] = {
     {"drain", (void *)f_drain, METH_NOARGS, "pending records of every thread"},
     {"stop", (void *)f_stop, METH_NOARGS, "record nothing more"},
     {"reset", (void *)f_reset, METH_NOARGS, "after fork"},
+    {"call_at_exit", (void *)f_call_at_exit, METH_O, "fn() after pending signal handlers"},
+    {"lost", (void *)f_lost, METH_NOARGS, "(chunks, events) Python could not take"},
 };
 
 #define SYM(field, name)                                     \
@@ -482,6 +528,7 @@ PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thre
   SYM(DecRef, "Py_DecRef");
   SYM(CallFunctionObjArgs, "PyObject_CallFunctionObjArgs");
   SYM(Bytes_FromStringAndSize, "PyBytes_FromStringAndSize");
+  SYM(Bytes_AsString, "PyBytes_AsString");
   SYM(List_New, "PyList_New");
   SYM(List_Append, "PyList_Append");
   SYM(List_Size, "PyList_Size");

@@ -184,7 +184,8 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;
-  if (dropped) log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
+  // Drops of other causes (a write the tracer could not finish) come with their own warning.
+  if (dropped && config.buffer === "wrap") log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
   for (const w of trace.warnings) log.warn(w);
   const lines = [`run directory: ${session.dir}`];
   if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);

@@ -37,9 +37,9 @@ describe("the Python API outside a run", () => {
       expect(seen.monitoring_tools.filter((t: string | null) => t !== null)).toEqual([]);
       expect(seen.modules).toEqual(["inferscope"]); // the recorder is never imported
       expect(readdirSync(cwd)).toEqual([]); // nothing written
-      // A disabled scope is one Python call plus an empty with-block: well under 2 µs here.
-      expect(seen.scope_ns).toBeLessThan(2000);
-      expect(seen.mark_ns).toBeLessThan(1000);
+      // Its cost (a disabled scope is one Python call plus an empty with-block) is measured in
+      // bench/api-noop.ts: a timed assertion fails at random on a loaded machine.
+      expect(seen.scope_ns).toBeGreaterThan(0);
     });
   }
 });

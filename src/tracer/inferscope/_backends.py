@@ -87,7 +87,7 @@ def _load_c(rec):
     except Exception as e:
         rec.warnings.append("the tracer's C hot path did not load (%s: %s): Python calls recorded in pure Python (slower)" % (type(e).__name__, e))
         return
-    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset"]
+    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost"]
     rec.c = dict(zip(names, fns))
     emit = rec.c["emit"]
     emit_attrs = rec.c["emit_attrs"]

@@ -427,37 +427,52 @@ class Recorder(object):
 
     # ---- file -----------------------------------------------------------------------------
 
+    # A signal handler may raise (KeyboardInterrupt) between any two Python calls here, as these
+    # run inside the hot path's callbacks. So a record goes to the file in one os.writev (never
+    # half a record), and the code/name tables leave the pending lists only once they are
+    # written (a table written twice is harmless; one never written loses every name in it).
+
     def _write(self, rtype, parts):
+        self._writev(self._record(rtype, parts))
+
+    @staticmethod
+    def _record(rtype, parts):
         n = 0
         for p in parts:
             n += memoryview(p).nbytes
-        self._write_all(_HDR.pack(_MAGIC, rtype, n))
-        for p in parts:
-            self._write_all(p)
+        return [_HDR.pack(_MAGIC, rtype, n)] + list(parts)
 
-    def _write_all(self, data):
-        mv = memoryview(data).cast("B")
-        while len(mv):
-            k = os.write(self.fd, mv)
-            mv = mv[k:]
+    def _writev(self, parts):
+        k = os.writev(self.fd, parts)
+        total = sum(memoryview(p).nbytes for p in parts)
+        if k < total:  # a short write (a full disk): the rest, or the error, from plain writes
+            rest = memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in parts))[k:]
+            while len(rest):
+                rest = rest[os.write(self.fd, rest):]
 
-    def _tables_payload(self):
+    def _tables_record(self):
+        """The pending code/name tables as one record (or []), and how many rows it holds."""
         with self.ilock:
-            codes, self.code_rows = self.code_rows, []
-            names, self.name_rows = self.name_rows, []
+            codes, names = self.code_rows[:], self.name_rows[:]
         if not codes and not names:
-            return None
-        return _dumps({"codes": codes, "names": names}).encode("utf-8")
+            return [], 0, 0
+        # Outside the lock: _dumps is traced code, and interning it takes ilock.
+        payload = _dumps({"codes": codes, "names": names}).encode("utf-8")
+        return self._record(REC_TABLES, [payload]), len(codes), len(names)
+
+    def _tables_written(self, nc, nn):
+        with self.ilock:
+            del self.code_rows[:nc]
+            del self.name_rows[:nn]
 
     def _write_chunk(self, tid, arr, sideb):
         if sys.byteorder != "little" and isinstance(arr, array):
             arr = array("q", arr)
             arr.byteswap()
         with self.wlock:
-            t = self._tables_payload()
-            if t is not None:
-                self._write(REC_TABLES, [t])
-            self._write(REC_CHUNK, [_CHUNK_HDR.pack(tid, memoryview(arr).nbytes // 8, len(sideb), 0), arr, sideb])
+            tables, nc, nn = self._tables_record()
+            self._writev(tables + self._record(REC_CHUNK, [_CHUNK_HDR.pack(tid, memoryview(arr).nbytes // 8, len(sideb), 0), arr, sideb]))
+            self._tables_written(nc, nn)
             self.chunks_written += 1
 
     # ---- scopes and marks -----------------------------------------------------------------
@@ -544,15 +559,21 @@ class Recorder(object):
             self.c["stop"]()  # other threads' C profile functions (< 3.12) record nothing more
             for tid, data, side in self.c["drain"]():
                 self._seal_data(tid, data, side)
+            chunks, events = self.c["lost"]()
+            if chunks:
+                self.dropped += events
+                self.dropped_chunks += chunks
+                self.warnings.append("%d chunk(s) of Python events (%d events) could not be written: an exception (a Ctrl-C?) interrupted the tracer while it wrote them" % (chunks, events))
         for info in threads:
             self._seal(info)
         import inferscope
 
         inferscope._rec = None
         with self.wlock:
-            t = self._tables_payload()
-            if t is not None:
-                self._write(REC_TABLES, [t])
+            tables, nc, nn = self._tables_record()
+            if tables:
+                self._writev(tables)
+                self._tables_written(nc, nn)
         for tid, arr, sideb in list(self.retained):
             self._write_chunk(tid, arr, sideb)
         self.retained.clear()
@@ -615,6 +636,16 @@ class Recorder(object):
     def on_sigterm(self, signum, frame):
         import signal
 
+        # Python runs the handler between any two bytecodes, also inside the tracer's own code,
+        # which may hold a lock finish() takes (a hang, seen): then try again a moment later.
+        f = frame
+        while f is not None:
+            if f.f_code.co_filename.startswith(_PKG_DIR):
+                t = threading.Timer(0.005, os.kill, (os.getpid(), signum))
+                t.daemon = True
+                t.start()
+                return
+            f = f.f_back
         try:
             self.finish("SIGTERM")
         finally:
@@ -677,7 +708,10 @@ def start(opts):
     _recorder = rec
     inferscope._rec = rec
     rec.install()
-    atexit.register(rec.finish)
+    if rec.c is not None:
+        atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
+    else:
+        atexit.register(rec.finish)
     from inferscope import _cuda
 
     _cuda.install(rec)

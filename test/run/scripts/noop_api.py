@@ -23,6 +23,9 @@ t2 = time.perf_counter_ns()
 for _ in range(N):
     mark_event("y")
 t3 = time.perf_counter_ns()
+for _ in range(N):
+    f(1)
+t4 = time.perf_counter_ns()
 monitoring_tools = [sys.monitoring.get_tool(i) for i in range(6)] if hasattr(sys, "monitoring") else []
 print(json.dumps({
     "active": is_active(),
@@ -33,5 +36,6 @@ print(json.dumps({
     "monitoring_tools": monitoring_tools,
     "scope_ns": (t2 - t1 - (t1 - t0)) / N,
     "mark_ns": (t3 - t2 - (t1 - t0)) / N,
+    "call_ns": (t4 - t3 - (t1 - t0)) / N,  # a plain Python call, for scale (bench/api-noop.ts)
     "modules": sorted(m for m in sys.modules if m.startswith("inferscope")),
 }))
