@@ -178,7 +178,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
 
   const meta = trace.meta;
   const collection: Record<string, unknown> = {};
-  for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "cuptiLibrary", "sampleIntervalMs"]) {
+  for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "cuptiLibrary", "sampleIntervalMs", "capture", "captureWindows"]) {
     if (meta[key] !== undefined) collection[key] = meta[key];
   }
   const eventCount =

@@ -10,6 +10,8 @@
 
     mark_event("checkpoint", step=3)  # an instant event
 
+    inferscope.start() / inferscope.stop()   # open / close a capture window (see `--capture`)
+
 Inside `inferscope run` they are recorded; anywhere else they are near-free no-ops (a disabled
 scope is one function call, and as a decorator it returns the function unchanged), so the calls
 can stay in production code. Attribute values should be str/int/float/bool/None (or short
@@ -18,7 +20,7 @@ lists of them); anything else is recorded as its str().
 Standard library only; Python 3.8+.
 """
 
-__all__ = ["scope", "mark_event", "is_active"]
+__all__ = ["scope", "mark_event", "is_active", "start", "stop"]
 __version__ = "0.1.0"
 
 # Set by inferscope._tracer when the profiler is recording this process; None otherwise.
@@ -43,6 +45,27 @@ class _NullScope(object):
 _NULL_SCOPE = _NullScope()
 
 
+class _PausedScope(object):
+    """What scope() returns in a run outside a capture window: records nothing; as a decorator
+    it still wraps the function, so calls made inside a later window are recorded."""
+
+    __slots__ = ("_r", "_name", "_attrs")
+
+    def __init__(self, r, name, attrs):
+        self._r = r
+        self._name = name
+        self._attrs = attrs
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        return False
+
+    def __call__(self, fn):
+        return self._r.make_scope(self._name, self._attrs)(fn)
+
+
 def scope(name, **attrs):
     """A named span: `with scope("step", i=3): ...` or `@scope("load")` on a function.
 
@@ -52,6 +75,8 @@ def scope(name, **attrs):
     r = _rec
     if r is None:
         return _NULL_SCOPE
+    if not r.live:
+        return _PausedScope(r, name, attrs)
     return r.make_scope(name, attrs)
 
 
@@ -65,3 +90,17 @@ def mark_event(name, **attrs):
 def is_active():
     """True when this process is being recorded by `inferscope run`."""
     return _rec is not None
+
+
+def start():
+    """Opens a capture window: from now on the run records (Python calls, scopes, GPU activity).
+    Returns True when a window opened, False when one was already open or outside a run."""
+    r = _rec
+    return r.window.open("inferscope.start()") if r is not None else False
+
+
+def stop():
+    """Closes the capture window: nothing more is recorded until the next start(). Returns True
+    when a window closed, False when none was open or outside a run."""
+    r = _rec
+    return r.window.close("inferscope.stop()") if r is not None else False
