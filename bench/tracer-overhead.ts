@@ -3,7 +3,10 @@
 // median over rounds of (traced work time / plain work time, same round), and the cost per
 // recorded call. Not a test: prints a Markdown table for docs/benchmarks.md.
 //
-//   bun bench/tracer-overhead.ts [--rounds 7] [--python python3,python3.12,...]
+// The "outside a window" rows run with `--capture manual` and never open a capture window: what
+// recording costs while it is switched off (target, issue 18: ≤ 2 % over plain).
+//
+//   bun bench/tracer-overhead.ts [--rounds 7] [--python python3,python3.12,...] [--modes all,outside]
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,11 +21,16 @@ const opt = (name: string, dflt: string) => {
 };
 const ROUNDS = Number(opt("rounds", "7"));
 // Tracer variants: the C hot path (default) and the pure-Python fallback.
-const MODES = [
-  { label: "all", calls: "all", pure: false },
-  { label: "user", calls: "user", pure: false },
-  { label: "all, pure Python", calls: "all", pure: true },
-] as const;
+const ALL_MODES = [
+  { label: "all", calls: "all", pure: false, flags: [] as string[] },
+  { label: "user", calls: "user", pure: false, flags: [] as string[] },
+  { label: "all, pure Python", calls: "all", pure: true, flags: [] as string[] },
+  { label: "all, outside a window", calls: "all", pure: false, flags: ["--capture", "manual"] },
+  { label: "all, pure Python, outside a window", calls: "all", pure: true, flags: ["--capture", "manual"] },
+];
+// --modes picks rows by label prefix: "outside" → the two outside-a-window rows.
+const pick = opt("modes", "");
+const MODES = pick ? ALL_MODES.filter((m) => pick.split(",").some((p) => (p === "outside" ? m.label.endsWith("outside a window") : m.label === p))) : ALL_MODES;
 
 function works(python: string, version: string): boolean {
   const r = Bun.spawnSync([python, "-c", `import sys; assert sys.version_info[:2] == (${version.replace(".", ",")})`], { stdout: "ignore", stderr: "ignore" });
@@ -57,11 +65,11 @@ function plain(python: string, workload: string): Sample {
   return { workNs: JSON.parse(r.stdout.toString()).work_ns };
 }
 
-function traced(python: string, workload: string, calls: string, pure: boolean): Sample {
+function traced(python: string, workload: string, calls: string, pure: boolean, flags: string[]): Sample {
   const out = mkdtempSync(join(tmpdir(), "inferscope-bench-"));
   try {
     const r = Bun.spawnSync(
-      [process.execPath, join(ROOT, "src/main.ts"), "run", "--quiet", "--output-dir", out, "--formats", "json", "--python", python, "--python-calls", calls, SCRIPT, workload],
+      [process.execPath, join(ROOT, "src/main.ts"), "run", "--quiet", "--output-dir", out, "--formats", "json", "--python", python, "--python-calls", calls, ...flags, SCRIPT, workload],
       { env: pure ? { ...env, _INFERSCOPE_PURE_PYTHON: "1" } : env, stdout: "pipe", stderr: "inherit" },
     );
     if (r.exitCode !== 0) throw new Error(`inferscope run ${python} ${workload} failed`);
@@ -91,7 +99,7 @@ for (const python of findPythons()) {
       const p = plain(python, workload);
       base.push(p.workNs);
       MODES.forEach((m, i) => {
-        const t = traced(python, workload, m.calls, m.pure);
+        const t = traced(python, workload, m.calls, m.pure, m.flags);
         res[i]!.ratio.push(t.workNs / p.workNs);
         res[i]!.extra.push(t.workNs - p.workNs);
         res[i]!.calls = t.calls ?? 0;

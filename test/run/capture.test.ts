@@ -100,8 +100,8 @@ describe("capture windows", () => {
   }
 
   test("start()/stop() are no-ops returning False outside a run", () => {
-    const pp = spawnCapture([process.execPath, MAIN, "pythonpath"], { env: cleanEnv() }).stdout.trim();
-    const r = spawnCapture([PYTHON, "-c", "import inferscope; print(inferscope.start(), inferscope.stop(), inferscope.is_active())"], { env: cleanEnv({ PYTHONPATH: pp }) });
+    const pp = spawnCapture([process.execPath, MAIN, "pythonpath"], { cwd: SCRIPTS, env: cleanEnv() }).stdout.trim();
+    const r = spawnCapture([PYTHON, "-c", "import inferscope; print(inferscope.start(), inferscope.stop(), inferscope.is_active())"], { cwd: SCRIPTS, env: cleanEnv({ PYTHONPATH: pp }) });
     expect(r.stdout.trim()).toBe("False False False");
   });
 
