@@ -95,11 +95,18 @@ for (const python of findPythons()) {
     const res = MODES.map(() => ({ ratio: [] as number[], extra: [] as number[], calls: 0, backend: "" }));
     plain(python, workload); // warm the page cache
     for (let round = 0; round < ROUNDS; round++) {
-      // Interleaved: every configuration once per round, so drift hits them all alike.
-      const p = plain(python, workload);
+      // Interleaved: every configuration once per round, so drift hits them all alike; the order
+      // rotates from round to round, so none always runs first (or right after a report write).
+      const order = [-1, ...MODES.map((_, i) => i)];
+      const rot = round % order.length;
+      const samples = new Map<number, Sample>();
+      for (const i of [...order.slice(rot), ...order.slice(0, rot)]) {
+        samples.set(i, i < 0 ? plain(python, workload) : traced(python, workload, MODES[i]!.calls, MODES[i]!.pure, MODES[i]!.flags));
+      }
+      const p = samples.get(-1)!;
       base.push(p.workNs);
-      MODES.forEach((m, i) => {
-        const t = traced(python, workload, m.calls, m.pure, m.flags);
+      MODES.forEach((_, i) => {
+        const t = samples.get(i)!;
         res[i]!.ratio.push(t.workNs / p.workNs);
         res[i]!.extra.push(t.workNs - p.workNs);
         res[i]!.calls = t.calls ?? 0;

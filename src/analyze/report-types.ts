@@ -132,6 +132,41 @@ export interface ScopeStat {
   durations_ms?: number[];
 }
 
+/** Percentiles of one per-request figure (nearest rank, like the scopes'). */
+export interface LatencyStat {
+  count: number;
+  mean_ms: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** Where one request's time went: queue + cpu + gpu + idle = latency (null: not marked / no GPU data). */
+export interface RequestBreakdown {
+  id: string;
+  latency_ms: number;
+  queue_ms: number | null;
+  cpu_ms: number | null;
+  gpu_ms: number | null;
+  idle_ms: number;
+  tokens: number;
+  ttft_ms: number | null;
+}
+
+/** Requests the program marked (src/analyze/requests.ts, docs/analysis.md "Requests"). */
+export interface RequestStats {
+  count: number;
+  /** request.begin marks without their end (still in flight when the recording ended). */
+  unfinished: number;
+  tokens: number;
+  latency: LatencyStat;
+  ttft: LatencyStat | null;
+  itl: LatencyStat | null;
+  /** The slowest requests, slowest first, with their breakdown. */
+  slowest: RequestBreakdown[];
+}
+
 export interface ThreadStat {
   tid: number;
   name: string;
@@ -230,6 +265,8 @@ export interface Report {
     };
   };
   scopes: ScopeStat[];
+  /** Extension: present when the trace marks requests. */
+  requests?: RequestStats;
   findings: Finding[];
   clock: { source: string; error_bound_us: number | null };
   dropped: Record<string, number>;

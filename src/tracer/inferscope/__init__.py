@@ -12,6 +12,14 @@
 
     inferscope.start() / inferscope.stop()   # open / close a capture window (see `--capture`)
 
+Requests (per-request latency, TTFT and ITL in the report):
+
+    with request(req_id):                          # any thread or async task: paired by id
+        ...
+        mark_event("schedule", request=req_id)     # it left the queue
+        mark_event("token", request=req_id)        # each token sent
+    request_begin(req_id) / request_end(req_id)    # for a request that hops between threads
+
 Inside `inferscope run` they are recorded; anywhere else they are near-free no-ops (a disabled
 scope is one function call, and as a decorator it returns the function unchanged), so the calls
 can stay in production code. Attribute values should be str/int/float/bool/None (or short
@@ -20,7 +28,7 @@ lists of them); anything else is recorded as its str().
 Standard library only; Python 3.8+.
 """
 
-__all__ = ["scope", "mark_event", "is_active", "start", "stop"]
+__all__ = ["scope", "mark_event", "request", "request_begin", "request_end", "is_active", "start", "stop"]
 __version__ = "0.1.0"
 
 # Set by inferscope._tracer when the profiler is recording this process; None otherwise.
@@ -104,3 +112,41 @@ def stop():
     when a window closed, False when none was open or outside a run."""
     r = _rec
     return r.window.close("inferscope.stop()") if r is not None else False
+
+
+class _Request(object):
+    __slots__ = ("_id", "_attrs")
+
+    def __init__(self, rid, attrs):
+        self._id = rid
+        self._attrs = attrs
+
+    def __enter__(self):
+        request_begin(self._id, **self._attrs)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        request_end(self._id)
+        return False
+
+
+def request(id, **attrs):
+    """A request from now to the end of the with-block: `with request(req_id): ...`. Begin and
+    end are paired by id, so concurrent requests on one thread (async tasks) stay apart."""
+    return _NULL_SCOPE if _rec is None else _Request(id, attrs)
+
+
+def request_begin(id, **attrs):
+    """A request begins (it may end on another thread: request_end(id))."""
+    r = _rec
+    if r is not None:
+        attrs["id"] = id
+        r.mark("request.begin", attrs)
+
+
+def request_end(id, **attrs):
+    """The request `id` ends."""
+    r = _rec
+    if r is not None:
+        attrs["id"] = id
+        r.mark("request.end", attrs)
