@@ -78,14 +78,19 @@ function attach(trace: Trace, requests: Map<string, Req>, instants: Instant[]): 
   }
 }
 
-/** Queue, then CPU work (its scopes, while the GPU was not busy), GPU busy, and the rest idle. */
+/**
+ * Where a request's time went; the four parts add up to its latency. S = its schedule mark (else
+ * its begin). cpu: its tagged scopes, except where the GPU was busy after S; gpu: the GPU busy
+ * after S; queue: begin → S, except its own CPU work there; idle: the rest.
+ */
 function breakdown(r: Req, gpu: GpuTime | null): RequestBreakdown {
   const start = Math.min(Math.max(r.schedule ?? r.begin, r.begin), r.end);
   const gpuNs = gpu ? gpu.all.covered(start, r.end) : null;
   let cpuNs: number | null = null;
+  let cpuInQueue = 0;
   if (r.cpu.length) {
     const u: Union = unionOf(
-      r.cpu.map((s) => Math.max(s.start, start)),
+      r.cpu.map((s) => Math.max(s.start, r.begin)),
       r.cpu.map((s) => Math.min(s.end, r.end)),
     );
     cpuNs = 0;
@@ -93,14 +98,16 @@ function breakdown(r: Req, gpu: GpuTime | null): RequestBreakdown {
       const a = u.starts[k]!;
       const b = u.ends[k]!;
       if (b <= a) continue;
-      cpuNs += b - a - (gpu ? gpu.all.covered(a, b) : 0);
+      const afterS = Math.max(a, start);
+      cpuNs += b - a - (gpu && b > afterS ? gpu.all.covered(afterS, b) : 0);
     }
+    cpuInQueue = u.covered(r.begin, start);
   }
   const latency = r.end - r.begin;
-  const queue = r.schedule !== undefined ? start - r.begin : null;
+  const queue = r.schedule !== undefined ? start - r.begin - cpuInQueue : null;
   const idle = latency - (queue ?? 0) - (cpuNs ?? 0) - (gpuNs ?? 0);
   const ms = (x: number | null) => (x === null ? null : x / 1e6);
-  const out: RequestBreakdown = {
+  return {
     id: r.id,
     latency_ms: latency / 1e6,
     queue_ms: ms(queue),
@@ -110,7 +117,6 @@ function breakdown(r: Req, gpu: GpuTime | null): RequestBreakdown {
     tokens: r.tokens.length,
     ttft_ms: r.tokens.length ? (r.tokens[0]! - r.begin) / 1e6 : null,
   };
-  return out;
 }
 
 /** Request statistics, or null when the trace marks no request. */

@@ -31,7 +31,8 @@ function handMadeTrace(): Trace {
   // c: a `request` scope with an id, 200 → 260 ms, one token at 230
   t.spans.push({ cat: "scope", name: "request", start: 200 * MS, end: 260 * MS, pid: 1, tid: 3, args: { id: 7 } });
   t.instants.push(mark("token", 230, { request: 7 }, 3));
-  // a's CPU work: two scopes tagged request=a (20-40, 60-70 ms)
+  // a's CPU work: three scopes tagged request=a (0-5 ms while queued, 20-40, 60-70 ms)
+  t.spans.push({ cat: "scope", name: "parse", start: 0, end: 5 * MS, pid: 1, tid: 1, args: { request: "a" } });
   t.spans.push({ cat: "scope", name: "prefill", start: 20 * MS, end: 40 * MS, pid: 1, tid: 2, args: { request: "a" } });
   t.spans.push({ cat: "scope", name: "decode", start: 60 * MS, end: 70 * MS, pid: 1, tid: 2, args: { request: "a" } });
   // the GPU busy 30-45 ms and 80-85 ms
@@ -57,8 +58,9 @@ describe("requests", () => {
 
   test("the slowest requests with queue / CPU / GPU / idle adding up to the latency", () => {
     expect(r.requests!.slowest.map((s) => s.id)).toEqual(["a", "7", "b"]);
-    // a: queue 0-20; then GPU 30-45 + 80-85 = 20; CPU scopes 20-40 + 60-70 minus the GPU's 30-40 = 20; idle 100-20-20-20 = 40
-    expect(r.requests!.slowest[0]).toEqual({ id: "a", latency_ms: 100, queue_ms: 20, cpu_ms: 20, gpu_ms: 20, idle_ms: 40, tokens: 3, ttft_ms: 30 });
+    // a: scheduled at 20, its own CPU 0-5 inside that: queue 15; then GPU 30-45 + 80-85 = 20;
+    // CPU 0-5 + 20-40 + 60-70 minus the GPU's 30-40 = 25; idle 100-15-25-20 = 40
+    expect(r.requests!.slowest[0]).toEqual({ id: "a", latency_ms: 100, queue_ms: 15, cpu_ms: 25, gpu_ms: 20, idle_ms: 40, tokens: 3, ttft_ms: 30 });
     // b: no schedule mark (queue not measured), no tagged scopes; GPU 30-40
     expect(r.requests!.slowest[2]).toEqual({ id: "b", latency_ms: 30, queue_ms: null, cpu_ms: null, gpu_ms: 10, idle_ms: 20, tokens: 2, ttft_ms: 15 });
   });
@@ -67,7 +69,7 @@ describe("requests", () => {
     const md = renderReport(r, "md");
     expect(md).toContain("## Requests\n\n3 requests, 6 tokens; 1 more began and had not ended when the recording stopped (left out).");
     expect(md).toContain("| time to first token | 3 | 25.00 | 30.00 | 30.00 | 30.00 | 30.00 |");
-    expect(md).toContain("| `a` | 100.0 | 20.00 | 20.00 | 20.00 | 40.00 | 3 | 30.00 |");
+    expect(md).toContain("| `a` | 100.0 | 15.00 | 25.00 | 20.00 | 40.00 | 3 | 30.00 |");
     expect(md).toContain("| `b` | 30.00 | not measured | not measured | 10.00 | 20.00 | 2 | 15.00 |");
     const html = renderReport(r, "html");
     expect(html).toContain('<section id="requests">');
