@@ -115,24 +115,7 @@ export interface IdleAttribution extends CodeRef {
   pct_of_host_wait?: number;
 }
 
-export interface ScopeStat {
-  name: string;
-  count: number;
-  mean_ms: number;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  max_ms: number;
-  /** Mean per instance: GPU compute / transfer / GPU idle inside the scope's interval, ms. */
-  split: { compute_ms: number; transfer_ms: number; idle_ms: number } | null;
-  /**
-   * Extension: every instance's duration in time order (an evenly spaced sample of 10 000 when
-   * there are more), so that `inferscope diff` can test a change from reports alone.
-   */
-  durations_ms?: number[];
-}
-
-/** Percentiles of one per-request figure (nearest rank, like the scopes'). */
+/** Count, mean and nearest-rank percentiles of durations (a scope's instances, requests' latencies). */
 export interface LatencyStat {
   count: number;
   mean_ms: number;
@@ -140,6 +123,17 @@ export interface LatencyStat {
   p95_ms: number;
   p99_ms: number;
   max_ms: number;
+}
+
+export interface ScopeStat extends LatencyStat {
+  name: string;
+  /** Mean per instance: GPU compute / transfer / GPU idle inside the scope's interval, ms. */
+  split: { compute_ms: number; transfer_ms: number; idle_ms: number } | null;
+  /**
+   * Extension: every instance's duration in time order (an evenly spaced sample of 10 000 when
+   * there are more), so that `inferscope diff` can test a change from reports alone.
+   */
+  durations_ms?: number[];
 }
 
 /** Where one request's time went: queue + cpu + gpu + idle = latency (null: not marked / no GPU data). */

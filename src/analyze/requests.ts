@@ -9,7 +9,8 @@
 // Marks that carry `request=<id>` belong to it: `token` (each generated token: TTFT, ITL) and
 // `schedule` (the request left the queue). Scopes with a `request=<id>` attribute are its CPU work.
 import type { CpuSpan, Instant, Trace } from "../trace/model.ts";
-import { percentile, Union, unionOf } from "../core/intervals.ts";
+import { Union, unionOf } from "../core/intervals.ts";
+import { latencyStat } from "./latency.ts";
 import type { GpuTime } from "./gpu.ts";
 import type { LatencyStat, RequestBreakdown, RequestStats } from "./report-types.ts";
 
@@ -30,14 +31,7 @@ interface Req {
 
 const key = (v: unknown): string | null => (typeof v === "string" || typeof v === "number" ? String(v) : null);
 
-function stat(valuesNs: number[]): LatencyStat | null {
-  const n = valuesNs.length;
-  if (n === 0) return null;
-  const s = Float64Array.from(valuesNs).sort();
-  let total = 0;
-  for (const v of s) total += v;
-  return { count: n, mean_ms: total / n / 1e6, p50_ms: percentile(s, 50) / 1e6, p95_ms: percentile(s, 95) / 1e6, p99_ms: percentile(s, 99) / 1e6, max_ms: s[n - 1]! / 1e6 };
-}
+const stat = (valuesNs: number[]): LatencyStat | null => (valuesNs.length ? latencyStat(Float64Array.from(valuesNs).sort()) : null);
 
 /** The marked requests: begin/end pairs by id, then `request` scopes with an id. */
 function findRequests(trace: Trace): { requests: Map<string, Req>; unfinished: number } {

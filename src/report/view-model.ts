@@ -594,12 +594,7 @@ function scopesTable(scopes: Report["scopes"]): Table {
     ],
     rows: scopes.map((s) => [
       t(s.name, { code: true }),
-      n(int(s.count), s.count),
-      n(ms(s.mean_ms), s.mean_ms),
-      n(ms(s.p50_ms), s.p50_ms),
-      n(ms(s.p95_ms), s.p95_ms),
-      n(ms(s.p99_ms), s.p99_ms),
-      n(ms(s.max_ms), s.max_ms),
+      ...latencyCells(s),
       n(ms(s.split?.compute_ms), s.split?.compute_ms),
       n(ms(s.split?.transfer_ms), s.split?.transfer_ms),
       n(ms(s.split?.idle_ms), s.split?.idle_ms),
@@ -608,11 +603,14 @@ function scopesTable(scopes: Report["scopes"]): Table {
   };
 }
 
+/** count, mean, p50, p95, p99, max: the scopes' and the requests' columns. */
+function latencyCells(x: LatencyStat | null): Cell[] {
+  if (!x) return Array.from({ length: 6 }, () => n(NOT_MEASURED, null));
+  return [n(int(x.count), x.count), ...[x.mean_ms, x.p50_ms, x.p95_ms, x.p99_ms, x.max_ms].map((v) => n(ms(v), v))];
+}
+
 function requestsView(q: NonNullable<Report["requests"]>): NonNullable<ReportView["requests"]> {
-  const row = (label: string, x: LatencyStat | null): Cell[] =>
-    x
-      ? [t(label), n(int(x.count), x.count), n(ms(x.mean_ms), x.mean_ms), n(ms(x.p50_ms), x.p50_ms), n(ms(x.p95_ms), x.p95_ms), n(ms(x.p99_ms), x.p99_ms), n(ms(x.max_ms), x.max_ms)]
-      : [t(label), n(NOT_MEASURED, null), n(NOT_MEASURED, null), n(NOT_MEASURED, null), n(NOT_MEASURED, null), n(NOT_MEASURED, null), n(NOT_MEASURED, null)];
+  const row = (label: string, x: LatencyStat | null): Cell[] => [t(label), ...latencyCells(x)];
   const unfinished = q.unfinished ? `; ${int(q.unfinished)} more began and had not ended when the recording stopped (left out)` : "";
   return {
     summary: `${int(q.count)} requests, ${int(q.tokens)} tokens${unfinished}.`,
