@@ -489,6 +489,7 @@ static int flush_done;
 static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
 static int capture_on = -1; /* -1: not set yet, from $_INFERSCOPE_GPU_CAPTURE at start */
 static int kinds_on;
+static int capture_ready; /* is_cupti_start got as far as enabling: the window may switch kinds */
 static int enable_kinds(void);
 
 static void at_exit_flush(void) {
@@ -577,6 +578,7 @@ int is_cupti_start(const char *out_path) {
     return -1;
   }
   kinds_on = on;
+  capture_ready = 1;
   pthread_mutex_unlock(&capture_lock);
   if (!on) {
     pthread_mutex_lock(&lock);
@@ -623,7 +625,9 @@ static int enable_kinds(void) {
 int is_cupti_capture(int on) {
   pthread_mutex_lock(&capture_lock);
   capture_on = on ? 1 : 0;
-  int ready = started && cu.enable && out_fd >= 0 && !flush_done;
+  /* Not before is_cupti_start has registered the timestamp callback and the buffers (it reads
+   * capture_on itself then), nor after the final flush. */
+  int ready = capture_ready && !flush_done;
   if (ready && capture_on != kinds_on) {
     if (capture_on) {
       if (enable_kinds() == 0) kinds_on = 1;
