@@ -35,6 +35,7 @@
 #define OUT_ENV "_INFERSCOPE_GPU_OUT"
 #define CUPTI_ENV "_INFERSCOPE_CUPTI_PATH"
 #define PPID_ENV "_INFERSCOPE_GPU_PPID"
+#define CAPTURE_ENV "_INFERSCOPE_GPU_CAPTURE"
 #define BUF_SIZE (8u << 20)
 #define OUT_BUF (1u << 20)
 #define FLUSH_PERIOD_MS 1000
@@ -43,6 +44,7 @@
 /* The CUPTI entry points we use, resolved from the dlopen'ed library. */
 static struct {
   CUptiResult (*enable)(CUpti_ActivityKind);
+  CUptiResult (*disable)(CUpti_ActivityKind);
   CUptiResult (*register_callbacks)(CUpti_BuffersCallbackRequestFunc, CUpti_BuffersCallbackCompleteFunc);
   CUptiResult (*register_ts)(CUpti_TimestampCallbackFunc);
   CUptiResult (*next_record)(uint8_t *, size_t, CUpti_Activity **);
@@ -484,6 +486,11 @@ static void fork_child(void) {
 }
 
 static int flush_done;
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static int capture_on = -1; /* -1: not set yet, from $_INFERSCOPE_GPU_CAPTURE at start */
+static int kinds_on;
+static int capture_ready; /* is_cupti_start got as far as enabling: the window may switch kinds */
+static int enable_kinds(void);
 
 static void at_exit_flush(void) {
   if (getpid() == owner) is_cupti_flush();
@@ -512,6 +519,7 @@ int is_cupti_start(const char *out_path) {
   loaded_path(h, where, sizeof where);
 #define SYM(field, name) *(void **)(&cu.field) = dlsym(h, name)
   SYM(enable, "cuptiActivityEnable");
+  SYM(disable, "cuptiActivityDisable");
   SYM(register_callbacks, "cuptiActivityRegisterCallbacks");
   SYM(register_ts, "cuptiActivityRegisterTimestampCallback");
   SYM(next_record, "cuptiActivityGetNextRecord");
@@ -559,11 +567,46 @@ int is_cupti_start(const char *out_path) {
     snprintf(status_text, sizeof status_text, "cupti-busy: cuptiActivityRegisterCallbacks: %s (another CUPTI client such as torch.profiler or nsys?)", err(r));
     return -1;
   }
-  const CUpti_ActivityKind kinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET,
-                                      CUPTI_ACTIVITY_KIND_SYNCHRONIZATION, CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_ACTIVITY_KIND_DRIVER,
-                                      CUPTI_ACTIVITY_KIND_MEMORY2, CUPTI_ACTIVITY_KIND_DEVICE};
+  pthread_mutex_lock(&capture_lock);
+  if (capture_on < 0) {
+    const char *c = getenv(CAPTURE_ENV);
+    capture_on = !(c && strcmp(c, "0") == 0);
+  }
+  int on = capture_on;
+  if (on && enable_kinds() < 0) {
+    pthread_mutex_unlock(&capture_lock);
+    return -1;
+  }
+  kinds_on = on;
+  capture_ready = 1;
+  pthread_mutex_unlock(&capture_lock);
+  if (!on) {
+    pthread_mutex_lock(&lock);
+    info("capture off");
+    pthread_mutex_unlock(&lock);
+  }
+  if (cu.flush_period) cu.flush_period(FLUSH_PERIOD_MS); /* full buffers: CUPTI's own worker */
+  if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0) flusher_running = 1;
+  atexit(at_exit_flush);
+  snprintf(status_text, sizeof status_text, "cupti: %s", where);
+  return 0;
+}
+
+/* ---- capture windows ------------------------------------------------------------------------ */
+
+/* Outside a capture window the activity kinds are disabled, so CUPTI records nothing; work
+ * launched inside a window and finishing after it still arrives. The window state is set by the
+ * Python tracer (is_cupti_capture, through the same library the driver loaded) before or after
+ * cuInit; $_INFERSCOPE_GPU_CAPTURE=0 starts closed. */
+static const CUpti_ActivityKind kinds[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET,
+                                           CUPTI_ACTIVITY_KIND_SYNCHRONIZATION, CUPTI_ACTIVITY_KIND_RUNTIME, CUPTI_ACTIVITY_KIND_DRIVER,
+                                           CUPTI_ACTIVITY_KIND_MEMORY2, CUPTI_ACTIVITY_KIND_DEVICE};
+
+/* Caller holds capture_lock. -1 when kernel records cannot be enabled (status_text says why). */
+static int enable_kinds(void) {
+  char line[200];
   for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-    r = cu.enable(kinds[i]);
+    CUptiResult r = cu.enable(kinds[i]);
     if (r != CUPTI_SUCCESS) {
       snprintf(line, sizeof line, "warning: cuptiActivityEnable(%d): %s", (int)kinds[i], err(r));
       pthread_mutex_lock(&lock);
@@ -575,12 +618,32 @@ int is_cupti_start(const char *out_path) {
       }
     }
   }
-  select_apis();
-  if (cu.flush_period) cu.flush_period(FLUSH_PERIOD_MS); /* full buffers: CUPTI's own worker */
-  if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0) flusher_running = 1;
-  atexit(at_exit_flush);
-  snprintf(status_text, sizeof status_text, "cupti: %s", where);
+  select_apis(); /* enabling RUNTIME/DRIVER switches every cbid back on */
   return 0;
+}
+
+int is_cupti_capture(int on) {
+  pthread_mutex_lock(&capture_lock);
+  capture_on = on ? 1 : 0;
+  /* Not before is_cupti_start has registered the timestamp callback and the buffers (it reads
+   * capture_on itself then), nor after the final flush. */
+  int ready = capture_ready && !flush_done;
+  if (ready && capture_on != kinds_on) {
+    if (capture_on) {
+      if (enable_kinds() == 0) kinds_on = 1;
+    } else {
+      for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (cu.disable) cu.disable(kinds[i]);
+      kinds_on = 0;
+    }
+    char line[64];
+    snprintf(line, sizeof line, "capture %s %lld", capture_on ? "on" : "off", (long long)is_monotonic_ns());
+    pthread_mutex_lock(&lock);
+    info(line);
+    pthread_mutex_unlock(&lock);
+  }
+  pthread_mutex_unlock(&capture_lock);
+  return capture_on;
 }
 
 /* The final forced flush: once, in the process that started collection (Python's atexit after a

@@ -32,6 +32,9 @@ int is_cupti_start(const char *out_path);
  * backstop. */
 int is_cupti_flush(void);
 const char *is_cupti_status(void);
+/* Opens (1) or closes (0) a capture window: outside one the activity kinds are disabled. Callable
+ * before collection starts (the state is then applied at start); returns the state. */
+int is_cupti_capture(int on);
 uint64_t is_cupti_dropped(void);
 int InitializeInjection(void);
 

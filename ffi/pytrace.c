@@ -78,6 +78,12 @@ static struct {
   void (*Eval_SetProfile)(int (*)(PyObject *, void *, int, PyObject *), PyObject *);
   PyObject *(*Frame_GetCode)(void *);
   PyObject *None;
+  /* Optional (capture windows, 3.9 - 3.11): set or clear the profile function of every thread. */
+  void *(*ThreadState_Get)(void);
+  void *(*ThreadState_GetInterpreter)(void *);
+  void *(*Interp_ThreadHead)(void *);
+  void *(*ThreadState_Next)(void *);
+  int (*Eval_SetProfileFor)(void *, int (*)(PyObject *, void *, int, PyObject *), PyObject *);
 } P;
 
 typedef struct tbuf {
@@ -94,6 +100,10 @@ static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t chunk_words = 1 << 17;
 static PyObject *cb_intern, *cb_full, *cb_thread, *obj_disable;
 static int py_minor, active;
+/* stop() or reset() ran: a capture window can no longer open. */
+static int stopped;
+/* set_profile() was used (the setprofile+c back-end): capture() moves the profile function. */
+static int profiling;
 
 /* code address -> start word (0: not recorded) */
 static uintptr_t *map_keys;
@@ -376,8 +386,26 @@ static int profile(PyObject *obj, void *frame, int what, PyObject *arg) {
 static PyObject *f_set_profile(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
+  profiling = 1;
   P.Eval_SetProfile(profile, NULL);
   return ret_none();
+}
+
+/* capture(on): open (1) or close (0) a capture window. Closed, nothing is recorded: the
+ * monitoring callbacks and emit() return at the `active` check, and (3.9 - 3.11) the profile
+ * function is taken off every thread, so the interpreter does not even call it; returns True when
+ * it could do that, False when only the flag was set (3.8, or the symbols are missing). */
+static PyObject *f_capture(PyObject *self, PyObject *arg) {
+  (void)self;
+  long long on = P.Long_AsLongLong(arg);
+  if (on == -1 && P.Err_Occurred()) return NULL;
+  active = on && !stopped;
+  int all = P.ThreadState_Get && P.ThreadState_GetInterpreter && P.Interp_ThreadHead && P.ThreadState_Next && P.Eval_SetProfileFor;
+  if (!profiling) return P.Long_FromLongLong(1);
+  if (!all) return P.Long_FromLongLong(0);
+  for (void *t = P.Interp_ThreadHead(P.ThreadState_GetInterpreter(P.ThreadState_Get())); t; t = P.ThreadState_Next(t))
+    if (P.Eval_SetProfileFor(t, active ? profile : NULL, NULL) < 0) P.Err_Clear();
+  return P.Long_FromLongLong(1);
 }
 
 static PyObject *f_unset_profile(PyObject *self, PyObject *unused) {
@@ -455,6 +483,7 @@ static PyObject *f_stop(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
   active = 0;
+  stopped = 1;
   return ret_none();
 }
 
@@ -463,6 +492,7 @@ static PyObject *f_reset(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
   active = 0;
+  stopped = 1;
   pthread_mutex_init(&all_lock, NULL);
   tbuf *t = all_bufs;
   all_bufs = NULL;
@@ -512,6 +542,7 @@ static PyMethodDef defs[] = {
     {"reset", (void *)f_reset, METH_NOARGS, "after fork"},
     {"call_at_exit", (void *)f_call_at_exit, METH_O, "fn() after pending signal handlers"},
     {"lost", (void *)f_lost, METH_NOARGS, "(chunks, events) Python could not take"},
+    {"capture", (void *)f_capture, METH_O, "open (1) or close (0) a capture window"},
 };
 
 #define SYM(field, name)                                     \
@@ -543,6 +574,13 @@ PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thre
   SYM(Eval_SetProfile, "PyEval_SetProfile");
   SYM(None, "_Py_NoneStruct");
   if (minor >= 9) SYM(Frame_GetCode, "PyFrame_GetCode");
+  if (minor >= 9 && minor < 12) {
+    *(void **)&P.ThreadState_Get = dlsym(RTLD_DEFAULT, "PyThreadState_Get");
+    *(void **)&P.ThreadState_GetInterpreter = dlsym(RTLD_DEFAULT, "PyThreadState_GetInterpreter");
+    *(void **)&P.Interp_ThreadHead = dlsym(RTLD_DEFAULT, "PyInterpreterState_ThreadHead");
+    *(void **)&P.ThreadState_Next = dlsym(RTLD_DEFAULT, "PyThreadState_Next");
+    *(void **)&P.Eval_SetProfileFor = dlsym(RTLD_DEFAULT, "_PyEval_SetProfile");
+  }
   if (cb_intern) return NULL; /* once per process */
   py_minor = minor;
   if (words >= 64) chunk_words = (size_t)words & ~(size_t)1;

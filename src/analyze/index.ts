@@ -16,6 +16,7 @@ import type { AnalysisContext, RuleFinding } from "./rules/common.ts";
 import { type GpuWork, gpuWork } from "./gpu-work.ts";
 import { CLASS_LABELS } from "./kernel-classes.ts";
 import { priceFindings, priceUserFindings, sortBySaving, stepScope } from "./savings.ts";
+import { requestMetrics } from "./requests.ts";
 import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
@@ -46,10 +47,11 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeRes
   const syncs = syncMetrics(trace, merge, gpu?.gaps ?? null);
   const work = gpu ? gpuWork(trace, gpu, syncs) : null;
   const scopes = scopeMetrics(trace, gpu);
+  const requests = requestMetrics(trace, gpu, top);
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
   const hot = hotFunctions(merge.byThread);
-  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, cpu, idle, hot, top };
+  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, top };
 }
 
 /** Run every built-in rule not disabled by the rules file; price the findings (savings.ts) and rank them by estimated saving. */
@@ -178,7 +180,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
 
   const meta = trace.meta;
   const collection: Record<string, unknown> = {};
-  for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "cuptiLibrary", "sampleIntervalMs"]) {
+  for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "cuptiLibrary", "sampleIntervalMs", "capture", "captureWindows"]) {
     if (meta[key] !== undefined) collection[key] = meta[key];
   }
   const eventCount =
@@ -198,6 +200,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
       numa: { gpu_node: cpu.numa.gpuNode, pages_mb_by_node: cpu.numa.pagesMbByNode, remote_pct: cpu.numa.remotePct },
     },
     scopes: ctx.scopes.stats,
+    ...(ctx.requests ? { requests: ctx.requests } : {}),
     findings,
     clock: {
       source: meta.clock ?? "unknown",

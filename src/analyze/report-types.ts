@@ -115,14 +115,18 @@ export interface IdleAttribution extends CodeRef {
   pct_of_host_wait?: number;
 }
 
-export interface ScopeStat {
-  name: string;
+/** Count, mean and nearest-rank percentiles of durations (a scope's instances, requests' latencies). */
+export interface LatencyStat {
   count: number;
   mean_ms: number;
   p50_ms: number;
   p95_ms: number;
   p99_ms: number;
   max_ms: number;
+}
+
+export interface ScopeStat extends LatencyStat {
+  name: string;
   /** Mean per instance: GPU compute / transfer / GPU idle inside the scope's interval, ms. */
   split: { compute_ms: number; transfer_ms: number; idle_ms: number } | null;
   /**
@@ -130,6 +134,31 @@ export interface ScopeStat {
    * there are more), so that `inferscope diff` can test a change from reports alone.
    */
   durations_ms?: number[];
+}
+
+/** Where one request's time went: queue + cpu + gpu + idle = latency (null: not marked / no GPU data). */
+export interface RequestBreakdown {
+  id: string;
+  latency_ms: number;
+  queue_ms: number | null;
+  cpu_ms: number | null;
+  gpu_ms: number | null;
+  idle_ms: number;
+  tokens: number;
+  ttft_ms: number | null;
+}
+
+/** Requests the program marked (src/analyze/requests.ts, docs/analysis.md "Requests"). */
+export interface RequestStats {
+  count: number;
+  /** request.begin marks without their end (still in flight when the recording ended). */
+  unfinished: number;
+  tokens: number;
+  latency: LatencyStat;
+  ttft: LatencyStat | null;
+  itl: LatencyStat | null;
+  /** The slowest requests, slowest first, with their breakdown. */
+  slowest: RequestBreakdown[];
 }
 
 export interface ThreadStat {
@@ -230,6 +259,8 @@ export interface Report {
     };
   };
   scopes: ScopeStat[];
+  /** Extension: present when the trace marks requests. */
+  requests?: RequestStats;
   findings: Finding[];
   clock: { source: string; error_bound_us: number | null };
   dropped: Record<string, number>;

@@ -4,7 +4,7 @@
 // `record_function(f"step#{i}")`) are instances of one scope `NAME`.
 import type { CpuSpan, Trace } from "../trace/model.ts";
 import type { ScopeStat } from "./report-types.ts";
-import { percentile } from "../core/intervals.ts";
+import { latencyStat } from "./latency.ts";
 import type { GpuTime } from "./gpu.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 
@@ -65,12 +65,7 @@ export function scopeMetrics(trace: Trace, gpu: GpuTime | null): ScopeMetrics {
       total,
       stat: {
         name,
-        count: n,
-        mean_ms: total / n / 1e6,
-        p50_ms: percentile(durs, 50) / 1e6,
-        p95_ms: percentile(durs, 95) / 1e6,
-        p99_ms: percentile(durs, 99) / 1e6,
-        max_ms: durs[n - 1]! / 1e6,
+        ...latencyStat(durs),
         split,
         durations_ms: durationsMs(list),
       },

@@ -15,6 +15,7 @@ import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
 import { readPythonEvents } from "../collect/python-events.ts";
 import { pciNumaNode, Sampler } from "../collect/sampler.ts";
+import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
 import { signalExitCode, SignalRelay, type RelayedSignal } from "../collect/signals.ts";
 import type { Config } from "../config/keys.ts";
@@ -78,6 +79,8 @@ function runMetadata(trace: Trace): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (trace.meta.pythonTracer) out.pythonTracer = trace.meta.pythonTracer;
   if (trace.meta.sampler) out.sampler = trace.meta.sampler;
+  if (trace.meta.capture) out.capture = trace.meta.capture;
+  if (trace.meta.captureWindows) out.captureWindows = trace.meta.captureWindows;
   return out;
 }
 
@@ -159,10 +162,11 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
     return signalExitCode(relay.first);
   }
   let sampler: Sampler | null = null;
+  const capture = new CaptureSignals(session.rawDir);
   const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, relay, (pid) => {
     sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
     sampler.start();
-  });
+  }).finally(() => capture.dispose());
   relay.childExited((sig) => abortReports(session, sig));
   const endNs = native.monotonicNs();
   const counters = (sampler as Sampler | null)?.stop() ?? [];

@@ -5,7 +5,7 @@ import type { Config } from "../config/keys.ts";
 import { emptyTrace, type Trace } from "../trace/model.ts";
 import type { ChildResult } from "./child.ts";
 import { otherCuptiClientWarning, type GpuPlan, type GpuResult } from "./gpu.ts";
-import type { PythonRecording } from "./python-events.ts";
+import type { PythonCapture, PythonRecording } from "./python-events.ts";
 import { type SamplerSummary, samplerWarning } from "./sampler.ts";
 import { VERSION } from "../version.ts";
 
@@ -63,7 +63,13 @@ export function assembleTrace(opts: {
   } else {
     trace.warnings.push("no Python events: the tracer did not start in the profiled process (was it started with -I or -E, or through a wrapper that resets PYTHONPATH?)");
   }
-  trace.counters = opts.counters;
+  const capture = python?.meta?.capture;
+  trace.counters = capture ? insideWindows(opts.counters, capture.windows) : opts.counters;
+  if (capture) {
+    m.capture = { mode: capture.mode, delay_s: capture.delay, duration_s: capture.duration, signals: capture.signals ? "SIGUSR1 start, SIGUSR2 stop" : "not taken" };
+    m.captureWindows = captureWindows(capture, python!.meta!.tStart);
+    if (python!.windowCut) m.pythonTracer = { ...(m.pythonTracer as object), windowCut: python!.windowCut };
+  }
   if (opts.sampler) {
     m.sampler = opts.sampler;
     const behind = samplerWarning(opts.sampler);
@@ -107,4 +113,15 @@ export function findPythonFile(rawDir: string, pid: number): string | null {
   // A wrapper (a pyenv shim that forks, say) made the interpreter's pid differ from the child's.
   const any = readdirSync(rawDir).filter((f) => /^python-\d+\.isc$/.test(f));
   return any.length ? join(rawDir, any[0]!) : null;
+}
+
+/** /proc samples taken inside a capture window (the sampler runs throughout, in this process). */
+function insideWindows(counters: Trace["counters"], windows: PythonCapture["windows"]): Trace["counters"] {
+  return counters.filter((c) => windows.some(([from, to]) => c.ts >= from && (to === null || c.ts <= to)));
+}
+
+/** The capture windows for the report: seconds from the tracer's start (before the script's first line), how each opened and closed. */
+export function captureWindows(c: PythonCapture, tStart: number): Record<string, unknown>[] {
+  const s = (ns: number) => Math.round((ns - tStart) / 1e6) / 1e3;
+  return c.windows.map(([from, to, by, until]) => ({ from_s: s(from), to_s: to === null ? null : s(to), opened_by: by, closed_by: until ?? "end" }));
 }

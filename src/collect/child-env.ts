@@ -5,7 +5,17 @@ import { BOOT_DIR } from "../tracer/manifest.ts";
 
 /** What the child's tracer is told through $_INFERSCOPE_RUN. */
 export function tracerOptions(config: Config, rawDir: string, shimPath: string): Record<string, unknown> {
-  return { dir: rawDir, ppid: process.pid, calls: config.pythonCalls, buffer: config.buffer, sizeMb: config.traceSizeMb, shim: shimPath };
+  return {
+    dir: rawDir,
+    ppid: process.pid,
+    calls: config.pythonCalls,
+    buffer: config.buffer,
+    sizeMb: config.traceSizeMb,
+    shim: shimPath,
+    delay: config.delay,
+    duration: config.duration,
+    capture: config.capture,
+  };
 }
 
 /** The child's environment: the parent's plus InferScope's own variables only. */

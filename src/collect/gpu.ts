@@ -52,6 +52,8 @@ export function planGpu(native: Native, config: Config, shimPath: string, sessio
   // The shim records only in our direct child, not in the script's own subprocesses.
   childEnv._INFERSCOPE_GPU_PPID = String(process.pid);
   if (config.cuptiPath) childEnv._INFERSCOPE_CUPTI_PATH = config.cuptiPath;
+  // Closed at first (--capture manual, --delay): CUPTI records nothing until the tracer opens a window.
+  if (config.capture === "manual" || config.delay > 0) childEnv._INFERSCOPE_GPU_CAPTURE = "0";
   return plan;
 }
 

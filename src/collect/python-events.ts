@@ -41,6 +41,16 @@ export interface PythonMeta {
   warnings: string[];
   torch?: string;
   cuda?: string;
+  /** Capture windows (_window.py), when anything chose one: [start ns, end ns, opened by, closed by]. */
+  capture?: PythonCapture;
+}
+
+export interface PythonCapture {
+  windows: [number, number | null, string, string | null][];
+  delay: number;
+  duration: number;
+  mode: "auto" | "manual";
+  signals: boolean;
 }
 
 export interface PythonRecording {
@@ -56,6 +66,8 @@ export interface PythonRecording {
   unmatched: number;
   /** Spans still open at the end, closed at the last timestamp. */
   unfinished: number;
+  /** Spans still open when a capture window closed, ended there (`args.window_end`). */
+  windowCut: number;
   /** Bytes at the end that did not form a whole record (the process died mid-write). */
   truncatedBytes: number;
   warnings: string[];
@@ -72,6 +84,8 @@ interface ThreadState {
   scopes: Open[];
   pendingAttrs?: Record<string, unknown>;
   last: number;
+  /** Index of the next capture window whose end this thread has not passed. */
+  window: number;
 }
 
 export interface ReadPythonOptions {
@@ -91,6 +105,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
     filtered: 0,
     unmatched: 0,
     unfinished: 0,
+    windowCut: 0,
     truncatedBytes: 0,
     warnings: [],
   };
@@ -133,10 +148,24 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   const pid = out.meta?.pid ?? opts.pid;
   const minDur = opts.minDurationNs ?? 0;
   const threads = new Map<number, ThreadState>();
+  // Ends of closed capture windows, in order: what is open on a thread when one passes was cut
+  // there (the tracer recorded nothing more until the next window).
+  const windowEnds = (out.meta?.capture?.windows ?? [])
+    .filter((w) => typeof w[1] === "number" && w[3] !== "end")
+    .map((w) => w[1] as number);
+  const cutAt = (st: ThreadState, tid: number, ts: number) => {
+    while (st.window < windowEnds.length && windowEnds[st.window]! < ts) {
+      const end = windowEnds[st.window++]!;
+      for (const o of st.py.reverse()) pushPy(out, codes, o, end, pid, tid, minDur, "window_end");
+      for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, "window_end", NAME_IDS);
+      st.py = [];
+      st.scopes = [];
+    }
+  };
   let lastTs = 0;
   for (const c of chunks) {
     let st = threads.get(c.tid);
-    if (!st) threads.set(c.tid, (st = { py: [], scopes: [], last: 0 }));
+    if (!st) threads.set(c.tid, (st = { py: [], scopes: [], last: 0, window: 0 }));
     const tid = c.tid;
     for (let i = 0, o = c.off; i + 1 < c.words; i += 2, o += 16) {
       const lo = dv.getUint32(o, true);
@@ -150,6 +179,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
         continue;
       }
       if (ts > st.last) st.last = ts;
+      if (st.window < windowEnds.length) cutAt(st, tid, ts);
       switch (kind) {
         case K_PY_START:
           out.events++;
@@ -166,7 +196,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
           // Calls above the match lost their end (should not happen): close them here.
           while (stack.length > k) {
             const o = stack.pop()!;
-            pushPy(out, codes, o, ts, pid, tid, minDur, false);
+            pushPy(out, codes, o, ts, pid, tid, minDur, null);
           }
           break;
         }
@@ -189,7 +219,7 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
             break;
           }
           const o = stack.splice(k, 1)[0]!;
-          pushScope(out, names, o, ts, pid, tid, false, NAME_IDS);
+          pushScope(out, names, o, ts, pid, tid, null, NAME_IDS);
           break;
         }
         case K_MARK: {
@@ -208,8 +238,9 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   }
   const end = Math.max(out.meta?.tEnd ?? 0, lastTs);
   for (const [tid, st] of threads) {
-    for (const o of st.py.reverse()) pushPy(out, codes, o, end, pid, tid, minDur, true);
-    for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, true, NAME_IDS);
+    cutAt(st, tid, end + 1);
+    for (const o of st.py.reverse()) pushPy(out, codes, o, end, pid, tid, minDur, "unfinished");
+    for (const o of st.scopes.reverse()) pushScope(out, names, o, end, pid, tid, "unfinished", NAME_IDS);
   }
   for (const t of out.meta?.threads ?? []) if (t.name) out.threadNames.set(t.tid, t.name);
   for (const tid of threads.keys()) if (!out.threadNames.has(tid)) out.threadNames.set(tid, `thread ${tid}`);
@@ -227,7 +258,7 @@ function pushPy(
   pid: number,
   tid: number,
   minDur: number,
-  unfinished: boolean,
+  cut: Cut,
 ): void {
   if (end - o.start < minDur) {
     out.filtered++;
@@ -239,20 +270,28 @@ function pushPy(
     span.file = c.file;
     span.line = c.line;
   }
-  if (unfinished) {
-    span.args = { unfinished: true };
-    out.unfinished++;
+  if (cut) {
+    span.args = { [cut]: true };
+    countCut(out, cut);
   }
   out.spans.push(span);
 }
 
-function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, unfinished: boolean, nameIds: number): void {
+/** Why a span ended without its end record: open at the end of the recording, or when a capture window closed. */
+type Cut = "unfinished" | "window_end" | null;
+
+function countCut(out: PythonRecording, cut: Cut): void {
+  if (cut === "unfinished") out.unfinished++;
+  else if (cut === "window_end") out.windowCut++;
+}
+
+function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, cut: Cut, nameIds: number): void {
   const nid = o.id % nameIds;
   const span: CpuSpan = { cat: "scope", name: names.get(nid) ?? `scope#${nid}`, start: o.start, end, pid, tid };
   const args = o.attrs ? { ...o.attrs } : {};
-  if (unfinished) {
-    args.unfinished = true;
-    out.unfinished++;
+  if (cut) {
+    args[cut] = true;
+    countCut(out, cut);
   }
   if (Object.keys(args).length) span.args = args;
   out.spans.push(span);

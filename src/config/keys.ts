@@ -25,6 +25,8 @@ const bool: Parse = (raw) => {
 };
 // Only plain decimal integers: Number("0x10") or Number("") would slip through otherwise.
 const int: Parse = (raw) => (/^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw);
+// Plain decimal numbers (seconds): 2, 0.5.
+const num: Parse = (raw) => (/^\s*-?\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : raw);
 const str: Parse = (raw) => raw;
 const list: Parse = (raw) =>
   raw
@@ -35,6 +37,7 @@ const list: Parse = (raw) =>
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
 const nonEmpty = v.pipe(v.string(), v.minLength(1));
+const seconds = v.pipe(v.number(), v.minValue(0), v.maxValue(1e6));
 
 export const KEYS = {
   enable: {
@@ -128,6 +131,27 @@ export const KEYS = {
     default: 1000,
     fromString: int,
   },
+  delay: {
+    expected: "a number of seconds >= 0, e.g. 30 or 0.5",
+    description: "Start recording this many seconds after the script starts (like nsys --delay)",
+    schema: seconds,
+    default: 0,
+    fromString: num,
+  },
+  duration: {
+    expected: "a number of seconds >= 0 (0: until stopped or the end)",
+    description: "Stop recording this many seconds after each capture window opens",
+    schema: seconds,
+    default: 0,
+    fromString: num,
+  },
+  capture: {
+    expected: "auto or manual",
+    description: "auto: record from the start (after --delay); manual: only once inferscope.start() or SIGUSR1 opens a window",
+    schema: v.picklist(["auto", "manual"]),
+    default: "auto",
+    fromString: str,
+  },
   cuptiPath: {
     expected: "a path to libcupti.so, or empty for automatic",
     description: "libcupti to load (default: torch's copy, then the system's)",
@@ -161,6 +185,9 @@ export interface Config {
   minDurationUs: number;
   sampleIntervalMs: number;
   numaMapsIntervalMs: number;
+  delay: number;
+  duration: number;
+  capture: "auto" | "manual";
   cuptiPath: string;
   top: number;
 }

@@ -6,11 +6,12 @@
 import type { Report } from "../analyze/report-types.ts";
 
 const CODE_REF = ["function", "file", "line", "scope"];
+const LATENCY = ["count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms"];
 const COPY = ["count", "bytes", "ms", "gbps", "pageable_count", "pinned_count", "sync_count", "pageable_bytes", "pageable_ms", "sync_blocked_ms"];
 
 /** Key order per path; "[]" stands for any array element. */
 const ORDER: Record<string, string[]> = {
-  "": ["schema", "source", "bottleneck", "gpu", "cpu", "scopes", "findings", "clock", "dropped", "collection", "warnings"],
+  "": ["schema", "source", "bottleneck", "gpu", "cpu", "scopes", "requests", "findings", "clock", "dropped", "collection", "warnings"],
   source: ["path", "format", "events"],
   bottleneck: ["classification", "confidence", "reason"],
   gpu: ["window_ms", "busy_ms", "utilization_pct", "compute_ms", "transfer_only_ms", "idle", "kernels", "memcpy", "memset", "syncs", "devices"],
@@ -38,6 +39,11 @@ const ORDER: Record<string, string[]> = {
   "cpu.numa": ["gpu_node", "pages_mb_by_node", "remote_pct"],
   "scopes[]": ["name", "count", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms", "split", "durations_ms"],
   "scopes[].split": ["compute_ms", "transfer_ms", "idle_ms"],
+  requests: ["count", "unfinished", "tokens", "latency", "ttft", "itl", "slowest"],
+  "requests.latency": LATENCY,
+  "requests.ttft": LATENCY,
+  "requests.itl": LATENCY,
+  "requests.slowest[]": ["id", "latency_ms", "queue_ms", "cpu_ms", "gpu_ms", "idle_ms", "tokens", "ttft_ms"],
   "findings[]": ["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence", "suggestions"],
   "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis", "scope", "steps", "window_ms", "standalone_ms", "overlaps"],
   clock: ["source", "error_bound_us"],

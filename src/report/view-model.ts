@@ -2,7 +2,7 @@
 // contract) so that the Markdown and HTML templates only lay it out. Values stay raw strings here
 // (never escaped): each template escapes for its own format. A null metric becomes "not measured".
 
-import type { Classification, CodeRef, CopyStat, EstimatedSaving, Finding, IdleAttribution, KernelClassStat, Report, Severity } from "../analyze/report-types.ts";
+import type { Classification, CodeRef, CopyStat, EstimatedSaving, Finding, IdleAttribution, KernelClassStat, LatencyStat, Report, Severity } from "../analyze/report-types.ts";
 import { kernelLabel } from "../analyze/kernel-classes.ts";
 import {
   NOT_MEASURED,
@@ -136,6 +136,8 @@ export interface ReportView {
   noGpuReason: string;
   scopes: Table;
   scopeBars: ScopeBar[];
+  /** Per-request latency, TTFT, ITL and the slowest requests; null when no request was marked. */
+  requests: null | { summary: string; stats: Table; slowest: Table };
   threads: Table;
   /** Functions by self time (cpu.top_functions), and what self/total mean. */
   hotFunctions: Table;
@@ -328,6 +330,7 @@ export function buildView(r: Report): ReportView {
     noGpuReason: r.gpu ? "" : noGpuNote(r.collection ?? {}),
     scopes: scopesTable(r.scopes),
     scopeBars: scopeBars(r.scopes),
+    requests: r.requests ? requestsView(r.requests) : null,
     threads: threadsTable(r.cpu.threads),
     hotFunctions: hotFunctionsTable(r.cpu.top_functions),
     hotNote: HOT_NOTE,
@@ -591,17 +594,47 @@ function scopesTable(scopes: Report["scopes"]): Table {
     ],
     rows: scopes.map((s) => [
       t(s.name, { code: true }),
-      n(int(s.count), s.count),
-      n(ms(s.mean_ms), s.mean_ms),
-      n(ms(s.p50_ms), s.p50_ms),
-      n(ms(s.p95_ms), s.p95_ms),
-      n(ms(s.p99_ms), s.p99_ms),
-      n(ms(s.max_ms), s.max_ms),
+      ...latencyCells(s),
       n(ms(s.split?.compute_ms), s.split?.compute_ms),
       n(ms(s.split?.transfer_ms), s.split?.transfer_ms),
       n(ms(s.split?.idle_ms), s.split?.idle_ms),
     ]),
     empty: "No scopes were recorded (wrap request phases in `inferscope.scope(\"name\")` or `torch.profiler.record_function`).",
+  };
+}
+
+/** count, mean, p50, p95, p99, max: the scopes' and the requests' columns. */
+function latencyCells(x: LatencyStat | null): Cell[] {
+  if (!x) return Array.from({ length: 6 }, () => n(NOT_MEASURED, null));
+  return [n(int(x.count), x.count), ...[x.mean_ms, x.p50_ms, x.p95_ms, x.p99_ms, x.max_ms].map((v) => n(ms(v), v))];
+}
+
+function requestsView(q: NonNullable<Report["requests"]>): NonNullable<ReportView["requests"]> {
+  const row = (label: string, x: LatencyStat | null): Cell[] => [t(label), ...latencyCells(x)];
+  const unfinished = q.unfinished ? `; ${int(q.unfinished)} more began and had not ended when the recording stopped (left out)` : "";
+  return {
+    summary: `${int(q.count)} requests, ${int(q.tokens)} tokens${unfinished}.`,
+    stats: {
+      id: "requests",
+      columns: [col("", false), col("count"), col("mean ms"), col("p50 ms"), col("p95 ms"), col("p99 ms"), col("max ms")],
+      rows: [row("latency", q.latency), row("time to first token", q.ttft), row("inter-token latency", q.itl)],
+      empty: "",
+    },
+    slowest: {
+      id: "slowest-requests",
+      columns: [col("request", false), col("latency ms"), col("queue ms"), col("CPU ms"), col("GPU ms"), col("idle ms"), col("tokens"), col("TTFT ms")],
+      rows: q.slowest.map((r) => [
+        t(r.id, { code: true }),
+        n(ms(r.latency_ms), r.latency_ms),
+        n(ms(r.queue_ms), r.queue_ms),
+        n(ms(r.cpu_ms), r.cpu_ms),
+        n(ms(r.gpu_ms), r.gpu_ms),
+        n(ms(r.idle_ms), r.idle_ms),
+        n(int(r.tokens), r.tokens),
+        n(ms(r.ttft_ms), r.ttft_ms),
+      ]),
+      empty: "",
+    },
   };
 }
 

@@ -75,6 +75,8 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   const cuptiVersion = num(block.cuptiVersion);
   if (cuptiVersion !== undefined) meta.cuptiVersion = cuptiVersion;
   if (num(block.sampleIntervalMs) !== undefined) meta.sampleIntervalMs = block.sampleIntervalMs;
+  if (block.capture !== null && typeof block.capture === "object") meta.capture = block.capture;
+  if (Array.isArray(block.captureWindows)) meta.captureWindows = block.captureWindows;
   if (Array.isArray(block.warnings)) {
     for (const w of block.warnings) if (typeof w === "string") trace.warnings.push(w);
   }

@@ -233,5 +233,28 @@ def symlink_out_then_run(target):
     lib.cuCtxSynchronize()
 
 
+def window_api(before, inside, after):
+    """Capture windows: launches `before` kernels, inferscope.start(), `inside` more, stop(), `after` more."""
+    import inferscope
+
+    start()
+    for i in range(int(before)):
+        my_step(i)
+    say("start", inferscope.start())
+    for i in range(int(inside)):
+        my_step(i)
+    say("stop", inferscope.stop())
+    for i in range(int(after)):
+        my_step(i)
+    lib.cuCtxSynchronize()
+
+
+def window_timed(seconds):
+    """Capture windows by --delay/--duration: launches for `seconds`, says how many."""
+    start()
+    say("launched", run_for(float(seconds)))
+    lib.cuCtxSynchronize()
+
+
 if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])

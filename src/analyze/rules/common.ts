@@ -2,7 +2,7 @@
 // name code in suggestions. One rule per file beside this one; rules/index.ts lists them.
 import type { Trace } from "../../trace/model.ts";
 import type { MergeResult } from "../../merge/index.ts";
-import type { CodeRef, Severity } from "../report-types.ts";
+import type { CodeRef, RequestStats, Severity } from "../report-types.ts";
 import type { CpuMetrics } from "../cpu.ts";
 import type { GpuTime } from "../gpu.ts";
 import type { GpuWork } from "../gpu-work.ts";
@@ -38,6 +38,8 @@ export interface AnalysisContext {
   work: GpuWork | null;
   syncs: SyncMetrics;
   scopes: ScopeMetrics;
+  /** null when the trace marks no request */
+  requests: RequestStats | null;
   cpu: CpuMetrics;
   /** host-wait attribution, sorted by idle time */
   idle: IdleEntry[];

@@ -87,7 +87,7 @@ def _load_c(rec):
     except Exception as e:
         rec.warnings.append("the tracer's C hot path did not load (%s: %s): Python calls recorded in pure Python (slower)" % (type(e).__name__, e))
         return
-    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost"]
+    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost", "capture"]
     rec.c = dict(zip(names, fns))
     emit = rec.c["emit"]
     emit_attrs = rec.c["emit_attrs"]
@@ -128,6 +128,9 @@ def _install_setprofile_c(rec):
     # Installed in every new threading.Thread: puts the C profile function in its place,
     # then records the call it was called for.
     def first_event(frame, event, arg):
+        if not rec.live:  # outside a capture window: capture(1) installs it when one opens
+            sys.setprofile(None)
+            return
         set_profile()
         if event == "call":
             intern(frame.f_code, frame)
@@ -249,6 +252,8 @@ def _make_profiler(rec, b):
     # yields as "return", and a frame left by an exception as "return" too, so starts and ends
     # stay balanced.
     def profile(frame, event, arg):
+        if not rec.live:  # outside a capture window (_window.py)
+            return
         if event == "call":
             code = frame.f_code
             w = codes_get(id(code))

@@ -44,6 +44,7 @@ from collections import deque
 from time import perf_counter_ns as _now
 
 from inferscope import _backends
+from inferscope._window import Window
 
 # Record kinds (the low SHIFT bits of a word), also named in ffi/pytrace.c and in the reader
 # (src/collect/python-events.ts); test/collect/record-kinds.test.ts keeps the three equal.
@@ -267,6 +268,8 @@ class Recorder(object):
         self.reason = "exit"
         self.shim = opts.get("shim")
         self.c = None  # the C hot path (ffi/pytrace.c), when it could be loaded
+        self.live = False  # a capture window is open (_window.py); set by Window.begin()
+        self.window = Window(self, opts)
 
     # ---- tables ---------------------------------------------------------------------------
 
@@ -481,6 +484,8 @@ class Recorder(object):
         return _Scope(self, name, attrs)
 
     def open_scope(self, word, attrs):
+        if not self.live:
+            return
         try:
             b = self.tl.b
         except AttributeError:
@@ -494,6 +499,8 @@ class Recorder(object):
         b += (word, _now())
 
     def close_scope(self, word):
+        if not self.live:
+            return
         try:
             b = self.tl.b
         except AttributeError:
@@ -501,6 +508,8 @@ class Recorder(object):
         b += (word, _now())
 
     def mark(self, name, attrs):
+        if not self.live:
+            return
         word = (self.name_id(name) << SHIFT) | K_MARK
         self.open_scope(word, _clean_attrs(attrs) if attrs else None)
 
@@ -553,6 +562,7 @@ class Recorder(object):
         self._uninstall()
         self.done = True
         t_end = _now()
+        capture = self.window.finish(t_end)
         with self.ilock:
             threads = list(self.threads)
         if self.c is not None:
@@ -597,6 +607,8 @@ class Recorder(object):
             "threads": [{"tid": i.tid, "name": i.final_name()} for i in threads],
             "warnings": self.warnings,
         }
+        if capture is not None:
+            meta["capture"] = capture
         torch = sys.modules.get("torch")
         if torch is not None:
             try:
@@ -708,6 +720,7 @@ def start(opts):
     _recorder = rec
     inferscope._rec = rec
     rec.install()
+    rec.window.begin()
     if rec.c is not None:
         atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
     else:
@@ -726,7 +739,20 @@ def start(opts):
             signal.signal(signal.SIGTERM, rec.on_sigterm)
     except Exception:
         pass
+    rec.window.install_signals()
+    _say_ready(rec)
     return rec
+
+
+def _say_ready(rec):
+    """control-<pid>: tells `inferscope run` this process takes the capture-window signals."""
+    if not rec.window.signals:
+        return
+    try:
+        with open(os.path.join(rec.dir, "control-%d" % rec.pid), "w") as f:
+            f.write("signals\n")
+    except OSError:
+        pass
 
 
 def start_from_env(spec):
