@@ -3,7 +3,7 @@
 // and the YAML reader cannot disagree.
 import * as v from "valibot";
 import { LOG_LEVELS } from "../log.ts";
-import { REPORT_FORMATS } from "../report/formats.ts";
+import { DEFAULT_FORMATS, REPORT_FORMATS } from "../report/formats.ts";
 
 type Parse = (raw: string) => unknown;
 
@@ -79,7 +79,7 @@ export const KEYS = {
     expected: `a list of ${REPORT_FORMATS.join(", ")} (comma-separated in env/flags)`,
     description: "Report formats written by `run`",
     schema: v.pipe(v.array(v.picklist(REPORT_FORMATS)), v.minLength(1)),
-    default: [...REPORT_FORMATS],
+    default: [...DEFAULT_FORMATS],
     fromString: list,
   },
   python: {
