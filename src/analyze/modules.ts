@@ -265,3 +265,40 @@ export function pathPattern(path: string): string {
     .map((p) => (/^\d+$/.test(p) ? "*" : p.replace(/_\d+$/, "_*")))
     .join(".");
 }
+
+/** The layer pattern (`layers.*.mlp`) that accounts for a large share of something, for findings. */
+export interface LayerShare {
+  pattern: string;
+  value: number;
+  share: number;
+  instances: number;
+}
+
+/**
+ * The most specific layer pattern holding at least `minShare` of `total` (by `value` of its
+ * modules, summed over the paths that share the pattern): among those that do, the one with the
+ * most path components, then the largest share. A pattern holding everything (the model itself)
+ * is not an answer.
+ */
+export function dominantLayer(m: ModuleMetrics, value: (s: ModuleStat) => number, total: number, minShare: number): LayerShare | null {
+  if (total <= 0) return null;
+  const byPattern = new Map<string, { value: number; instances: number }>();
+  for (const s of m.modules) {
+    const v = value(s);
+    if (v <= 0) continue;
+    const p = pathPattern(s.path);
+    const e = byPattern.get(p) ?? { value: 0, instances: 0 };
+    e.value += v;
+    e.instances++;
+    byPattern.set(p, e);
+  }
+  let best: LayerShare | null = null;
+  const depth = (p: string) => p.split(".").length;
+  for (const [pattern, e] of byPattern) {
+    const share = e.value / total;
+    if (share < minShare || share >= 0.999) continue;
+    const c: LayerShare = { pattern, value: e.value, share, instances: e.instances };
+    if (!best || depth(pattern) > depth(best.pattern) || (depth(pattern) === depth(best.pattern) && share > best.share)) best = c;
+  }
+  return best;
+}
