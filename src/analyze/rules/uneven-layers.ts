@@ -3,6 +3,7 @@
 // Needs the per-layer breakdown (nn.Module calls in the trace); otherwise not measured.
 import type { ModuleStat, ModuleTypeStat } from "../modules.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
 
 /** A class with at least this many instances… */
 export const UNEVEN_MIN_INSTANCES = 3;
@@ -11,19 +12,27 @@ export const UNEVEN_MIN_RATIO = 2;
 /** …and the excess (slowest − median) is at least this share of the step. */
 export const UNEVEN_MIN_STEP_SHARE = 0.05;
 
-export const unevenLayersRule: Rule = {
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_instances: { default: UNEVEN_MIN_INSTANCES, unit: "instances", doc: "a module class with at least this many instances (paths)…", integer: true, min: 2 },
+  min_ratio: { default: UNEVEN_MIN_RATIO, unit: "× the median", doc: "…whose slowest instance takes at least this many times the median instance's time…", min: 1 },
+  min_step_share: { default: UNEVEN_MIN_STEP_SHARE, unit: "share of the step", doc: "…and the excess (slowest − median) is at least this share of the step", max: 1 },
+} satisfies ParamDefs;
+
+export const unevenLayersRule: Rule<typeof PARAMS> = {
   id: "uneven_layers",
   description: `one of ≥ ${UNEVEN_MIN_INSTANCES} instances of a layer class takes ≥ ${UNEVEN_MIN_RATIO}× the median instance's time, the excess ≥ ${UNEVEN_MIN_STEP_SHARE * 100} % of the step`,
-  evaluate(ctx: AnalysisContext): RuleFinding | null {
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const m = ctx.modules;
     if (!m || m.step.ns <= 0) return null;
     let worst: { c: ModuleTypeStat; excess: number; ratio: number } | null = null;
     for (const c of m.types) {
       const s = c.spread;
-      if (c.instances < UNEVEN_MIN_INSTANCES || s.medianNs <= 0) continue;
+      if (c.instances < p.min_instances || s.medianNs <= 0) continue;
       const ratio = s.maxNs / s.medianNs;
       const excess = s.maxNs - s.medianNs;
-      if (ratio < UNEVEN_MIN_RATIO || excess < UNEVEN_MIN_STEP_SHARE * m.step.ns) continue;
+      if (ratio < p.min_ratio || excess < p.min_step_share * m.step.ns) continue;
       if (!worst || excess > worst.excess) worst = { c, excess, ratio };
     }
     if (!worst) return null;
@@ -56,7 +65,7 @@ export const unevenLayersRule: Rule = {
     return {
       title: `\`${slow.path}\` takes ${round(ratio, 1)}× the ${what} of a typical ${c.type} (${round(c.spread.maxNs / 1e6, 3)} ms vs a median of ${round(c.spread.medianNs / 1e6, 3)} ms over ${c.instances} instances)`,
       severity: severityFor(excess, m.step.ns),
-      confidence: round(clamp01(0.6 + 0.3 * Math.min(1, (ratio - UNEVEN_MIN_RATIO) / 2))),
+      confidence: round(clamp01(0.6 + 0.3 * Math.min(1, (ratio - p.min_ratio) / 2))),
       impact_ms: msRounded(excess),
       evidence: {
         class: c.type,
