@@ -20,6 +20,7 @@ import type { CpuSpan, GpuOp, Trace } from "../trace/model.ts";
 import type { MergeResult } from "../merge/index.ts";
 import { scopeName } from "../merge/stacks.ts";
 import type { SyncOccasion } from "./syncs.ts";
+import { grown } from "../core/typed-arrays.ts";
 
 export type FrameKind = "root" | "thread" | "scope" | "module" | "python" | "cpu_op" | "kernel" | "memcpy" | "memset";
 
@@ -60,13 +61,6 @@ export interface CallTree {
   hasGpu: boolean;
   /** Whether any module frame exists. */
   hasModules: boolean;
-}
-
-/** A copy of `a` with room for n elements. */
-function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }
 
 /** Prefix tree builder: nodes in growable typed arrays, children by frame id. */
