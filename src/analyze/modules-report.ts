@@ -11,6 +11,7 @@ export function modulesReport(m: ModuleMetrics, top: number, hasGpu: boolean): M
   return {
     count: m.modules.length,
     in_modules_ms: nsToMs(m.inModulesNs),
+    outside_step_ms: nsToMs(m.outsideStepNs),
     step: { scope: m.step.scope, count: m.step.count, ms: nsToMs(step) },
     sort: m.sortBy,
     top: m.modules.slice(0, top).map((s) => {

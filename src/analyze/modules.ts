@@ -6,6 +6,10 @@
 //   - total: while it was open, a module nested in itself counted once (outermost call);
 //   - kernels (kernels and memsets) and copies launched inside it: by the launch call's stack, each
 //     counted once per module on that stack; `kernel_self` for the innermost module only.
+// When a scope holds the module calls (the step: `with inferscope.scope("step")`,
+// `record_function("step#3")`), only the calls inside its instances count: a warm-up call or model
+// loading before the first step would otherwise be shares "of the step" that the step never had.
+// Their time is reported apart (outsideStepNs).
 import type { CallTree } from "./call-tree.ts";
 
 export interface ModuleStat {
@@ -38,11 +42,13 @@ export interface ModuleMetrics {
   modules: ModuleStat[];
   /** Classes with ≥ 2 instances, by total time. */
   types: ModuleTypeStat[];
-  /** Time with at least one module open (Σ of the outermost modules' totals). */
+  /** Time with at least one module open (Σ of the outermost modules' totals), inside the step. */
   inModulesNs: number;
+  /** The same outside the step's instances (warm-up, loading); 0 when there is no step scope. */
+  outsideStepNs: number;
   /** The step the shares are taken of: the scope that holds most of the module time, else the module time itself. */
   step: { scope: string | null; count: number; ns: number };
-  /** Kernel and memset time of the whole trace (the base of pct_of_kernels); 0 without GPU ops. */
+  /** Kernel and memset time inside the step (the whole trace without a step scope): the base of pct_of_kernels; 0 without GPU ops. */
   kernelAllNs: number;
   sortBy: "cpu_self" | "kernel_self";
 }
@@ -60,6 +66,14 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   const modNode = new Int32Array(n).fill(-1);
   for (let i = 1; i < n; i++) modNode[i] = kindOf(i) === "module" ? i : modNode[t.parent[i]!]!;
   const upper = (m: number) => modNode[t.parent[m]!]!; // the module enclosing module node m
+  const step = stepOf(t, modNode, upper);
+  // nodes inside an instance of the step scope (reached through no module): the ones that count
+  const inStep = new Uint8Array(n);
+  inStep[0] = step.frame < 0 ? 1 : 0;
+  for (let i = 1; i < n; i++) {
+    const p = t.parent[i]!;
+    inStep[i] = inStep[p]! || (t.frame[i] === step.frame && modNode[p]! < 0) ? 1 : 0;
+  }
 
   const stats = new Map<number, ModuleStat>(); // by frame id
   const stat = (f: number): ModuleStat => {
@@ -100,7 +114,7 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   const kernelTotal = new Float64Array(n);
   let kernelAllNs = 0;
   for (let i = 1; i < n; i++) {
-    if (isKernelLike(kindOf(i))) {
+    if (isKernelLike(kindOf(i)) && inStep[i]) {
       kernelTotal[i] = t.gpuSelf[i]!;
       kernelAllNs += t.gpuSelf[i]!;
     }
@@ -108,6 +122,7 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   for (let i = n - 1; i > 0; i--) kernelTotal[t.parent[i]!]! += kernelTotal[i]!;
 
   let inModulesNs = 0;
+  let outsideStepNs = 0;
   const outermostOf = (m: number, same: (x: number) => boolean) => {
     for (let x = upper(m); x >= 0; x = upper(x)) if (same(x)) return false;
     return true;
@@ -115,6 +130,10 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   for (let i = 1; i < n; i++) {
     const m = modNode[i]!;
     if (m < 0) continue;
+    if (!inStep[i]) {
+      if (m === i && upper(i) < 0) outsideStepNs += t.cpuTotal[i]!;
+      continue;
+    }
     const s = stat(t.frame[m]!);
     s.selfNs += t.cpuSelf[i]!;
     if (m === i) {
@@ -128,6 +147,7 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   // GPU ops and syncs, credited to every module on their stack
   const kernelsBy = new Map<number, Map<string, number>>();
   for (let i = 1; i < n; i++) {
+    if (!inStep[i]) continue;
     if (t.syncCount[i]! > 0 && modNode[i]! >= 0) {
       chain(modNode[i]!, (f) => {
         const s = stat(f);
@@ -175,11 +195,26 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
     return kb - ka || b.totalNs - a.totalNs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   });
 
-  return { modules, types: typeStats(t, modNode, upper, kernelTotal, stats), inModulesNs, step: stepOf(t, modNode, upper, inModulesNs), kernelAllNs, sortBy };
+  return {
+    modules,
+    types: typeStats(t, modNode, upper, inStep, kernelTotal, stats),
+    inModulesNs,
+    outsideStepNs,
+    step: step.frame < 0 ? { scope: null, count: step.count, ns: inModulesNs } : { scope: step.scope, count: step.count, ns: step.ns },
+    kernelAllNs,
+    sortBy,
+  };
 }
 
 /** Per class with ≥ 2 instances: totals (a class nested in itself counted once) and the spread between instances. */
-function typeStats(t: CallTree, modNode: Int32Array, upper: (m: number) => number, kernelTotal: Float64Array, stats: Map<number, ModuleStat>): ModuleTypeStat[] {
+function typeStats(
+  t: CallTree,
+  modNode: Int32Array,
+  upper: (m: number) => number,
+  inStep: Uint8Array,
+  kernelTotal: Float64Array,
+  stats: Map<number, ModuleStat>,
+): ModuleTypeStat[] {
   const byType = new Map<string, { instances: ModuleStat[]; totalNs: number; kernelNs: number }>();
   for (const s of stats.values()) {
     if (s.type === undefined) continue;
@@ -189,7 +224,7 @@ function typeStats(t: CallTree, modNode: Int32Array, upper: (m: number) => numbe
   }
   const typeOf = (m: number) => t.frames[t.frame[m]!]!.moduleType;
   for (let i = 1; i < t.size; i++) {
-    if (modNode[i] !== i) continue;
+    if (modNode[i] !== i || !inStep[i]) continue;
     const type = typeOf(i);
     if (type === undefined) continue;
     let outer = true;
@@ -226,8 +261,8 @@ function typeStats(t: CallTree, modNode: Int32Array, upper: (m: number) => numbe
   return out.sort((a, b) => b.totalNs - a.totalNs || (a.type < b.type ? -1 : 1));
 }
 
-/** The scope that holds the most time of the outermost modules (`step`), with its instances' time. */
-function stepOf(t: CallTree, modNode: Int32Array, upper: (m: number) => number, inModulesNs: number): ModuleMetrics["step"] {
+/** The scope that holds the most time of the outermost modules (`step`, its frame), with its instances' time; frame -1: none (count: the outermost module calls). */
+function stepOf(t: CallTree, modNode: Int32Array, upper: (m: number) => number): { frame: number; scope: string; count: number; ns: number } {
   const kindOf = (node: number) => t.frames[t.frame[node]!]!.kind;
   const credit = new Map<number, number>(); // scope frame → module time inside it
   let rootCalls = 0;
@@ -244,7 +279,7 @@ function stepOf(t: CallTree, modNode: Int32Array, upper: (m: number) => number, 
   let best = -1;
   let bestNs = 0;
   for (const [f, ns] of credit) if (ns > bestNs || (ns === bestNs && best >= 0 && f < best)) [best, bestNs] = [f, ns];
-  if (best < 0) return { scope: null, count: rootCalls, ns: inModulesNs };
+  if (best < 0) return { frame: -1, scope: "", count: rootCalls, ns: 0 };
   let ns = 0;
   let count = 0;
   for (let i = 1; i < t.size; i++) {
@@ -255,7 +290,7 @@ function stepOf(t: CallTree, modNode: Int32Array, upper: (m: number) => number, 
     ns += t.cpuTotal[i]!;
     count += t.calls[i]!;
   }
-  return { scope: t.frames[best]!.name, count, ns };
+  return { frame: best, scope: t.frames[best]!.name, count, ns };
 }
 
 /** `model.layers.3.mlp` → `model.layers.*.mlp`; `Block_2.Linear_5` → `Block_*.Linear_*` (Kineto instance names). */

@@ -232,8 +232,10 @@ export interface ModuleTypeRow {
 export interface ModulesSection {
   /** Distinct module paths. */
   count: number;
-  /** Time with at least one module open. */
+  /** Time with at least one module open, inside the step. */
   in_modules_ms: number;
+  /** Time with a module open outside the step's instances (warm-up, loading): not in the rows. */
+  outside_step_ms: number;
   /** What pct_of_step is taken of: the scope holding most of the module time (all its instances), else the module time. */
   step: { scope: string | null; count: number; ms: number };
   /** Row order: CPU self time, or kernel self time when the GPU was busy ≥ 50 % of its window. */

@@ -44,7 +44,7 @@ const ORDER: Record<string, string[]> = {
   "requests.ttft": LATENCY,
   "requests.itl": LATENCY,
   "requests.slowest[]": ["id", "latency_ms", "queue_ms", "cpu_ms", "gpu_ms", "idle_ms", "tokens", "ttft_ms"],
-  modules: ["count", "in_modules_ms", "step", "sort", "top", "types"],
+  modules: ["count", "in_modules_ms", "outside_step_ms", "step", "sort", "top", "types"],
   "modules.step": ["scope", "count", "ms"],
   "modules.top[]": ["path", "type", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "kernel_self_ms", "pct_of_kernels", "kernels", "copies", "syncs", "top_kernel"],
   "modules.top[].copies": ["count", "bytes", "ms"],

@@ -121,7 +121,7 @@ describe("GPU work per layer (hand-made trace)", () => {
   test("the JSON section's keys come in the contract's order", () => {
     const json = reportJson(r);
     const section = JSON.parse(json).modules;
-    expect(Object.keys(section)).toEqual(["count", "in_modules_ms", "step", "sort", "top", "types"]);
+    expect(Object.keys(section)).toEqual(["count", "in_modules_ms", "outside_step_ms", "step", "sort", "top", "types"]);
     expect(Object.keys(section.top[0])).toEqual([
       "path", "type", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "kernel_self_ms", "pct_of_kernels", "kernels", "copies", "syncs", "top_kernel",
     ]);
@@ -142,6 +142,22 @@ describe("edge cases", () => {
     expect(seq.total_ms).toBe(0.0001);
     expect(seq.self_ms).toBe(0.00007); // 50 outside seq.0, + 20 when re-entered
     expect(m.types[0]).toMatchObject({ type: "Sequential", instances: 2, total_ms: 0.0001 });
+  });
+
+  test("with a step scope, module calls outside its instances (a warm-up) are not in the rows, and their time is said apart", () => {
+    const tr = gpuTrace(); // step [0, 1100) holding Net; now a warm-up call of Net before it, launching a kernel
+    tr.spans.push({ cat: "module", name: "Net", moduleType: "Net", start: -5000, end: -1000, pid: 1, tid: 1 });
+    tr.spans.push({ cat: "module", name: "layers.0", moduleType: "Block", start: -4000, end: -2000, pid: 1, tid: 1 });
+    tr.api.push({ api: "runtime", kind: "launch", name: "cudaLaunchKernel", start: -3000, end: -2995, pid: 1, tid: 1, correlation: 500 });
+    tr.gpu.push({ kind: "kernel", name: "warmup_gemm", start: 90_000, end: 95_000, device: 0, stream: 7, correlation: 500 });
+    const m = buildReport(analysisContext(tr), "x").modules!;
+    expect(m.outside_step_ms).toBe(0.004);
+    expect(m.in_modules_ms).toBe(0.001);
+    expect(m.step).toEqual({ scope: "step", count: 1, ms: 0.0011 });
+    const net = m.top.find((x) => x.path === "Net")!;
+    expect(net).toMatchObject({ calls: 1, self_ms: 0.0003, total_ms: 0.001, kernels: 4, kernel_ms: 0.00175, pct_of_kernels: 100 });
+    expect(m.top.find((x) => x.path === "layers.0")).toMatchObject({ calls: 1, total_ms: 0.0003 });
+    expect(m.types[0]).toMatchObject({ type: "Block", calls: 2, total_ms: 0.0007 });
   });
 
   test("no module calls: the section is null (not measured)", () => {
