@@ -103,6 +103,13 @@ export const KEYS = {
     default: true,
     fromString: bool,
   },
+  modules: {
+    expected: "true or false",
+    description: "Record nn.Module calls with their paths in the model (the per-layer breakdown) when the script uses torch",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
   pythonCalls: {
     expected: "all, user or none",
     description: "Python calls to record: all, user code only (not stdlib/site-packages), none",
@@ -181,6 +188,7 @@ export interface Config {
   python: string;
   device: "auto" | number;
   trace: boolean;
+  modules: boolean;
   pythonCalls: "all" | "user" | "none";
   minDurationUs: number;
   sampleIntervalMs: number;
