@@ -3,7 +3,8 @@
 // why, without torch): the acceptance on our own scripts (test/fixtures/torch_cpu/models.py: an
 // encoder, a decoder generating greedily, a CNN, each with layer 2 made 4× wider): the layers
 // add up to the step within 2 % and the widened layer is the top row; the paths as
-// named_modules() names them; --no-modules.
+// named_modules() names them; --no-modules; torch.compile. Without torch, a hand-made stand-in
+// (scripts/handmade_torch, NOT torch) still tests the import hook, the paths and the reader.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -110,4 +111,21 @@ describe.skipIf(missing !== null)("inferscope run records nn.Module calls (real 
     const after = calls.sort((a, b) => a.ts - b.ts)[1]!.ts;
     expect(r.trace!.traceEvents.filter((e) => e.cat === "module" && e.name !== "OptimizedModule" && e.ts >= after)).toEqual([]);
   }, 300_000);
+});
+
+describe("without torch: a hand-made stand-in (scripts/handmade_torch, NOT torch)", () => {
+  test("the wrapper goes in once `torch` is imported; paths from named_modules(); nested as called", () => {
+    const r = inferscopeRun(["--quiet", "--formats", "json", "--python", "python3", join(SCRIPTS, "handmade_modules.py")]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ y: 4, wrapped: true });
+    const mods = r.trace!.traceEvents.filter((e) => e.cat === "module").sort((a, b) => a.ts - b.ts);
+    expect(mods.map((e) => `${e.name} ${String(e.args?.type)}`)).toEqual(["Top Top", "first Pair", "first.a Leaf", "first.b Leaf", "second Pair", "second.a Leaf", "second.b Leaf"]);
+    const [top, first, a] = mods;
+    expect(first!.ts).toBeGreaterThanOrEqual(top!.ts);
+    expect(a!.ts + a!.dur!).toBeLessThanOrEqual(first!.ts + first!.dur! + 0.001);
+    expect(modulesOf(r.runDir!)!.count).toBe(7);
+    const off = inferscopeRun(["--quiet", "--no-modules", "--formats", "json", "--python", "python3", join(SCRIPTS, "handmade_modules.py")]);
+    expect(JSON.parse(off.stdout)).toEqual({ y: 4, wrapped: false });
+    expect(off.trace!.traceEvents.filter((e) => e.cat === "module")).toEqual([]);
+  });
 });
