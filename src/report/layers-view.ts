@@ -28,7 +28,7 @@ function stepText(m: ModulesSection): string {
   const s = m.step;
   if (s.scope === null) return `${dur(m.in_modules_ms)} inside modules (${int(s.count)} outermost calls)`;
   const share = pct(s.ms > 0 ? (100 * m.in_modules_ms) / s.ms : 0);
-  const outside = m.outside_step_ms > 0 ? `; ${dur(m.outside_step_ms)} in modules outside it (warm-up, loading) not counted here` : "";
+  const outside = m.outside_step_ms > 0 ? `; ${dur(m.outside_step_ms)} in modules outside it (a warm-up, loading, other scopes) not counted here` : "";
   return `${dur(m.in_modules_ms)} inside modules: ${share} of scope \`${s.scope}\` (${int(s.count)} ${s.count === 1 ? "instance" : "instances"}, ${dur(s.ms)} in all)${outside}`;
 }
 
