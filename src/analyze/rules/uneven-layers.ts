@@ -82,6 +82,9 @@ export const unevenLayersRule: Rule<typeof PARAMS> = {
         ...(typical ? { typical: typical.path } : {}),
       },
       suggestions,
+      // A deliberately wider layer does its extra work for a reason; only an accidental difference
+      // (another dtype, a fallback kernel) can be brought down to the median.
+      saving: { kind: "none", reason: "whether the slow layer can run as fast as its siblings depends on why it differs (a deliberately wider layer cannot)" },
     };
   },
 };
