@@ -50,6 +50,8 @@ export interface ModuleMetrics {
   step: { scope: string | null; count: number; ns: number };
   /** Kernel and memset time inside the step (the whole trace without a step scope): the base of pct_of_kernels; 0 without GPU ops. */
   kernelAllNs: number;
+  /** Kernels and memsets counted in kernelAllNs (the base of a layer's share of the kernels). */
+  kernelAllCount: number;
   sortBy: "cpu_self" | "kernel_self";
 }
 
@@ -113,10 +115,12 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
   // kernel (and memset) time per subtree, for the per-class totals
   const kernelTotal = new Float64Array(n);
   let kernelAllNs = 0;
+  let kernelAllCount = 0;
   for (let i = 1; i < n; i++) {
     if (isKernelLike(kindOf(i)) && inStep[i]) {
       kernelTotal[i] = t.gpuSelf[i]!;
       kernelAllNs += t.gpuSelf[i]!;
+      kernelAllCount += t.opCount[i]!;
     }
   }
   for (let i = n - 1; i > 0; i--) kernelTotal[t.parent[i]!]! += kernelTotal[i]!;
@@ -202,6 +206,7 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
     outsideStepNs,
     step: step.frame < 0 ? { scope: null, count: step.count, ns: inModulesNs } : { scope: step.scope, count: step.count, ns: step.ns },
     kernelAllNs,
+    kernelAllCount,
     sortBy,
   };
 }

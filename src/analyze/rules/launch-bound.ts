@@ -71,7 +71,8 @@ export const launchBoundRule: Rule<typeof PARAMS> = {
     };
     const names = top.filter((s) => s.ref?.function).map((s) => `${codeName(s.ref)} (${s.count})`);
     // the layer that launches the most of them, when the trace knows the modules
-    const layer = ctx.modules ? dominantLayer(ctx.modules, (s) => s.kernels, k.count + ctx.transfers!.memset.count, LAUNCH_BOUND_LAYER_SHARE) : null;
+    // (shares of the kernels the layer table counts: those of the step, when it has one)
+    const layer = ctx.modules ? dominantLayer(ctx.modules, (s) => s.kernels, ctx.modules.kernelAllCount, LAUNCH_BOUND_LAYER_SHARE) : null;
     if (layer) evidence.top_layer = { pattern: layer.pattern, instances: layer.instances, kernels: layer.value, pct_of_kernels: round(layer.share * 100, 1) };
     const suggestions = [
       `Capture the steady-state step in a CUDA graph so ${launched} launches become one: torch.compile(model, mode="reduce-overhead"), or torch.cuda.CUDAGraph with static input buffers${ctx.scopes.stats[0] ? ` around \`${ctx.scopes.stats[0].name}\`` : ""}.`,
@@ -82,7 +83,7 @@ export const launchBoundRule: Rule<typeof PARAMS> = {
       suggestions.splice(
         2,
         0,
-        `Start with the layer that launches the most: \`${layer.pattern}\` launches ${round(layer.share * 100, 1)} % of the kernels (${layer.value} of ${k.count + ctx.transfers!.memset.count}${layer.instances > 1 ? `, over ${layer.instances} instances` : ""}): compile or fuse it first.`,
+        `Start with the layer that launches the most: \`${layer.pattern}\` launches ${round(layer.share * 100, 1)} % of the kernels (${layer.value} of ${ctx.modules!.kernelAllCount}${layer.instances > 1 ? `, over ${layer.instances} instances` : ""}): compile or fuse it first.`,
       );
     }
     const confidence = round(clamp01(0.5 + 0.45 * shortShare * hostShare));
