@@ -24,7 +24,7 @@ import { fail } from "../errors.ts";
 import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { Trace } from "../trace/model.ts";
-import { FORMAT_FILES, REPORT_EXTENSIONS, formatOfPath, orList, type ReportFormat } from "../report/formats.ts";
+import { FORMAT_FILES, REPORT_FORMATS, formatOfPath, orList, type ReportFormat } from "../report/formats.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
@@ -33,7 +33,7 @@ import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
 function checkReportPath(path: string, force: boolean): ReportFormat {
   const fmt = formatOfPath(path);
-  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(Object.keys(REPORT_EXTENSIONS))} path`);
+  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => FORMAT_FILES[f].slice(FORMAT_FILES[f].indexOf("."))))} path`);
   if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
   return fmt;
 }
