@@ -60,7 +60,9 @@ describe.skipIf(missing !== null)("inferscope run records nn.Module calls (real 
       const c = m.types.find((x) => x.type === cls)!;
       expect(c.instances).toBe(4);
       expect(c.spread.slowest).toBe(slowed);
-      expect(c.spread.max_ms).toBeGreaterThan(1.5 * c.spread.median_ms);
+      // the margin: the decoder's blocks differ by 1.3–2.3× between runs on a loaded box (its
+      // steps are short), the others' by more
+      expect(c.spread.max_ms).toBeGreaterThan((workload === "decoder" ? 1.1 : 1.5) * c.spread.median_ms);
     }, 180_000);
   }
 
