@@ -14,14 +14,10 @@ import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchEnv, median, option as opt } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SCRIPT = join(ROOT, "bench/tracer-overhead.py");
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : dflt;
-};
 const ROUNDS = Number(opt("rounds", "7"));
 const CLOCK = opt("clock", "wall") === "cpu" ? "cpu_ns" : "work_ns";
 // Tracer variants: the C hot path (default) and the pure-Python fallback.
@@ -53,9 +49,7 @@ function findPythons(): string[] {
   return out;
 }
 
-const env: Record<string, string> = {};
-for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("INFERSCOPE_")) env[k] = v;
-env.NO_COLOR = "1";
+const env = benchEnv();
 
 interface Sample {
   workNs: number;
@@ -85,11 +79,6 @@ function traced(python: string, workload: string, calls: string, pure: boolean, 
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const rows: string[] = [];
 for (const python of findPythons()) {

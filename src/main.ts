@@ -39,6 +39,9 @@ function report(e: unknown, verbose: boolean): number {
     process.stderr.write(`inferscope: ${err.message}\n`);
     return typeof err.code === "number" ? err.code : 2;
   }
+  // The reader of stdout went away (`inferscope analyze t.json --format folded | head`): stop
+  // quietly, with the status a process killed by SIGPIPE has, as other command-line tools do.
+  if (err?.code === "EPIPE") return 141;
   if (err?.name === "CLIError") {
     process.stderr.write(`inferscope: ${err.message.replace(/\x1b\[[0-9;]*m/g, "")}; see inferscope --help\n`);
     return 2;

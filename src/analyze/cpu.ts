@@ -95,7 +95,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
       if (cat === "python") {
         code.add(s.start, s.end);
         py?.add(s.start, s.end);
-      } else if (cat === "cpu_op" || cat === "other") code.add(s.start, s.end);
+      } else if (cat === "cpu_op" || cat === "module" || cat === "other") code.add(s.start, s.end);
     }
     part(tid, code.finish());
     if (py) pythonNs.set(tid, py.finish().measure);

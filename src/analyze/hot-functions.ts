@@ -13,6 +13,7 @@
 //   - self (exclusive): while it was the innermost function on the stack (time in untraced code,
 //     C code and CUDA API calls it made is its own).
 import { FunctionIds, TORCH_OP } from "../core/function-ids.ts";
+import { grown } from "../core/typed-arrays.ts";
 import type { CpuSpan } from "../trace/model.ts";
 
 export interface HotFunction {
@@ -50,13 +51,6 @@ export function compareHot(a: HotFunction, b: HotFunction): number {
   const fb = b.file ?? "";
   if (fa !== fb) return fa < fb ? -1 : 1;
   return (a.line ?? -1) - (b.line ?? -1);
-}
-
-/** A copy of `a` with room for n elements. */
-function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }
 
 /**

@@ -22,6 +22,9 @@ import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { resolveParams } from "./params.ts";
+import { buildCallTree, type CallTree } from "./call-tree.ts";
+import { moduleMetrics } from "./modules.ts";
+import { modulesReport } from "./modules-report.ts";
 
 export const DEFAULT_TOP = 10;
 
@@ -51,7 +54,11 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeRes
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
   const hot = hotFunctions(merge.byThread);
-  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, top };
+  let tree: CallTree | null = null;
+  const callTree = (): CallTree => (tree ??= buildCallTree(trace, merge, syncs.occasions));
+  // the tree is built here only when there are layers to show; the flame graphs build it on demand
+  const modules = trace.spans.some((s) => s.cat === "module") ? moduleMetrics(callTree(), gpu && gpu.windowNs > 0 ? gpu.busyNs / gpu.windowNs : null) : null;
+  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, modules, callTree, top };
 }
 
 /** Run every built-in rule not disabled by the rules file; price the findings (savings.ts) and rank them by estimated saving. */
@@ -201,6 +208,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
     },
     scopes: ctx.scopes.stats,
     ...(ctx.requests ? { requests: ctx.requests } : {}),
+    modules: ctx.modules ? modulesReport(ctx.modules, top, g !== null) : null,
     findings,
     clock: {
       source: meta.clock ?? "unknown",

@@ -188,6 +188,62 @@ export interface HotFunctionStat {
   pct_of_busy: number;
 }
 
+/** One row of the per-layer table (`modules.top`, an extension): an nn.Module path. */
+export interface ModuleRow {
+  /** Path in the model (`model.layers.3.self_attn`); an outermost module is named by its class. */
+  path: string;
+  /** The module's class. */
+  type?: string;
+  calls: number;
+  /** CPU time while it was the innermost module open. */
+  self_ms: number;
+  /** CPU time while it was open (nested in itself: counted once). */
+  total_ms: number;
+  /** total_ms / modules.step.ms × 100. */
+  pct_of_step: number;
+  /** Kernels and memsets launched from inside it (by the launch call's stack): GPU time, the part launched while it was the innermost module, share of all kernel time, count. Null: the trace has no GPU ops. */
+  kernel_ms: number | null;
+  kernel_self_ms: number | null;
+  pct_of_kernels: number | null;
+  kernels: number | null;
+  /** Copies launched from inside it; null without GPU ops. */
+  copies: { count: number; bytes: number; ms: number } | null;
+  /** CPU waits for the GPU that started inside it (count, summed time); null without GPU ops. */
+  syncs: { count: number; blocked_ms: number } | null;
+  /** The kernel with the most GPU time launched from inside it. */
+  top_kernel: { name: string; ms: number } | null;
+}
+
+/** A module class with ≥ 2 instances (`modules.types`, an extension): `DecoderLayer ×12`. */
+export interface ModuleTypeRow {
+  type: string;
+  instances: number;
+  calls: number;
+  self_ms: number;
+  /** While an instance was open (an instance inside another of its class counted once). */
+  total_ms: number;
+  pct_of_step: number;
+  kernel_ms: number | null;
+  /** Per instance: its kernel time when the class launched kernels ("gpu"), else its total CPU time ("cpu"). */
+  spread: { basis: "cpu" | "gpu"; min_ms: number; median_ms: number; max_ms: number; slowest: string };
+}
+
+/** The per-layer breakdown (`modules`, an extension). */
+export interface ModulesSection {
+  /** Distinct module paths. */
+  count: number;
+  /** Time with at least one module open, inside the step. */
+  in_modules_ms: number;
+  /** Time with a module open outside the step's instances (warm-up, loading): not in the rows. */
+  outside_step_ms: number;
+  /** What pct_of_step is taken of: the scope holding most of the module time (all its instances), else the module time. */
+  step: { scope: string | null; count: number; ms: number };
+  /** Row order: CPU self time, or kernel self time when the GPU was busy ≥ 50 % of its window. */
+  sort: "cpu_self" | "kernel_self";
+  top: ModuleRow[];
+  types: ModuleTypeRow[];
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   source: { path: string; format: "inferscope" | "kineto"; events: number };
@@ -261,6 +317,8 @@ export interface Report {
   scopes: ScopeStat[];
   /** Extension: present when the trace marks requests. */
   requests?: RequestStats;
+  /** Extension: per nn.Module path and class; null when the trace has no module calls. Absent in reports from before the extension. */
+  modules?: ModulesSection | null;
   findings: Finding[];
   clock: { source: string; error_bound_us: number | null };
   dropped: Record<string, number>;

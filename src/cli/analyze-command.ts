@@ -48,14 +48,18 @@ export async function runAnalyze(opts: { trace: string; format?: string; top?: s
   const top = parseTop(opts.top);
   const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null);
   const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
-  return { text: format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis), report };
+  const text = format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis);
+  if ((format === "folded" || format === "speedscope") && analysis.callTree().size <= 1) {
+    log.warn(`${opts.trace}: no stacks to export (no Python calls, torch ops, scopes, modules or GPU ops)`);
+  }
+  return { text, report };
 }
 
 export const analyzeCommand = defineCommand({
   meta: { name: "analyze", description: "Diagnose saved InferScope or PyTorch-profiler (Kineto) traces" },
   args: {
     trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin; several with --format ndjson" },
-    format: { type: "string", alias: "f", default: "md", description: "report format: md, html, json, or ndjson (one report per line)" },
+    format: { type: "string", alias: "f", default: "md", description: "report format: md, html, json, ndjson (one report per line), or the stacks for flame-graph tools: folded, speedscope" },
     output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },

@@ -24,7 +24,7 @@ import { fail } from "../errors.ts";
 import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { Trace } from "../trace/model.ts";
-import { REPORT_EXTENSIONS, REPORT_FORMATS, orList, type ReportFormat } from "../report/formats.ts";
+import { FORMAT_FILES, REPORT_FORMATS, formatOfPath, orList, type ReportFormat } from "../report/formats.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
@@ -32,8 +32,8 @@ import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
 function checkReportPath(path: string, force: boolean): ReportFormat {
-  const fmt = REPORT_EXTENSIONS[extname(path).toLowerCase()];
-  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => `.${f}`))} path`);
+  const fmt = formatOfPath(path);
+  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => FORMAT_FILES[f].slice(FORMAT_FILES[f].indexOf("."))))} path`);
   if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
   return fmt;
 }
@@ -51,7 +51,7 @@ async function writeReports(
   const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
   const analysis = analysisContext(trace, config.top, merge);
   const report = buildReport(analysis, tracePath ?? session.dir, rules);
-  const targets = config.formats.map((f) => ({ path: join(session.dir, `report.${f}`), format: f }));
+  const targets = config.formats.map((f) => ({ path: join(session.dir, FORMAT_FILES[f]), format: f }));
   if (extra) targets.push(extra);
   const written: string[] = [];
   for (const t of targets) {
@@ -88,7 +88,7 @@ export const runCommand = defineCommand({
   meta: { name: "run", description: "Profile a Python script: inferscope run [options] script.py [args…] | -m module [args…]" },
   args: {
     ...configArgs(),
-    report: { type: "string", description: "Also write the report to PATH (format from the extension: .md, .html, .json)" },
+    report: { type: "string", description: "Also write the report to PATH (format from the extension: .md, .html, .json, .folded, .speedscope.json)" },
     force: { type: "boolean", description: "Overwrite an existing --report file" },
     rules: { type: "string", description: "Rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
     gzip: { type: "boolean", description: "Write the trace as trace.json.gz" },

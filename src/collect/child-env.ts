@@ -9,6 +9,7 @@ export function tracerOptions(config: Config, rawDir: string, shimPath: string):
     dir: rawDir,
     ppid: process.pid,
     calls: config.pythonCalls,
+    modules: config.modules,
     buffer: config.buffer,
     sizeMb: config.traceSizeMb,
     shim: shimPath,

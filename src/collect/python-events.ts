@@ -285,9 +285,19 @@ function countCut(out: PythonRecording, cut: Cut): void {
   else if (cut === "window_end") out.windowCut++;
 }
 
+/** Scope names of nn.Module calls (src/tracer/inferscope/_modules.py): prefix, path, NUL, class. */
+const MODULE_PREFIX = "\0module\0";
+
 function pushScope(out: PythonRecording, names: Map<number, string>, o: Open, end: number, pid: number, tid: number, cut: Cut, nameIds: number): void {
   const nid = o.id % nameIds;
-  const span: CpuSpan = { cat: "scope", name: names.get(nid) ?? `scope#${nid}`, start: o.start, end, pid, tid };
+  const name = names.get(nid) ?? `scope#${nid}`;
+  let span: CpuSpan;
+  if (name.startsWith(MODULE_PREFIX)) {
+    const sep = name.indexOf("\0", MODULE_PREFIX.length);
+    const path = sep < 0 ? name.slice(MODULE_PREFIX.length) : name.slice(MODULE_PREFIX.length, sep);
+    span = { cat: "module", name: path, start: o.start, end, pid, tid };
+    if (sep >= 0) span.moduleType = name.slice(sep + 1);
+  } else span = { cat: "scope", name, start: o.start, end, pid, tid };
   const args = o.attrs ? { ...o.attrs } : {};
   if (cut) {
     args[cut] = true;

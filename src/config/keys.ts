@@ -3,7 +3,7 @@
 // and the YAML reader cannot disagree.
 import * as v from "valibot";
 import { LOG_LEVELS } from "../log.ts";
-import { REPORT_FORMATS } from "../report/formats.ts";
+import { DEFAULT_FORMATS, REPORT_FORMATS } from "../report/formats.ts";
 
 type Parse = (raw: string) => unknown;
 
@@ -79,7 +79,7 @@ export const KEYS = {
     expected: `a list of ${REPORT_FORMATS.join(", ")} (comma-separated in env/flags)`,
     description: "Report formats written by `run`",
     schema: v.pipe(v.array(v.picklist(REPORT_FORMATS)), v.minLength(1)),
-    default: [...REPORT_FORMATS],
+    default: [...DEFAULT_FORMATS],
     fromString: list,
   },
   python: {
@@ -99,6 +99,13 @@ export const KEYS = {
   trace: {
     expected: "true or false",
     description: "Write the trace file (Perfetto) into the run directory",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
+  modules: {
+    expected: "true or false",
+    description: "Record nn.Module calls with their paths in the model (the per-layer breakdown) when the script uses torch",
     schema: v.boolean(),
     default: true,
     fromString: bool,
@@ -181,6 +188,7 @@ export interface Config {
   python: string;
   device: "auto" | number;
   trace: boolean;
+  modules: boolean;
   pythonCalls: "all" | "user" | "none";
   minDurationUs: number;
   sampleIntervalMs: number;

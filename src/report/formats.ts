@@ -1,11 +1,40 @@
 // The report formats: one list for the config key, `analyze --format`, `run --report` and the
 // renderer. (A module of its own: the renderer itself loads the templates, which the commands
-// only import once they render.)
-export const REPORT_FORMATS = ["md", "html", "json"] as const;
+// only import once they render.) `folded` and `speedscope` are the call tree's stacks for
+// flame-graph tools, not reports: `run` writes them only when asked.
+export const REPORT_FORMATS = ["md", "html", "json", "folded", "speedscope"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** A report path's extension → its format (`run --report PATH`). */
-export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = { ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json" };
+/** What `run` writes unless `formats` says otherwise. */
+export const DEFAULT_FORMATS: readonly ReportFormat[] = ["md", "html", "json"];
+
+/** The file `run` writes for each format, in the run directory. */
+export const FORMAT_FILES: Readonly<Record<ReportFormat, string>> = {
+  md: "report.md",
+  html: "report.html",
+  json: "report.json",
+  folded: "stacks.folded",
+  speedscope: "stacks.speedscope.json",
+};
+
+/** A report path's extension → its format (`run --report PATH`); the longest matching suffix wins. */
+export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = {
+  ".md": "md",
+  ".markdown": "md",
+  ".html": "html",
+  ".htm": "html",
+  ".json": "json",
+  ".folded": "folded",
+  ".speedscope.json": "speedscope",
+};
+
+/** The format of a report path, from its (longest) known extension; null when none matches. */
+export function formatOfPath(path: string): ReportFormat | null {
+  const lower = path.toLowerCase();
+  let best: string | null = null;
+  for (const ext of Object.keys(REPORT_EXTENSIONS)) if (lower.endsWith(ext) && (best === null || ext.length > best.length)) best = ext;
+  return best === null ? null : REPORT_EXTENSIONS[best]!;
+}
 
 /** "md, html or json", for messages. */
 export function orList(items: readonly string[]): string {

@@ -11,7 +11,7 @@ const COPY = ["count", "bytes", "ms", "gbps", "pageable_count", "pinned_count", 
 
 /** Key order per path; "[]" stands for any array element. */
 const ORDER: Record<string, string[]> = {
-  "": ["schema", "source", "bottleneck", "gpu", "cpu", "scopes", "requests", "findings", "clock", "dropped", "collection", "warnings"],
+  "": ["schema", "source", "bottleneck", "gpu", "cpu", "scopes", "requests", "modules", "findings", "clock", "dropped", "collection", "warnings"],
   source: ["path", "format", "events"],
   bottleneck: ["classification", "confidence", "reason"],
   gpu: ["window_ms", "busy_ms", "utilization_pct", "compute_ms", "transfer_only_ms", "idle", "kernels", "memcpy", "memset", "syncs", "devices"],
@@ -44,6 +44,14 @@ const ORDER: Record<string, string[]> = {
   "requests.ttft": LATENCY,
   "requests.itl": LATENCY,
   "requests.slowest[]": ["id", "latency_ms", "queue_ms", "cpu_ms", "gpu_ms", "idle_ms", "tokens", "ttft_ms"],
+  modules: ["count", "in_modules_ms", "outside_step_ms", "step", "sort", "top", "types"],
+  "modules.step": ["scope", "count", "ms"],
+  "modules.top[]": ["path", "type", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "kernel_self_ms", "pct_of_kernels", "kernels", "copies", "syncs", "top_kernel"],
+  "modules.top[].copies": ["count", "bytes", "ms"],
+  "modules.top[].syncs": ["count", "blocked_ms"],
+  "modules.top[].top_kernel": ["name", "ms"],
+  "modules.types[]": ["type", "instances", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "spread"],
+  "modules.types[].spread": ["basis", "min_ms", "median_ms", "max_ms", "slowest"],
   "findings[]": ["rule", "source", "title", "severity", "confidence", "impact_ms", "estimated_saving", "evidence", "suggestions"],
   "findings[].estimated_saving": ["ms", "pct_of_window", "per", "basis", "scope", "steps", "window_ms", "standalone_ms", "overlaps"],
   clock: ["source", "error_bound_us"],

@@ -8,7 +8,11 @@ import type { Report } from "../analyze/report-types.ts";
 import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, pct, rich, truncate, type Seg } from "./format.ts";
 import type { ReportFormat } from "./formats.ts";
 import { reportJson, scriptJson } from "./json.ts";
-import { buildTimeline, type Timeline, type TimelineInput, type TimelineOptions } from "./timeline.ts";
+import { foldedStacks, speedscopeFile } from "./stack-exports.ts";
+import { VERSION } from "../version.ts";
+import { buildTimeline, DEFAULT_TIMELINE_BYTES, type Timeline, type TimelineInput, type TimelineOptions } from "./timeline.ts";
+import { flameData, type FlameOptions } from "./flame.ts";
+import type { AnalysisContext } from "../analyze/rules/common.ts";
 import { buildView, type ClassBar, type ReportView, type ScopeBar, type Table } from "./view-model.ts";
 
 import mdTemplate from "../../templates/report.md.eta" with { type: "text" };
@@ -18,10 +22,15 @@ import htmlFinding from "../../templates/partials/finding.html.eta" with { type:
 import css from "../../templates/assets/report.css" with { type: "text" };
 import timelineJs from "../../templates/assets/timeline.client.js" with { type: "text" };
 import tablesJs from "../../templates/assets/tables.client.js" with { type: "text" };
+import flameJs from "../../templates/assets/flame.client.js" with { type: "text" };
 
 export interface RenderOptions {
   timeline?: TimelineOptions;
+  flame?: FlameOptions;
 }
+
+/** What the HTML report draws besides the Report: the timeline (trace, GPU time) and the flame graphs (call tree). */
+export type RenderInput = Pick<AnalysisContext, "trace" | "gpu" | "callTree">;
 
 // ---------------------------------------------------------------------------------------------
 // Markdown
@@ -186,7 +195,7 @@ function assertInlineSafe(name: string, code: string): string {
 }
 
 const BOOT_JS = 'document.body.classList.add("js")';
-const MAIN_JS = `\n${assertInlineSafe("timeline.client.js", timelineJs)}\n${assertInlineSafe("tables.client.js", tablesJs)}\n`;
+const MAIN_JS = `\n${assertInlineSafe("timeline.client.js", timelineJs)}\n${assertInlineSafe("flame.client.js", flameJs)}\n${assertInlineSafe("tables.client.js", tablesJs)}\n`;
 // The Content-Security-Policy allows exactly our two inline scripts (by hash) and nothing else:
 // even if a trace string slipped through escaping, a script it injected would not run, and the
 // page can load nothing from the network.
@@ -200,14 +209,20 @@ export function renderMarkdown(report: Report): string {
   return `${out.replace(/\n{3,}/g, "\n\n").trim()}\n`;
 }
 
-export function renderHtml(report: Report, analysis?: TimelineInput, opts: RenderOptions = {}): string {
+export function renderHtml(report: Report, analysis?: RenderInput, opts: RenderOptions = {}): string {
   const view: ReportView = buildView(report);
-  const timeline = analysis ? buildTimeline(analysis, opts.timeline) : null;
+  const flame = analysis ? flameData(analysis.callTree(), opts.flame) : null;
+  const flameJson = flame ? scriptJson(flame) : "null";
+  // the flame graphs' bytes come out of the timeline's budget: the file stays within the same size
+  const tlOpts: TimelineOptions = { ...opts.timeline, maxBytes: opts.timeline?.maxBytes ?? Math.max(1_000_000, DEFAULT_TIMELINE_BYTES - flameJson.length) };
+  const timeline = analysis ? buildTimeline(analysis, tlOpts) : null;
   return htmlEngine().renderString(htmlTemplate, {
     view,
     h: htmlHelpers,
     timeline,
     timelineJson: timeline ? scriptJson(timeline) : "null",
+    flame,
+    flameJson,
     utilSvg: utilSvg(timeline),
     gpuLanes: timeline ? timeline.lanes.filter((l) => l.kind === "gpu").length : 0,
     lod: timeline?.lod ?? null,
@@ -219,7 +234,12 @@ export function renderHtml(report: Report, analysis?: TimelineInput, opts: Rende
   });
 }
 
-export function renderReport(report: Report, format: ReportFormat, analysis?: TimelineInput, opts: RenderOptions = {}): string {
+function needTree(analysis: RenderInput | undefined, format: string): RenderInput {
+  if (!analysis) throw new Error(`the ${format} format is drawn from the analysis's call tree: pass the analysis`);
+  return analysis;
+}
+
+export function renderReport(report: Report, format: ReportFormat, analysis?: RenderInput, opts: RenderOptions = {}): string {
   switch (format) {
     case "md":
       return renderMarkdown(report);
@@ -227,6 +247,10 @@ export function renderReport(report: Report, format: ReportFormat, analysis?: Ti
       return renderHtml(report, analysis, opts);
     case "json":
       return reportJson(report);
+    case "folded":
+      return foldedStacks(needTree(analysis, format).callTree());
+    case "speedscope":
+      return `${JSON.stringify(speedscopeFile(needTree(analysis, format).callTree(), report.source.path, `inferscope ${VERSION}`))}\n`;
     default:
       throw new Error(`unknown report format: ${String(format)}`);
   }

@@ -35,7 +35,7 @@ export interface TimelineOptions {
 }
 
 /** Event categories, indexed by `c` in a lane. */
-export const CATEGORIES = ["kernel", "memcpy", "memset", "python", "scope", "cpu_op", "user_annotation", "other", "cuda_api", "sync"] as const;
+export const CATEGORIES = ["kernel", "memcpy", "memset", "python", "scope", "cpu_op", "user_annotation", "other", "cuda_api", "sync", "module"] as const;
 type Cat = (typeof CATEGORIES)[number];
 const CAT: Record<Cat, number> = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as Record<Cat, number>;
 const ALWAYS_KEEP = new Set<number>([CAT.scope, CAT.user_annotation]);
@@ -153,9 +153,12 @@ function addToBins(acc: Float64Array, s: number, e: number, t0: number, binNs: n
   }
 }
 
+/** The timeline's default size cap, bytes of JSON (the HTML report stays under 10 MB). */
+export const DEFAULT_TIMELINE_BYTES = 8_000_000;
+
 export function buildTimeline(input: TimelineInput, opts: TimelineOptions = {}): Timeline {
   const trace = input.trace;
-  const maxBytes = opts.maxBytes ?? 8_000_000;
+  const maxBytes = opts.maxBytes ?? DEFAULT_TIMELINE_BYTES;
   const densityBins = opts.densityBins ?? 4000;
   const { t0, span } = timeWindow(trace);
   const lanes = collectLanes(trace, opts.maxRows ?? 12);
@@ -244,7 +247,7 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
     return l;
   };
   for (const x of trace.spans) {
-    const detail = x.cat === "python" && x.file ? location(x.file, x.line) : "";
+    const detail = x.cat === "python" && x.file ? location(x.file, x.line) : x.cat === "module" && x.moduleType ? x.moduleType : "";
     cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: cpuCat(x.cat), detail, row: 0 });
   }
   for (const x of trace.api) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: CAT.cuda_api, detail: "", row: 0 });

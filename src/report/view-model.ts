@@ -23,6 +23,7 @@ import {
   value,
   type Seg,
 } from "./format.ts";
+import { LAYERS_NOT_MEASURED, layersView, type LayersView } from "./layers-view.ts";
 
 export const CLASS_LABEL: Record<Classification, string> = {
   cpu_bound: "CPU-bound",
@@ -138,6 +139,9 @@ export interface ReportView {
   scopeBars: ScopeBar[];
   /** Per-request latency, TTFT, ITL and the slowest requests; null when no request was marked. */
   requests: null | { summary: string; stats: Table; slowest: Table };
+  /** Per nn.Module path and class (report.modules); null when not measured, with the reason. */
+  layers: LayersView | null;
+  layersEmpty: Seg[];
   threads: Table;
   /** Functions by self time (cpu.top_functions), and what self/total mean. */
   hotFunctions: Table;
@@ -331,6 +335,8 @@ export function buildView(r: Report): ReportView {
     scopes: scopesTable(r.scopes),
     scopeBars: scopeBars(r.scopes),
     requests: r.requests ? requestsView(r.requests) : null,
+    layers: layersView(r),
+    layersEmpty: rich(LAYERS_NOT_MEASURED),
     threads: threadsTable(r.cpu.threads),
     hotFunctions: hotFunctionsTable(r.cpu.top_functions),
     hotNote: HOT_NOTE,

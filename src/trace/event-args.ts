@@ -26,6 +26,8 @@ export const ARG = Object.freeze({
   // a cpu_op's tensor shapes and dtypes (torch.profiler(record_shapes=True))
   inputDims: "Input Dims",
   inputType: "Input type",
+  moduleHierarchy: "Module Hierarchy",
+  callStack: "Call stack",
   // InferScope's: what a CUDA call does, a sync's type, a Python span's location, and the code
   // that launched a GPU op (as the merger attributed it)
   apiKind: "kind",
@@ -38,4 +40,6 @@ export const ARG = Object.freeze({
   launchFile: "python file",
   launchLine: "python line",
   launchScope: "scope",
+  // an nn.Module span's class
+  moduleType: "type",
 } as const);

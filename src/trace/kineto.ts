@@ -28,6 +28,7 @@ import type {
 import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
 import { ARG } from "./event-args.ts";
+import { finishKinetoModules, instanceClass, kinetoModuleInstance, type OpStackFields } from "./kineto-modules.ts";
 import { num, str } from "./values.ts";
 import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
 
@@ -147,6 +148,10 @@ export class EventConverter {
   private readonly skipped = new Map<string, number>();
   private readonly triples = new Triples();
   private malformed = 0;
+  /** Kineto eager-mode module spans (`nn.Module: Linear_3`), named by instance until finished. */
+  readonly kinetoModules: CpuSpan[] = [];
+  /** cpu_ops with `Module Hierarchy` / `Call stack` (TorchScript), turned into spans when finished. */
+  readonly opStacks: OpStackFields[] = [];
 
   private intern(s: string): string {
     const hit = this.names.get(s);
@@ -222,6 +227,7 @@ export class EventConverter {
       case "python_function":
       case "python":
       case "scope":
+      case "module":
       case "other":
         this.contentCount++;
         this.span(cat, name, start, end, e, args);
@@ -328,7 +334,7 @@ export class EventConverter {
   }
 
   private span(
-    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "other",
+    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "module" | "other",
     name: string,
     start: number,
     end: number,
@@ -342,7 +348,15 @@ export class EventConverter {
       return;
     }
     let span: CpuSpan;
-    if (cat === "python_function") {
+    const instance = cat === "python_function" ? kinetoModuleInstance(name) : null;
+    if (instance !== null) {
+      span = { cat: "module", name: instance, moduleType: this.intern(instanceClass(instance)), start, end, pid, tid };
+      this.kinetoModules.push(span);
+    } else if (cat === "module") {
+      span = { cat: "module", name: this.intern(name), start, end, pid, tid };
+      const type = str(args[ARG.moduleType]);
+      if (type !== undefined) span.moduleType = this.intern(type);
+    } else if (cat === "python_function") {
       const m = PY_FUNCTION_NAME.exec(name);
       span = m
         ? { cat: "python", name: this.intern(m[3]!), start, end, pid, tid, file: this.intern(m[1]!), line: Number(m[2]) }
@@ -364,6 +378,16 @@ export class EventConverter {
     }
     const ext = num(args[ARG.externalId]);
     if (ext !== undefined) span.externalId = ext;
+    if (cat === "cpu_op") {
+      const hierarchy = str(args[ARG.moduleHierarchy]);
+      const callStack = str(args[ARG.callStack]);
+      if (hierarchy !== undefined || callStack !== undefined) {
+        const f: OpStackFields = { span };
+        if (hierarchy) f.hierarchy = this.intern(hierarchy);
+        if (callStack) f.callStack = this.intern(callStack);
+        this.opStacks.push(f);
+      }
+    }
     this.trace.spans.push(span);
   }
 
@@ -466,6 +490,7 @@ function versionOf(v: unknown): string | undefined {
 export function kinetoTrace(conv: EventConverter, header: TraceHeader): Trace {
   conv.finishWarnings();
   const trace = conv.trace;
+  finishKinetoModules(trace, conv.kinetoModules, conv.opStacks);
   trace.format = "kineto";
   const meta = trace.meta;
   meta.producer = "torch.profiler (Kineto)";

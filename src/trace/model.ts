@@ -4,9 +4,9 @@
 
 export type TraceFormat = "inferscope" | "kineto";
 
-/** One CPU-side interval on a thread: a Python call, a user scope, a torch cpu_op, … */
+/** One CPU-side interval on a thread: a Python call, a user scope, a torch cpu_op, an nn.Module call, … */
 export interface CpuSpan {
-  cat: "python" | "scope" | "cpu_op" | "user_annotation" | "other";
+  cat: "python" | "scope" | "cpu_op" | "user_annotation" | "module" | "other";
   name: string;
   start: number;
   end: number;
@@ -19,6 +19,11 @@ export interface CpuSpan {
   args?: Record<string, unknown>;
   /** Kineto "External id" linking cpu_op ↔ runtime call. */
   externalId?: number;
+  /**
+   * An nn.Module call (cat "module"): its class (`LlamaAttention`); `name` is then the module's
+   * path in the model (`model.layers.3.self_attn`; an outermost module is named by its class).
+   */
+  moduleType?: string;
 }
 
 export type ApiKind = "launch" | "memcpy" | "memset" | "sync" | "alloc" | "free" | "graph_launch" | "other";

@@ -227,6 +227,7 @@ function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
   } else {
     const a: Record<string, unknown> = { ...(s.args ?? {}) };
     if (s.externalId !== undefined) a["External id"] = s.externalId;
+    if (s.moduleType !== undefined) a[ARG.moduleType] = s.moduleType;
     if (Object.keys(a).length) args = `,"args":${JSON.stringify(a)}`;
   }
   return `{"ph":"X","cat":"${s.cat}","name":${q(s.name)},"pid":${s.pid},"tid":${s.tid},"ts":${ts(s.start)},"dur":${nsToUs(s.end - s.start)}${args}}`;

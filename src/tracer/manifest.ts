@@ -5,6 +5,7 @@ import tracer from "./inferscope/_tracer.py" with { type: "text" };
 import backends from "./inferscope/_backends.py" with { type: "text" };
 import cuda from "./inferscope/_cuda.py" with { type: "text" };
 import window from "./inferscope/_window.py" with { type: "text" };
+import modules from "./inferscope/_modules.py" with { type: "text" };
 import boot from "./inferscope/_boot/sitecustomize.py" with { type: "text" };
 
 export const TRACER_FILES: Record<string, string> = {
@@ -13,6 +14,7 @@ export const TRACER_FILES: Record<string, string> = {
   "inferscope/_backends.py": backends,
   "inferscope/_cuda.py": cuda,
   "inferscope/_window.py": window,
+  "inferscope/_modules.py": modules,
   "inferscope/_boot/sitecustomize.py": boot,
 };
 

@@ -145,7 +145,7 @@ describe("analyze: bad input", () => {
 
   test("bad --format and --top", () => {
     const p = join(FIXTURES, "pinned_nonblocking.kineto.json.gz");
-    expectOneLine(cli(["analyze", p, "--format", "pdf"]), `--format must be md, html, json or ndjson (got "pdf")`);
+    expectOneLine(cli(["analyze", p, "--format", "pdf"]), `--format must be md, html, json, folded, speedscope or ndjson (got "pdf")`);
     expectOneLine(cli(["analyze", p, "--top", "0"]), `--top must be a whole number from 1 to 10000 (got "0")`);
   });
 });

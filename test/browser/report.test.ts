@@ -109,8 +109,8 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
     const cell = page.locator("#tbl-kernels code", { hasText: XSS });
     expect(await cell.count()).toBeGreaterThanOrEqual(1);
     expect(await cell.first().textContent()).toBe(XSS);
-    // the page holds only our three script elements
-    expect(await page.evaluate(() => document.scripts.length)).toBe(3);
+    // the page holds only our four script elements (boot, timeline data, flame data, main)
+    expect(await page.evaluate(() => document.scripts.length)).toBe(4);
     // hovering it in the timeline shows the name in the tooltip, as text
     const hit = await page.evaluate((name) => {
       const w = window as unknown as {
@@ -173,8 +173,11 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
       expect(await page.locator("#tbl-kernels").isVisible()).toBe(true);
       expect(await page.locator("svg.util-svg").isVisible()).toBe(true);
       expect(await page.locator("#tl").isVisible()).toBe(false);
-      expect(await page.locator("p.nojs-only").isVisible()).toBe(true);
-      expect(await page.locator("p.nojs-only").textContent()).toContain("needs JavaScript");
+      expect(await page.locator("#timeline p.nojs-only").isVisible()).toBe(true);
+      expect(await page.locator("#timeline p.nojs-only").textContent()).toContain("needs JavaScript");
+      // the flame graphs say so too; the layer and hot-function tables read without them
+      expect(await page.locator("#flame p.nojs-only").isVisible()).toBe(true);
+      expect(await page.locator("#flame-cpu").isVisible()).toBe(false);
     } finally {
       await nojs.close();
     }
@@ -206,6 +209,7 @@ describe.skipIf(missing !== null)("HTML report in Chromium", () => {
     expect(html.length).toBeLessThan(10_000_000);
     expect(b.errors).toEqual([]);
     expect(await b.page.getAttribute("#tl", "data-drawn-gpu-lanes")).toBe("2");
+    for (const id of ["#flame-cpu", "#flame-gpu"]) expect(await b.page.getAttribute(id, "data-ready")).toBe("1");
     await b.page.close();
   }, 300_000); // 1.5 M events: minutes on a loaded 2-core box
 });

@@ -162,9 +162,9 @@ describe("HTML", () => {
     // the hot-function table: names, files
     expect(out).toContain("<code>&lt;img src=x onerror=alert(5)&gt;|`pipe`</code>");
     expect(out).toContain("&quot;&gt;&lt;svg onload=alert(6)&gt;");
-    // only our own two inline scripts plus the JSON data block
+    // only our own two inline scripts plus the JSON data blocks (timeline, flame graphs)
     const scripts = [...out.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
-    expect(scripts).toEqual(["<script>", '<script type="application/json" id="inferscope-timeline">', "<script>"]);
+    expect(scripts).toEqual(["<script>", '<script type="application/json" id="inferscope-timeline">', '<script type="application/json" id="inferscope-flame">', "<script>"]);
   });
   test("embedded timeline JSON escapes '<' and parses back to the names", () => {
     const m = out.match(/<script type="application\/json" id="inferscope-timeline">([\s\S]*?)<\/script>/);

@@ -50,7 +50,7 @@ describe("run directory and reports", () => {
     expect(JSON.parse(readFileSync(path, "utf8")).schema).toBe("inferscope.report/v1");
     const bad = inferscopeRun(["--report", join(dir, "out.txt"), "threads.py"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(".md, .html or .json");
+    expect(bad.stderr).toContain("use a .md, .html, .json, .folded or .speedscope.json path");
   });
 
   test("--no-trace writes the reports only; --gzip writes trace.json.gz", () => {

@@ -14,6 +14,8 @@ import type { SyncMetrics } from "../syncs.ts";
 import type { TransferMetrics } from "../transfers.ts";
 import type { ParamDefs, Params } from "../params.ts";
 import type { SavingSpec, UnpricedFinding } from "../savings.ts";
+import type { CallTree } from "../call-tree.ts";
+import type { ModuleMetrics } from "../modules.ts";
 
 /** A finding at or above this confidence is reported as HIGH confidence. */
 export const CONFIDENCE_HIGH = 0.8;
@@ -45,6 +47,10 @@ export interface AnalysisContext {
   idle: IdleEntry[];
   /** per-function CPU time (Python calls, torch ops), sorted by self time */
   hot: HotFunctions;
+  /** per-layer (nn.Module) time; null when the trace has no module calls */
+  modules: ModuleMetrics | null;
+  /** every stack, merged (flame graphs, folded / speedscope exports, layers): built on first use */
+  callTree(): CallTree;
   top: number;
 }
 

@@ -15,6 +15,7 @@ import { transferOverheadRule } from "./transfer-overhead.ts";
 import { underfilledGpuRule } from "./underfilled-gpu.ts";
 import { unfusedAttentionRule } from "./unfused-attention.ts";
 import { unfusedGlueRule } from "./unfused-glue.ts";
+import { unevenLayersRule } from "./uneven-layers.ts";
 
 // Each rule has its own parameter type; the runner hands each its own resolved values.
 export const RULES: readonly Rule<any>[] = [
@@ -34,6 +35,8 @@ export const RULES: readonly Rule<any>[] = [
   unfusedAttentionRule,
   unfusedGlueRule,
   underfilledGpuRule,
+  // which layer stands out
+  unevenLayersRule,
 ];
 
 export type { AnalysisContext, Rule } from "./common.ts";

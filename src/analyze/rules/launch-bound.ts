@@ -1,6 +1,7 @@
 // Launch-bound: many tiny kernels, each launched separately, and the GPU waiting between them.
 import { SHORT_KERNEL_NS } from "../kernels.ts";
 import { GAP_KIND, gapClaim } from "../claims.ts";
+import { dominantLayer } from "../modules.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, cleanRef, codeName, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -17,6 +18,8 @@ export const LAUNCH_BOUND_HOST_WAIT_SHARE = 0.5;
  * kernel (a preprocessing-bound loop has about one long gap per step instead).
  */
 export const LAUNCH_BOUND_GAPS_PER_KERNEL = 0.25;
+/** A layer pattern launching at least this share of the kernels is named in the suggestions. */
+export const LAUNCH_BOUND_LAYER_SHARE = 0.25;
 
 /** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
 const PARAMS = {
@@ -67,11 +70,22 @@ export const launchBoundRule: Rule<typeof PARAMS> = {
       top_launchers_of_short_kernels: top.map((s) => cleanRef({ function: s.ref?.function, file: s.ref?.file, line: s.ref?.line, scope: s.ref?.scope, kernels: s.count, gpu_ms: msRounded(s.ns) })),
     };
     const names = top.filter((s) => s.ref?.function).map((s) => `${codeName(s.ref)} (${s.count})`);
+    // the layer that launches the most of them, when the trace knows the modules
+    // (shares of the kernels the layer table counts: those of the step, when it has one)
+    const layer = ctx.modules ? dominantLayer(ctx.modules, (s) => s.kernels, ctx.modules.kernelAllCount, LAUNCH_BOUND_LAYER_SHARE) : null;
+    if (layer) evidence.top_layer = { pattern: layer.pattern, instances: layer.instances, kernels: layer.value, pct_of_kernels: round(layer.share * 100, 1) };
     const suggestions = [
       `Capture the steady-state step in a CUDA graph so ${launched} launches become one: torch.compile(model, mode="reduce-overhead"), or torch.cuda.CUDAGraph with static input buffers${ctx.scopes.stats[0] ? ` around \`${ctx.scopes.stats[0].name}\`` : ""}.`,
       `Fuse the small kernels${names.length > 0 ? ` launched by ${names.join(", ")}` : ""} with torch.compile (elementwise chains become one Triton kernel) or fused ops (torch.nn.functional.scaled_dot_product_attention, fused layer norms).`,
       "Give each launch more work: a larger batch, or for generation a static KV cache (generate(..., cache_implementation=\"static\")) that makes the decode step graph-capturable.",
     ];
+    if (layer) {
+      suggestions.splice(
+        2,
+        0,
+        `Start with the layer that launches the most: \`${layer.pattern}\` launches ${round(layer.share * 100, 1)} % of the kernels (${layer.value} of ${ctx.modules!.kernelAllCount}${layer.instances > 1 ? `, over ${layer.instances} instances` : ""}): compile or fuse it first.`,
+      );
+    }
     const confidence = round(clamp01(0.5 + 0.45 * shortShare * hostShare));
     return {
       title: `Launch-bound: ${pct(shortLaunched, launched)} % of ${launched} kernels run < ${SHORT_KERNEL_NS / 1000} µs (mean ${round(meanKernelUs, 1)} µs) and the GPU waits between launches`,

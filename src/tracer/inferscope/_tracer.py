@@ -12,6 +12,7 @@ What it records, per OS thread, as a stream of (word, timestamp) int64 pairs:
   word & 7 == 4  mark (instant)         word >> 3 = name id
   word & 7 == 5  attributes for the next scope begin / mark: word >> 3 = index into the
                  chunk's side table (a JSON array of objects); the timestamp slot is 0
+A scope whose name starts with "\\0module\\0" is an nn.Module call (path, NUL, class: _modules.py).
 Timestamps are time.perf_counter_ns(): CLOCK_MONOTONIC on Linux, the clock of the parent and of
 CUPTI. Python calls come from sys.monitoring on 3.12+ (tool id 3, else 4) and from sys.setprofile
 (per-thread closures, installed in new threads through threading.setprofile) before that, through
@@ -631,6 +632,9 @@ class Recorder(object):
             self.c["reset"]()
         try:
             self._uninstall()
+            mods = sys.modules.get("inferscope._modules")
+            if mods is not None:
+                mods.uninstall()  # a worker process runs the original nn.Module.__call__
         except Exception:
             pass
         try:
@@ -728,6 +732,10 @@ def start(opts):
     from inferscope import _cuda
 
     _cuda.install(rec)
+    if opts.get("modules", True):
+        from inferscope import _modules
+
+        _modules.watch(rec)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=rec.after_fork_in_child)
     # SIGTERM would kill the process without atexit: flush first, then die of the same signal

@@ -1,0 +1,89 @@
+// Findings that name layers: `uneven_layers` (one instance of a repeated layer far slower than its
+// siblings) on the real CPU fixtures and on hand-made traces, and the launch-bound finding naming
+// the layer pattern that launches most kernels. The hand-made traces are built in code for unit
+// tests; they are not recordings.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { analyze } from "../../src/analyze/index.ts";
+import { readTrace } from "../../src/trace/read.ts";
+import { emptyTrace, type Trace } from "../../src/trace/model.ts";
+
+setDefaultTimeout(60_000);
+
+const US = 1000;
+const TORCH_CPU = join(import.meta.dir, "..", "fixtures", "torch_cpu");
+
+describe("uneven_layers", () => {
+  test("the real CNN trace: the widened block is named, with its excess over the median block", async () => {
+    const r = analyze(await readTrace(join(TORCH_CPU, "cnn.kineto.json.gz"), { progress: false }), { path: "cnn" });
+    const f = r.findings.find((x) => x.rule === "uneven_layers")!;
+    expect(f).toBeDefined();
+    expect(f.evidence).toMatchObject({ class: "ConvBlock", instances: 4, slowest: "Sequential_0.ConvBlock_2", basis: "cpu" });
+    const ev = f.evidence as { slowest_ms: number; median_ms: number; excess_ms: number; ratio: number };
+    expect(ev.excess_ms).toBeCloseTo(ev.slowest_ms - ev.median_ms, 2);
+    expect(ev.ratio).toBeGreaterThan(2);
+    expect(f.title.startsWith("`Sequential_0.ConvBlock_2` takes ")).toBe(true);
+    expect(f.suggestions[1]).toContain("`Sequential_0.ConvBlock_2.Conv2d_5` (Conv2d)");
+  });
+
+  /** 4 blocks per step, block `slowIdx` taking `slowNs`, the others 100 µs. */
+  function blocks(slowNs: number, slowIdx = 2): Trace {
+    const tr = emptyTrace("inferscope");
+    let t = 0;
+    for (let step = 0; step < 3; step++) {
+      const s0 = t;
+      tr.spans.push({ cat: "module", name: "Net", moduleType: "Net", start: t, end: 0, pid: 1, tid: 1 });
+      const net = tr.spans[tr.spans.length - 1]!;
+      for (let i = 0; i < 4; i++) {
+        const d = i === slowIdx ? slowNs : 100 * US;
+        tr.spans.push({ cat: "module", name: `layers.${i}`, moduleType: "Block", start: t, end: t + d, pid: 1, tid: 1 });
+        t += d;
+      }
+      net.end = t;
+      tr.spans.push({ cat: "scope", name: "step", start: s0, end: t, pid: 1, tid: 1 });
+    }
+    return tr;
+  }
+
+  test("fires at 2× the median and an excess ≥ 5 % of the step, not below", () => {
+    const fired = (slowNs: number) => analyze(blocks(slowNs), { path: "x" }).findings.filter((x) => x.rule === "uneven_layers");
+    const f = fired(400 * US);
+    expect(f.length).toBe(1);
+    expect(f[0]!.evidence).toMatchObject({ slowest: "layers.2", slowest_ms: 1.2, median_ms: 0.3, ratio: 4, excess_ms: 0.9, typical: "layers.0" });
+    expect(f[0]!.impact_ms).toBe(0.9);
+    expect(fired(190 * US)).toEqual([]); // 1.9× the median
+    expect(fired(100 * US)).toEqual([]); // even layers
+  });
+});
+
+describe("launch_bound names the layer that launches most kernels", () => {
+  /** 300 kernels of 2 µs launched every 20 µs, from attn (2/3) and mlp (1/3) in 2 layers. */
+  function launchBound(withModules: boolean): Trace {
+    const tr = emptyTrace("inferscope");
+    let corr = 1;
+    const n = 300;
+    tr.spans.push({ cat: "python", name: "forward", start: 0, end: n * 20 * US, pid: 1, tid: 1, file: "model.py", line: 3 });
+    for (let i = 0; i < n; i++) {
+      const at = i * 20 * US;
+      const layer = i < n / 2 ? 0 : 1;
+      const part = i % 3 === 2 ? "mlp" : "attn";
+      if (withModules) tr.spans.push({ cat: "module", name: `layers.${layer}.${part}`, moduleType: part, start: at, end: at + 15 * US, pid: 1, tid: 1 });
+      tr.api.push({ api: "runtime", kind: "launch", name: "cudaLaunchKernel", start: at + 5 * US, end: at + 8 * US, pid: 1, tid: 1, correlation: corr });
+      tr.gpu.push({ kind: "kernel", name: "k", start: at + 10 * US, end: at + 12 * US, device: 0, stream: 7, correlation: corr++ });
+    }
+    return tr;
+  }
+
+  test("with modules: a suggestion and the evidence name `layers.*.attn` and its share", () => {
+    const f = analyze(launchBound(true), { path: "x" }).findings.find((x) => x.rule === "launch_bound")!;
+    expect(f).toBeDefined();
+    expect(f.evidence.top_layer).toEqual({ pattern: "layers.*.attn", instances: 2, kernels: 200, pct_of_kernels: 66.7 });
+    expect(f.suggestions).toContain("Start with the layer that launches the most: `layers.*.attn` launches 66.7 % of the kernels (200 of 300, over 2 instances): compile or fuse it first.");
+  });
+
+  test("without modules: the finding is the same minus the layer", () => {
+    const f = analyze(launchBound(false), { path: "x" }).findings.find((x) => x.rule === "launch_bound")!;
+    expect(f.evidence.top_layer).toBeUndefined();
+    expect(f.suggestions.length).toBe(3);
+  });
+});
