@@ -157,57 +157,53 @@ function scopeDiff(b: ScopeStat, n: ScopeStat): ScopeDiff {
   return d;
 }
 
-function kernelDiffs(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): KernelDiff[] {
-  const bk = new Map((base.gpu?.kernels.top ?? []).map((k) => [k.name, k]));
-  const nk = new Map((next.gpu?.kernels.top ?? []).map((k) => [k.name, k]));
-  const out: KernelDiff[] = [];
-  for (const name of new Set([...bk.keys(), ...nk.keys()])) {
-    const b = bk.get(name);
-    const n = nk.get(name);
-    const count = change(b ? per("b", b.count) : null, n ? per("n", n.count) : null);
-    const total_ms = change(b ? per("b", b.total_ms) : null, n ? per("n", n.total_ms) : null);
-    out.push({ name, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, mean_us: change(b?.mean_us, n?.mean_us) });
-  }
+/** Rows of both sides matched by key (BASE's order, then NEW's newcomers), one result each. */
+function pairUp<T, R>(bs: readonly T[], ns: readonly T[], key: (x: T) => string, make: (b: T | undefined, n: T | undefined) => R): R[] {
+  const bm = new Map(bs.map((x) => [key(x), x]));
+  const nm = new Map(ns.map((x) => [key(x), x]));
+  return [...new Set([...bm.keys(), ...nm.keys()])].map((k) => make(bm.get(k), nm.get(k)));
+}
+
+type Per = (side: "b" | "n", x: number) => number;
+
+/** A figure of both sides, scaled per step. */
+const perChange = (per: Per, b: number | undefined, n: number | undefined) => change(b !== undefined ? per("b", b) : null, n !== undefined ? per("n", n) : null);
+
+function kernelDiffs(base: Report, next: Report, per: Per): KernelDiff[] {
+  const out = pairUp(base.gpu?.kernels.top ?? [], next.gpu?.kernels.top ?? [], (k) => k.name, (b, n): KernelDiff => {
+    const count = perChange(per, b?.count, n?.count);
+    const total_ms = perChange(per, b?.total_ms, n?.total_ms);
+    return { name: (b ?? n)!.name, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, mean_us: change(b?.mean_us, n?.mean_us) };
+  });
   const delta = (k: KernelDiff) => Math.abs((k.total_ms.new ?? 0) - (k.total_ms.base ?? 0));
   return out.sort((a, b) => delta(b) - delta(a) || a.name.localeCompare(b.name));
 }
 
-function functionDiffs(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): FunctionDiff[] {
+function functionDiffs(base: Report, next: Report, per: Per): FunctionDiff[] {
   const key = (f: { function: string; file?: string; line?: number }) => `${f.function}\u0000${f.file ?? ""}\u0000${f.line ?? ""}`;
-  const bf = new Map((base.cpu.top_functions ?? []).map((f) => [key(f), f]));
-  const nf = new Map((next.cpu.top_functions ?? []).map((f) => [key(f), f]));
-  const out: FunctionDiff[] = [];
-  for (const k of new Set([...bf.keys(), ...nf.keys()])) {
-    const b = bf.get(k);
-    const n = nf.get(k);
+  const out = pairUp(base.cpu.top_functions ?? [], next.cpu.top_functions ?? [], key, (b, n): FunctionDiff => {
     const ref = (b ?? n)!;
-    const self_ms = change(b ? per("b", b.self_ms) : null, n ? per("n", n.self_ms) : null);
-    const calls = change(b ? per("b", b.calls) : null, n ? per("n", n.calls) : null);
+    const self_ms = perChange(per, b?.self_ms, n?.self_ms);
+    const calls = perChange(per, b?.calls, n?.calls);
     const d: FunctionDiff = { function: ref.function, status: pairStatus(!!b, !!n, [self_ms, calls]), self_ms, calls };
     if (ref.file !== undefined) d.file = ref.file;
     if (ref.line !== undefined) d.line = ref.line;
-    out.push(d);
-  }
+    return d;
+  });
   const delta = (f: FunctionDiff) => Math.abs((f.self_ms.new ?? 0) - (f.self_ms.base ?? 0));
   return out.sort((a, b) => delta(b) - delta(a) || a.function.localeCompare(b.function));
 }
 
 /** Kernel classes side by side, by BASE's order of time then NEW's newcomers. */
-function classDiffs(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): KernelClassDiff[] {
-  const bc = new Map((base.gpu?.kernels.by_class ?? []).map((c) => [c.class, c]));
-  const nc = new Map((next.gpu?.kernels.by_class ?? []).map((c) => [c.class, c]));
-  const out: KernelClassDiff[] = [];
-  for (const cls of new Set([...bc.keys(), ...nc.keys()])) {
-    const b = bc.get(cls);
-    const n = nc.get(cls);
-    const count = change(b ? per("b", b.count) : null, n ? per("n", n.count) : null);
-    const total_ms = change(b ? per("b", b.total_ms) : null, n ? per("n", n.total_ms) : null);
-    out.push({ class: cls, label: (b ?? n)!.label, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, pct_of_busy: change(b?.pct_of_busy, n?.pct_of_busy) });
-  }
-  return out;
+function classDiffs(base: Report, next: Report, per: Per): KernelClassDiff[] {
+  return pairUp(base.gpu?.kernels.by_class ?? [], next.gpu?.kernels.by_class ?? [], (c) => c.class, (b, n): KernelClassDiff => {
+    const count = perChange(per, b?.count, n?.count);
+    const total_ms = perChange(per, b?.total_ms, n?.total_ms);
+    return { class: (b ?? n)!.class, label: (b ?? n)!.label, status: pairStatus(!!b, !!n, [count, total_ms]), count, total_ms, pct_of_busy: change(b?.pct_of_busy, n?.pct_of_busy) };
+  });
 }
 
-function gpuDiff(base: Report, next: Report, per: (side: "b" | "n", x: number) => number): Record<string, Change> | null {
+function gpuDiff(base: Report, next: Report, per: Per): Record<string, Change> | null {
   const b = base.gpu;
   const n = next.gpu;
   if (!b && !n) return null;
