@@ -3,6 +3,8 @@
 // command that runs, and turns every user error into one line on stderr and a non-zero exit.
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
+import { writeStdout } from "./cli/output.ts";
+import { checkArgv } from "./cli/strict-args.ts";
 import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
@@ -35,6 +37,7 @@ function rootUsage(): string {
 /** The first line of an error for the user; the stack only with --verbose. */
 function report(e: unknown, verbose: boolean): number {
   const err = e as Error & { code?: unknown };
+  if (err?.name === "QuietExit") return typeof err.code === "number" ? err.code : 0;
   if (err?.name === "UserError") {
     process.stderr.write(`inferscope: ${err.message}\n`);
     return typeof err.code === "number" ? err.code : 2;
@@ -48,9 +51,17 @@ function report(e: unknown, verbose: boolean): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    return report(e, false);
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const top = splitTopArgv(argv);
   if (top.global.includes("--version") || top.global.includes("-v")) {
-    process.stdout.write(`${VERSION}\n`);
+    await writeStdout(`${VERSION}\n`);
     return 0;
   }
   if (!top.command || top.global.includes("--help") || top.global.includes("-h")) {
@@ -59,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(usage);
       return 2;
     }
-    process.stdout.write(usage);
+    await writeStdout(usage);
     return 0;
   }
   const entry = COMMANDS[top.command];
@@ -88,9 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     if (own.includes("--help") || own.includes("-h")) {
       const usage = await renderUsage(await resolveSub(cmd, own));
       const plain = process.env.NO_COLOR || !process.stdout.isTTY;
-      process.stdout.write(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
+      await writeStdout(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
       return 0;
     }
+    await checkArgv(`inferscope ${top.command}`, cmd, rawArgs, { trailing: top.command === "run" });
     const result = await runCommand(cmd, { rawArgs });
     return typeof result.result === "number" ? result.result : 0;
   } catch (e) {

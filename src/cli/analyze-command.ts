@@ -7,13 +7,15 @@ import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { RulesConfig } from "../rules/file.ts";
-import { REPORT_FORMATS } from "../report/formats.ts";
-import { parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
+import { REPORT_EXTENSIONS, REPORT_FORMATS } from "../report/formats.ts";
+import { checkOutputFile, parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
 export { parseTop } from "./output.ts";
 
 const FORMATS = [...REPORT_FORMATS, "ndjson"] as const;
 type Format = (typeof FORMATS)[number];
+/** --output's extension → the format (.ndjson / .jsonl: one report per line). */
+const EXTENSIONS: Readonly<Record<string, Format>> = { ...REPORT_EXTENSIONS, ".ndjson": "ndjson", ".jsonl": "ndjson" };
 
 export function parseFormat(v: unknown): Format {
   return parseChoice("--format", v, FORMATS, "md");
@@ -55,15 +57,18 @@ export const analyzeCommand = defineCommand({
   meta: { name: "analyze", description: "Diagnose saved InferScope or PyTorch-profiler (Kineto) traces" },
   args: {
     trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin; several with --format ndjson" },
-    format: { type: "string", alias: "f", default: "md", description: "report format: md, html, json, or ndjson (one report per line)" },
-    output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
+    format: { type: "string", alias: "f", description: "report format: md, html, json, or ndjson (one report per line); default: from the --output extension, else md" },
+    output: { type: "string", alias: "o", description: "write the report to this file instead of stdout (format from its extension: .md, .html, .json, .ndjson)" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
     rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
   },
   async run({ args }) {
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
-    const format = parseFormat(args.format);
+    const given = args.format === undefined ? undefined : parseFormat(args.format);
+    // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
+    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths });
+    const format = (out?.format ?? given ?? "md") as Format;
     const top = parseTop(args.top ?? resolveConfig().config.top);
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
@@ -71,7 +76,7 @@ export const analyzeCommand = defineCommand({
     const rules = await loadRulesOption(args.rules);
     if (format !== "ndjson") {
       const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules });
-      await writeOutput(args.output, text, args.force === true);
+      await writeOutput(out, text);
       return;
     }
     // One line per trace, written as soon as it is analyzed; a bad trace is skipped with its one
@@ -83,7 +88,7 @@ export const analyzeCommand = defineCommand({
       try {
         const { report } = await analyzeFile(p, top, rules);
         const line = reportLine(report);
-        if (args.output) lines.push(line);
+        if (out) lines.push(line);
         else await writeStdout(line);
       } catch (e) {
         if ((e as Error).name !== "UserError" || paths.length === 1) throw e;
@@ -91,7 +96,7 @@ export const analyzeCommand = defineCommand({
         process.stderr.write(`inferscope: ${(e as Error).message} (skipped)\n`);
       }
     }
-    if (args.output) await writeOutput(args.output, lines.join(""), args.force === true);
+    if (out) await writeOutput(out, lines.join(""));
     if (failed > 0) fail(`${failed} of ${paths.length} traces could not be read (see above); the other reports were written`);
   },
 });

@@ -185,7 +185,7 @@ describe("analyze: good input through the CLI", () => {
     expect(JSON.parse(readFileSync(out, "utf8")).source.format).toBe("kineto");
     const bad = join(dir, "no/such/dir/report.json");
     const r2 = cli(["analyze", join(FIXTURES, "pinned_nonblocking.kineto.json.gz"), "-f", "json", "-o", bad]);
-    expectOneLine(r2, `cannot write the report to ${bad}: its directory does not exist`);
+    expectOneLine(r2, `--output ${bad}: the directory ${join(dir, "no/such/dir")} does not exist; create it or choose another path`);
   });
 
   test("--output never replaces an existing file without --force", () => {
