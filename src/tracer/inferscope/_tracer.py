@@ -258,6 +258,7 @@ class Recorder(object):
         self.dropped_chunks = 0
         self.spilled_chunks = 0
         self.chunks_written = 0
+        self.write_error = None  # first OSError writing the record file (then nothing more is written)
         self.warnings = []
         self.backend = "none"
         self.tool_id = None
@@ -446,12 +447,20 @@ class Recorder(object):
         return [_HDR.pack(_MAGIC, rtype, n)] + list(parts)
 
     def _writev(self, parts):
-        k = os.writev(self.fd, parts)
-        total = sum(memoryview(p).nbytes for p in parts)
-        if k < total:  # a short write (a full disk): the rest, or the error, from plain writes
-            rest = memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in parts))[k:]
-            while len(rest):
-                rest = rest[os.write(self.fd, rest):]
+        # A full disk or a removed run directory: stop writing, never raise. This runs from the
+        # script's threads and from atexit, and an exception here would print a traceback into
+        # the script's stderr; InferScope finds the file short and says so in one line.
+        if self.write_error is not None:
+            return
+        try:
+            k = os.writev(self.fd, parts)
+            total = sum(memoryview(p).nbytes for p in parts)
+            if k < total:  # a short write (a full disk): the rest, or the error, from plain writes
+                rest = memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in parts))[k:]
+                while len(rest):
+                    rest = rest[os.write(self.fd, rest):]
+        except OSError as e:
+            self.write_error = e.strerror or str(e)
 
     def _tables_record(self):
         """The pending code/name tables as one record (or []), and how many rows it holds."""
