@@ -5,6 +5,7 @@ import { renderUsage, runCommand, type CommandDef } from "citty";
 import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
 import { writeStdout } from "./cli/output.ts";
 import { checkArgv } from "./cli/strict-args.ts";
+import { oneLine } from "./core/printable.ts";
 import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
@@ -34,20 +35,21 @@ function rootUsage(): string {
   ].join("\n");
 }
 
-/** The first line of an error for the user; the stack only with --verbose. */
-function report(e: unknown, verbose: boolean): number {
+/** What the user sees for an error: one line (the stack only with --verbose) and the exit code. */
+export function errorMessage(e: unknown, verbose: boolean): { text: string; code: number } {
   const err = e as Error & { code?: unknown };
-  if (err?.name === "QuietExit") return typeof err.code === "number" ? err.code : 0;
-  if (err?.name === "UserError") {
-    process.stderr.write(`inferscope: ${err.message}\n`);
-    return typeof err.code === "number" ? err.code : 2;
-  }
-  if (err?.name === "CLIError") {
-    process.stderr.write(`inferscope: ${err.message.replace(/\x1b\[[0-9;]*m/g, "")}; see inferscope --help\n`);
-    return 2;
-  }
-  process.stderr.write(`inferscope: internal error: ${err?.message ?? String(e)}${verbose ? `\n${err?.stack ?? ""}` : " (run with --verbose for details)"}\n`);
-  return 70;
+  if (err?.name === "QuietExit") return { text: "", code: typeof err.code === "number" ? err.code : 0 };
+  // Messages quote input (paths, names, bytes of a broken file): one line, no control characters.
+  if (err?.name === "UserError") return { text: `inferscope: ${oneLine(err.message)}\n`, code: typeof err.code === "number" ? err.code : 2 };
+  if (err?.name === "CLIError") return { text: `inferscope: ${oneLine(err.message.replace(/\x1b\[[0-9;]*m/g, ""))}; see inferscope --help\n`, code: 2 };
+  const detail = verbose ? `\n${err?.stack ?? ""}` : " (run with --verbose for details)";
+  return { text: `inferscope: internal error: ${oneLine(err?.message ?? String(e))}${detail}\n`, code: 70 };
+}
+
+function report(e: unknown, verbose: boolean): number {
+  const { text, code } = errorMessage(e, verbose);
+  process.stderr.write(text);
+  return code;
 }
 
 export async function main(argv: string[]): Promise<number> {

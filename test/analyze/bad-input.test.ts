@@ -204,3 +204,28 @@ describe("analyze: good input through the CLI", () => {
     expect(JSON.parse(r.stdout).gpu.kernels.top).toHaveLength(2);
   });
 });
+
+describe("analyze: control characters in the input", () => {
+  test("a NUL inside the JSON: the one-line error shows it as \\x00", () => {
+    const p = file("nul.json", '{"traceEvents": [\u0000]}');
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("\\x00");
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stderr.split("\n")).toHaveLength(2);
+  });
+
+  test("ESC sequences and other controls in event names never reach the terminal through the Markdown report", () => {
+    const doc = JSON.parse(syncStallJson.toString("utf8"));
+    const names = ["\u001b[2J\u001b[31mevil", "a\u0000b", "v\u000btab", "f\u000cfeed", "r\u001erecord", "c1\u009bcsi"];
+    let k = 0;
+    for (const e of doc.traceEvents) if (e.cat === "cpu_op" || e.cat === "kernel") e.name = `${e.name}${names[k++ % names.length]}`;
+    const p = file("controls.json", JSON.stringify(doc));
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("\\x1b[2J");
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+});
