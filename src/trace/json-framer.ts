@@ -189,7 +189,10 @@ export class TraceJsonParser {
     const conv = this.conv;
     if (conv.eventCount === 0) fail(`${this.label}: the trace has no events ("traceEvents" is empty); the profiler recorded nothing — check that the profiled code ran inside the profiler`);
     if (conv.contentCount === 0) {
-      fail(`${this.label}: the trace has no events: none of its ${conv.eventCount} entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`);
+      const why = conv.ignoredSummary();
+      fail(
+        `${this.label}: the trace has no usable events: ${why ? `of its ${conv.eventCount} entries, ${why}` : `none of its ${conv.eventCount} entries is a complete ("X"), instant or counter event`}; check that the profiled code ran inside the profiler`,
+      );
     }
     return isInferScopeHeader(this.header) ? inferscopeTrace(conv, this.header) : kinetoTrace(conv, this.header);
   }

@@ -28,7 +28,8 @@ import type {
 import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
 import { ARG } from "./event-args.ts";
-import { num, str } from "./values.ts";
+import { eventLabel, Ignored } from "./ignored.ts";
+import { describeValue, MAX_DUR_US, MAX_TS_US, num, str, wholeNum } from "./values.ts";
 import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
 
 /** Top-level keys of the trace object other than traceEvents. */
@@ -146,7 +147,10 @@ export class EventConverter {
   private readonly apiNames = new Map<string, { name: string; kind: ApiKind }>();
   private readonly skipped = new Map<string, number>();
   private readonly triples = new Triples();
-  private malformed = 0;
+  /** Events that could not be used, by reason. */
+  private readonly malformed = new Ignored();
+  /** Ids (correlation, External id, graph id) that are not whole numbers: the event is kept without them. */
+  private readonly badIds = new Ignored();
 
   private intern(s: string): string {
     const hit = this.names.get(s);
@@ -165,8 +169,8 @@ export class EventConverter {
 
   add(raw: unknown): void {
     this.eventCount++;
-    if (raw === null || typeof raw !== "object") {
-      this.malformed++;
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      this.malformed.note("entries that are not objects", () => describeValue(raw));
       return;
     }
     const e = raw as Record<string, unknown>;
@@ -189,22 +193,57 @@ export class EventConverter {
         this.counter(e);
         return;
       default:
-        this.skip(`ph "${String(e.ph)}"`);
+        this.skip(e.ph === undefined ? "events without ph" : `ph ${describeValue(e.ph)}`);
     }
   }
 
-  private complete(e: Record<string, unknown>): void {
+  /** An id argument: a whole number ≥ 0, else absent (counted, with the event named). */
+  private id(args: Record<string, unknown>, key: string, e: Record<string, unknown>): number | undefined {
+    const v = args[key];
+    if (v === undefined) return undefined;
+    const n = wholeNum(v);
+    if (n === undefined) this.badIds.note(`${key} not a whole number`, () => `${describeValue(v)} on ${eventLabel(e)}`);
+    return n;
+  }
+
+  /** ts and dur (µs) → [start, end] ns, or null (counted) when they are not usable times. */
+  private times(e: Record<string, unknown>): [number, number] | null {
     const ts = e.ts;
-    if (typeof ts !== "number" || !Number.isFinite(ts)) {
-      this.malformed++;
+    if (typeof ts !== "number") {
+      this.malformed.note(ts === undefined ? "events without ts" : "events whose ts is not a number", () => eventLabel(e));
+      return null;
+    }
+    const d = e.dur;
+    if (Math.abs(ts) > MAX_TS_US || (typeof d === "number" && d > MAX_DUR_US)) {
+      this.malformed.note("events with an impossible time", () => `${eventLabel(e)}: ${Math.abs(ts) > MAX_TS_US ? `ts ${ts}` : `dur ${d}`} µs`);
+      return null;
+    }
+    const start = usToNs(ts);
+    return [start, typeof d === "number" && d > 0 ? start + usToNs(d) : start];
+  }
+
+  /** pid and tid of a CPU-side event, or null (counted) when either is not a number. */
+  private lane(e: Record<string, unknown>): [number, number] | null {
+    const pid = num(e.pid);
+    const tid = num(e.tid);
+    if (pid === undefined || tid === undefined) {
+      this.malformed.note("events without a numeric pid and tid", () => eventLabel(e));
+      return null;
+    }
+    return [pid, tid];
+  }
+
+  private complete(e: Record<string, unknown>): void {
+    const cat = e.cat;
+    if (typeof cat !== "string") {
+      this.skip(cat === undefined ? "X events without cat" : `cat ${describeValue(cat)}`);
       return;
     }
-    const cat = e.cat;
+    const t = this.times(e);
+    if (!t) return;
+    const [start, end] = t;
     const name = typeof e.name === "string" ? e.name : "";
-    const start = usToNs(ts);
-    const d = e.dur;
-    const end = typeof d === "number" && d > 0 ? start + usToNs(d) : start;
-    const args = e.args !== null && typeof e.args === "object" ? (e.args as Record<string, unknown>) : EMPTY;
+    const args = e.args !== null && typeof e.args === "object" && !Array.isArray(e.args) ? (e.args as Record<string, unknown>) : EMPTY;
     switch (cat) {
       case "kernel":
       case "gpu_memcpy":
@@ -231,8 +270,8 @@ export class EventConverter {
         this.sync(name, start, end, e, args);
         return;
       default:
-        if (typeof cat === "string" && IGNORED_CATS.has(cat)) return;
-        this.skip(`cat "${String(cat)}"`);
+        if (IGNORED_CATS.has(cat)) return;
+        this.skip(`cat ${describeValue(cat)}`);
     }
   }
 
@@ -250,25 +289,25 @@ export class EventConverter {
       name: this.intern(name),
       start,
       end,
-      device: num(args[ARG.device]) ?? num(e.pid) ?? 0,
-      stream: num(args[ARG.stream]) ?? num(e.tid) ?? 0,
+      device: wholeNum(args[ARG.device]) ?? wholeNum(e.pid) ?? 0,
+      stream: wholeNum(args[ARG.stream]) ?? wholeNum(e.tid) ?? 0,
     };
-    const corr = num(args[ARG.correlation]);
+    const corr = this.id(args, ARG.correlation, e);
     if (corr !== undefined) op.correlation = corr;
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) op.externalId = ext;
-    const bytes = num(args[ARG.bytes]);
+    const bytes = wholeNum(args[ARG.bytes]);
     if (bytes !== undefined) op.bytes = bytes;
     if (kind === "kernel") {
       const grid = this.triples.get(args[ARG.grid]);
       if (grid) op.grid = grid;
       const block = this.triples.get(args[ARG.block]);
       if (block) op.block = block;
-      const regs = num(args[ARG.registers]);
+      const regs = wholeNum(args[ARG.registers]);
       if (regs !== undefined) op.registers = regs;
-      const smem = num(args[ARG.sharedMemory]);
+      const smem = wholeNum(args[ARG.sharedMemory]);
       if (smem !== undefined) op.sharedMemory = smem;
-      const graph = num(args[ARG.graphId]);
+      const graph = this.id(args, ARG.graphId, e);
       if (graph !== undefined) op.graphId = graph;
     } else if (kind === "memcpy") {
       let parsed = this.memcpyNames.get(op.name);
@@ -298,12 +337,9 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const pid = num(e.pid);
-    const tid = num(e.tid);
-    if (pid === undefined || tid === undefined) {
-      this.malformed++;
-      return;
-    }
+    const lane = this.lane(e);
+    if (!lane) return;
+    const [pid, tid] = lane;
     let known = this.apiNames.get(name);
     if (known === undefined) {
       known = { name: this.intern(cudaCallName(name)), kind: cudaCallKind(name) };
@@ -320,9 +356,9 @@ export class EventConverter {
       end,
       pid,
       tid,
-      correlation: num(args[ARG.correlation]) ?? -1,
+      correlation: this.id(args, ARG.correlation, e) ?? -1,
     };
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) call.externalId = ext;
     this.trace.api.push(call);
   }
@@ -335,12 +371,9 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const pid = num(e.pid);
-    const tid = num(e.tid);
-    if (pid === undefined || tid === undefined) {
-      this.malformed++;
-      return;
-    }
+    const lane = this.lane(e);
+    if (!lane) return;
+    const [pid, tid] = lane;
     let span: CpuSpan;
     if (cat === "python_function") {
       const m = PY_FUNCTION_NAME.exec(name);
@@ -351,7 +384,7 @@ export class EventConverter {
       span = { cat: "python", name: this.intern(name), start, end, pid, tid };
       const file = str(args[ARG.file]);
       if (file !== undefined) span.file = this.intern(file);
-      const line = num(args[ARG.line]);
+      const line = wholeNum(args[ARG.line]);
       if (line !== undefined) span.line = line;
     } else {
       span = { cat, name: this.intern(name), start, end, pid, tid };
@@ -362,7 +395,7 @@ export class EventConverter {
         span.args = { [ARG.inputDims]: args[ARG.inputDims], [ARG.inputType]: args[ARG.inputType] };
       }
     }
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) span.externalId = ext;
     this.trace.spans.push(span);
   }
@@ -376,9 +409,9 @@ export class EventConverter {
       pid: num(e.pid) ?? -1,
       tid: num(e.tid) ?? -1,
     };
-    const stream = num(args[ARG.stream]);
+    const stream = wholeNum(args[ARG.stream]);
     if (stream !== undefined) w.stream = stream;
-    const corr = num(args[ARG.correlation]);
+    const corr = this.id(args, ARG.correlation, e);
     if (corr !== undefined) w.correlation = corr;
     this.trace.syncs.push(w);
   }
@@ -402,18 +435,23 @@ export class EventConverter {
     const ts = num(e.ts);
     // Kineto's global instants ("Iteration Start", "Record Window End") sit on string lanes.
     if (pid === undefined || tid === undefined || ts === undefined) return;
+    if (Math.abs(ts) > MAX_TS_US) {
+      this.malformed.note("events with an impossible time", () => `${eventLabel(e)}: ts ${ts} µs`);
+      return;
+    }
     this.contentCount++;
     const inst: Instant = { name: typeof e.name === "string" ? e.name : "", ts: usToNs(ts), pid, tid };
-    if (e.args !== null && typeof e.args === "object") inst.args = e.args as Record<string, unknown>;
+    if (e.args !== null && typeof e.args === "object" && !Array.isArray(e.args)) inst.args = e.args as Record<string, unknown>;
     this.trace.instants.push(inst);
   }
 
   private counter(e: Record<string, unknown>): void {
-    const ts = num(e.ts);
-    if (ts === undefined || typeof e.name !== "string") {
-      this.malformed++;
+    if (typeof e.name !== "string") {
+      this.malformed.note("counter events without a name", () => eventLabel(e));
       return;
     }
+    const t = this.times(e);
+    if (!t) return;
     this.contentCount++;
     const values: Record<string, number> = {};
     const args = e.args as Record<string, unknown> | undefined;
@@ -423,13 +461,24 @@ export class EventConverter {
         if (typeof v === "number" && Number.isFinite(v)) values[k] = v;
       }
     }
-    const sample: CounterSample = { track: e.name, ts: usToNs(ts), values };
+    const sample: CounterSample = { track: e.name, ts: t[0], values };
     this.trace.counters.push(sample);
+  }
+
+  /** What was ignored, in a few words ("1 X events without cat"), or null. */
+  ignoredSummary(): string | null {
+    const parts = [...this.skipped].map(([k, n]) => `${n} ${k.startsWith("ph ") || k.startsWith("cat ") ? `events with ${k}` : k}`);
+    const malformed = this.malformed.summary("malformed events");
+    if (malformed) parts.push(malformed.replace(/^ignored /, ""));
+    return parts.length ? parts.join("; ") : null;
   }
 
   /** Warnings about what was not understood; call once, at the end. */
   finishWarnings(): void {
-    if (this.malformed > 0) this.trace.warnings.push(`${this.malformed} malformed events were ignored`);
+    const malformed = this.malformed.summary("malformed events");
+    if (malformed) this.trace.warnings.push(malformed);
+    const ids = this.badIds.summary("ids that are not whole numbers ≥ 0 (the events are kept without them)");
+    if (ids) this.trace.warnings.push(ids);
     if (this.skipped.size > 0) {
       const list = [...this.skipped].map(([k, n]) => `${k} ×${n}`).join(", ");
       this.trace.warnings.push(`ignored events of unknown kinds: ${list}`);

@@ -115,7 +115,7 @@ describe("analyze: bad input", () => {
     const p = file("meta.json", '{"traceEvents": [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "python3"}}]}');
     expectOneLine(
       cli(["analyze", p]),
-      `${p}: the trace has no events: none of its 1 entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`,
+      `${p}: the trace has no usable events: none of its 1 entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`,
     );
   });
 
