@@ -8,6 +8,7 @@ import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { REPORT_EXTENSIONS, REPORT_FORMATS } from "../report/formats.ts";
+import { pathArg, showPath } from "../core/raw-path.ts";
 import { checkOutputFile, parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
 export { parseTop } from "./output.ts";
@@ -37,9 +38,13 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
 export async function analyzeFile(path: string, top: number, rules: RulesConfig | null) {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
-  const trace = await readTrace(path);
+  // a file name that is not UTF-8 is read by its bytes (core/raw-path.ts)
+  const file = path === "-" ? "-" : pathArg(path);
+  const trace = await readTrace(file);
+  const events = trace.spans.length + trace.api.length + trace.gpu.length;
+  if (events >= 1_000_000) log.info(`analyzing ${events.toLocaleString("en-US")} events…`);
   const analysis = analysisContext(trace, top);
-  const report = buildReport(analysis, path === "-" ? "<stdin>" : path, rules);
+  const report = buildReport(analysis, file === "-" ? "<stdin>" : showPath(file), rules);
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { analysis, report };
 }
@@ -67,7 +72,7 @@ export const analyzeCommand = defineCommand({
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
     const given = args.format === undefined ? undefined : parseFormat(args.format);
     // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
-    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths });
+    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
     const format = (out?.format ?? given ?? "md") as Format;
     const top = parseTop(args.top ?? resolveConfig().config.top);
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);

@@ -4,6 +4,7 @@
 // and never replaces a file the user had with a broken one. One set of rules for every command.
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
+import { pathArg, showPath } from "../core/raw-path.ts";
 import { fail, ioProblem } from "../errors.ts";
 import { REPORT_EXTENSIONS, REPORT_FORMATS, orList } from "../report/formats.ts";
 
@@ -16,7 +17,7 @@ export interface OutputFile {
   special: boolean;
 }
 
-function statOrNull(p: string): Stats | null {
+function statOrNull(p: string | Buffer): Stats | null {
   try {
     return statSync(p);
   } catch {
@@ -43,10 +44,12 @@ export function checkOutputFile(
     fallback?: string;
     extensions?: Readonly<Record<string, string>>;
     requireExtension?: boolean;
-    inputs?: readonly string[];
+    inputs?: readonly (string | Buffer)[];
   },
 ): OutputFile {
   if (raw.trim() === "") fail(`${flag} is empty; pass a file name such as report.md`);
+  const bytes = pathArg(raw);
+  if (typeof bytes !== "string") fail(`${flag} ${showPath(bytes)}: a name that is not valid UTF-8 cannot be written; choose another name`);
   const path = resolve(raw);
   const ext = extname(path).toLowerCase();
   const byExt = (opts.extensions ?? REPORT_EXTENSIONS)[ext];
@@ -60,7 +63,7 @@ export function checkOutputFile(
   const st = statOrNull(path);
   for (const input of opts.inputs ?? []) {
     if (input === "-") continue;
-    if (sameFile(st, statOrNull(input)) || path === resolve(input)) fail(`${flag} ${raw} is the input trace; writing the report there would destroy it — choose another path`);
+    if (sameFile(st, statOrNull(input)) || (typeof input === "string" && path === resolve(input))) fail(`${flag} ${raw} is the input trace; writing the report there would destroy it — choose another path`);
   }
   if (st?.isDirectory()) fail(`${flag} ${raw} is a directory; pass a file path such as ${join(raw, `report.${format}`)}`);
   const special = st !== null && !st.isFile();

@@ -31,6 +31,7 @@ import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
+import { pathArg, showPath } from "../core/raw-path.ts";
 import { checkOutputFile, type OutputFile, writeStdout } from "./output.ts";
 import { writeWhole } from "./output-file.ts";
 
@@ -123,6 +124,8 @@ export const runCommand = defineCommand({
     const command = ["python", ...(module ? ["-m"] : []), target, ...scriptArgs];
 
     if (!module) {
+      const bytes = pathArg(target);
+      if (typeof bytes !== "string") fail(`${showPath(bytes)}: a script name that is not valid UTF-8 cannot be passed on to Python; rename it`);
       if (!existsSync(target)) fail(`${target}: no such file; pass the path of a Python script (or -m module)`);
       if (statSync(target).isDirectory() && !existsSync(join(target, "__main__.py"))) fail(`${target} is a directory without __main__.py; pass a script`);
     }

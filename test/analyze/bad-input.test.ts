@@ -229,3 +229,43 @@ describe("analyze: control characters in the input", () => {
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 });
+
+describe("analyze: inputs that are not plain files", () => {
+  const MAIN = join(ROOT, "src/main.ts");
+  /** The CLI from source under bash, for redirections and names a test cannot pass as strings. */
+  function bash(script: string): { code: number; stdout: string; stderr: string } {
+    const r = Bun.spawnSync(["bash", "-c", script], { cwd: dir, env: cleanEnv({ BUN: process.execPath, MAIN }), stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+  const fixture = join(FIXTURES, "sync_stall.kineto.json.gz");
+
+  test("process substitution (a FIFO) is read like stdin, plain or gzipped (it was refused)", () => {
+    for (const cmd of [`zcat '${fixture}'`, `cat '${fixture}'`]) {
+      const r = bash(`"$BUN" "$MAIN" analyze <(${cmd}) -f json`);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).gpu.kernels.count).toBeGreaterThan(0);
+    }
+  });
+
+  test("a file name that is not valid UTF-8 is found (it was 'no such file'), and shown with \\xNN", () => {
+    writeFileSync(Buffer.from(join(dir, "bad\xff.json"), "latin1"), syncStallJson);
+    const r = bash(`"$BUN" "$MAIN" analyze "$(printf 'bad\\xff.json')" -f json`);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).source.path).toBe("bad\\xff.json");
+    const missing = bash(`"$BUN" "$MAIN" analyze "$(printf 'gone\\xfe.json')"`);
+    expect(missing).toEqual({ code: 2, stdout: "", stderr: "inferscope: gone\\xfe.json: no such file; check the path\n" });
+  });
+
+  test("stdin from a directory, or open for writing only: one line, exit 2 (it was exit 70 EISDIR / EBADF)", () => {
+    expect(bash(`"$BUN" "$MAIN" analyze - < '${dir}'`)).toEqual({ code: 2, stdout: "", stderr: "inferscope: <stdin>: is a directory; pipe a trace in, or pass its path instead of -\n" });
+    expect(bash(`"$BUN" "$MAIN" analyze - 0>'${join(dir, "wo")}'`)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "inferscope: <stdin>: not open for reading; pipe a trace in, or pass its path instead of -\n",
+    });
+    // closed: the runtime reopens it on /dev/null, which reads as empty
+    expect(bash(`"$BUN" "$MAIN" analyze - <&-`).code).toBe(2);
+  });
+});

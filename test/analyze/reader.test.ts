@@ -1,7 +1,7 @@
 // The trace readers: exact times, the streaming parser against one-shot parsing, odd JSON, the
 // InferScope format (through the project's own writer) and format detection.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { TraceJsonParser } from "../../src/trace/json-framer.ts";
@@ -257,5 +257,24 @@ describe("values a broken producer writes", () => {
     expect(() => parseTrace(JSON.stringify({ traceEvents: [{ ph: "X", name: "k", ts: 1, dur: 2, pid: 1, tid: 1 }] }), "t.json")).toThrow(
       "t.json: the trace has no usable events: of its 1 entries, 1 X events without cat; check that the profiled code ran inside the profiler",
     );
+  });
+});
+
+describe("progress", () => {
+  test("a .json.gz reports decompressed JSON and events, its percentage by the compressed file read (it showed nothing: 21 MB compressed was under the threshold)", async () => {
+    // ~8 MB of JSON that compresses to far less
+    const ev = (i: number) => ({ ph: "X", cat: "cpu_op", name: "aten::mm", pid: 1, tid: 1, ts: i, dur: 0.5 });
+    const json = JSON.stringify({ traceEvents: Array.from({ length: 100_000 }, (_, i) => ev(i)) });
+    const path = join(dir, "progress.json.gz");
+    writeFileSync(path, Bun.gzipSync(new TextEncoder().encode(json)));
+    const compressed = readFileSync(path).length;
+    const lines: string[] = [];
+    const t = await readTrace(path, { progressLine: (l) => lines.push(l), progressEveryMs: 0, progressMinBytes: 1 << 20 });
+    expect(t.spans.length).toBe(100_000);
+    expect(lines.length).toBeGreaterThan(0);
+    const last = lines[lines.length - 1]!;
+    expect(last).toMatch(new RegExp(`^reading ${path}: \\d+ MB of JSON \\(\\d+ % of the compressed file\\), [\\d,]+ events, [\\d.]+ s$`));
+    const mb = Number(/: (\d+) MB of JSON/.exec(last)![1]);
+    expect(mb * 1048576).toBeGreaterThan(compressed * 4); // the decompressed size, not the file's
   });
 });
