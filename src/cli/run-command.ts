@@ -129,11 +129,11 @@ export const runCommand = defineCommand({
       if (!existsSync(target)) fail(`${target}: no such file; pass the path of a Python script (or -m module)`);
       if (statSync(target).isDirectory() && !existsSync(join(target, "__main__.py"))) fail(`${target} is a directory without __main__.py; pass a script`);
     }
+    // Listens from here to the end: see collect/signals.ts for why not only around the child.
+    const relay = new SignalRelay();
     // One interpreter start, concurrent with the rest of the start-up; awaited before the spawn.
     const python = checkPython(config.python);
     python.catch(() => {}); // observed where it is awaited
-    // Listens from here to the end: see collect/signals.ts for why not only around the child.
-    const relay = new SignalRelay();
     try {
       if (!config.enable) {
         await python;

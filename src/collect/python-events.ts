@@ -35,7 +35,9 @@ export interface PythonMeta {
   spilledChunks: number;
   tStart: number;
   tEnd: number;
+  /** "exit", "SIGTERM", "os._exit(3)", or "exec" (then `exec` names the call). */
   reason: string;
+  exec?: string;
   clock: string;
   threads: { tid: number; name: string | null }[];
   warnings: string[];
@@ -145,6 +147,12 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   const cutOff = off < bytes.length && out.truncatedBytes === 0 ? bytes.length - off : 0;
   if (cutOff > 0) out.truncatedBytes = cutOff;
 
+  // A thread's chunks in time order: the periodic flush (another thread) can write a thread's
+  // newest records while that thread is still handing over its previous full chunk.
+  const firstTs = new Map<(typeof chunks)[number], number>();
+  for (const c of chunks) firstTs.set(c, chunkStart(dv, c.off, c.words));
+  chunks.sort((a, b) => a.tid - b.tid || firstTs.get(a)! - firstTs.get(b)!);
+
   const pid = out.meta?.pid ?? opts.pid;
   const minDur = opts.minDurationNs ?? 0;
   const threads = new Map<number, ThreadState>();
@@ -245,9 +253,25 @@ export function readPythonEvents(bytes: Uint8Array, opts: ReadPythonOptions): Py
   for (const t of out.meta?.threads ?? []) if (t.name) out.threadNames.set(t.tid, t.name);
   for (const tid of threads.keys()) if (!out.threadNames.has(tid)) out.threadNames.set(tid, `thread ${tid}`);
   const cut = cutOff > 0 ? ` (the file ends inside a record: ${cutOff} bytes cut off)` : "";
-  if (!out.meta) out.warnings.push(`the Python tracer's final record is missing (the process was killed, or called os._exit): Python events after its last flushed chunk are lost${cut}`);
+  if (!out.meta) {
+    out.warnings.push(
+      `the Python tracer's final record is missing (the process was killed, or crashed): the Python events after its last periodic flush (at most about a second) are lost${cut}`,
+    );
+  } else if (out.meta.reason === "exec") {
+    const secs = ((out.meta.tEnd - out.meta.tStart) / 1e9).toFixed(3);
+    out.warnings.push(`the script replaced itself with another program (${out.meta.exec ?? "os.exec*"}) ${secs} s after the tracer started: what ran after the exec was not profiled`);
+  }
   else if (cut) out.warnings.push(`python events: the file ends inside a record after the final one (${cutOff} bytes cut off); the events in it are lost`);
   return out;
+}
+
+/** The first timestamp of a chunk (attribute records carry none), for ordering; 0 when empty. */
+function chunkStart(dv: DataView, off: number, words: number): number {
+  for (let i = 0, o = off; i + 1 < words; i += 2, o += 16) {
+    if ((dv.getUint32(o, true) & ((1 << KIND_BITS) - 1)) === K_ATTRS) continue;
+    return dv.getUint32(o + 8, true) + dv.getInt32(o + 12, true) * 4294967296;
+  }
+  return 0;
 }
 
 function pushPy(

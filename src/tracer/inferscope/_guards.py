@@ -1,0 +1,144 @@
+"""What the script can do behind the recorder's back, and how the recorder keeps track:
+
+  os._exit(n)         skips atexit: the final flush runs first (nothing is lost)
+  os.execv/execve     (and the execl*/execvp* that call them) replace the program: what was
+                      recorded is written, with an end record naming the exec
+  sys.setprofile, threading.setprofile (setprofile back-ends), sys.monitoring calls on the
+                      recorder's tool id (sys.monitoring back-ends): recording stops on that
+                      thread or for that tool; the call is noted with its time and place
+
+Not seen: a profile function set from C on Python <= 3.11 (cProfile's enable(), other C
+profilers) replaces the recorder's without a Python call; on 3.12+ cProfile uses its own
+sys.monitoring tool id and both record.
+
+Notes become warnings in the report. The wrappers are functions of this package, whose calls the
+recorder never records.
+"""
+
+import os
+import sys
+import threading
+from time import perf_counter_ns as _now
+
+MAX_NOTES = 3
+
+
+def install(rec):
+    _guard_exits(rec)
+    if rec.backend.startswith("setprofile"):
+        _guard_setprofile(rec)
+    elif rec.backend.startswith("sys.monitoring"):
+        _guard_monitoring(rec)
+
+
+def _since_start(rec):
+    return "+%.3f s" % ((_now() - rec.t_start) / 1e9)
+
+
+def _caller():
+    try:
+        f = sys._getframe(2)
+        return "%s:%d" % (f.f_code.co_filename, f.f_lineno)
+    except Exception:
+        return "unknown place"
+
+
+def _note(rec, text):
+    rec.guard_notes = getattr(rec, "guard_notes", 0) + 1
+    if rec.guard_notes <= MAX_NOTES:
+        rec.warnings.append(text)
+
+
+def _wraps(real, wrapper):
+    for attr in ("__name__", "__qualname__", "__doc__"):
+        try:
+            setattr(wrapper, attr, getattr(real, attr))
+        except Exception:
+            pass
+    wrapper.__wrapped__ = real
+    return wrapper
+
+
+# ---- ends of the process that skip atexit ---------------------------------------------------
+
+
+def _guard_exits(rec):
+    real_exit = os._exit
+
+    def _exit(status):
+        try:
+            rec.finish("os._exit(%s)" % (status,))
+        except BaseException:
+            pass
+        real_exit(status)
+
+    os._exit = _wraps(real_exit, _exit)
+    for name in ("execv", "execve"):
+        real = getattr(os, name, None)
+        if real is not None:
+            setattr(os, name, _wraps(real, _exec_wrapper(rec, name, real)))
+
+
+def _exec_wrapper(rec, name, real):
+    def exec_(path, args, *rest):
+        try:
+            shown = os.fsdecode(path)
+        except Exception:
+            shown = repr(path)
+        try:
+            rec.before_exec("os.%s(%r)" % (name, shown))
+        except BaseException:
+            pass
+        return real(path, args, *rest)
+
+    return exec_
+
+
+# ---- another profiler taking over -----------------------------------------------------------
+
+
+def _guard_setprofile(rec):
+    real_sys = sys.setprofile
+    real_threading = threading.setprofile
+
+    def setprofile(function):
+        if not rec.stopping and not rec.done:
+            _note(
+                rec,
+                "the script called sys.setprofile(%s) at %s (%s): InferScope's recording of that thread's Python calls stopped there"
+                % ("None" if function is None else getattr(function, "__qualname__", type(function).__name__), _since_start(rec), _caller()),
+            )
+        return real_sys(function)
+
+    def threading_setprofile(function):
+        if not rec.stopping and not rec.done:
+            _note(
+                rec,
+                "the script called threading.setprofile(%s) at %s (%s): Python calls of threads started after it were not recorded"
+                % ("None" if function is None else getattr(function, "__qualname__", type(function).__name__), _since_start(rec), _caller()),
+            )
+        return real_threading(function)
+
+    sys.setprofile = _wraps(real_sys, setprofile)
+    threading.setprofile = _wraps(real_threading, threading_setprofile)
+
+
+def _guard_monitoring(rec):
+    M = sys.monitoring
+    for name in ("set_events", "set_local_events", "register_callback", "free_tool_id", "clear_tool_id"):
+        real = getattr(M, name, None)
+        if real is not None:
+            setattr(M, name, _wraps(real, _monitoring_wrapper(rec, name, real)))
+
+
+def _monitoring_wrapper(rec, name, real):
+    def call(tool_id, *args):
+        if tool_id == rec.tool_id and not rec.stopping and not rec.done:
+            _note(
+                rec,
+                "the script called sys.monitoring.%s() on InferScope's tool id %d at %s (%s): Python calls may not be recorded after it"
+                % (name, tool_id, _since_start(rec), _caller()),
+            )
+        return real(tool_id, *args)
+
+    return call
