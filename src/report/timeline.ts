@@ -82,13 +82,32 @@ export interface Timeline {
   lod: { events: number; kept: number; minDurNs: number; budget: number; densityBins: number };
 }
 
+/**
+ * One event of a lane. Its name and tooltip line are made only for the events the level of detail
+ * keeps (names(), below): built for every event they took ~150 bytes each (a location string per
+ * Python call, a tooltip per GPU op), the largest part of the memory of a multi-million-event run.
+ */
 interface Item {
   start: number;
   end: number;
-  name: string;
   cat: number;
-  detail: string;
   row: number;
+  src: Trace["spans"][number] | Trace["api"][number] | Trace["syncs"][number] | Trace["gpu"][number];
+}
+
+/** An item's name and tooltip line. */
+function names(it: Item): [string, string] {
+  const x = it.src;
+  if (it.cat === CAT.sync) {
+    const w = x as Trace["syncs"][number];
+    return [`sync (${w.type})`, w.stream !== undefined ? `stream ${w.stream}` : ""];
+  }
+  if (it.cat === CAT.kernel || it.cat === CAT.memcpy || it.cat === CAT.memset) return [(x as Trace["gpu"][number]).name, gpuDetail(x as Trace["gpu"][number])];
+  if (it.cat === CAT.python) {
+    const sp = x as Trace["spans"][number];
+    return [sp.name, sp.file ? location(sp.file, sp.line) : ""];
+  }
+  return [(x as { name: string }).name, ""];
 }
 
 interface LaneAcc {
@@ -223,7 +242,10 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
   const lanes = new Map<string, LaneAcc>();
   const devName = new Map<number, string>();
   for (const d of trace.meta.devices ?? []) devName.set(d.index, d.name);
+  let last: LaneAcc | null = null;
   const cpuLane = (pid: number, tid: number): LaneAcc => {
+    // consecutive events are mostly on one thread: no key string per event
+    if (last && last.pid === pid && last.tid === tid) return last;
     const key = `cpu:${pid}:${tid}`;
     let l = lanes.get(key);
     if (!l) {
@@ -241,27 +263,17 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
       };
       lanes.set(key, l);
     }
+    last = l;
     return l;
   };
-  for (const x of trace.spans) {
-    const detail = x.cat === "python" && x.file ? location(x.file, x.line) : "";
-    cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: cpuCat(x.cat), detail, row: 0 });
-  }
-  for (const x of trace.api) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: CAT.cuda_api, detail: "", row: 0 });
-  for (const x of trace.syncs) {
-    cpuLane(x.pid, x.tid).items.push({
-      start: x.start,
-      end: x.end,
-      name: `sync (${x.type})`,
-      cat: CAT.sync,
-      detail: x.stream !== undefined ? `stream ${x.stream}` : "",
-      row: 0,
-    });
-  }
+  for (const x of trace.spans) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, cat: cpuCat(x.cat), row: 0, src: x });
+  for (const x of trace.api) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, cat: CAT.cuda_api, row: 0, src: x });
+  for (const x of trace.syncs) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, cat: CAT.sync, row: 0, src: x });
+  let lastGpu: LaneAcc | null = null;
   for (const op of trace.gpu) {
-    const key = `gpu:${op.device}:${op.stream}`;
-    let l = lanes.get(key);
+    let l: LaneAcc | undefined = lastGpu && lastGpu.pid === op.device && lastGpu.tid === op.stream ? lastGpu : lanes.get(`gpu:${op.device}:${op.stream}`);
     if (!l) {
+      const key = `gpu:${op.device}:${op.stream}`;
       l = {
         key,
         kind: "gpu",
@@ -275,7 +287,8 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
       };
       lanes.set(key, l);
     }
-    l.items.push({ start: op.start, end: op.end, name: op.name, cat: CAT[op.kind], detail: gpuDetail(op), row: 0 });
+    lastGpu = l;
+    l.items.push({ start: op.start, end: op.end, cat: CAT[op.kind], row: 0, src: op });
   }
 
   const ordered = [...lanes.values()].sort((a, b) => {
@@ -342,14 +355,21 @@ class NameTable {
 
   /** Index of s in `names`; 0 (no name) once the table is full. */
   intern(s: string): number {
+    // the same few names recur across the kept events: look the untruncated name up first
+    const hit = this.index.get(s);
+    if (hit !== undefined) return hit;
     const t = truncate(s, MAX_NAME);
     let i = this.index.get(t);
-    if (i !== undefined) return i;
+    if (i !== undefined) {
+      this.index.set(s, i);
+      return i;
+    }
     if (this.chars + t.length > MAX_NAME_CHARS) return 0;
     this.chars += t.length;
     i = this.names.length;
     this.names.push(t);
     this.index.set(t, i);
+    if (t !== s) this.index.set(s, i);
     return i;
   }
 }
@@ -395,10 +415,11 @@ function encodeLanes(
         s.push(st - prev);
         prev = st;
         d.push(Math.max(0, Math.round(du)));
-        n.push(table.intern(it.name));
+        const [name, detail] = names(it);
+        n.push(table.intern(name));
         c.push(it.cat);
         r.push(it.row);
-        const xi = it.detail ? table.intern(it.detail) : 0;
+        const xi = detail ? table.intern(detail) : 0;
         if (xi !== 0) hasX = true;
         x.push(xi);
       } else {
