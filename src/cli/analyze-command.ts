@@ -35,12 +35,12 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
 }
 
 /** Read and analyze one trace. */
-export async function analyzeFile(path: string, top: number, rules: RulesConfig | null) {
+export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, maxEvents?: number) {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
   // a file name that is not UTF-8 is read by its bytes (core/raw-path.ts)
   const file = path === "-" ? "-" : pathArg(path);
-  const trace = await readTrace(file);
+  const trace = await readTrace(file, { maxEvents });
   const events = trace.spans.length + trace.api.length + trace.gpu.length;
   if (events >= 1_000_000) log.info(`analyzing ${events.toLocaleString("en-US")} events…`);
   const analysis = analysisContext(trace, top);
@@ -50,10 +50,16 @@ export async function analyzeFile(path: string, top: number, rules: RulesConfig 
 }
 
 /** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
-export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number; rules?: RulesConfig | null }): Promise<{ text: string; report: Report }> {
+export async function runAnalyze(opts: {
+  trace: string;
+  format?: string;
+  top?: string | number;
+  rules?: RulesConfig | null;
+  maxEvents?: number;
+}): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null);
+  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null, opts.maxEvents);
   const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
   return { text: format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis), report };
 }
@@ -74,13 +80,14 @@ export const analyzeCommand = defineCommand({
     // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
     const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
     const format = (out?.format ?? given ?? "md") as Format;
-    const top = parseTop(args.top ?? resolveConfig().config.top);
+    const { config } = resolveConfig();
+    const top = parseTop(args.top ?? config.top);
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
     // Checked before any trace is read: a bad rules file costs nothing.
     const rules = await loadRulesOption(args.rules);
     if (format !== "ndjson") {
-      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules });
+      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules, maxEvents: config.maxEvents });
       await writeOutput(out, text);
       return;
     }
@@ -91,7 +98,7 @@ export const analyzeCommand = defineCommand({
     let failed = 0;
     for (const p of paths) {
       try {
-        const { report } = await analyzeFile(p, top, rules);
+        const { report } = await analyzeFile(p, top, rules, config.maxEvents);
         const line = reportLine(report);
         if (out) lines.push(line);
         else await writeStdout(line);

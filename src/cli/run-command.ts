@@ -5,7 +5,7 @@
 // `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
 // no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
 import { runChild, type ChildResult } from "../collect/child.ts";
@@ -13,7 +13,7 @@ import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts"
 import { extractRuntime } from "../collect/extract.ts";
 import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
-import { readPythonEvents } from "../collect/python-events.ts";
+import { readPythonFile, type PythonRecording } from "../collect/python-events.ts";
 import { pciNumaNode, Sampler, type SamplerSummary } from "../collect/sampler.ts";
 import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
@@ -26,6 +26,7 @@ import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { ReportFormat } from "../report/formats.ts";
 import type { Trace } from "../trace/model.ts";
+import { cutTo, eventCount, windowWarning } from "../trace/window.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
@@ -56,6 +57,24 @@ async function writeReports(
     written.push(t.path);
   }
   return written;
+}
+
+/**
+ * Bounded memory: the Python reader kept the earliest events within 90 % of maxEvents; GPU records
+ * and samples on top may still exceed it: cut the whole trace to it. One warning says what is left.
+ */
+function keepWithinBudget(trace: Trace, maxEvents: number, python: PythonRecording | null): void {
+  const total = eventCount(trace);
+  let removed = 0;
+  let cutoff = Infinity;
+  if (total > maxEvents) ({ cutoff, removed } = cutTo(trace, maxEvents));
+  const skipped = removed + (python?.window?.skipped ?? 0);
+  if (skipped === 0) return;
+  let first = Infinity;
+  for (const s of trace.spans) if (s.start < first) first = s.start;
+  for (const g of trace.gpu) if (g.start < first) first = g.start;
+  const windowNs = Math.min(Number.isFinite(cutoff) ? cutoff - first : Infinity, python?.window?.ns ?? Infinity);
+  trace.warnings.push(windowWarning("the recording", maxEvents, eventCount(trace), skipped, windowNs));
 }
 
 /** What only a run knows, for the trace's metadata block: how the Python tracer and the sampler did. */
@@ -215,9 +234,10 @@ async function finish(
   command: string[],
 ): Promise<number> {
   const pyFile = findPythonFile(session.rawDir, child.pid);
-  const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
+  const python = pyFile ? readPythonFile(pyFile, { pid: child.pid, minDurationNs: config.minDurationUs * 1000, maxEvents: Math.floor(config.maxEvents * 0.9) }) : null; // room for GPU records and samples
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs);
   const trace = assembleTrace({ config, command, child, python, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  keepWithinBudget(trace, config.maxEvents, python);
   const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;

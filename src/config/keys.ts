@@ -161,6 +161,13 @@ export const KEYS = {
     default: "",
     fromString: str,
   },
+  maxEvents: {
+    expected: "a whole number of events from 1000 to 1000000000",
+    description: "Events held in memory for the analysis (about 200 bytes each); a bigger trace is analyzed over its first part",
+    schema: intIn(1000, 1_000_000_000),
+    default: 6_000_000,
+    fromString: int,
+  },
   top: {
     expected: "a whole number from 1 to 10000",
     description: "Rows in the reports' top-N tables",
@@ -191,6 +198,7 @@ export interface Config {
   duration: number;
   capture: "auto" | "manual";
   cuptiPath: string;
+  maxEvents: number;
   top: number;
 }
 

@@ -121,7 +121,7 @@ type State = "start" | "keys" | "events" | "done";
 
 /** Feeds on byte chunks of one JSON document; see the file comment. */
 export class TraceJsonParser {
-  private readonly conv = new EventConverter();
+  private readonly conv: EventConverter;
   private readonly decoder = new TextDecoder();
   private readonly header: TraceHeader = {};
   private state: State = "start";
@@ -139,7 +139,12 @@ export class TraceJsonParser {
   /** Set by a state method that needs more bytes than the buffer holds. */
   private stalled = false;
 
-  constructor(private readonly label: string) {}
+  constructor(
+    private readonly label: string,
+    opts: { maxEvents?: number } = {},
+  ) {
+    this.conv = new EventConverter(opts);
+  }
 
   get eventCount(): number {
     return this.conv.eventCount;

@@ -29,6 +29,7 @@ import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
 import { ARG } from "./event-args.ts";
 import { eventLabel, Ignored } from "./ignored.ts";
+import { Window } from "./window.ts";
 import { describeValue, MAX_DUR_US, MAX_TS_US, num, str, wholeNum } from "./values.ts";
 import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
 
@@ -98,6 +99,9 @@ const SYNC_TYPES: Record<string, SyncWait["type"]> = {
 /** Kineto python_function names: "path/file.py(41): tokenize". */
 const PY_FUNCTION_NAME = /^(.*)\((\d+)\): (.+)$/;
 
+/** Categories of complete events that become part of the model. */
+const CONTENT_CATS = new Set(["kernel", "gpu_memcpy", "gpu_memset", "cuda_runtime", "cuda_driver", "cpu_op", "user_annotation", "python_function", "python", "scope", "other", "cuda_sync"]);
+
 /** Categories that are known and deliberately not part of the model. */
 const IGNORED_CATS = new Set([
   "ac2g",
@@ -137,6 +141,13 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unkno
  */
 export class EventConverter {
   readonly trace: Trace = emptyTrace("kineto");
+  /** With a maxEvents: the time window kept (src/trace/window.ts). */
+  private readonly window: Window | null;
+
+  constructor(opts: { maxEvents?: number } = {}) {
+    this.window = opts.maxEvents ? new Window(opts.maxEvents, this.trace) : null;
+  }
+
   /** Number of entries seen in traceEvents, whatever their kind. */
   eventCount = 0;
   /** Events that carry something (X, i, C), as opposed to metadata and flows. */
@@ -239,8 +250,14 @@ export class EventConverter {
       this.skip(cat === undefined ? "X events without cat" : `cat ${describeValue(cat)}`);
       return;
     }
+    if (!CONTENT_CATS.has(cat)) {
+      if (!IGNORED_CATS.has(cat)) this.skip(`cat ${describeValue(cat)}`);
+      return;
+    }
     const t = this.times(e);
     if (!t) return;
+    this.contentCount++;
+    if (this.window && !this.window.admit(t[0])) return;
     const [start, end] = t;
     const name = typeof e.name === "string" ? e.name : "";
     const args = e.args !== null && typeof e.args === "object" && !Array.isArray(e.args) ? (e.args as Record<string, unknown>) : EMPTY;
@@ -248,32 +265,20 @@ export class EventConverter {
       case "kernel":
       case "gpu_memcpy":
       case "gpu_memset":
-        this.contentCount++;
         this.gpuOp(cat, name, start, end, e, args);
         return;
       case "cuda_runtime":
       case "cuda_driver":
-        this.contentCount++;
         this.apiCall(cat, name, start, end, e, args);
         return;
-      case "cpu_op":
-      case "user_annotation":
-      case "python_function":
-      case "python":
-      case "scope":
-      case "other":
-        this.contentCount++;
-        this.span(cat, name, start, end, e, args);
-        return;
       case "cuda_sync":
-        this.contentCount++;
         this.sync(name, start, end, e, args);
         return;
       default:
-        if (IGNORED_CATS.has(cat)) return;
-        this.skip(`cat ${describeValue(cat)}`);
+        this.span(cat as "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "other", name, start, end, e, args);
     }
   }
+
 
   private gpuOp(
     cat: "kernel" | "gpu_memcpy" | "gpu_memset",
@@ -327,6 +332,7 @@ export class EventConverter {
     const launcher = launcherFromArgs(args);
     if (launcher) op.launcher = launcher;
     this.trace.gpu.push(op);
+    this.window?.added();
   }
 
   private apiCall(
@@ -361,6 +367,7 @@ export class EventConverter {
     const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) call.externalId = ext;
     this.trace.api.push(call);
+    this.window?.added();
   }
 
   private span(
@@ -398,6 +405,7 @@ export class EventConverter {
     const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) span.externalId = ext;
     this.trace.spans.push(span);
+    this.window?.added();
   }
 
   private sync(name: string, start: number, end: number, e: Record<string, unknown>, args: Record<string, unknown>): void {
@@ -414,6 +422,7 @@ export class EventConverter {
     const corr = this.id(args, ARG.correlation, e);
     if (corr !== undefined) w.correlation = corr;
     this.trace.syncs.push(w);
+    this.window?.added();
   }
 
   private metadata(e: Record<string, unknown>): void {
@@ -440,9 +449,11 @@ export class EventConverter {
       return;
     }
     this.contentCount++;
+    if (this.window && !this.window.admit(usToNs(ts))) return;
     const inst: Instant = { name: typeof e.name === "string" ? e.name : "", ts: usToNs(ts), pid, tid };
     if (e.args !== null && typeof e.args === "object" && !Array.isArray(e.args)) inst.args = e.args as Record<string, unknown>;
     this.trace.instants.push(inst);
+    this.window?.added();
   }
 
   private counter(e: Record<string, unknown>): void {
@@ -453,6 +464,7 @@ export class EventConverter {
     const t = this.times(e);
     if (!t) return;
     this.contentCount++;
+    if (this.window && !this.window.admit(t[0])) return;
     const values: Record<string, number> = {};
     const args = e.args as Record<string, unknown> | undefined;
     if (args && typeof args === "object") {
@@ -463,6 +475,7 @@ export class EventConverter {
     }
     const sample: CounterSample = { track: e.name, ts: t[0], values };
     this.trace.counters.push(sample);
+    this.window?.added();
   }
 
   /** What was ignored, in a few words ("1 X events without cat"), or null. */
@@ -479,6 +492,8 @@ export class EventConverter {
     if (malformed) this.trace.warnings.push(malformed);
     const ids = this.badIds.summary("ids that are not whole numbers ≥ 0 (the events are kept without them)");
     if (ids) this.trace.warnings.push(ids);
+    const cut = this.window?.warning("this trace");
+    if (cut) this.trace.warnings.push(cut);
     if (this.skipped.size > 0) {
       const list = [...this.skipped].map(([k, n]) => `${k} ×${n}`).join(", ");
       this.trace.warnings.push(`ignored events of unknown kinds: ${list}`);

@@ -26,6 +26,8 @@ export interface ReadOptions {
   progressLine?: (line: string) => void;
   progressEveryMs?: number;
   progressMinBytes?: number;
+  /** Events kept in memory (the config key maxEvents); a bigger trace is analyzed over its first part (window.ts). */
+  maxEvents?: number;
 }
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -111,7 +113,7 @@ export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): 
  * previous piece's unconsumed tail (so no piece is copied again).
  */
 async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadOptions): Promise<Trace> {
-  const parser = new TraceJsonParser(label);
+  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
   const progress = progressReporter(label, size, opts, () => parser.eventCount);
   let fh;
   try {
@@ -200,13 +202,13 @@ async function* streamChunks(label: string, path: string | Buffer): AsyncGenerat
 
 /**
  * A function to call with the bytes of JSON read so far: onProgress, and a stderr line at most
- * every second for big inputs. For gzip, `compressed` gives the bytes of the file read: the
+ * every 5 s for big inputs. For gzip, `compressed` gives the bytes of the file read: the
  * percentage comes from it, the size shown is the decompressed JSON (a 21 MB .json.gz may hold
  * 6 GB of JSON: judged by its compressed size it showed no progress at all).
  */
 function progressReporter(label: string, total: number | null, opts: ReadOptions, events: () => number, compressed?: () => number): (done: number) => void {
   const wantLog = opts.progress !== false;
-  const every = opts.progressEveryMs ?? 1000;
+  const every = opts.progressEveryMs ?? 5000;
   const line = opts.progressLine ?? ((l: string) => log.info(l));
   let nextLogAt = performance.now() + every;
   const started = performance.now();
@@ -230,7 +232,7 @@ async function readStream(
   opts: ReadOptions,
   how: { sniffGzip?: boolean; compressedRead?: () => number } = {},
 ): Promise<Trace> {
-  const parser = new TraceJsonParser(label);
+  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let read = 0;

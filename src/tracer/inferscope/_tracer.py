@@ -600,9 +600,9 @@ class Recorder(object):
             self.retained.clear()  # written: if the exec fails, not again at exit
             self.retained_bytes = 0
             t_exec = _now()
-            # the capture windows so far, one still open ending here (it stays open: if the exec
-            # fails, the end record written at exit states the windows again)
-            meta = self._meta(threads, t_exec, "exec", self.window.state(t_exec, "exec"))
+            # the capture windows so far, one still open ending here as at the end of a run (it
+            # stays open: if the exec fails, the end record written at exit states them again)
+            meta = self._meta(threads, t_exec, "exec", self.window.state(t_exec, "end"))
             meta["exec"] = what
             with self.wlock:
                 tables, nc, nn = self._tables_record()
