@@ -106,9 +106,22 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     await checkArgv(`inferscope ${top.command}`, cmd, rawArgs, { trailing: top.command === "run" });
     const result = await runCommand(cmd, { rawArgs });
+    await logPeakMemory();
     return typeof result.result === "number" ? result.result : 0;
   } catch (e) {
     return report(e, own.includes("--verbose"));
+  }
+}
+
+/** --verbose: InferScope's own peak memory (VmHWM), for the memory benchmark and the curious. */
+async function logPeakMemory(): Promise<void> {
+  const { log } = await import("./log.ts");
+  if (log.level < 4) return;
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"));
+    if (hwm) log.debug(`peak memory of this process: ${Math.round(Number(hwm[1]) / 1024)} MB`);
+  } catch {
+    // not Linux: nothing to say
   }
 }
 

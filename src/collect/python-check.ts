@@ -3,8 +3,8 @@
 // contradictory warnings. The probe prints a marker line that no other program would.
 import { fail } from "../errors.ts";
 
-/** The oldest Python the tracer runs on (time.perf_counter_ns is 3.7+). */
-export const PYTHON_MIN: readonly [number, number] = [3, 7];
+/** The oldest Python InferScope supports: the tracer is tested on 3.8–3.13 (README). */
+export const PYTHON_MIN: readonly [number, number] = [3, 8];
 /** The newest Python the tracer was tested with; newer ones run, with a note. */
 export const PYTHON_TESTED_MAX: readonly [number, number] = [3, 13];
 
