@@ -4,14 +4,27 @@
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
 import { writeStdout } from "./cli/output.ts";
-import { checkArgv } from "./cli/strict-args.ts";
+import { type ArgvRules, checkArgv } from "./cli/strict-args.ts";
 import { oneLine } from "./core/printable.ts";
 import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
-const COMMANDS: Record<string, { description: string; load: Loader }> = {
-  run: { description: "Profile a Python script: inferscope run infer.py [script args…]", load: async () => (await import("./cli/run-command.ts")).runCommand },
-  analyze: { description: "Diagnose a saved InferScope or PyTorch-profiler trace", load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand },
+/**
+ * Every command: its line in the usage, how to load it, and what its argv may hold beyond its
+ * declared flags and positionals (checked by cli/strict-args.ts before it runs): `trailing`, what
+ * follows `--` is passed on untouched; `variadic`, its last positional repeats.
+ */
+const COMMANDS: Record<string, { description: string; load: Loader; argv?: ArgvRules }> = {
+  run: {
+    description: "Profile a Python script: inferscope run infer.py [script args…]",
+    load: async () => (await import("./cli/run-command.ts")).runCommand,
+    argv: { trailing: true },
+  },
+  analyze: {
+    description: "Diagnose a saved InferScope or PyTorch-profiler trace",
+    load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand,
+    argv: { variadic: true },
+  },
   diff: { description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])", load: async () => (await import("./cli/diff-command.ts")).diffCommand },
   rules: { description: "Built-in rules and custom rules files (rules list [--json], rules check [FILE])", load: async () => (await import("./cli/rules-command.ts")).rulesCommand },
   config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
@@ -104,7 +117,7 @@ async function dispatch(argv: string[]): Promise<number> {
       await writeStdout(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
       return 0;
     }
-    await checkArgv(`inferscope ${top.command}`, cmd, rawArgs, { trailing: top.command === "run" });
+    await checkArgv(`inferscope ${top.command}`, cmd, rawArgs, entry.argv);
     const result = await runCommand(cmd, { rawArgs });
     await logPeakMemory();
     return typeof result.result === "number" ? result.result : 0;

@@ -65,11 +65,16 @@ function needsValue(flag: string, command: string): never {
   fail(`option ${flag} needs a value (see ${command} --help)`);
 }
 
-/**
- * Throws a UserError for the first unknown flag, flag without its value, or surplus positional.
- * `trailing`: everything after `--` is passed on untouched (run: the script and its arguments).
- */
-export async function checkArgv(command: string, cmd: CommandDef<any>, rawArgs: readonly string[], opts: { trailing?: boolean } = {}): Promise<void> {
+/** What a command's argv may hold beyond its declared flags and positionals. */
+export interface ArgvRules {
+  /** Everything after `--` is passed on untouched (run: the script and its arguments). */
+  trailing?: boolean;
+  /** The last declared positional repeats (analyze a.json b.json --format ndjson). */
+  variadic?: boolean;
+}
+
+/** Throws a UserError for the first unknown flag, flag without its value, or surplus positional. */
+export async function checkArgv(command: string, cmd: CommandDef<any>, rawArgs: readonly string[], opts: ArgvRules = {}): Promise<void> {
   const spec = specOf((await resolve(cmd.args)) ?? {});
   const subs = (await resolve(cmd.subCommands)) as Record<string, CommandDef<any>> | undefined;
   let positional = 0;
@@ -121,7 +126,7 @@ export async function checkArgv(command: string, cmd: CommandDef<any>, rawArgs: 
 
   function surplus(a: string): void {
     positional++;
-    if (positional <= spec.positionals.length) return;
+    if (positional <= spec.positionals.length || (opts.variadic && spec.positionals.length > 0)) return;
     const takes = spec.positionals.length === 0 ? "takes no arguments" : `takes ${spec.positionals.length === 1 ? "one argument" : `${spec.positionals.length} arguments`} (${spec.positionals.join(" ")})`;
     fail(`unexpected argument "${a}": ${command} ${takes}; see ${command} --help`);
   }

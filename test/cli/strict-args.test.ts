@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeCommand } from "../../src/cli/analyze-command.ts";
 import { configCommand } from "../../src/cli/config-command.ts";
+import { diffCommand } from "../../src/cli/diff-command.ts";
 import { doctorCommand } from "../../src/cli/doctor-command.ts";
 import { runCommand } from "../../src/cli/run-command.ts";
 import { checkArgv } from "../../src/cli/strict-args.ts";
@@ -46,6 +47,11 @@ describe("checkArgv", () => {
     expect(await message(checkArgv("inferscope analyze", analyzeCommand, ["a.json", "b.json"]))).toBe(
       'unexpected argument "b.json": inferscope analyze takes one argument (TRACE); see inferscope analyze --help',
     );
+    // analyze takes several traces (with --format ndjson): main.ts declares its positional variadic
+    expect(await message(checkArgv("inferscope analyze", analyzeCommand, ["a.json", "b.json", "-f", "ndjson"], { variadic: true }))).toBeNull();
+    expect(await message(checkArgv("inferscope diff", diffCommand, ["a.json", "b.json", "c.json"]))).toBe(
+      'unexpected argument "c.json": inferscope diff takes 2 arguments (BASE NEW); see inferscope diff --help',
+    );
     expect(await message(checkArgv("inferscope doctor", doctorCommand, ["now"]))).toBe('unexpected argument "now": inferscope doctor takes no arguments; see inferscope doctor --help');
     expect(await message(checkArgv("inferscope analyze", analyzeCommand, ["--", "-odd.json", "b.json"]))).toStartWith('unexpected argument "b.json"');
   });
@@ -86,9 +92,9 @@ describe("the CLI", () => {
     expect(existsSync(join(dir, "inferscope-runs"))).toBe(false);
   });
 
-  test("analyze a.json b.json: one line, exit 2", () => {
-    const r = cli(["analyze", "a.json", "b.json"]);
-    expect(r).toEqual({ code: 2, stdout: "", stderr: 'inferscope: unexpected argument "b.json": inferscope analyze takes one argument (TRACE); see inferscope analyze --help\n' });
+  test("diff a b c: one line, exit 2", () => {
+    const r = cli(["diff", "a.json", "b.json", "c.json"]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: 'inferscope: unexpected argument "c.json": inferscope diff takes 2 arguments (BASE NEW); see inferscope diff --help\n' });
   });
 
   test("flags after the script stay the script's, unknown ones included", () => {
