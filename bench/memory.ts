@@ -4,7 +4,7 @@
 // InferScope's own peak RSS (VmHWM, which it logs with --verbose), from the compiled binary.
 //
 //   npx bun run build && npx bun bench/memory.ts [--analyze 1000000,10000000,30000000] [--run 1000000,10000000] [--dir /tmp/inferscope-bench]
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generate } from "./trace-gen.ts";
 
@@ -23,14 +23,16 @@ interface Measured {
   kept: string;
 }
 
-function measure(cmd: string[], cwd: string): Measured {
+/** `report`: the JSON report analyze wrote (its warnings say what was kept); run says it on stderr. */
+function measure(cmd: string[], cwd: string, report?: string): Measured {
   const t = performance.now();
   const r = Bun.spawnSync(cmd, { cwd, stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
   const seconds = (performance.now() - t) / 1000;
   const err = r.stderr.toString();
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed (${r.exitCode}): ${err.slice(-500)}`);
   const peak = /peak memory of this process: (\d+) MB/.exec(err);
-  const window = /covers its first ([\d.]+ s) \(([\d,]+) events\)/.exec(err);
+  const said = report ? (JSON.parse(readFileSync(report, "utf8")) as { warnings: string[] }).warnings.join("\n") : err;
+  const window = /covers its first ([\d.]+ s) \(([\d,]+) events\)/.exec(said);
   return { seconds, peakMb: peak ? Number(peak[1]) : NaN, kept: window ? `first ${window[1]}: ${window[2]}` : "all" };
 }
 
@@ -40,7 +42,9 @@ const rows: string[] = [];
 for (const n of sizes(arg("analyze", "1000000,10000000,30000000"))) {
   const path = join(dir, `llama-x${n}.json.gz`);
   if (!existsSync(path)) await generate(n, path);
-  const m = measure([BIN, "analyze", path, "-f", "json", "-o", "/dev/null", "--verbose"], dir);
+  const report = join(dir, "report.json");
+  rmSync(report, { force: true });
+  const m = measure([BIN, "analyze", path, "-o", report, "--verbose"], dir, report);
   rows.push(`| analyze (.json.gz) | ${n.toLocaleString("en-US")} events | ${m.kept} | ${m.peakMb} | ${m.seconds.toFixed(0)} |`);
   console.error(rows[rows.length - 1]);
 }
