@@ -35,6 +35,7 @@ import { configArgs, flagsFromArgs } from "./config-flags.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
 import { checkOutputFile, type OutputFile, writeStdout } from "./output.ts";
 import { writeWhole } from "./output-file.ts";
+import { recordingProgress } from "./recording-progress.ts";
 
 async function writeReports(
   trace: Trace,
@@ -234,7 +235,14 @@ async function finish(
   command: string[],
 ): Promise<number> {
   const pyFile = findPythonFile(session.rawDir, child.pid);
-  const python = pyFile ? readPythonFile(pyFile, { pid: child.pid, minDurationNs: config.minDurationUs * 1000, maxEvents: Math.floor(config.maxEvents * 0.9) }) : null; // room for GPU records and samples
+  const python = pyFile
+    ? readPythonFile(pyFile, {
+        pid: child.pid,
+        minDurationNs: config.minDurationUs * 1000,
+        maxEvents: Math.floor(config.maxEvents * 0.9), // room for GPU records and samples
+        onProgress: recordingProgress(statSync(pyFile).size),
+      })
+    : null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs);
   const trace = assembleTrace({ config, command, child, python, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
   keepWithinBudget(trace, config.maxEvents, python);

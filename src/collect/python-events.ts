@@ -102,6 +102,8 @@ export interface ReadPythonOptions {
   minDurationNs?: number;
   /** Keep at most about this many events: the earliest (src/trace/window.ts). */
   maxEvents?: number;
+  /** Called after each chunk with the bytes of records read so far, the file's size, and the events seen. */
+  onProgress?: (done: number, total: number, events: number) => void;
 }
 
 /** Where the records are read from: the file, a piece at a time (it may be gigabytes), or memory. */
@@ -225,6 +227,7 @@ function readRecords(src: Source, opts: ReadPythonOptions): PythonRecording {
     }
   };
   let lastTs = 0;
+  let done = src.size - chunks.reduce((n, c) => n + c.words * 8 + c.sideLen, 0); // headers and tables: read in pass 1
   for (const c of chunks) {
     let st = threads.get(c.tid);
     if (!st) threads.set(c.tid, (st = { py: [], scopes: [], last: 0, window: 0 }));
@@ -314,6 +317,8 @@ function readRecords(src: Source, opts: ReadPythonOptions): PythonRecording {
       }
     }
     if (st.last > lastTs) lastTs = st.last;
+    done += c.words * 8 + c.sideLen;
+    opts.onProgress?.(done, src.size, out.events);
   }
   const end = Math.max(out.meta?.tEnd ?? 0, lastTs);
   for (const [tid, st] of threads) {
