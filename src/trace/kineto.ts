@@ -279,7 +279,6 @@ export class EventConverter {
     }
   }
 
-
   private gpuOp(
     cat: "kernel" | "gpu_memcpy" | "gpu_memset",
     name: string,
