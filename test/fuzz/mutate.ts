@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { analysisContext, buildReport } from "../../src/analyze/index.ts";
+import { mulberry32 } from "../../src/diff/stats.ts";
 import { errorMessage } from "../../src/main.ts";
 import { renderReport } from "../../src/report/render.ts";
 import { readTrace } from "../../src/trace/read.ts";
@@ -21,17 +22,8 @@ export const MAX_BASE_EVENTS = 1500;
 /** What no report or message may ever show (JavaScript leaking through). */
 export const FORBIDDEN = /undefined|\[object Object\]|NaN|Infinity/;
 
-/** Small, fast, seedable (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small, fast, seedable: the diff's bootstrap generator. */
+export const rng = mulberry32;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };

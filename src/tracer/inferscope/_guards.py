@@ -98,29 +98,24 @@ def _exec_wrapper(rec, name, real):
 
 
 def _guard_setprofile(rec):
-    real_sys = sys.setprofile
-    real_threading = threading.setprofile
+    sys.setprofile = _wraps(
+        sys.setprofile,
+        _setprofile_wrapper(rec, "sys.setprofile", sys.setprofile, "InferScope's recording of that thread's Python calls stopped there"),
+    )
+    threading.setprofile = _wraps(
+        threading.setprofile,
+        _setprofile_wrapper(rec, "threading.setprofile", threading.setprofile, "Python calls of threads started after it were not recorded"),
+    )
 
+
+def _setprofile_wrapper(rec, name, real, effect):
     def setprofile(function):
         if not rec.stopping and not rec.done:
-            _note(
-                rec,
-                "the script called sys.setprofile(%s) at %s (%s): InferScope's recording of that thread's Python calls stopped there"
-                % ("None" if function is None else getattr(function, "__qualname__", type(function).__name__), _since_start(rec), _caller()),
-            )
-        return real_sys(function)
+            shown = "None" if function is None else getattr(function, "__qualname__", type(function).__name__)
+            _note(rec, "the script called %s(%s) at %s (%s): %s" % (name, shown, _since_start(rec), _caller(), effect))
+        return real(function)
 
-    def threading_setprofile(function):
-        if not rec.stopping and not rec.done:
-            _note(
-                rec,
-                "the script called threading.setprofile(%s) at %s (%s): Python calls of threads started after it were not recorded"
-                % ("None" if function is None else getattr(function, "__qualname__", type(function).__name__), _since_start(rec), _caller()),
-            )
-        return real_threading(function)
-
-    sys.setprofile = _wraps(real_sys, setprofile)
-    threading.setprofile = _wraps(real_threading, threading_setprofile)
+    return setprofile
 
 
 def _guard_monitoring(rec):
