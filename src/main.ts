@@ -130,8 +130,9 @@ async function dispatch(argv: string[]): Promise<number> {
 async function logPeakMemory(): Promise<void> {
   const { log } = await import("./log.ts");
   if (log.level < 4) return;
+  const { readFileSync } = await import("node:fs");
   try {
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"));
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
     if (hwm) log.debug(`peak memory of this process: ${Math.round(Number(hwm[1]) / 1024)} MB`);
   } catch {
     // not Linux: nothing to say
