@@ -163,7 +163,7 @@ export const KEYS = {
   },
   maxEvents: {
     expected: "a whole number of events from 1000 to 1000000000",
-    description: "Events held in memory for the analysis (about 200 bytes each); a bigger trace is analyzed over its first part",
+    description: "Events held in memory for the analysis (about 300 bytes each); a bigger trace is analyzed over its first part",
     schema: intIn(1000, 1_000_000_000),
     default: 6_000_000,
     fromString: int,
