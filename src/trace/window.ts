@@ -1,5 +1,5 @@
 // Bounded memory whatever the trace's size: at most `maxEvents` events are held (the config key;
-// about 150–250 bytes each once analyzed). A trace with more is analyzed over its first part, a
+// about 300 bytes each at the peak, docs/benchmarks.md). A trace with more is analyzed over its first part, a
 // contiguous time window [its start, cutoff): every event that starts before the cutoff is kept,
 // none after, so the figures describe that window exactly (rather than a thinned-out whole).
 // Readers keep the window while they read (compact() below), so the rest never sits in memory.
