@@ -9,6 +9,7 @@ import { resolveConfig } from "../config/resolve.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { REPORT_EXTENSIONS, REPORT_FORMATS } from "../report/formats.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
+import { configArgs, flagsFromArgs } from "./config-flags.ts";
 import { checkOutputFile, parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
 export { parseTop } from "./output.ts";
@@ -73,6 +74,7 @@ export const analyzeCommand = defineCommand({
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
     rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
+    ...configArgs(["maxEvents"]),
   },
   async run({ args }) {
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
@@ -80,7 +82,7 @@ export const analyzeCommand = defineCommand({
     // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
     const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
     const format = (out?.format ?? given ?? "md") as Format;
-    const { config } = resolveConfig();
+    const { config } = resolveConfig({ flags: flagsFromArgs(args, ["maxEvents"]) });
     const top = parseTop(args.top ?? config.top);
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");

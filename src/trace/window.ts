@@ -117,6 +117,6 @@ export function windowWarning(what: string, limit: number, kept: number, skipped
   const secs = Number.isFinite(windowNs) && windowNs > 0 ? `its first ${(windowNs / 1e9).toFixed(windowNs < 1e10 ? 3 : 1)} s` : "its first part";
   return (
     `${what} holds more events than InferScope keeps in memory (maxEvents ${n(limit)}): the analysis covers ${secs} (${n(kept)} events); ` +
-    `the ${n(skipped)} events after that were left out — raise maxEvents (INFERSCOPE_MAX_EVENTS or .inferscope.yaml; about 300 bytes of memory per event) or profile fewer steps`
+    `the ${n(skipped)} events after that were left out — raise maxEvents (--max-events, INFERSCOPE_MAX_EVENTS or .inferscope.yaml; about 300 bytes of memory per event) or profile fewer steps`
   );
 }

@@ -51,7 +51,7 @@ describe("analyze: maxEvents", () => {
       const w = t.warnings.find((x) => x.includes("maxEvents"));
       expect(w).toMatch(
         new RegExp(
-          `^this trace holds more events than InferScope keeps in memory \\(maxEvents ${maxEvents.toLocaleString("en-US")}\\): the analysis covers its first [\\d.]+ s \\(${eventCount(t).toLocaleString("en-US")} events\\); the ${(eventCount(full) - eventCount(t)).toLocaleString("en-US")} events after that were left out — raise maxEvents \\(INFERSCOPE_MAX_EVENTS or \\.inferscope\\.yaml; about 300 bytes of memory per event\\) or profile fewer steps$`,
+          `^this trace holds more events than InferScope keeps in memory \\(maxEvents ${maxEvents.toLocaleString("en-US")}\\): the analysis covers its first [\\d.]+ s \\(${eventCount(t).toLocaleString("en-US")} events\\); the ${(eventCount(full) - eventCount(t)).toLocaleString("en-US")} events after that were left out — raise maxEvents \\(--max-events, INFERSCOPE_MAX_EVENTS or \\.inferscope\\.yaml; about 300 bytes of memory per event\\) or profile fewer steps$`,
         ),
       );
     }
@@ -64,10 +64,15 @@ describe("analyze: maxEvents", () => {
     expect(t.warnings).toEqual(full.warnings);
   });
 
-  test("the CLI takes it from the config (INFERSCOPE_MAX_EVENTS)", () => {
+  test("the CLI takes it from the config (INFERSCOPE_MAX_EVENTS) and --max-events", () => {
     const r = cli(["analyze", path, "-f", "json"], { env: cleanEnv({ INFERSCOPE_MAX_EVENTS: "2000" }) });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).warnings.join(" ")).toContain("(maxEvents 2,000)");
+    // and from the flag, which wins
+    const f = cli(["analyze", path, "-f", "json", "--max-events", "3000"], { env: cleanEnv({ INFERSCOPE_MAX_EVENTS: "2000" }) });
+    expect(f.code).toBe(0);
+    expect(JSON.parse(f.stdout).warnings.join(" ")).toContain("(maxEvents 3,000)");
+    expect(cli(["analyze", path, "--max-events", "12"]).stderr).toBe("inferscope: invalid maxEvents from --max-events: got 12; expected a whole number of events from 1000 to 1000000000\n");
   });
 });
 
