@@ -2,7 +2,7 @@
 // Entry point. Splits argv itself (citty would take a script's --help as its own), loads only the
 // command that runs, and turns every user error into one line on stderr and a non-zero exit.
 import { renderUsage, runCommand, type CommandDef } from "citty";
-import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
+import { FAIL_IF_VALUE, splitRunArgv, splitTopArgv } from "./cli/argv.ts";
 import { writeStdout } from "./cli/output.ts";
 import { type ArgvRules, checkArgv } from "./cli/strict-args.ts";
 import { oneLine } from "./core/printable.ts";
@@ -12,7 +12,8 @@ type Loader = () => Promise<CommandDef<any>>;
 /**
  * Every command: its line in the usage, how to load it, and what its argv may hold beyond its
  * declared flags and positionals (checked by cli/strict-args.ts before it runs): `trailing`, what
- * follows `--` is passed on untouched; `variadic`, its last positional repeats.
+ * follows `--` is passed on untouched; `variadic`, its last positional repeats; `values`, what a
+ * flag's value is when it is missing.
  */
 const COMMANDS: Record<string, { description: string; load: Loader; argv?: ArgvRules }> = {
   run: {
@@ -25,7 +26,11 @@ const COMMANDS: Record<string, { description: string; load: Loader; argv?: ArgvR
     load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand,
     argv: { variadic: true },
   },
-  diff: { description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])", load: async () => (await import("./cli/diff-command.ts")).diffCommand },
+  diff: {
+    description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])",
+    load: async () => (await import("./cli/diff-command.ts")).diffCommand,
+    argv: { values: { "fail-if": FAIL_IF_VALUE } },
+  },
   rules: { description: "Built-in rules and custom rules files (rules list [--json], rules check [FILE])", load: async () => (await import("./cli/rules-command.ts")).rulesCommand },
   config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
   doctor: { description: "Check what InferScope can use here: shim, clock, GPUs, Python", load: async () => (await import("./cli/doctor-command.ts")).doctorCommand },

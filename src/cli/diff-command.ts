@@ -7,6 +7,7 @@ import { fail, UserError } from "../errors.ts";
 import { DIFF_METRICS } from "../expr/catalogue.ts";
 import { bindCatalogue, compileExpr, evaluateExpr, type Compiled } from "../expr/env.ts";
 import type { Diff } from "../diff/compare.ts";
+import { FAIL_IF_VALUE } from "./argv.ts";
 import { checkOutputFile, parseChoice, parseTop, writeOutput } from "./output.ts";
 
 const FORMATS = ["md", "html", "json"] as const;
@@ -18,7 +19,7 @@ export function failIfArgs(rawArgs: readonly string[]): string[] {
     const a = rawArgs[i]!;
     if (a === "--") break;
     if (a === "--fail-if") {
-      if (i + 1 >= rawArgs.length) fail("--fail-if needs an expression, e.g. --fail-if 'scopes.step.p50_change_pct > 5.0 && scopes.step.significant'");
+      if (i + 1 >= rawArgs.length) fail(`--fail-if needs ${FAIL_IF_VALUE}`);
       out.push(rawArgs[++i]!);
     } else if (a.startsWith("--fail-if=")) out.push(a.slice("--fail-if=".length));
   }

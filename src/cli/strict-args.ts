@@ -61,8 +61,8 @@ function unknown(flag: string, command: string, spec: Spec): never {
   fail(`unknown option ${flag} for ${command}${hint ? `; did you mean ${hint}?` : ""} (see ${command} --help)`);
 }
 
-function needsValue(flag: string, command: string): never {
-  fail(`option ${flag} needs a value (see ${command} --help)`);
+function needsValue(flag: string, command: string, what?: string): never {
+  fail(what ? `${flag} needs ${what}` : `option ${flag} needs a value (see ${command} --help)`);
 }
 
 /** What a command's argv may hold beyond its declared flags and positionals. */
@@ -71,6 +71,8 @@ export interface ArgvRules {
   trailing?: boolean;
   /** The last declared positional repeats (analyze a.json b.json --format ndjson). */
   variadic?: boolean;
+  /** What a flag's value is, by its name without dashes, for the line when it is missing. */
+  values?: Readonly<Record<string, string>>;
 }
 
 /** Throws a UserError for the first unknown flag, flag without its value, or surplus positional. */
@@ -92,7 +94,7 @@ export async function checkArgv(command: string, cmd: CommandDef<any>, rawArgs: 
       const kind = spec.long.get(name);
       if (!kind) unknown(`--${name}`, command, spec);
       if (kind === "string" && eq < 0) {
-        if (!isValue(i + 1)) needsValue(a, command);
+        if (!isValue(i + 1)) needsValue(a, command, opts.values?.[name]);
         i++;
       }
       continue;
