@@ -270,6 +270,7 @@ class Recorder(object):
         # a periodic flush, an exec and the final flush drain the buffers one at a time;
         # re-entrant: a signal handler may call finish() while this thread is in a flush
         self.flock = threading.RLock()
+        self.slock = _thread.allocate_lock()  # taking a thread's records from its list: see _seal
         # SIGTERM's handler runs on the main thread, between two bytecodes: see _whole
         self.main_ident = threading.main_thread().ident
         self.main_busy = 0
@@ -305,7 +306,8 @@ class Recorder(object):
         self.reason = "exit"
         self.shim = opts.get("shim")
         self.c = None  # the C hot path (ffi/pytrace.c), when it could be loaded
-        self.flush_interval_s = FLUSH_INTERVAL_S
+        # _INFERSCOPE_FLUSH_INTERVAL_S: tests only (a tiny interval makes flushes race the script)
+        self.flush_interval_s = float(os.environ.get("_INFERSCOPE_FLUSH_INTERVAL_S") or FLUSH_INTERVAL_S)
         self.ticks_from_c = False  # the C hot path calls checkpoint() itself
         self.live = False  # a capture window is open (_window.py); set by Window.begin()
         self.window = Window(self, opts)
@@ -440,17 +442,21 @@ class Recorder(object):
 
     def _seal(self, info):
         # The periodic flush and finish() seal other threads' lists while those threads may be
-        # appending: take a whole number of (word, ts) pairs by slicing (one step under the
-        # GIL), so a pair half-appended stays in the list for the next chunk.
+        # appending: take a whole number of (word, ts) pairs (an append adds a whole pair in one
+        # step under the GIL, at the end). slock: the owner sealing its full list (chunk_full)
+        # and the flusher must not both take the same front of the list, or records are
+        # written twice and others lost.
         b = info.buf
-        n = len(b) & ~1
-        if not n:
-            return
+        with self.slock:
+            n = len(b) & ~1
+            if not n:
+                return
+            words = b[:n]
+            del b[:n]
+            side = info.side
+            info.side = []
         arr = array("q")
-        arr.fromlist(b[:n])
-        del b[:n]
-        side = info.side
-        info.side = []
+        arr.fromlist(words)
         self._seal_data(info.tid, arr, side)
 
     @_whole
@@ -777,11 +783,11 @@ class Recorder(object):
 
 
 def _flusher(rec):
-    """Background thread of spill mode: writes pending records every FLUSH_INTERVAL_S."""
+    """Background thread of spill mode: writes pending records every flush_interval_s."""
     import time
 
     while not rec.done:
-        time.sleep(FLUSH_INTERVAL_S)
+        time.sleep(rec.flush_interval_s)
         try:
             rec.checkpoint()
         except Exception:
