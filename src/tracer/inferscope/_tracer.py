@@ -226,29 +226,6 @@ class _Scope(object):
         return scoped
 
 
-def _whole(method):
-    """A recorder method that a SIGTERM must not cut short on the main thread (records drained
-    but not yet written, the file lock held): the handler, which flushes and then dies, would
-    lose them or wait forever on the lock. A SIGTERM arriving inside is acted on when the
-    outermost such method returns."""
-
-    def whole(self, *args):
-        if _thread.get_ident() != self.main_ident:
-            return method(self, *args)
-        self.main_busy += 1
-        try:
-            return method(self, *args)
-        finally:
-            self.main_busy -= 1
-            if not self.main_busy and self.pending_signal:
-                signum, self.pending_signal = self.pending_signal, 0
-                self._die_of(signum)
-
-    whole.__name__ = method.__name__
-    whole.__doc__ = method.__doc__
-    return whole
-
-
 class Recorder(object):
     def __init__(self, opts):
         self.dir = opts["dir"]
@@ -271,10 +248,6 @@ class Recorder(object):
         # re-entrant: a signal handler may call finish() while this thread is in a flush
         self.flock = threading.RLock()
         self.slock = _thread.allocate_lock()  # taking a thread's records from its list: see _seal
-        # SIGTERM's handler runs on the main thread, between two bytecodes: see _whole
-        self.main_ident = threading.main_thread().ident
-        self.main_busy = 0
-        self.pending_signal = 0
         # Keyed by id(code): hashing a code object is slow (3.12 hashes its bytecode), and the
         # objects are kept alive in code_objs so an id is never reused.
         self.codes = {}  # id(code) -> start word (0: not recorded)
@@ -428,7 +401,6 @@ class Recorder(object):
         except AttributeError:
             return self.new_thread()
 
-    @_whole
     def chunk_full(self):
         """Called by a thread whose list reached the chunk size (from a callback or a scope)."""
         info = self._info()
@@ -459,7 +431,6 @@ class Recorder(object):
         arr.fromlist(words)
         self._seal_data(info.tid, arr, side)
 
-    @_whole
     def _seal_data(self, tid, arr, side):
         """A full chunk (array('q') or little-endian bytes) of one thread: spill it or keep it."""
         sideb = _dumps(side).encode("utf-8") if side else b""
@@ -595,7 +566,6 @@ class Recorder(object):
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    @_whole
     def checkpoint(self):
         """Writes every thread's pending records now (spill mode): the periodic flush, and the
         last thing before an exec."""
@@ -621,7 +591,6 @@ class Recorder(object):
             self._seal(info)
         return threads
 
-    @_whole
     def before_exec(self, what):
         """The process is about to become another program (os.exec*): write what was recorded
         and an end record saying so. Recording goes on: if the exec fails, the final end record
@@ -646,7 +615,6 @@ class Recorder(object):
                 self._writev(tables + self._record(REC_END, [_dumps(meta).encode("utf-8")]))
                 self._tables_written(nc, nn)
 
-    @_whole
     def finish(self, reason=None):
         if self.done or os.getpid() != self.pid:
             return
@@ -757,12 +725,6 @@ class Recorder(object):
         self.retained.clear()
 
     def on_sigterm(self, signum, frame):
-        if self.main_busy:
-            self.pending_signal = signum  # inside a flush or a write: see _whole
-            return
-        self._die_of(signum)
-
-    def _die_of(self, signum):
         import signal
 
         # Python runs the handler between any two bytecodes, also inside the tracer's own code,

@@ -3,6 +3,7 @@
 # the chunk drained from the buffers and not yet on disk).
 import os
 import signal
+import time
 
 import inferscope
 
@@ -25,4 +26,5 @@ def write_then_signal(*args):
 
 rec._write_chunk = write_then_signal
 rec.checkpoint()
+time.sleep(10)  # the tracer acts on a SIGTERM that landed in its own code a moment later
 print("not reached: SIGTERM ends the script")
