@@ -55,6 +55,29 @@ test("the periodic flush racing the script's own chunk hand-over (pure Python, 1
   }
 });
 
+describe("inside capture windows (--capture manual)", () => {
+  for (const [label, env] of [
+    ["C hot path", {}],
+    ["pure Python", { _INFERSCOPE_PURE_PYTHON: "1" }],
+  ] as const) {
+    test(`SIGKILL 0.3 s after inferscope.stop(): the window's calls were written when it closed (${label})`, () => {
+      const r = inferscopeRun(["--capture", "manual", "exits.py", "window_sigkill"], { env: cleanEnv(env) });
+      expect(r.code).toBe(137);
+      expect(works(r)).toBe(1000);
+    });
+  }
+
+  test("os.execv inside a window: its calls are kept, the window ends at the exec, no window-switching call is taken for the script's", () => {
+    const r = inferscopeRun(["--capture", "manual", "--formats", "json", "exits.py", "window_execv"]);
+    expect(r.code).toBe(0);
+    expect(works(r)).toBe(1000);
+    const report = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8"));
+    expect(report.collection.captureWindows.map((w: Record<string, unknown>) => [w.opened_by, w.closed_by])).toEqual([["inferscope.start()", "end"]]);
+    expect(warnings(r).find((x) => x.includes("exec"))).toMatch(/^the script replaced itself with another program \(os\.execv/);
+    expect(warnings(r).join(" ")).not.toContain("the script called");
+  });
+});
+
 describe("another profiler takes the hook", () => {
   const py311 = findPython("3.11") ?? PYTHON;
   test("sys.setprofile(None) (setprofile back-end, ≤ 3.11): named with its time and place", () => {

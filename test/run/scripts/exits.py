@@ -6,6 +6,10 @@
 #   exits.py execv               1,000 calls, then os.execv("/bin/true")
 #   exits.py setprofile          1,000 calls, sys.setprofile(None), 1,000 more
 #   exits.py monitoring          1,000 calls, sys.monitoring.set_events(tool, 0), 1,000 more (3.12+)
+#   exits.py window_sigkill      (with --capture manual) 1,000 calls, inferscope.start(), 1,000
+#                                calls, inferscope.stop(), SIGKILL 0.3 s later
+#   exits.py window_execv        (with --capture manual) 1,000 calls, inferscope.start(), 1,000
+#                                calls, then os.execv("/bin/true") inside the window
 import os
 import signal
 import sys
@@ -50,3 +54,17 @@ elif what == "monitoring":
         if sys.monitoring.get_tool(tool) == "inferscope":
             sys.monitoring.set_events(tool, 0)
     calls(1000)
+elif what == "window_sigkill":
+    import inferscope
+
+    inferscope.start()
+    calls(1000)
+    inferscope.stop()
+    time.sleep(0.3)
+    os.kill(os.getpid(), signal.SIGKILL)
+elif what == "window_execv":
+    import inferscope
+
+    inferscope.start()
+    calls(1000)
+    os.execv("/bin/true", ["true"])
