@@ -2,87 +2,22 @@
 //
 //   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3]
 //
-// The big inputs are made by replicating a real recorded trace (test/fixtures/kineto/
+// The big inputs (bench/trace-gen.ts) replicate a real recorded trace (test/fixtures/kineto/
 // llama_tiny_generate: 36 392 events of cpu_op / runtime / kernel / memcpy / flow kinds) end to
 // end in time: each copy is shifted past the previous one, with correlation and External ids
 // offset so they stay unique, and written as compact JSON. Each measurement is a fresh process
 // (`bun -e` for the bare parse, `bun src/main.ts analyze -f json` for the analysis), interleaved
 // over the rounds; the table gives medians and the peak RSS the kernel reported for the process.
 // A file too big for one JavaScript string cannot be JSON.parse'd at all: its parse column says so.
-import { createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { generate } from "./trace-gen.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const SOURCE = join(ROOT, "test/fixtures/kineto/llama_tiny_generate.kineto.json.gz");
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
-}
-
-/** µs (three decimals) → integer ns, exactly (see src/trace/kineto.ts usToNs). */
-function toNs(us: number): number {
-  const w = Math.floor(us);
-  return w * 1000 + Math.round((us - w) * 1000);
-}
-
-/** Write a trace of at least `events` events (whole copies of the source). */
-async function generate(events: number, path: string): Promise<void> {
-  const top = JSON.parse(gunzipSync(await Bun.file(SOURCE).bytes()).toString("utf8"));
-  const src = top.traceEvents as Record<string, any>[];
-  const meta = src.filter((e) => e.ph === "M");
-  const body = src.filter((e) => e.ph !== "M");
-  let t0 = Infinity;
-  let t1 = -Infinity;
-  for (const e of body) {
-    if (typeof e.ts !== "number" || typeof e.pid !== "number") continue;
-    const s = toNs(e.ts);
-    t0 = Math.min(t0, s);
-    t1 = Math.max(t1, s + (typeof e.dur === "number" ? toNs(e.dur) : 0));
-  }
-  const span = t1 - t0 + 1_000_000; // 1 ms between copies
-  // ids stay dense, as CUPTI's are: each copy continues after the previous one's largest id
-  let maxId = 0;
-  for (const e of body) {
-    for (const v of [e.args?.correlation, e.args?.["External id"], e.id]) if (typeof v === "number" && v > maxId) maxId = v;
-  }
-  const copies = Math.ceil((events - meta.length) / body.length);
-  const out = createWriteStream(path);
-  const header = { ...top };
-  delete header.traceEvents;
-  let buf = `${JSON.stringify(header).slice(0, -1)},"traceEvents":[\n`;
-  let first = true;
-  const flush = async () => {
-    if (!out.write(buf)) await new Promise((r) => out.once("drain", r));
-    buf = "";
-  };
-  const emit = async (s: string) => {
-    buf += first ? s : `,\n${s}`;
-    first = false;
-    if (buf.length > 1 << 22) await flush();
-  };
-  for (const e of meta) await emit(JSON.stringify(e));
-  for (let k = 0; k < copies; k++) {
-    const shift = k * span;
-    const idShift = k * (maxId + 1);
-    for (const e of body) {
-      const c: Record<string, any> = { ...e };
-      // ≤ 15 significant digits: the float prints back as the exact three-decimal value
-      if (typeof e.ts === "number" && typeof e.pid === "number") c.ts = (toNs(e.ts) - t0 + shift + 1_000_000_000) / 1000;
-      if (c.args) {
-        c.args = { ...c.args };
-        if (typeof c.args.correlation === "number") c.args.correlation += idShift;
-        if (typeof c.args["External id"] === "number") c.args["External id"] += idShift;
-      }
-      if (typeof c.id === "number") c.id += idShift;
-      await emit(JSON.stringify(c));
-    }
-  }
-  buf += "\n]}\n";
-  await flush();
-  await new Promise<void>((r) => out.end(() => r()));
-  console.error(`generated ${path}: ${(meta.length + copies * body.length).toLocaleString("en-US")} events, ${(statSync(path).size / 1e6).toFixed(0)} MB`);
 }
 
 interface Run {

@@ -71,5 +71,7 @@ int64_t is_clock_ticks_per_sec(void);
  * serve; the tracer then stays in pure Python. */
 struct _object;
 struct _object *is_pytrace_init(struct _object *intern, struct _object *on_full, struct _object *on_thread, struct _object *disable, long long chunk_words, int py_minor);
+/* After init: on_tick() from a record at most every interval_ns (the periodic flush). 0, or -1. */
+int is_pytrace_set_tick(struct _object *on_tick, long long interval_ns);
 
 #endif

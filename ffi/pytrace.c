@@ -9,6 +9,8 @@
  *   - set_profile(): a C profile function (PyEval_SetProfile) for the calling thread (<= 3.11);
  *   - emit(word), emit_attrs(word, attrs): scope/mark records from Python;
  *   - drain(): every thread's pending (tid, bytes, side) for the final flush; reset() after fork.
+ * is_pytrace_set_tick(on_tick, ns) asks for on_tick() (the periodic flush) from the first record
+ * made ns after the previous one, in whichever thread records: no thread of InferScope's own.
  * The records are the Python tracer's (word, CLOCK_MONOTONIC ns) int64 pairs, in one buffer per
  * OS thread (__thread: no lock, no lookup); a full buffer is handed to Python's on_full(tid,
  * bytes, side), which applies the spill/wrap policy. Code objects map to their start word in an
@@ -104,6 +106,9 @@ static int py_minor, active;
 static int stopped;
 /* set_profile() was used (the setprofile+c back-end): capture() moves the profile function. */
 static int profiling;
+/* the periodic flush: on_tick() from the first record at or after next_tick */
+static PyObject *cb_tick;
+static int64_t tick_ns, next_tick = INT64_MAX;
 
 /* code address -> start word (0: not recorded) */
 static uintptr_t *map_keys;
@@ -301,14 +306,24 @@ static int ensure(tbuf *t, size_t k) {
   return 0;
 }
 
+/* The periodic flush, from a record (not while one of the tracer's Python callbacks runs). */
+static void tick(int64_t ts) {
+  next_tick = ts + tick_ns;
+  PyObject *r = call_python(cb_tick, NULL, NULL, NULL);
+  if (r) P.DecRef(r);
+  else keep_or_clear();
+}
+
 static inline void record(int64_t w) {
   tbuf *t = tb;
   if (!t && !(t = new_tbuf())) return;
   if (t->n + 2 > t->cap || t->n + 2 > chunk_words)
     if (ensure(t, 2) < 0) return;
+  int64_t ts = now_ns();
   t->w[t->n] = w;
-  t->w[t->n + 1] = now_ns();
+  t->w[t->n + 1] = ts;
   t->n += 2;
+  if (ts >= next_tick && !in_python) tick(ts);
 }
 
 static inline PyObject *ret_none(void) {
@@ -446,9 +461,11 @@ static PyObject *f_emit_attrs(PyObject *self, PyObject *const *args, Py_ssize_t 
   }
   t->w[t->n] = (idx << KIND_BITS) | K_ATTRS;
   t->w[t->n + 1] = 0;
+  int64_t ts = now_ns();
   t->w[t->n + 2] = w;
-  t->w[t->n + 3] = now_ns();
+  t->w[t->n + 3] = ts;
   t->n += 4;
+  if (ts >= next_tick && !in_python) tick(ts);
   return raise_held() ? NULL : ret_none();
 }
 
@@ -484,6 +501,7 @@ static PyObject *f_stop(PyObject *self, PyObject *unused) {
   (void)unused;
   active = 0;
   stopped = 1;
+  next_tick = INT64_MAX;
   return ret_none();
 }
 
@@ -493,6 +511,7 @@ static PyObject *f_reset(PyObject *self, PyObject *unused) {
   (void)unused;
   active = 0;
   stopped = 1;
+  next_tick = INT64_MAX;
   pthread_mutex_init(&all_lock, NULL);
   tbuf *t = all_bufs;
   all_bufs = NULL;
@@ -607,4 +626,14 @@ PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thre
   }
   active = 1;
   return list;
+}
+
+/* The periodic flush: on_tick() at most every interval_ns, from a record (0: never). */
+int is_pytrace_set_tick(PyObject *on_tick, long long interval_ns) {
+  if (!cb_intern || cb_tick || interval_ns <= 0) return -1;
+  P.IncRef(on_tick);
+  cb_tick = on_tick;
+  tick_ns = interval_ns;
+  next_tick = now_ns() + interval_ns;
+  return 0;
 }

@@ -2,14 +2,35 @@
 // Entry point. Splits argv itself (citty would take a script's --help as its own), loads only the
 // command that runs, and turns every user error into one line on stderr and a non-zero exit.
 import { renderUsage, runCommand, type CommandDef } from "citty";
-import { splitRunArgv, splitTopArgv } from "./cli/argv.ts";
+import { FAIL_IF_VALUE, splitRunArgv, splitTopArgv } from "./cli/argv.ts";
+import { writeStdout } from "./cli/output.ts";
+import { type ArgvRules, checkArgv } from "./cli/strict-args.ts";
+import { oneLine } from "./core/printable.ts";
 import { VERSION } from "./version.ts";
 
 type Loader = () => Promise<CommandDef<any>>;
-const COMMANDS: Record<string, { description: string; load: Loader }> = {
-  run: { description: "Profile a Python script: inferscope run infer.py [script args…]", load: async () => (await import("./cli/run-command.ts")).runCommand },
-  analyze: { description: "Diagnose a saved InferScope or PyTorch-profiler trace", load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand },
-  diff: { description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])", load: async () => (await import("./cli/diff-command.ts")).diffCommand },
+/**
+ * Every command: its line in the usage, how to load it, and what its argv may hold beyond its
+ * declared flags and positionals (checked by cli/strict-args.ts before it runs): `trailing`, what
+ * follows `--` is passed on untouched; `variadic`, its last positional repeats; `values`, what a
+ * flag's value is when it is missing.
+ */
+const COMMANDS: Record<string, { description: string; load: Loader; argv?: ArgvRules }> = {
+  run: {
+    description: "Profile a Python script: inferscope run infer.py [script args…]",
+    load: async () => (await import("./cli/run-command.ts")).runCommand,
+    argv: { trailing: true },
+  },
+  analyze: {
+    description: "Diagnose a saved InferScope or PyTorch-profiler trace",
+    load: async () => (await import("./cli/analyze-command.ts")).analyzeCommand,
+    argv: { variadic: true },
+  },
+  diff: {
+    description: "Compare two traces or reports: did my change help? (diff BASE NEW [--fail-if EXPR])",
+    load: async () => (await import("./cli/diff-command.ts")).diffCommand,
+    argv: { values: { "fail-if": FAIL_IF_VALUE } },
+  },
   rules: { description: "Built-in rules and custom rules files (rules list [--json], rules check [FILE])", load: async () => (await import("./cli/rules-command.ts")).rulesCommand },
   config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
   doctor: { description: "Check what InferScope can use here: shim, clock, GPUs, Python", load: async () => (await import("./cli/doctor-command.ts")).doctorCommand },
@@ -32,28 +53,37 @@ function rootUsage(): string {
   ].join("\n");
 }
 
-/** The first line of an error for the user; the stack only with --verbose. */
-function report(e: unknown, verbose: boolean): number {
+/** What the user sees for an error: one line (the stack only with --verbose) and the exit code. */
+export function errorMessage(e: unknown, verbose: boolean): { text: string; code: number } {
   const err = e as Error & { code?: unknown };
-  if (err?.name === "UserError") {
-    process.stderr.write(`inferscope: ${err.message}\n`);
-    return typeof err.code === "number" ? err.code : 2;
-  }
-  // The reader of stdout went away (`inferscope analyze t.json --format folded | head`): stop
-  // quietly, with the status a process killed by SIGPIPE has, as other command-line tools do.
-  if (err?.code === "EPIPE") return 141;
-  if (err?.name === "CLIError") {
-    process.stderr.write(`inferscope: ${err.message.replace(/\x1b\[[0-9;]*m/g, "")}; see inferscope --help\n`);
-    return 2;
-  }
-  process.stderr.write(`inferscope: internal error: ${err?.message ?? String(e)}${verbose ? `\n${err?.stack ?? ""}` : " (run with --verbose for details)"}\n`);
-  return 70;
+  if (err?.name === "QuietExit") return { text: "", code: typeof err.code === "number" ? err.code : 0 };
+  // The reader of stdout went away outside writeStdout (`… --format folded | head`): quiet, as SIGPIPE.
+  if (err?.code === "EPIPE") return { text: "", code: 141 };
+  // Messages quote input (paths, names, bytes of a broken file): one line, no control characters.
+  if (err?.name === "UserError") return { text: `inferscope: ${oneLine(err.message)}\n`, code: typeof err.code === "number" ? err.code : 2 };
+  if (err?.name === "CLIError") return { text: `inferscope: ${oneLine(err.message.replace(/\x1b\[[0-9;]*m/g, ""))}; see inferscope --help\n`, code: 2 };
+  const detail = verbose ? `\n${err?.stack ?? ""}` : " (run with --verbose for details)";
+  return { text: `inferscope: internal error: ${oneLine(err?.message ?? String(e))}${detail}\n`, code: 70 };
+}
+
+function report(e: unknown, verbose: boolean): number {
+  const { text, code } = errorMessage(e, verbose);
+  process.stderr.write(text);
+  return code;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    return report(e, false);
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const top = splitTopArgv(argv);
   if (top.global.includes("--version") || top.global.includes("-v")) {
-    process.stdout.write(`${VERSION}\n`);
+    await writeStdout(`${VERSION}\n`);
     return 0;
   }
   if (!top.command || top.global.includes("--help") || top.global.includes("-h")) {
@@ -62,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(usage);
       return 2;
     }
-    process.stdout.write(usage);
+    await writeStdout(usage);
     return 0;
   }
   const entry = COMMANDS[top.command];
@@ -91,13 +121,28 @@ export async function main(argv: string[]): Promise<number> {
     if (own.includes("--help") || own.includes("-h")) {
       const usage = await renderUsage(await resolveSub(cmd, own));
       const plain = process.env.NO_COLOR || !process.stdout.isTTY;
-      process.stdout.write(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
+      await writeStdout(`${plain ? usage.replace(/\x1b\[[0-9;]*m/g, "") : usage}\n`);
       return 0;
     }
+    await checkArgv(`inferscope ${top.command}`, cmd, rawArgs, entry.argv);
     const result = await runCommand(cmd, { rawArgs });
+    await logPeakMemory();
     return typeof result.result === "number" ? result.result : 0;
   } catch (e) {
     return report(e, own.includes("--verbose"));
+  }
+}
+
+/** --verbose: InferScope's own peak memory (VmHWM), for the memory benchmark and the curious. */
+async function logPeakMemory(): Promise<void> {
+  const { log } = await import("./log.ts");
+  if (log.level < 4) return;
+  const { readFileSync } = await import("node:fs");
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm) log.debug(`peak memory of this process: ${Math.round(Number(hwm[1]) / 1024)} MB`);
+  } catch {
+    // not Linux: nothing to say
   }
 }
 

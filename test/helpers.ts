@@ -22,9 +22,11 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 }
 
 /** Runs a command to its end with the given stdin text, capturing stdout and stderr. */
-export function spawnCapture(cmd: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }): CliResult {
+/** `timeoutMs`: kill it (SIGKILL) after that long, for a test of a former hang; its code is then -1. */
+export function spawnCapture(cmd: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string; timeoutMs?: number }): CliResult {
   const r = Bun.spawnSync(cmd, {
     cwd: opts.cwd,
+    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs, killSignal: "SIGKILL" as const } : {}),
     env: opts.env ?? cleanEnv(),
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
@@ -34,7 +36,7 @@ export function spawnCapture(cmd: string[], opts: { cwd: string; env?: Record<st
 }
 
 /** `bun src/main.ts …` (source) or the compiled binary with `{ binary: true }`. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; binary?: boolean; stdin?: string } = {}): CliResult {
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; binary?: boolean; stdin?: string; timeoutMs?: number } = {}): CliResult {
   const cmd = opts.binary ? [BIN, ...args] : [BUN, join(ROOT, "src/main.ts"), ...args];
   return spawnCapture(cmd, { ...opts, cwd: opts.cwd ?? ROOT });
 }

@@ -7,13 +7,17 @@ import { log } from "../log.ts";
 import type { Report } from "../analyze/report-types.ts";
 import { resolveConfig } from "../config/resolve.ts";
 import type { RulesConfig } from "../rules/file.ts";
-import { REPORT_FORMATS } from "../report/formats.ts";
-import { parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
+import { REPORT_EXTENSIONS, REPORT_FORMATS } from "../report/formats.ts";
+import { pathArg, showPath } from "../core/raw-path.ts";
+import { configArgs, flagsFromArgs } from "./config-flags.ts";
+import { checkOutputFile, parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
 export { parseTop } from "./output.ts";
 
 const FORMATS = [...REPORT_FORMATS, "ndjson"] as const;
 type Format = (typeof FORMATS)[number];
+/** --output's extension → the format (.ndjson / .jsonl: one report per line). */
+const EXTENSIONS: Readonly<Record<string, Format>> = { ...REPORT_EXTENSIONS, ".ndjson": "ndjson", ".jsonl": "ndjson" };
 
 export function parseFormat(v: unknown): Format {
   return parseChoice("--format", v, FORMATS, "md");
@@ -32,21 +36,31 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
 }
 
 /** Read and analyze one trace. */
-export async function analyzeFile(path: string, top: number, rules: RulesConfig | null) {
+export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, maxEvents?: number) {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
-  const trace = await readTrace(path);
+  // a file name that is not UTF-8 is read by its bytes (core/raw-path.ts)
+  const file = path === "-" ? "-" : pathArg(path);
+  const trace = await readTrace(file, { maxEvents });
+  const events = trace.spans.length + trace.api.length + trace.gpu.length;
+  if (events >= 1_000_000) log.info(`analyzing ${events.toLocaleString("en-US")} events…`);
   const analysis = analysisContext(trace, top);
-  const report = buildReport(analysis, path === "-" ? "<stdin>" : path, rules);
+  const report = buildReport(analysis, file === "-" ? "<stdin>" : showPath(file), rules);
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { analysis, report };
 }
 
 /** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
-export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number; rules?: RulesConfig | null }): Promise<{ text: string; report: Report }> {
+export async function runAnalyze(opts: {
+  trace: string;
+  format?: string;
+  top?: string | number;
+  rules?: RulesConfig | null;
+  maxEvents?: number;
+}): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null);
+  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null, opts.maxEvents);
   const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
   const text = format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis);
   if ((format === "folded" || format === "speedscope") && analysis.callTree().size <= 1) {
@@ -59,23 +73,28 @@ export const analyzeCommand = defineCommand({
   meta: { name: "analyze", description: "Diagnose saved InferScope or PyTorch-profiler (Kineto) traces" },
   args: {
     trace: { type: "positional", required: true, description: "trace file (.json or .json.gz), or - for stdin; several with --format ndjson" },
-    format: { type: "string", alias: "f", default: "md", description: "report format: md, html, json, ndjson (one report per line), or the stacks for flame-graph tools: folded, speedscope" },
-    output: { type: "string", alias: "o", description: "write the report to this file instead of stdout" },
+    format: { type: "string", alias: "f", description: "report format: md, html, json, ndjson (one report per line), or the stacks for flame-graph tools: folded, speedscope; default: from the --output extension, else md" },
+    output: { type: "string", alias: "o", description: "write the report to this file instead of stdout (format from its extension: .md, .html, .json, .ndjson, .folded, .speedscope.json)" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
     rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
+    ...configArgs(["maxEvents"]),
   },
   async run({ args }) {
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
-    const format = parseFormat(args.format);
-    const top = parseTop(args.top ?? resolveConfig().config.top);
+    const given = args.format === undefined ? undefined : parseFormat(args.format);
+    // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
+    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
+    const format = (out?.format ?? given ?? "md") as Format;
+    const { config } = resolveConfig({ flags: flagsFromArgs(args, ["maxEvents"]) });
+    const top = parseTop(args.top ?? config.top);
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
     // Checked before any trace is read: a bad rules file costs nothing.
     const rules = await loadRulesOption(args.rules);
     if (format !== "ndjson") {
-      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules });
-      await writeOutput(args.output, text, args.force === true);
+      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules, maxEvents: config.maxEvents });
+      await writeOutput(out, text);
       return;
     }
     // One line per trace, written as soon as it is analyzed; a bad trace is skipped with its one
@@ -85,9 +104,9 @@ export const analyzeCommand = defineCommand({
     let failed = 0;
     for (const p of paths) {
       try {
-        const { report } = await analyzeFile(p, top, rules);
+        const { report } = await analyzeFile(p, top, rules, config.maxEvents);
         const line = reportLine(report);
-        if (args.output) lines.push(line);
+        if (out) lines.push(line);
         else await writeStdout(line);
       } catch (e) {
         if ((e as Error).name !== "UserError" || paths.length === 1) throw e;
@@ -95,7 +114,7 @@ export const analyzeCommand = defineCommand({
         process.stderr.write(`inferscope: ${(e as Error).message} (skipped)\n`);
       }
     }
-    if (args.output) await writeOutput(args.output, lines.join(""), args.force === true);
+    if (out) await writeOutput(out, lines.join(""));
     if (failed > 0) fail(`${failed} of ${paths.length} traces could not be read (see above); the other reports were written`);
   },
 });

@@ -51,3 +51,6 @@ export function splitTopArgv(args: readonly string[]): TopArgv {
   }
   return { global, rest: [] };
 }
+
+/** What `diff --fail-if` takes, for the line when its value is missing (strict-args, diff). */
+export const FAIL_IF_VALUE = "an expression, e.g. --fail-if 'scopes.step.p50_change_pct > 5.0 && scopes.step.significant'";

@@ -4,6 +4,7 @@ import { CONFIG_KEYS } from "../config/keys.ts";
 import { resolveConfig, type Resolved } from "../config/resolve.ts";
 import { findRulesFile, RULES_ENV } from "../rules/find.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
+import { writeStdout } from "./output.ts";
 
 /** The rules file `analyze` and `run` would use, and where that came from. */
 function rulesOrigin(): { path: string | null; source: string } {
@@ -35,10 +36,10 @@ export const configShowCommand = defineCommand({
       const out: Record<string, unknown> = {};
       for (const key of CONFIG_KEYS) out[key] = { value: r.config[key], ...r.origins[key] };
       const rules = rulesOrigin();
-      process.stdout.write(JSON.stringify({ file: r.file ?? null, rules_file: rules.path, rules_source: rules.source, keys: out }, null, 2) + "\n");
+      return writeStdout(JSON.stringify({ file: r.file ?? null, rules_file: rules.path, rules_source: rules.source, keys: out }, null, 2) + "\n");
     } else {
       const rules = rulesOrigin();
-      process.stdout.write(`${formatConfigTable(r)}\nrules file: ${rules.path ? `${rules.path}  ${rules.source}` : rules.source}\n`);
+      return writeStdout(`${formatConfigTable(r)}\nrules file: ${rules.path ? `${rules.path}  ${rules.source}` : rules.source}\n`);
     }
   },
 });

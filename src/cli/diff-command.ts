@@ -7,7 +7,8 @@ import { fail, UserError } from "../errors.ts";
 import { DIFF_METRICS } from "../expr/catalogue.ts";
 import { bindCatalogue, compileExpr, evaluateExpr, type Compiled } from "../expr/env.ts";
 import type { Diff } from "../diff/compare.ts";
-import { parseChoice, parseTop, writeOutput } from "./output.ts";
+import { FAIL_IF_VALUE } from "./argv.ts";
+import { checkOutputFile, parseChoice, parseTop, writeOutput } from "./output.ts";
 
 const FORMATS = ["md", "html", "json"] as const;
 
@@ -18,7 +19,7 @@ export function failIfArgs(rawArgs: readonly string[]): string[] {
     const a = rawArgs[i]!;
     if (a === "--") break;
     if (a === "--fail-if") {
-      if (i + 1 >= rawArgs.length) fail("--fail-if needs an expression, e.g. --fail-if 'scopes.step.p50_change_pct > 5.0 && scopes.step.significant'");
+      if (i + 1 >= rawArgs.length) fail(`--fail-if needs ${FAIL_IF_VALUE}`);
       out.push(rawArgs[++i]!);
     } else if (a.startsWith("--fail-if=")) out.push(a.slice("--fail-if=".length));
   }
@@ -69,20 +70,23 @@ export const diffCommand = defineCommand({
   args: {
     base: { type: "positional", required: false, description: "BASE: trace (.json/.json.gz), run directory or report.json" },
     new: { type: "positional", required: false, description: "NEW: the same kinds" },
-    format: { type: "string", alias: "f", default: "md", description: "md, html or json" },
-    output: { type: "string", alias: "o", description: "write the comparison to this file instead of stdout" },
+    format: { type: "string", alias: "f", description: "md, html or json (default: from the --output extension, else md)" },
+    output: { type: "string", alias: "o", description: "write the comparison to this file instead of stdout (format from its extension: .md, .html, .json)" },
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", default: "10", description: "rows in the kernel and function tables" },
     "fail-if": { type: "string", description: "exit 1 when this CEL condition over the diff holds (repeatable; docs/metrics.md)" },
   },
   async run({ args, rawArgs }) {
-    const format = parseChoice("--format", args.format, FORMATS, "md");
+    const given = args.format === undefined ? undefined : parseChoice("--format", args.format, FORMATS, "md");
     const top = parseTop(args.top);
     const gates = compileGates(failIfArgs(rawArgs));
     const positional = ((args as { _?: string[] })._ ?? []).map(String);
     if (positional.length !== 2) fail(`diff needs two inputs, BASE and NEW (got ${positional.length}): inferscope diff base.json.gz new.json.gz`);
+    // Checked before the inputs are read: never one of them, never a file the user had without --force.
+    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, inputs: positional });
+    const format = (out?.format ?? given ?? "md") as (typeof FORMATS)[number];
     const d = await runDiff({ base: positional[0]!, next: positional[1]!, top });
-    await writeOutput(args.output, await renderDiff(d, format), args.force === true, "diff");
+    await writeOutput(out, await renderDiff(d, format), "diff");
     const held = evaluateGates(gates, d);
     if (held.length > 0) {
       // Exit 1 (not 2): the comparison worked and a gate condition holds.

@@ -4,6 +4,7 @@ import { extractRuntime } from "../collect/extract.ts";
 import { scanDevices } from "../collect/devices.ts";
 import { Native } from "../collect/native.ts";
 import { resolveConfig } from "../config/resolve.ts";
+import { writeStdout } from "./output.ts";
 
 function pythonVersion(python: string): string | null {
   try {
@@ -32,11 +33,10 @@ export const doctorCommand = defineCommand({
       pythonVersion: pythonVersion(config.python),
     };
     if (args.json) {
-      process.stdout.write(JSON.stringify(info, null, 2) + "\n");
-      return;
+      return writeStdout(JSON.stringify(info, null, 2) + "\n");
     }
     const gpus = scan.devices.length ? scan.devices.map((d) => `${d.index}: ${d.name}`).join("; ") : `none (${scan.reason})`;
-    process.stdout.write(
+    return writeStdout(
       [
         `runtime   ${info.runtimeDir}`,
         `shim      v${info.shimVersion}, CLOCK_MONOTONIC ${info.monotonicNs} ns`,

@@ -6,13 +6,14 @@ import { log } from "../log.ts";
 import { builtins } from "../rules/builtins.ts";
 import { findRulesFile, loadRules } from "../rules/file.ts";
 import { listing, listingText } from "../rules/listing.ts";
+import { writeStdout } from "./output.ts";
 
 export const rulesListCommand = defineCommand({
   meta: { name: "list", description: "Print the built-in rules with their thresholds, and the metrics user rules can read" },
   args: { json: { type: "boolean", description: "Print JSON: {rules, metrics, diff_metrics}" } },
   run({ args }) {
     const l = listing();
-    process.stdout.write(args.json ? `${JSON.stringify(l, null, 2)}\n` : listingText(l));
+    return writeStdout(args.json ? `${JSON.stringify(l, null, 2)}\n` : listingText(l));
   },
 });
 
@@ -24,7 +25,7 @@ export const rulesCheckCommand = defineCommand({
     if (!found) fail("no rules file: pass one (inferscope rules check FILE), set INFERSCOPE_RULES, or create .inferscope_rules.yaml");
     const r = loadRules(found.path, builtins(), found.origin);
     log.info(`${found.path}: OK (${r.thresholds.size} threshold override${r.thresholds.size === 1 ? "" : "s"}, ${r.disabled.size} disabled rule${r.disabled.size === 1 ? "" : "s"}, ${r.rules.length} user rule${r.rules.length === 1 ? "" : "s"})`);
-    process.stdout.write(`${found.path}: OK\n`);
+    return writeStdout(`${found.path}: OK\n`);
   },
 });
 

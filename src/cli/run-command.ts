@@ -5,45 +5,45 @@
 // `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
 // no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { extname, join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
-import { runChild } from "../collect/child.ts";
+import { runChild, type ChildResult } from "../collect/child.ts";
 import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
 import { extractRuntime } from "../collect/extract.ts";
 import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
-import { readPythonEvents } from "../collect/python-events.ts";
-import { pciNumaNode, Sampler } from "../collect/sampler.ts";
+import { readPythonFile, type PythonRecording } from "../collect/python-events.ts";
+import { pciNumaNode, Sampler, type SamplerSummary } from "../collect/sampler.ts";
 import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
 import { signalExitCode, SignalRelay, type RelayedSignal } from "../collect/signals.ts";
 import type { Config } from "../config/keys.ts";
 import { resolveConfig } from "../config/resolve.ts";
-import { fail } from "../errors.ts";
+import { checkPython, type PythonInfo } from "../collect/python-check.ts";
+import { fail, ioProblem } from "../errors.ts";
 import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
+import type { ReportFormat } from "../report/formats.ts";
 import type { Trace } from "../trace/model.ts";
-import { FORMAT_FILES, REPORT_FORMATS, formatOfPath, orList, type ReportFormat } from "../report/formats.ts";
+import { FORMAT_FILES } from "../report/formats.ts";
+import { cutTo, eventCount, windowWarning } from "../trace/window.ts";
 import { writeTrace } from "../trace/writer.ts";
 import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
-
-function checkReportPath(path: string, force: boolean): ReportFormat {
-  const fmt = formatOfPath(path);
-  if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => FORMAT_FILES[f].slice(FORMAT_FILES[f].indexOf("."))))} path`);
-  if (existsSync(path) && !force) fail(`--report ${path} already exists; pass --force to overwrite it, or choose another path`);
-  return fmt;
-}
+import { pathArg, showPath } from "../core/raw-path.ts";
+import { checkOutputFile, type OutputFile, writeStdout } from "./output.ts";
+import { writeWhole } from "./output-file.ts";
+import { recordingProgress } from "./recording-progress.ts";
 
 async function writeReports(
   trace: Trace,
   merge: MergeResult,
   session: Session,
   config: Config,
-  extra: { path: string; format: ReportFormat } | null,
+  extra: OutputFile | null,
   tracePath: string | null,
   rules: RulesConfig | null,
 ): Promise<string[]> {
@@ -51,27 +51,32 @@ async function writeReports(
   const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
   const analysis = analysisContext(trace, config.top, merge);
   const report = buildReport(analysis, tracePath ?? session.dir, rules);
-  const targets = config.formats.map((f) => ({ path: join(session.dir, FORMAT_FILES[f]), format: f }));
+  const targets: { path: string; format: string; special?: boolean }[] = config.formats.map((f) => ({ path: join(session.dir, FORMAT_FILES[f]), format: f }));
   if (extra) targets.push(extra);
   const written: string[] = [];
   for (const t of targets) {
-    writeFileSync(t.path, renderReport(report, t.format, analysis));
+    writeWhole(t.path, renderReport(report, t.format as ReportFormat, analysis), { special: t.special === true });
     written.push(t.path);
   }
   return written;
 }
 
-/** A signal while the reports are written: remove what is half-written, say what is kept. */
-function abortReports(session: Session, sig: RelayedSignal): void {
-  rmSync(session.rawDir, { recursive: true, force: true });
-  let kept: string[] = [];
-  try {
-    for (const f of readdirSync(session.dir)) if (/\.tmp-\d+$/.test(f)) rmSync(join(session.dir, f), { force: true });
-    kept = readdirSync(session.dir);
-  } catch {
-    // the directory is gone: nothing to keep
-  }
-  process.stderr.write(`inferscope: ${sig} while writing the reports: stopped; ${kept.length ? `kept ${kept.join(", ")} in ${session.dir}` : "nothing was written"}\n`);
+/**
+ * Bounded memory: the Python reader kept the earliest events within 90 % of maxEvents; GPU records
+ * and samples on top may still exceed it: cut the whole trace to it. One warning says what is left.
+ */
+function keepWithinBudget(trace: Trace, maxEvents: number, python: PythonRecording | null): void {
+  const total = eventCount(trace);
+  let removed = 0;
+  let cutoff = Infinity;
+  if (total > maxEvents) ({ cutoff, removed } = cutTo(trace, maxEvents));
+  const skipped = removed + (python?.window?.skipped ?? 0);
+  if (skipped === 0) return;
+  let first = Infinity;
+  for (const s of trace.spans) if (s.start < first) first = s.start;
+  for (const g of trace.gpu) if (g.start < first) first = g.start;
+  const windowNs = Math.min(Number.isFinite(cutoff) ? cutoff - first : Infinity, python?.window?.ns ?? Infinity);
+  trace.warnings.push(windowWarning("the recording", maxEvents, eventCount(trace), skipped, windowNs));
 }
 
 /** What only a run knows, for the trace's metadata block: how the Python tracer and the sampler did. */
@@ -82,6 +87,33 @@ function runMetadata(trace: Trace): Record<string, unknown> {
   if (trace.meta.capture) out.capture = trace.meta.capture;
   if (trace.meta.captureWindows) out.captureWindows = trace.meta.captureWindows;
   return out;
+}
+
+/** After a failure or a signal: remove raw/ and half-written files; the names of what is kept. */
+function salvage(session: Session): string[] {
+  rmSync(session.rawDir, { recursive: true, force: true });
+  try {
+    for (const f of readdirSync(session.dir)) if (/\.tmp-\d+$/.test(f)) rmSync(join(session.dir, f), { force: true });
+    const kept = readdirSync(session.dir);
+    if (kept.length === 0) rmSync(session.dir, { recursive: true, force: true });
+    return kept;
+  } catch {
+    return []; // the directory is gone: nothing to keep
+  }
+}
+
+/** A signal while the reports are written: remove what is half-written, say what is kept. */
+function abortReports(session: Session, sig: RelayedSignal): void {
+  const kept = salvage(session);
+  process.stderr.write(`inferscope: ${sig} while writing the reports: stopped; ${kept.length ? `kept ${kept.join(", ")} in ${session.dir}` : "nothing was written"}\n`);
+}
+
+/** The results could not be written (a full disk, a removed directory): one line, exit 2. */
+function resultsFailed(session: Session, e: unknown, exitCode: number): never {
+  if ((e as Error).name !== "UserError" && typeof (e as NodeJS.ErrnoException).code !== "string") throw e;
+  const kept = salvage(session);
+  const why = (e as Error).name === "UserError" ? (e as Error).message : `cannot write to ${session.dir}: ${ioProblem(e)}`;
+  fail(`${why}; ${kept.length ? `kept ${kept.join(", ")} in ${session.dir}` : "no report was written"}; the script exited with code ${exitCode}`);
 }
 
 export const runCommand = defineCommand({
@@ -101,6 +133,9 @@ export const runCommand = defineCommand({
     const a = args as Record<string, unknown> & { _: string[] };
     const { config } = resolveConfig({ flags: flagsFromArgs(a) });
     setLogLevel(levelFromFlags({ quiet: a.quiet === true, verbose: a.verbose === true }, config.logLevel));
+    // Checked before anything starts: a bad path must not cost a whole run.
+    const reportExtra =
+      typeof a.report === "string" ? checkOutputFile("--report", a.report, { force: a.force === true, requireExtension: true }) : null;
     const positional = a._ ?? [];
     const target = positional[0];
     const module = a.module === true || a.m === true;
@@ -110,18 +145,24 @@ export const runCommand = defineCommand({
     const command = ["python", ...(module ? ["-m"] : []), target, ...scriptArgs];
 
     if (!module) {
+      const bytes = pathArg(target);
+      if (typeof bytes !== "string") fail(`${showPath(bytes)}: a script name that is not valid UTF-8 cannot be passed on to Python; rename it`);
       if (!existsSync(target)) fail(`${target}: no such file; pass the path of a Python script (or -m module)`);
       if (statSync(target).isDirectory() && !existsSync(join(target, "__main__.py"))) fail(`${target} is a directory without __main__.py; pass a script`);
     }
     // Listens from here to the end: see collect/signals.ts for why not only around the child.
     const relay = new SignalRelay();
+    // One interpreter start, concurrent with the rest of the start-up; awaited before the spawn.
+    const python = checkPython(config.python);
+    python.catch(() => {}); // observed where it is awaited
     try {
       if (!config.enable) {
+        await python;
         log.info("profiling disabled (enable: false): running the script plainly");
         const r = await runChild({ argv: pyArgv, env: childEnvPlain(), cwd: process.cwd() }, relay);
         return r.exitCode;
       }
-      return await profile(a, config, { target, module, pyArgv, command }, relay);
+      return await profile(a, config, { target, module, pyArgv, command, reportExtra, python }, relay);
     } finally {
       relay.dispose();
     }
@@ -133,15 +174,15 @@ interface Target {
   module: boolean;
   pyArgv: string[];
   command: string[];
+  reportExtra: OutputFile | null;
+  python: Promise<PythonInfo>;
 }
 
 async function profile(a: Record<string, unknown>, config: Config, t: Target, relay: SignalRelay): Promise<number> {
-  const { target, module, pyArgv, command } = t;
+  const { target, module, pyArgv, command, reportExtra } = t;
   // A bad rules file stops before the script runs, not after.
   const rules = await loadRulesOption(a.rules);
-  const reportExtra = typeof a.report === "string" && a.report !== "" ? { path: resolve(a.report), format: checkReportPath(resolve(a.report), a.force === true) } : null;
-
-  const rt = await extractRuntime();
+  const [rt] = await Promise.all([extractRuntime(), t.python]);
   const native = new Native(rt.shimPath);
   const session = createSession(config.outputDir, target, module);
   log.debug(`run directory ${session.dir}`);
@@ -173,10 +214,39 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   const samplerSummary = (sampler as Sampler | null)?.summary() ?? null;
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
+  if (!existsSync(session.dir)) {
+    fail(`the run directory ${session.dir} was removed while the script ran: what it recorded is lost, no report was written; the script exited with code ${child.exitCode}`);
+  }
+  try {
+    return await finish(a, config, session, child, { counters, sampler: samplerSummary, endNs }, gpuPlan, { reportExtra, rules }, command);
+  } catch (e) {
+    resultsFailed(session, e, child.exitCode);
+  }
+}
+
+/** After the script: the trace, the reports, the summary on stderr. Returns the script's exit code. */
+async function finish(
+  a: Record<string, unknown>,
+  config: Config,
+  session: Session,
+  child: ChildResult,
+  ended: { counters: Trace["counters"]; sampler: SamplerSummary | null; endNs: number },
+  gpuPlan: GpuPlan,
+  out: { reportExtra: OutputFile | null; rules: RulesConfig | null },
+  command: string[],
+): Promise<number> {
   const pyFile = findPythonFile(session.rawDir, child.pid);
-  const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
-  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, endNs);
-  const trace = assembleTrace({ config, command, child, python, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  const python = pyFile
+    ? readPythonFile(pyFile, {
+        pid: child.pid,
+        minDurationNs: config.minDurationUs * 1000,
+        maxEvents: Math.floor(config.maxEvents * 0.9), // room for GPU records and samples
+        onProgress: recordingProgress(statSync(pyFile).size),
+      })
+    : null;
+  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs);
+  const trace = assembleTrace({ config, command, child, python, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  keepWithinBudget(trace, config.maxEvents, python);
   const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;
@@ -184,7 +254,7 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
     await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: runMetadata(trace) });
   }
-  const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath, rules);
+  const reports = await writeReports(trace, merge, session, config, out.reportExtra, tracePath, out.rules);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;
@@ -203,6 +273,6 @@ export const pythonpathCommand = defineCommand({
   args: {},
   async run() {
     const rt = await extractRuntime();
-    process.stdout.write(`${rt.pythonPath}\n`);
+    return writeStdout(`${rt.pythonPath}\n`);
   },
 });

@@ -1,10 +1,12 @@
 // The compiled binary carries the C shim and the Python tracer inside; Python (and dlopen) need
 // real files. They are written once per content hash to $XDG_CACHE_HOME/inferscope/<hash>/,
 // atomically (a private temp dir, then rename), so any number of concurrent first starts agree.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import shimEmbedded from "../../build/libinferscope.so" with { type: "file" };
+import { fail, ioProblem } from "../errors.ts";
+import { log } from "../log.ts";
 import { TRACER_FILES } from "../tracer/manifest.ts";
 
 export interface Runtime {
@@ -21,10 +23,44 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, "inferscope");
 }
 
+/**
+ * Where the runtime goes when the cache dir cannot be written (a read-only HOME, XDG_CACHE_HOME
+ * pointing nowhere): a directory in the temp dir that only this user owns.
+ */
+export function fallbackRoot(): string {
+  return join(tmpdir(), `inferscope-${process.getuid?.() ?? "user"}`);
+}
+
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  // A shared /tmp: never use a directory someone else made (they could swap the shim).
+  if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) {
+    throw Object.assign(new Error(`${dir} is not a private directory of this user`), { code: "EPERM" });
+  }
+}
+
 let cached: Runtime | null = null;
 
+/** The runtime files on disk: in the cache dir, else in a private temp dir, else one clear line. */
 export async function extractRuntime(root = cacheRoot()): Promise<Runtime> {
   if (cached && existsSync(cached.shimPath)) return cached;
+  try {
+    return await extractInto(root);
+  } catch (e) {
+    const fallback = fallbackRoot();
+    try {
+      privateDir(fallback);
+      const rt = await extractInto(fallback);
+      log.debug(`cannot write to the cache dir ${root} (${ioProblem(e)}): runtime files in ${fallback}`);
+      return rt;
+    } catch (e2) {
+      fail(`cannot write InferScope's runtime files to ${root} (${ioProblem(e)}) nor to ${fallback} (${ioProblem(e2)}); set XDG_CACHE_HOME to a writable directory`);
+    }
+  }
+}
+
+async function extractInto(root: string): Promise<Runtime> {
   const shim = await Bun.file(shimEmbedded).bytes();
   const hasher = new Bun.CryptoHasher("sha256");
   hasher.update(shim);

@@ -55,7 +55,8 @@ export function lossWarnings(records: GpuRecords, status: string, others: OtherP
 }
 
 function cutShort(r: GpuRecords, endNs?: number): string {
-  const why = "the script ended without InferScope's final CUPTI flush (os._exit, a kill or a crash)";
+  // os._exit runs the final flush first (the tracer's guard): what skips it is a kill or a crash
+  const why = "the script ended without InferScope's final CUPTI flush (it was killed, or crashed)";
   if (r.empty) return `${why} before CUPTI delivered any GPU record: the report has no GPU data`;
   const covered = r.startNs !== undefined && r.lastNs !== undefined ? r.lastNs - r.startNs : undefined;
   const missing = endNs !== undefined && r.lastNs !== undefined && endNs > r.lastNs ? endNs - r.lastNs : undefined;

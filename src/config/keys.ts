@@ -34,8 +34,10 @@ const list: Parse = (raw) =>
     .map((s) => s.trim())
     .filter((s) => s !== "");
 
-const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
-const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
+// Every number has an upper bound: 99999999 MB of trace buffer or a 1e400 interval is a typo,
+// and is stopped here with the range rather than failing later in the profiled process.
+const intIn = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const nonNegativeInt = intIn(0, 255);
 const nonEmpty = v.pipe(v.string(), v.minLength(1));
 const seconds = v.pipe(v.number(), v.minValue(0), v.maxValue(1e6));
 
@@ -55,9 +57,9 @@ export const KEYS = {
     fromString: str,
   },
   traceSizeMb: {
-    expected: "a positive whole number of megabytes, e.g. 200",
+    expected: "a whole number of megabytes from 1 to 16384, e.g. 200",
     description: "Trace buffer size in the profiled process (MB)",
-    schema: positiveInt,
+    schema: intIn(1, 16384),
     default: 100,
     fromString: int,
   },
@@ -90,7 +92,7 @@ export const KEYS = {
     fromString: str,
   },
   device: {
-    expected: "a GPU index (0, 1, …) or auto",
+    expected: "a GPU index (0 to 255) or auto",
     description: "GPU to profile: sets CUDA_VISIBLE_DEVICES for the script",
     schema: v.union([v.literal("auto"), nonNegativeInt]),
     default: "auto",
@@ -118,23 +120,23 @@ export const KEYS = {
     fromString: str,
   },
   minDurationUs: {
-    expected: "a whole number of microseconds >= 0",
+    expected: "a whole number of microseconds from 0 to 3600000000 (an hour)",
     description: "Drop Python calls shorter than this",
-    schema: nonNegativeInt,
+    schema: intIn(0, 3_600_000_000),
     default: 0,
     fromString: int,
   },
   sampleIntervalMs: {
-    expected: "a positive whole number of milliseconds",
+    expected: "a whole number of milliseconds from 1 to 60000",
     description: "Interval of /proc samples (RSS, CPU, NUMA nodes)",
-    schema: positiveInt,
+    schema: intIn(1, 60_000),
     default: 20,
     fromString: int,
   },
   numaMapsIntervalMs: {
-    expected: "a positive whole number of milliseconds",
+    expected: "a whole number of milliseconds from 1 to 3600000",
     description: "Interval of /proc/<pid>/numa_maps reads (costly: ~4 µs per MiB of RSS)",
-    schema: positiveInt,
+    schema: intIn(1, 3_600_000),
     default: 1000,
     fromString: int,
   },
@@ -166,10 +168,17 @@ export const KEYS = {
     default: "",
     fromString: str,
   },
+  maxEvents: {
+    expected: "a whole number of events from 1000 to 1000000000",
+    description: "Events held in memory for the analysis (about 300 bytes each); a bigger trace is analyzed over its first part",
+    schema: intIn(1000, 1_000_000_000),
+    default: 6_000_000,
+    fromString: int,
+  },
   top: {
-    expected: "a positive whole number",
+    expected: "a whole number from 1 to 10000",
     description: "Rows in the reports' top-N tables",
-    schema: positiveInt,
+    schema: intIn(1, 10_000),
     default: 10,
     fromString: int,
   },
@@ -197,6 +206,7 @@ export interface Config {
   duration: number;
   capture: "auto" | "manual";
   cuptiPath: string;
+  maxEvents: number;
   top: number;
 }
 

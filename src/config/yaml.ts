@@ -43,8 +43,8 @@ function scalar(raw: string, line: number): unknown {
   }
   if (s === "true") return true;
   if (s === "false") return false;
-  if (/^[-+]?\d+$/.test(s)) return Number(s);
-  if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
+  // A number too big for a double (1e400) stays text, so the error quotes what the user wrote.
+  if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(s)) return Number.isFinite(Number(s)) ? Number(s) : s;
   if (s.startsWith("{") || s.startsWith("&") || s.startsWith("*") || s.startsWith("|") || s.startsWith(">"))
     throw new YamlError(`unsupported YAML value "${s}" (only plain values and lists are used here)`, line);
   return s;

@@ -312,7 +312,7 @@ function correlationIndex(api: ApiCall[]): (correlation: number) => number {
       const c = api[k]!.correlation;
       if (c >= 0 && Number.isInteger(c)) table[c] = k;
     }
-    return (corr) => (corr >= 0 && corr <= max ? table[corr]! : -1);
+    return (corr) => (corr >= 0 && corr <= max ? (table[corr] ?? -1) : -1);
   }
   const m = new Map<number, number>();
   for (let k = 0; k < api.length; k++) if (api[k]!.correlation >= 0) m.set(api[k]!.correlation, k);

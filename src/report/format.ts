@@ -1,5 +1,6 @@
 // Number and text formatting shared by every report format. Everything here is deterministic
 // (no locale, no clock): golden tests compare its output byte for byte.
+import { escapeControls } from "../core/printable.ts";
 
 export const NOT_MEASURED = "not measured";
 
@@ -168,6 +169,9 @@ export function shortKernel(name: string, max = 80): string {
 }
 
 export function truncate(s: string, max: number): string {
+  // no more UTF-16 units than `max` means no more code points: nothing to cut (and no array of
+  // characters per call: the timeline interns 150 000 names)
+  if (s.length <= max) return s;
   const chars = Array.from(s);
   return chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : s;
 }
@@ -204,13 +208,17 @@ export function plain(segs: Seg[]): string {
 
 // ---------------------------------------------------------------------------------------------
 // Markdown escaping. The output must read well in a terminal, so only what would change the
-// rendering is escaped: HTML-looking "<", table pipes, emphasis/link characters at risky spots.
+// rendering is escaped: HTML-looking "<", table pipes, emphasis/link characters at risky spots,
+// and control characters (shown as \xNN: an ESC sequence in a kernel name must not reach the
+// terminal).
 
 /** Plain text (outside code) for Markdown: inline HTML, pipes, emphasis, links, newlines. */
 export function mdText(s: unknown): string {
-  return String(s ?? "")
-    .replace(/\r?\n/g, " ")
-    .replace(/\\/g, "\\\\")
+  return escapeControls(
+    String(s ?? "")
+      .replace(/\r?\n/g, " ")
+      .replace(/\\/g, "\\\\"),
+  )
     .replace(/\|/g, "\\|")
     .replace(/[*`[]/g, (c) => `\\${c}`)
     // "_" only where it could open or close emphasis: not between two word characters
@@ -221,7 +229,7 @@ export function mdText(s: unknown): string {
 
 /** A Markdown code span that holds any text: the fence is longer than any backtick run inside. */
 export function mdCode(s: unknown): string {
-  const t = String(s ?? "").replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+  const t = escapeControls(String(s ?? "").replace(/\r?\n/g, " ").replace(/\|/g, "\\|"));
   if (t.length === 0) return "";
   let longest = 0;
   for (const m of t.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);

@@ -17,7 +17,7 @@ export const FORMAT_FILES: Readonly<Record<ReportFormat, string>> = {
   speedscope: "stacks.speedscope.json",
 };
 
-/** A report path's extension → its format (`run --report PATH`); the longest matching suffix wins. */
+/** A report path's extension → its format (`run --report PATH`, `-o`); the longest matching suffix wins (cli/output-file.ts). */
 export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = {
   ".md": "md",
   ".markdown": "md",
@@ -27,14 +27,6 @@ export const REPORT_EXTENSIONS: Readonly<Record<string, ReportFormat>> = {
   ".folded": "folded",
   ".speedscope.json": "speedscope",
 };
-
-/** The format of a report path, from its (longest) known extension; null when none matches. */
-export function formatOfPath(path: string): ReportFormat | null {
-  const lower = path.toLowerCase();
-  let best: string | null = null;
-  for (const ext of Object.keys(REPORT_EXTENSIONS)) if (lower.endsWith(ext) && (best === null || ext.length > best.length)) best = ext;
-  return best === null ? null : REPORT_EXTENSIONS[best]!;
-}
 
 /** "md, html or json", for messages. */
 export function orList(items: readonly string[]): string {

@@ -4,6 +4,7 @@
 // text, so `bun build --compile` embeds them and nothing is read from disk at run time.
 
 import { Eta } from "eta/core";
+import { escapeControls } from "../core/printable.ts";
 import type { Report } from "../analyze/report-types.ts";
 import { NOT_MEASURED, dur, html, htmlRich, mdCode, mdRich, mdText, pct, rich, truncate, type Seg } from "./format.ts";
 import type { ReportFormat } from "./formats.ts";
@@ -54,7 +55,8 @@ function mdBars(bars: ScopeBar[]): string {
   const nameW = Math.min(24, Math.max(...bars.map((b) => Array.from(b.name).length)));
   return bars
     .map((b) => {
-      const seg = (p: number) => Math.round((p / 100) * width);
+      // a share that is not a finite 0–100 draws nothing rather than throwing in repeat()
+      const seg = (p: number) => (Number.isFinite(p) ? Math.min(width, Math.max(0, Math.round((p / 100) * width))) : 0);
       let c = seg(b.computePct);
       let tr = seg(b.transferPct);
       let id = seg(b.idlePct);
@@ -64,7 +66,7 @@ function mdBars(bars: ScopeBar[]): string {
         else tr--;
       }
       const bar = "█".repeat(c) + "▒".repeat(tr) + "░".repeat(id) + " ".repeat(width - c - tr - id);
-      const name = truncate(b.name.replace(/[\r\n]/g, " "), 24);
+      const name = truncate(escapeControls(b.name.replace(/[\r\n]/g, " ")), 24);
       const pad = " ".repeat(Math.max(0, nameW - Array.from(name).length));
       return `${name}${pad}  ${bar}  compute ${dur(b.compute)}, transfer ${dur(b.transfer)}, idle ${dur(b.idle)}`;
     })

@@ -82,15 +82,13 @@ export interface Timeline {
   lod: { events: number; kept: number; minDurNs: number; budget: number; densityBins: number };
 }
 
-interface Item {
-  start: number;
-  end: number;
-  name: string;
-  cat: number;
-  detail: string;
-  row: number;
-}
-
+/**
+ * A lane's events as parallel typed arrays in drawing order (start, longer first on ties): ~30
+ * bytes an event, where an object per event (with its name and tooltip) took ~200 — the largest
+ * part of the memory of a multi-million-event run. `ref` points back into the trace: the array in
+ * its low 2 bits (REF_*), the index above them; names and tooltips are made from it only for the
+ * events the level of detail keeps (names()).
+ */
 interface LaneAcc {
   key: string;
   kind: "cpu" | "gpu";
@@ -99,9 +97,105 @@ interface LaneAcc {
   device?: number;
   pid: number;
   tid: number;
-  items: Item[];
+  /** refs while collecting; then the columns below */
+  refs: number[];
+  n: number;
+  start: Float64Array;
+  end: Float64Array;
+  cat: Uint8Array;
+  row: Uint8Array;
+  ref: Int32Array;
   rows: number;
 }
+
+const REF_SPAN = 0;
+const REF_API = 1;
+const REF_SYNC = 2;
+const REF_GPU = 3;
+
+type Source = { start: number; end: number };
+
+function sourceOf(trace: Trace, ref: number): Source {
+  const i = ref >>> 2;
+  switch (ref & 3) {
+    case REF_SPAN:
+      return trace.spans[i]!;
+    case REF_API:
+      return trace.api[i]!;
+    case REF_SYNC:
+      return trace.syncs[i]!;
+    default:
+      return trace.gpu[i]!;
+  }
+}
+
+function catOf(trace: Trace, ref: number): number {
+  switch (ref & 3) {
+    case REF_SPAN:
+      return cpuCat(trace.spans[ref >>> 2]!.cat);
+    case REF_API:
+      return CAT.cuda_api;
+    case REF_SYNC:
+      return CAT.sync;
+    default:
+      return CAT[trace.gpu[ref >>> 2]!.kind];
+  }
+}
+
+/** An event's name and tooltip line. */
+function names(trace: Trace, ref: number): [string, string] {
+  const i = ref >>> 2;
+  switch (ref & 3) {
+    case REF_SYNC: {
+      const w = trace.syncs[i]!;
+      return [`sync (${w.type})`, w.stream !== undefined ? `stream ${w.stream}` : ""];
+    }
+    case REF_GPU: {
+      const op = trace.gpu[i]!;
+      return [op.name, gpuDetail(op)];
+    }
+    case REF_API:
+      return [trace.api[i]!.name, ""];
+    default: {
+      const sp = trace.spans[i]!;
+      return [sp.name, sp.cat === "python" && sp.file ? location(sp.file, sp.line) : sp.cat === "module" && sp.moduleType ? sp.moduleType : ""];
+    }
+  }
+}
+
+/** The lane's columns, in drawing order: by start, the longer first, then by category. */
+function finishLane(trace: Trace, l: LaneAcc): void {
+  const n = l.refs.length;
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  const cat = new Uint8Array(n);
+  for (let k = 0; k < n; k++) {
+    const r = l.refs[k]!;
+    const x = sourceOf(trace, r);
+    start[k] = x.start;
+    end[k] = x.end;
+    cat[k] = catOf(trace, r);
+  }
+  const order = new Int32Array(n);
+  for (let k = 0; k < n; k++) order[k] = k;
+  order.sort((a, b) => start[a]! - start[b]! || end[b]! - end[a]! || cat[a]! - cat[b]!);
+  l.n = n;
+  l.start = new Float64Array(n);
+  l.end = new Float64Array(n);
+  l.cat = new Uint8Array(n);
+  l.ref = new Int32Array(n);
+  l.row = new Uint8Array(n);
+  for (let k = 0; k < n; k++) {
+    const o = order[k]!;
+    l.start[k] = start[o]!;
+    l.end[k] = end[o]!;
+    l.cat[k] = cat[o]!;
+    l.ref[k] = l.refs[o]!;
+  }
+  l.refs = [];
+}
+
+const EMPTY_COLUMNS = () => ({ refs: [] as number[], n: 0, start: new Float64Array(0), end: new Float64Array(0), cat: new Uint8Array(0), row: new Uint8Array(0), ref: new Int32Array(0) });
 
 const MAX_NAME = 300;
 const MAX_NAME_CHARS = 3_000_000;
@@ -125,17 +219,16 @@ function cpuCat(cat: Trace["spans"][number]["cat"]): number {
   return CAT[cat] ?? CAT.other;
 }
 
-/** Assigns nesting rows on one CPU thread (items sorted by start, longer first on ties). */
-function assignRows(items: Item[], maxRows: number): number {
-  items.sort((a, b) => a.start - b.start || b.end - a.end || a.cat - b.cat);
+/** Assigns nesting rows on one CPU thread (its events in drawing order). */
+function assignRows(l: LaneAcc, maxRows: number): number {
   const stack: number[] = []; // end times
   let rows = 1;
-  for (const it of items) {
-    while (stack.length > 0 && stack[stack.length - 1]! <= it.start) stack.pop();
+  for (let k = 0; k < l.n; k++) {
+    while (stack.length > 0 && stack[stack.length - 1]! <= l.start[k]!) stack.pop();
     const depth = stack.length;
-    it.row = Math.min(depth, maxRows - 1);
+    l.row[k] = Math.min(depth, maxRows - 1);
     if (depth + 1 > rows) rows = depth + 1;
-    stack.push(it.end);
+    stack.push(l.end[k]!);
   }
   return Math.min(rows, maxRows);
 }
@@ -171,7 +264,7 @@ export function buildTimeline(input: TimelineInput, opts: TimelineOptions = {}):
     counters: counterSeries(trace, t0, opts.maxCounterPoints ?? 2000),
   };
   const build = (budget: number): Timeline => {
-    const detail = encodeLanes(lanes, laneCuts(lanes, budget), t0, span, densityBins);
+    const detail = encodeLanes(trace, lanes, laneCuts(lanes, budget), t0, span, densityBins);
     return {
       version: fixed.version,
       start: fixed.start,
@@ -226,7 +319,10 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
   const lanes = new Map<string, LaneAcc>();
   const devName = new Map<number, string>();
   for (const d of trace.meta.devices ?? []) devName.set(d.index, d.name);
+  let last: LaneAcc | null = null;
   const cpuLane = (pid: number, tid: number): LaneAcc => {
+    // consecutive events are mostly on one thread: no key string per event
+    if (last && last.pid === pid && last.tid === tid) return last;
     const key = `cpu:${pid}:${tid}`;
     let l = lanes.get(key);
     if (!l) {
@@ -239,32 +335,23 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
         sub: `${pname ? `${pname} · ` : ""}pid ${pid} · tid ${tid}`,
         pid,
         tid,
-        items: [],
+        ...EMPTY_COLUMNS(),
         rows: 1,
       };
       lanes.set(key, l);
     }
+    last = l;
     return l;
   };
-  for (const x of trace.spans) {
-    const detail = x.cat === "python" && x.file ? location(x.file, x.line) : x.cat === "module" && x.moduleType ? x.moduleType : "";
-    cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: cpuCat(x.cat), detail, row: 0 });
-  }
-  for (const x of trace.api) cpuLane(x.pid, x.tid).items.push({ start: x.start, end: x.end, name: x.name, cat: CAT.cuda_api, detail: "", row: 0 });
-  for (const x of trace.syncs) {
-    cpuLane(x.pid, x.tid).items.push({
-      start: x.start,
-      end: x.end,
-      name: `sync (${x.type})`,
-      cat: CAT.sync,
-      detail: x.stream !== undefined ? `stream ${x.stream}` : "",
-      row: 0,
-    });
-  }
-  for (const op of trace.gpu) {
-    const key = `gpu:${op.device}:${op.stream}`;
-    let l = lanes.get(key);
+  trace.spans.forEach((x, i) => cpuLane(x.pid, x.tid).refs.push((i << 2) | REF_SPAN));
+  trace.api.forEach((x, i) => cpuLane(x.pid, x.tid).refs.push((i << 2) | REF_API));
+  trace.syncs.forEach((x, i) => cpuLane(x.pid, x.tid).refs.push((i << 2) | REF_SYNC));
+  let lastGpu: LaneAcc | null = null;
+  for (let i = 0; i < trace.gpu.length; i++) {
+    const op = trace.gpu[i]!;
+    let l: LaneAcc | undefined = lastGpu && lastGpu.pid === op.device && lastGpu.tid === op.stream ? lastGpu : lanes.get(`gpu:${op.device}:${op.stream}`);
     if (!l) {
+      const key = `gpu:${op.device}:${op.stream}`;
       l = {
         key,
         kind: "gpu",
@@ -273,12 +360,13 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
         device: op.device,
         pid: op.device,
         tid: op.stream,
-        items: [],
+        ...EMPTY_COLUMNS(),
         rows: 1,
       };
       lanes.set(key, l);
     }
-    l.items.push({ start: op.start, end: op.end, name: op.name, cat: CAT[op.kind], detail: gpuDetail(op), row: 0 });
+    lastGpu = l;
+    l.refs.push((i << 2) | REF_GPU);
   }
 
   const ordered = [...lanes.values()].sort((a, b) => {
@@ -289,8 +377,8 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
     return a.tid - b.tid;
   });
   for (const l of ordered) {
-    if (l.kind === "cpu") l.rows = assignRows(l.items, maxRows);
-    else l.items.sort((a, b) => a.start - b.start || b.end - a.end);
+    finishLane(trace, l);
+    if (l.kind === "cpu") l.rows = assignRows(l, maxRows);
   }
   return ordered;
 }
@@ -308,11 +396,11 @@ interface LaneCut {
 function laneCuts(ordered: LaneAcc[], budget: number): LaneCut[] {
   const droppable = ordered.map((l) => {
     let n = 0;
-    for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) n++;
+    for (let k = 0; k < l.n; k++) if (!ALWAYS_KEEP.has(l.cat[k]!)) n++;
     return n;
   });
   let always = 0;
-  for (let i = 0; i < ordered.length; i++) always += ordered[i]!.items.length - droppable[i]!;
+  for (let i = 0; i < ordered.length; i++) always += ordered[i]!.n - droppable[i]!;
   let left = Math.max(0, budget - Math.min(always, ALWAYS_KEEP_CAP));
   const quota = new Array<number>(ordered.length).fill(0);
   const byCount = ordered.map((_, i) => i).sort((a, b) => droppable[a]! - droppable[b]! || a - b);
@@ -328,7 +416,7 @@ function laneCuts(ordered: LaneAcc[], budget: number): LaneCut[] {
     if (q === 0) return { cut: Number.POSITIVE_INFINITY, atCut: 0 };
     const durs = new Float64Array(n);
     let i = 0;
-    for (const it of l.items) if (!ALWAYS_KEEP.has(it.cat)) durs[i++] = it.end - it.start;
+    for (let k = 0; k < l.n; k++) if (!ALWAYS_KEEP.has(l.cat[k]!)) durs[i++] = l.end[k]! - l.start[k]!;
     durs.sort();
     const cut = durs[n - q]!;
     let above = 0;
@@ -345,20 +433,28 @@ class NameTable {
 
   /** Index of s in `names`; 0 (no name) once the table is full. */
   intern(s: string): number {
+    // the same few names recur across the kept events: look the untruncated name up first
+    const hit = this.index.get(s);
+    if (hit !== undefined) return hit;
     const t = truncate(s, MAX_NAME);
     let i = this.index.get(t);
-    if (i !== undefined) return i;
+    if (i !== undefined) {
+      this.index.set(s, i);
+      return i;
+    }
     if (this.chars + t.length > MAX_NAME_CHARS) return 0;
     this.chars += t.length;
     i = this.names.length;
     this.names.push(t);
     this.index.set(t, i);
+    if (t !== s) this.index.set(s, i);
     return i;
   }
 }
 
 /** The kept events of each lane, delta-encoded, and the density strip of those folded away. */
 function encodeLanes(
+  trace: Trace,
   ordered: LaneAcc[],
   cuts: LaneCut[],
   t0: number,
@@ -384,39 +480,42 @@ function encodeLanes(
     let hasX = false;
     let dens: Float64Array | null = null;
     let prev = t0;
-    for (const it of l.items) {
-      const du = it.end - it.start;
+    for (let k = 0; k < l.n; k++) {
+      const start = l.start[k]!;
+      const end = l.end[k]!;
+      const du = end - start;
       let keep: boolean;
-      if (ALWAYS_KEEP.has(it.cat)) keep = alwaysLeft-- > 0;
+      if (ALWAYS_KEEP.has(l.cat[k]!)) keep = alwaysLeft-- > 0;
       else if (du > lc.cut) keep = true;
       else if (du === lc.cut && atCut > 0) {
         atCut--;
         keep = true;
       } else keep = false;
       if (keep) {
-        const st = Math.round(it.start);
+        const st = Math.round(start);
         s.push(st - prev);
         prev = st;
         d.push(Math.max(0, Math.round(du)));
-        n.push(table.intern(it.name));
-        c.push(it.cat);
-        r.push(it.row);
-        const xi = it.detail ? table.intern(it.detail) : 0;
+        const [name, detail] = names(trace, l.ref[k]!);
+        n.push(table.intern(name));
+        c.push(l.cat[k]!);
+        r.push(l.row[k]!);
+        const xi = detail ? table.intern(detail) : 0;
         if (xi !== 0) hasX = true;
         x.push(xi);
       } else {
         if (!dens) dens = new Float64Array(densityBins);
-        addToBins(dens, it.start, it.end, t0, binNs);
+        addToBins(dens, start, end, t0, binNs);
       }
     }
-    events += l.items.length;
+    events += l.n;
     kept += s.length;
     const lane: TimelineLane = {
       kind: l.kind,
       label: l.label,
       sub: l.sub,
       rows: l.rows,
-      total: l.items.length,
+      total: l.n,
       cut: lc.cut >= 0 && Number.isFinite(lc.cut) ? Math.round(lc.cut) : lc.cut < 0 ? 0 : -1,
       s,
       d,
@@ -427,7 +526,7 @@ function encodeLanes(
     if (l.device !== undefined) lane.device = l.device;
     if (l.kind === "cpu") lane.r = r;
     if (hasX) lane.x = x;
-    if (s.length < l.items.length && lane.cut > maxCut) maxCut = lane.cut;
+    if (s.length < l.n && lane.cut > maxCut) maxCut = lane.cut;
     lanes.push(lane);
   });
   return { lanes, names: table.names, events, kept, maxCut };

@@ -121,7 +121,7 @@ type State = "start" | "keys" | "events" | "done";
 
 /** Feeds on byte chunks of one JSON document; see the file comment. */
 export class TraceJsonParser {
-  private readonly conv = new EventConverter();
+  private readonly conv: EventConverter;
   private readonly decoder = new TextDecoder();
   private readonly header: TraceHeader = {};
   private state: State = "start";
@@ -139,7 +139,12 @@ export class TraceJsonParser {
   /** Set by a state method that needs more bytes than the buffer holds. */
   private stalled = false;
 
-  constructor(private readonly label: string) {}
+  constructor(
+    private readonly label: string,
+    opts: { maxEvents?: number } = {},
+  ) {
+    this.conv = new EventConverter(opts);
+  }
 
   get eventCount(): number {
     return this.conv.eventCount;
@@ -189,7 +194,10 @@ export class TraceJsonParser {
     const conv = this.conv;
     if (conv.eventCount === 0) fail(`${this.label}: the trace has no events ("traceEvents" is empty); the profiler recorded nothing — check that the profiled code ran inside the profiler`);
     if (conv.contentCount === 0) {
-      fail(`${this.label}: the trace has no events: none of its ${conv.eventCount} entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`);
+      const why = conv.ignoredSummary();
+      fail(
+        `${this.label}: the trace has no usable events: ${why ? `of its ${conv.eventCount} entries, ${why}` : `none of its ${conv.eventCount} entries is a complete ("X"), instant or counter event`}; check that the profiled code ran inside the profiler`,
+      );
     }
     return isInferScopeHeader(this.header) ? inferscopeTrace(conv, this.header) : kinetoTrace(conv, this.header);
   }

@@ -29,7 +29,9 @@ import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
 import { ARG } from "./event-args.ts";
 import { finishKinetoModules, instanceClass, kinetoModuleInstance, type OpStackFields } from "./kineto-modules.ts";
-import { num, str } from "./values.ts";
+import { eventLabel, Ignored } from "./ignored.ts";
+import { Window } from "./window.ts";
+import { describeValue, MAX_DUR_US, MAX_TS_US, num, str, wholeNum } from "./values.ts";
 import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
 
 /** Top-level keys of the trace object other than traceEvents. */
@@ -98,6 +100,9 @@ const SYNC_TYPES: Record<string, SyncWait["type"]> = {
 /** Kineto python_function names: "path/file.py(41): tokenize". */
 const PY_FUNCTION_NAME = /^(.*)\((\d+)\): (.+)$/;
 
+/** Categories of complete events that become part of the model. */
+const CONTENT_CATS = new Set(["kernel", "gpu_memcpy", "gpu_memset", "cuda_runtime", "cuda_driver", "cpu_op", "user_annotation", "python_function", "python", "scope", "module", "other", "cuda_sync"]);
+
 /** Categories that are known and deliberately not part of the model. */
 const IGNORED_CATS = new Set([
   "ac2g",
@@ -137,6 +142,13 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unkno
  */
 export class EventConverter {
   readonly trace: Trace = emptyTrace("kineto");
+  /** With a maxEvents: the time window kept (src/trace/window.ts). */
+  private readonly window: Window | null;
+
+  constructor(opts: { maxEvents?: number } = {}) {
+    this.window = opts.maxEvents ? new Window(opts.maxEvents, this.trace) : null;
+  }
+
   /** Number of entries seen in traceEvents, whatever their kind. */
   eventCount = 0;
   /** Events that carry something (X, i, C), as opposed to metadata and flows. */
@@ -147,7 +159,10 @@ export class EventConverter {
   private readonly apiNames = new Map<string, { name: string; kind: ApiKind }>();
   private readonly skipped = new Map<string, number>();
   private readonly triples = new Triples();
-  private malformed = 0;
+  /** Events that could not be used, by reason. */
+  private readonly malformed = new Ignored();
+  /** Ids (correlation, External id, graph id) that are not whole numbers: the event is kept without them. */
+  private readonly badIds = new Ignored();
   /** Kineto eager-mode module spans (`nn.Module: Linear_3`), named by instance until finished. */
   readonly kinetoModules: CpuSpan[] = [];
   /** cpu_ops with `Module Hierarchy` / `Call stack` (TorchScript), turned into spans when finished. */
@@ -170,8 +185,8 @@ export class EventConverter {
 
   add(raw: unknown): void {
     this.eventCount++;
-    if (raw === null || typeof raw !== "object") {
-      this.malformed++;
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      this.malformed.note("entries that are not objects", () => describeValue(raw));
       return;
     }
     const e = raw as Record<string, unknown>;
@@ -194,51 +209,78 @@ export class EventConverter {
         this.counter(e);
         return;
       default:
-        this.skip(`ph "${String(e.ph)}"`);
+        this.skip(e.ph === undefined ? "events without ph" : `ph ${describeValue(e.ph)}`);
     }
   }
 
-  private complete(e: Record<string, unknown>): void {
+  /** An id argument: a whole number ≥ 0, else absent (counted, with the event named). */
+  private id(args: Record<string, unknown>, key: string, e: Record<string, unknown>): number | undefined {
+    const v = args[key];
+    if (v === undefined) return undefined;
+    const n = wholeNum(v);
+    if (n === undefined) this.badIds.note(`${key} not a whole number`, () => `${describeValue(v)} on ${eventLabel(e)}`);
+    return n;
+  }
+
+  /** ts and dur (µs) → [start, end] ns, or null (counted) when they are not usable times. */
+  private times(e: Record<string, unknown>): [number, number] | null {
     const ts = e.ts;
-    if (typeof ts !== "number" || !Number.isFinite(ts)) {
-      this.malformed++;
+    if (typeof ts !== "number") {
+      this.malformed.note(ts === undefined ? "events without ts" : "events whose ts is not a number", () => eventLabel(e));
+      return null;
+    }
+    const d = e.dur;
+    if (Math.abs(ts) > MAX_TS_US || (typeof d === "number" && d > MAX_DUR_US)) {
+      this.malformed.note("events with an impossible time", () => `${eventLabel(e)}: ${Math.abs(ts) > MAX_TS_US ? `ts ${ts}` : `dur ${d}`} µs`);
+      return null;
+    }
+    const start = usToNs(ts);
+    return [start, typeof d === "number" && d > 0 ? start + usToNs(d) : start];
+  }
+
+  /** pid and tid of a CPU-side event, or null (counted) when either is not a number. */
+  private lane(e: Record<string, unknown>): [number, number] | null {
+    const pid = num(e.pid);
+    const tid = num(e.tid);
+    if (pid === undefined || tid === undefined) {
+      this.malformed.note("events without a numeric pid and tid", () => eventLabel(e));
+      return null;
+    }
+    return [pid, tid];
+  }
+
+  private complete(e: Record<string, unknown>): void {
+    const cat = e.cat;
+    if (typeof cat !== "string") {
+      this.skip(cat === undefined ? "X events without cat" : `cat ${describeValue(cat)}`);
       return;
     }
-    const cat = e.cat;
+    if (!CONTENT_CATS.has(cat)) {
+      if (!IGNORED_CATS.has(cat)) this.skip(`cat ${describeValue(cat)}`);
+      return;
+    }
+    const t = this.times(e);
+    if (!t) return;
+    this.contentCount++;
+    if (this.window && !this.window.admit(t[0])) return;
+    const [start, end] = t;
     const name = typeof e.name === "string" ? e.name : "";
-    const start = usToNs(ts);
-    const d = e.dur;
-    const end = typeof d === "number" && d > 0 ? start + usToNs(d) : start;
-    const args = e.args !== null && typeof e.args === "object" ? (e.args as Record<string, unknown>) : EMPTY;
+    const args = e.args !== null && typeof e.args === "object" && !Array.isArray(e.args) ? (e.args as Record<string, unknown>) : EMPTY;
     switch (cat) {
       case "kernel":
       case "gpu_memcpy":
       case "gpu_memset":
-        this.contentCount++;
         this.gpuOp(cat, name, start, end, e, args);
         return;
       case "cuda_runtime":
       case "cuda_driver":
-        this.contentCount++;
         this.apiCall(cat, name, start, end, e, args);
         return;
-      case "cpu_op":
-      case "user_annotation":
-      case "python_function":
-      case "python":
-      case "scope":
-      case "module":
-      case "other":
-        this.contentCount++;
-        this.span(cat, name, start, end, e, args);
-        return;
       case "cuda_sync":
-        this.contentCount++;
         this.sync(name, start, end, e, args);
         return;
       default:
-        if (typeof cat === "string" && IGNORED_CATS.has(cat)) return;
-        this.skip(`cat "${String(cat)}"`);
+        this.span(cat as "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "module" | "other", name, start, end, e, args);
     }
   }
 
@@ -256,25 +298,25 @@ export class EventConverter {
       name: this.intern(name),
       start,
       end,
-      device: num(args[ARG.device]) ?? num(e.pid) ?? 0,
-      stream: num(args[ARG.stream]) ?? num(e.tid) ?? 0,
+      device: wholeNum(args[ARG.device]) ?? wholeNum(e.pid) ?? 0,
+      stream: wholeNum(args[ARG.stream]) ?? wholeNum(e.tid) ?? 0,
     };
-    const corr = num(args[ARG.correlation]);
+    const corr = this.id(args, ARG.correlation, e);
     if (corr !== undefined) op.correlation = corr;
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) op.externalId = ext;
-    const bytes = num(args[ARG.bytes]);
+    const bytes = wholeNum(args[ARG.bytes]);
     if (bytes !== undefined) op.bytes = bytes;
     if (kind === "kernel") {
       const grid = this.triples.get(args[ARG.grid]);
       if (grid) op.grid = grid;
       const block = this.triples.get(args[ARG.block]);
       if (block) op.block = block;
-      const regs = num(args[ARG.registers]);
+      const regs = wholeNum(args[ARG.registers]);
       if (regs !== undefined) op.registers = regs;
-      const smem = num(args[ARG.sharedMemory]);
+      const smem = wholeNum(args[ARG.sharedMemory]);
       if (smem !== undefined) op.sharedMemory = smem;
-      const graph = num(args[ARG.graphId]);
+      const graph = this.id(args, ARG.graphId, e);
       if (graph !== undefined) op.graphId = graph;
     } else if (kind === "memcpy") {
       let parsed = this.memcpyNames.get(op.name);
@@ -294,6 +336,7 @@ export class EventConverter {
     const launcher = launcherFromArgs(args);
     if (launcher) op.launcher = launcher;
     this.trace.gpu.push(op);
+    this.window?.added();
   }
 
   private apiCall(
@@ -304,12 +347,9 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const pid = num(e.pid);
-    const tid = num(e.tid);
-    if (pid === undefined || tid === undefined) {
-      this.malformed++;
-      return;
-    }
+    const lane = this.lane(e);
+    if (!lane) return;
+    const [pid, tid] = lane;
     let known = this.apiNames.get(name);
     if (known === undefined) {
       known = { name: this.intern(cudaCallName(name)), kind: cudaCallKind(name) };
@@ -326,11 +366,12 @@ export class EventConverter {
       end,
       pid,
       tid,
-      correlation: num(args[ARG.correlation]) ?? -1,
+      correlation: this.id(args, ARG.correlation, e) ?? -1,
     };
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) call.externalId = ext;
     this.trace.api.push(call);
+    this.window?.added();
   }
 
   private span(
@@ -341,12 +382,9 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const pid = num(e.pid);
-    const tid = num(e.tid);
-    if (pid === undefined || tid === undefined) {
-      this.malformed++;
-      return;
-    }
+    const lane = this.lane(e);
+    if (!lane) return;
+    const [pid, tid] = lane;
     let span: CpuSpan;
     const instance = cat === "python_function" ? kinetoModuleInstance(name) : null;
     if (instance !== null) {
@@ -365,7 +403,7 @@ export class EventConverter {
       span = { cat: "python", name: this.intern(name), start, end, pid, tid };
       const file = str(args[ARG.file]);
       if (file !== undefined) span.file = this.intern(file);
-      const line = num(args[ARG.line]);
+      const line = wholeNum(args[ARG.line]);
       if (line !== undefined) span.line = line;
     } else {
       span = { cat, name: this.intern(name), start, end, pid, tid };
@@ -376,7 +414,7 @@ export class EventConverter {
         span.args = { [ARG.inputDims]: args[ARG.inputDims], [ARG.inputType]: args[ARG.inputType] };
       }
     }
-    const ext = num(args[ARG.externalId]);
+    const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) span.externalId = ext;
     if (cat === "cpu_op") {
       const hierarchy = str(args[ARG.moduleHierarchy]);
@@ -389,6 +427,7 @@ export class EventConverter {
       }
     }
     this.trace.spans.push(span);
+    this.window?.added();
   }
 
   private sync(name: string, start: number, end: number, e: Record<string, unknown>, args: Record<string, unknown>): void {
@@ -400,11 +439,12 @@ export class EventConverter {
       pid: num(e.pid) ?? -1,
       tid: num(e.tid) ?? -1,
     };
-    const stream = num(args[ARG.stream]);
+    const stream = wholeNum(args[ARG.stream]);
     if (stream !== undefined) w.stream = stream;
-    const corr = num(args[ARG.correlation]);
+    const corr = this.id(args, ARG.correlation, e);
     if (corr !== undefined) w.correlation = corr;
     this.trace.syncs.push(w);
+    this.window?.added();
   }
 
   private metadata(e: Record<string, unknown>): void {
@@ -426,19 +466,27 @@ export class EventConverter {
     const ts = num(e.ts);
     // Kineto's global instants ("Iteration Start", "Record Window End") sit on string lanes.
     if (pid === undefined || tid === undefined || ts === undefined) return;
-    this.contentCount++;
-    const inst: Instant = { name: typeof e.name === "string" ? e.name : "", ts: usToNs(ts), pid, tid };
-    if (e.args !== null && typeof e.args === "object") inst.args = e.args as Record<string, unknown>;
-    this.trace.instants.push(inst);
-  }
-
-  private counter(e: Record<string, unknown>): void {
-    const ts = num(e.ts);
-    if (ts === undefined || typeof e.name !== "string") {
-      this.malformed++;
+    if (Math.abs(ts) > MAX_TS_US) {
+      this.malformed.note("events with an impossible time", () => `${eventLabel(e)}: ts ${ts} µs`);
       return;
     }
     this.contentCount++;
+    if (this.window && !this.window.admit(usToNs(ts))) return;
+    const inst: Instant = { name: typeof e.name === "string" ? e.name : "", ts: usToNs(ts), pid, tid };
+    if (e.args !== null && typeof e.args === "object" && !Array.isArray(e.args)) inst.args = e.args as Record<string, unknown>;
+    this.trace.instants.push(inst);
+    this.window?.added();
+  }
+
+  private counter(e: Record<string, unknown>): void {
+    if (typeof e.name !== "string") {
+      this.malformed.note("counter events without a name", () => eventLabel(e));
+      return;
+    }
+    const t = this.times(e);
+    if (!t) return;
+    this.contentCount++;
+    if (this.window && !this.window.admit(t[0])) return;
     const values: Record<string, number> = {};
     const args = e.args as Record<string, unknown> | undefined;
     if (args && typeof args === "object") {
@@ -447,13 +495,27 @@ export class EventConverter {
         if (typeof v === "number" && Number.isFinite(v)) values[k] = v;
       }
     }
-    const sample: CounterSample = { track: e.name, ts: usToNs(ts), values };
+    const sample: CounterSample = { track: e.name, ts: t[0], values };
     this.trace.counters.push(sample);
+    this.window?.added();
+  }
+
+  /** What was ignored, in a few words ("1 X events without cat"), or null. */
+  ignoredSummary(): string | null {
+    const parts = [...this.skipped].map(([k, n]) => `${n} ${k.startsWith("ph ") || k.startsWith("cat ") ? `events with ${k}` : k}`);
+    const malformed = this.malformed.summary("malformed events");
+    if (malformed) parts.push(malformed.replace(/^ignored /, ""));
+    return parts.length ? parts.join("; ") : null;
   }
 
   /** Warnings about what was not understood; call once, at the end. */
   finishWarnings(): void {
-    if (this.malformed > 0) this.trace.warnings.push(`${this.malformed} malformed events were ignored`);
+    const malformed = this.malformed.summary("malformed events");
+    if (malformed) this.trace.warnings.push(malformed);
+    const ids = this.badIds.summary("ids that are not whole numbers ≥ 0 (the events are kept without them)");
+    if (ids) this.trace.warnings.push(ids);
+    const cut = this.window?.warning("this trace");
+    if (cut) this.trace.warnings.push(cut);
     if (this.skipped.size > 0) {
       const list = [...this.skipped].map(([k, n]) => `${k} ×${n}`).join(", ");
       this.trace.warnings.push(`ignored events of unknown kinds: ${list}`);

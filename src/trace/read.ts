@@ -8,7 +8,8 @@
 import { constants as fsConstants, createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
-import { fail } from "../errors.ts";
+import { showPath } from "../core/raw-path.ts";
+import { fail, ioProblem } from "../errors.ts";
 import { log } from "../log.ts";
 import { BATCH_BYTES, PASS_A_TRACE, TraceJsonParser } from "./json-framer.ts";
 import type { Trace } from "./model.ts";
@@ -21,6 +22,12 @@ export interface ReadOptions {
   onProgress?: (done: number, total: number | null) => void;
   /** Log a progress line on stderr for big inputs (default true). */
   progress?: boolean;
+  /** Where progress lines go (default: log.info), how often at most, from what size (for tests). */
+  progressLine?: (line: string) => void;
+  progressEveryMs?: number;
+  progressMinBytes?: number;
+  /** Events kept in memory (the config key maxEvents); a bigger trace is analyzed over its first part (window.ts). */
+  maxEvents?: number;
 }
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -49,14 +56,19 @@ function cannotRead(label: string, e: unknown): never {
   fail(`${label}: ${describeErrno(e) ?? `cannot read it (${(e as Error).message})`}`);
 }
 
-/** Read a trace file ("-" = stdin) into the model. Throws UserError on bad input. */
-export async function readTrace(path: string, opts: ReadOptions = {}): Promise<Trace> {
-  if (path === "-") return readStream("<stdin>", stdinChunks(), null, opts);
-  const label = path;
+/**
+ * Read a trace file ("-" = stdin) into the model. Throws UserError on bad input. A Buffer path is
+ * a file name that is not valid UTF-8 (src/cli/raw-argv.ts). A FIFO or a device (process
+ * substitution: `analyze <(zcat t.json.gz)`) is streamed like stdin.
+ */
+export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): Promise<Trace> {
+  if (path === "-") return readStream("<stdin>", stdinChunks(), null, opts, { sniffGzip: true });
+  const label = showPath(path);
   let size: number;
   try {
     const st = await stat(path);
     if (st.isDirectory()) fail(`${label}: is a directory, not a trace file; pass a .json or .json.gz trace`);
+    if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) return readStream(label, streamChunks(label, path), null, opts, { sniffGzip: true });
     if (!st.isFile()) fail(`${label}: not a regular file; pass a .json or .json.gz trace`);
     size = st.size;
   } catch (e) {
@@ -78,7 +90,7 @@ export async function readTrace(path: string, opts: ReadOptions = {}): Promise<T
   }
   if (size === 0) fail(`${label}: empty file; ${PASS_A_TRACE}`);
   const gz = head.length === 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
-  if (!gz && /\.gz$/i.test(path)) {
+  if (!gz && /\.gz$/i.test(label)) {
     fail(`${label}: not gzip data although the name ends in .gz; decompress it properly or rename it to .json`);
   }
   if (wantLogFor(opts, size)) log.info(`reading ${label} (${(size / 1048576).toFixed(0)} MB${gz ? " compressed" : ""})`);
@@ -91,7 +103,7 @@ export async function readTrace(path: string, opts: ReadOptions = {}): Promise<T
     });
     source.pipe(gunzip);
     source.on("error", (e) => gunzip.destroy(e));
-    return readStream(label, gunzipChunks(label, gunzip), size, opts, () => compressedRead);
+    return readStream(label, gunzipChunks(label, gunzip), size, opts, { compressedRead: () => compressedRead });
   }
   return readFileStream(label, path, size, opts);
 }
@@ -100,8 +112,8 @@ export async function readTrace(path: string, opts: ReadOptions = {}): Promise<T
  * A plain file, read in BATCH_BYTES pieces into buffers the parser owns, each starting with the
  * previous piece's unconsumed tail (so no piece is copied again).
  */
-async function readFileStream(label: string, path: string, size: number, opts: ReadOptions): Promise<Trace> {
-  const parser = new TraceJsonParser(label);
+async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadOptions): Promise<Trace> {
+  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
   const progress = progressReporter(label, size, opts, () => parser.eventCount);
   let fh;
   try {
@@ -167,24 +179,49 @@ async function* gunzipChunks(label: string, gunzip: ReturnType<typeof createGunz
 }
 
 async function* stdinChunks(): AsyncGenerator<Uint8Array> {
-  // Bun.stdin.stream() yields Uint8Array chunks
-  for await (const c of Bun.stdin.stream()) yield c as Uint8Array;
+  try {
+    // Bun.stdin.stream() yields Uint8Array chunks
+    for await (const c of Bun.stdin.stream()) yield c as Uint8Array;
+  } catch (e) {
+    // stdin redirected from a directory, or a descriptor open for writing only
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EISDIR") fail("<stdin>: is a directory; pipe a trace in, or pass its path instead of -");
+    if (code === "EBADF") fail("<stdin>: not open for reading; pipe a trace in, or pass its path instead of -");
+    fail(`<stdin>: cannot read it (${ioProblem(e)}); pipe a trace in, or pass its path instead of -`);
+  }
 }
 
-/** A function to call with the bytes read so far: onProgress, and a stderr line at most every second for big inputs. */
-function progressReporter(label: string, total: number | null, opts: ReadOptions, events: () => number): (done: number) => void {
+/** A FIFO or device, read as it comes (its size is unknown). */
+async function* streamChunks(label: string, path: string | Buffer): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const c of createReadStream(path)) yield c as Uint8Array;
+  } catch (e) {
+    cannotRead(label, e);
+  }
+}
+
+/**
+ * A function to call with the bytes of JSON read so far: onProgress, and a stderr line at most
+ * every 5 s for big inputs. For gzip, `compressed` gives the bytes of the file read: the
+ * percentage comes from it, the size shown is the decompressed JSON (a 21 MB .json.gz may hold
+ * 6 GB of JSON: judged by its compressed size it showed no progress at all).
+ */
+function progressReporter(label: string, total: number | null, opts: ReadOptions, events: () => number, compressed?: () => number): (done: number) => void {
   const wantLog = opts.progress !== false;
-  let nextLogAt = performance.now() + 1000;
+  const every = opts.progressEveryMs ?? 5000;
+  const line = opts.progressLine ?? ((l: string) => log.info(l));
+  let nextLogAt = performance.now() + every;
   const started = performance.now();
   return (done: number) => {
-    opts.onProgress?.(done, total);
-    if (!wantLog || (total ?? done) < PROGRESS_MIN_BYTES) return;
+    const fileBytes = compressed ? compressed() : done;
+    opts.onProgress?.(fileBytes, total);
+    if (!wantLog || Math.max(total ?? 0, done) < (opts.progressMinBytes ?? PROGRESS_MIN_BYTES)) return;
     const now = performance.now();
     if (now < nextLogAt) return;
-    nextLogAt = now + 1000;
+    nextLogAt = now + every;
     const mb = (done / 1048576).toFixed(0);
-    const pct = total ? ` (${Math.min(100, Math.round((done / total) * 100))} %)` : "";
-    log.info(`reading ${label}: ${mb} MB${pct}, ${events().toLocaleString("en-US")} events, ${((now - started) / 1000).toFixed(1)} s`);
+    const pct = total ? ` (${Math.min(100, Math.round((fileBytes / total) * 100))} % of the ${compressed ? "compressed " : ""}file)` : "";
+    line(`reading ${label}: ${mb} MB of JSON${pct}, ${events().toLocaleString("en-US")} events, ${((now - started) / 1000).toFixed(1)} s`);
   };
 }
 
@@ -193,23 +230,23 @@ async function readStream(
   chunks: AsyncIterable<Uint8Array>,
   total: number | null,
   opts: ReadOptions,
-  progressBytes?: () => number,
+  how: { sniffGzip?: boolean; compressedRead?: () => number } = {},
 ): Promise<Trace> {
-  const parser = new TraceJsonParser(label);
+  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let read = 0;
   let first = true;
   let gzipped: boolean | null = null;
-  const progress = progressReporter(label, total, opts, () => parser.eventCount);
-  const report = () => progress(progressBytes ? progressBytes() : read);
+  const progress = progressReporter(label, total, opts, () => parser.eventCount, how.compressedRead);
+  const report = () => progress(read);
   for await (const chunk of chunks) {
     if (chunk.length === 0) continue;
-    if (first && label === "<stdin>") {
+    if (first && how.sniffGzip) {
       first = false;
       gzipped = chunk[0] === GZIP_MAGIC_0 && chunk[1] === GZIP_MAGIC_1;
       if (gzipped) {
-        // stdin carried gzip: decompress the rest of the stream through zlib
+        // the stream carried gzip: decompress the rest of it through zlib
         return readStream(label, gunzipChunks(label, pipeGzip(chunk, chunks)), null, opts);
       }
     }

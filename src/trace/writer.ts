@@ -34,7 +34,11 @@ export function nsToUs(ns: number): string {
   return `${neg ? "-" : ""}${us}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
 }
 
-/** Buffered sink: strings are batched into ~1 MiB writes, honouring back-pressure. */
+/**
+ * Buffered sink: strings are batched into ~1 MiB writes, honouring back-pressure. A write error
+ * (a full disk) fails the next write or end() at once: waiting for a 'drain' that never comes
+ * after an error hung the run forever.
+ */
 class Sink {
   private parts: string[] = [];
   private size = 0;
@@ -42,39 +46,55 @@ class Sink {
   private readonly file: WriteStream;
   private readonly gz: Gzip | null;
   private readonly done: Promise<void>;
+  private error: Error | null = null;
+  private readonly failed: Promise<never>;
 
   constructor(path: string, gzip: boolean) {
     this.file = createWriteStream(path);
     this.gz = gzip ? createGzip({ level: 6 }) : null;
     const target = this.file;
-    this.done = new Promise((resolve, reject) => {
-      target.on("finish", () => resolve());
-      target.on("error", reject);
-      this.gz?.on("error", reject);
+    let fail: (e: Error) => void = () => {};
+    this.failed = new Promise<never>((_, reject) => {
+      fail = (e) => {
+        this.error ??= e;
+        reject(this.error);
+      };
     });
+    this.failed.catch(() => {}); // observed through write()/end()
+    target.on("error", fail);
+    this.gz?.on("error", fail);
+    this.done = new Promise((resolve) => target.on("finish", () => resolve()));
     if (this.gz) this.gz.pipe(this.file);
   }
 
   write(s: string): Promise<void> | void {
+    if (this.error) throw this.error;
     this.parts.push(s);
     this.size += s.length;
     if (this.size >= 1 << 20) return this.flush();
   }
 
   private async flush(): Promise<void> {
+    if (this.error) throw this.error;
     if (this.parts.length === 0) return;
     const buf = Buffer.from(this.parts.join(""), "utf8");
     this.parts = [];
     this.size = 0;
     this.bytes += buf.length;
     const stream = this.gz ?? this.file;
-    if (!stream.write(buf)) await new Promise<void>((r) => stream.once("drain", () => r()));
+    if (!stream.write(buf)) await Promise.race([new Promise<void>((r) => stream.once("drain", () => r())), this.failed]);
   }
 
   async end(): Promise<void> {
     await this.flush();
     (this.gz ?? this.file).end();
-    await this.done;
+    await Promise.race([this.done, this.failed]);
+  }
+
+  /** After a failure: close the file so it can be removed. */
+  destroy(): void {
+    this.gz?.destroy();
+    this.file.destroy();
   }
 }
 
@@ -137,6 +157,7 @@ export async function writeTrace(trace: Trace, path: string, opts: WriteTraceOpt
     renameSync(tmp, path);
     return { path, events, bytes: sink.bytes };
   } catch (e) {
+    sink.destroy();
     rmSync(tmp, { force: true });
     throw e;
   }

@@ -3,6 +3,7 @@
 import init from "./inferscope/__init__.py" with { type: "text" };
 import tracer from "./inferscope/_tracer.py" with { type: "text" };
 import backends from "./inferscope/_backends.py" with { type: "text" };
+import guards from "./inferscope/_guards.py" with { type: "text" };
 import cuda from "./inferscope/_cuda.py" with { type: "text" };
 import window from "./inferscope/_window.py" with { type: "text" };
 import modules from "./inferscope/_modules.py" with { type: "text" };
@@ -12,6 +13,7 @@ export const TRACER_FILES: Record<string, string> = {
   "inferscope/__init__.py": init,
   "inferscope/_tracer.py": tracer,
   "inferscope/_backends.py": backends,
+  "inferscope/_guards.py": guards,
   "inferscope/_cuda.py": cuda,
   "inferscope/_window.py": window,
   "inferscope/_modules.py": modules,

@@ -115,7 +115,7 @@ describe("analyze: bad input", () => {
     const p = file("meta.json", '{"traceEvents": [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "python3"}}]}');
     expectOneLine(
       cli(["analyze", p]),
-      `${p}: the trace has no events: none of its 1 entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`,
+      `${p}: the trace has no usable events: none of its 1 entries is a complete ("X"), instant or counter event; check that the profiled code ran inside the profiler`,
     );
   });
 
@@ -185,7 +185,7 @@ describe("analyze: good input through the CLI", () => {
     expect(JSON.parse(readFileSync(out, "utf8")).source.format).toBe("kineto");
     const bad = join(dir, "no/such/dir/report.json");
     const r2 = cli(["analyze", join(FIXTURES, "pinned_nonblocking.kineto.json.gz"), "-f", "json", "-o", bad]);
-    expectOneLine(r2, `cannot write the report to ${bad}: its directory does not exist`);
+    expectOneLine(r2, `--output ${bad}: the directory ${join(dir, "no/such/dir")} does not exist; create it or choose another path`);
   });
 
   test("--output never replaces an existing file without --force", () => {
@@ -202,5 +202,70 @@ describe("analyze: good input through the CLI", () => {
   test("--top defaults to the config's top", () => {
     const r = cli(["analyze", join(FIXTURES, "llama_tiny_generate.kineto.json.gz"), "-f", "json"], { env: cleanEnv({ INFERSCOPE_TOP: "2" }) });
     expect(JSON.parse(r.stdout).gpu.kernels.top).toHaveLength(2);
+  });
+});
+
+describe("analyze: control characters in the input", () => {
+  test("a NUL inside the JSON: the one-line error shows it as \\x00", () => {
+    const p = file("nul.json", '{"traceEvents": [\u0000]}');
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("\\x00");
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stderr.split("\n")).toHaveLength(2);
+  });
+
+  test("ESC sequences and other controls in event names never reach the terminal through the Markdown report", () => {
+    const doc = JSON.parse(syncStallJson.toString("utf8"));
+    const names = ["\u001b[2J\u001b[31mevil", "a\u0000b", "v\u000btab", "f\u000cfeed", "r\u001erecord", "c1\u009bcsi"];
+    let k = 0;
+    for (const e of doc.traceEvents) if (e.cat === "cpu_op" || e.cat === "kernel") e.name = `${e.name}${names[k++ % names.length]}`;
+    const p = file("controls.json", JSON.stringify(doc));
+    const r = cli(["analyze", p]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("\\x1b[2J");
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+});
+
+describe("analyze: inputs that are not plain files", () => {
+  const MAIN = join(ROOT, "src/main.ts");
+  /** The CLI from source under bash, for redirections and names a test cannot pass as strings. */
+  function bash(script: string): { code: number; stdout: string; stderr: string } {
+    const r = Bun.spawnSync(["bash", "-c", script], { cwd: dir, env: cleanEnv({ BUN: process.execPath, MAIN }), stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+  const fixture = join(FIXTURES, "sync_stall.kineto.json.gz");
+
+  test("process substitution (a FIFO) is read like stdin, plain or gzipped (it was refused)", () => {
+    for (const cmd of [`zcat '${fixture}'`, `cat '${fixture}'`]) {
+      const r = bash(`"$BUN" "$MAIN" analyze <(${cmd}) -f json`);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).gpu.kernels.count).toBeGreaterThan(0);
+    }
+  });
+
+  test("a file name that is not valid UTF-8 is found (it was 'no such file'), and shown with \\xNN", () => {
+    writeFileSync(Buffer.from(join(dir, "bad\xff.json"), "latin1"), syncStallJson);
+    const r = bash(`"$BUN" "$MAIN" analyze "$(printf 'bad\\xff.json')" -f json`);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).source.path).toBe("bad\\xff.json");
+    const missing = bash(`"$BUN" "$MAIN" analyze "$(printf 'gone\\xfe.json')"`);
+    expect(missing).toEqual({ code: 2, stdout: "", stderr: "inferscope: gone\\xfe.json: no such file; check the path\n" });
+  });
+
+  test("stdin from a directory, or open for writing only: one line, exit 2 (it was exit 70 EISDIR / EBADF)", () => {
+    expect(bash(`"$BUN" "$MAIN" analyze - < '${dir}'`)).toEqual({ code: 2, stdout: "", stderr: "inferscope: <stdin>: is a directory; pipe a trace in, or pass its path instead of -\n" });
+    expect(bash(`"$BUN" "$MAIN" analyze - 0>'${join(dir, "wo")}'`)).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "inferscope: <stdin>: not open for reading; pipe a trace in, or pass its path instead of -\n",
+    });
+    // closed: the runtime reopens it on /dev/null, which reads as empty
+    expect(bash(`"$BUN" "$MAIN" analyze - <&-`).code).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 // The trace readers: exact times, the streaming parser against one-shot parsing, odd JSON, the
 // InferScope format (through the project's own writer) and format detection.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { TraceJsonParser } from "../../src/trace/json-framer.ts";
@@ -221,5 +221,60 @@ describe("InferScope traces", () => {
       "x",
     );
     expect(kineto.meta.devices).toEqual([{ index: 0, name: "NVIDIA H100", memoryBytes: 85017493504, smCount: 132, computeMajor: 9, computeMinor: 0 }]);
+  });
+});
+
+describe("values a broken producer writes", () => {
+  const K = (extra: Record<string, unknown>, args: Record<string, unknown> = {}) => ({ ph: "X", cat: "kernel", name: "k", pid: 0, tid: 7, ts: 10, dur: 2, ...extra, args: { correlation: 3, ...args } });
+  const launch = { ph: "X", cat: "cuda_runtime", name: "cudaLaunchKernel", pid: 1, tid: 1, ts: 5, dur: 1, args: { correlation: 3 } };
+
+  test("an id that is not a whole number is dropped from its event, counted and named (it crashed the merge: correlation 490.5)", () => {
+    const t = parseTrace(JSON.stringify({ traceEvents: [launch, K({}, { correlation: 490.5 }), K({ name: "k2" }, { "External id": -2 })] }), "x");
+    expect(t.gpu.map((g) => g.correlation)).toEqual([undefined, 3]);
+    expect(t.gpu[1]!.externalId).toBeUndefined();
+    expect(t.warnings).toEqual(['ignored 2 ids that are not whole numbers ≥ 0 (the events are kept without them): 1 correlation not a whole number (e.g. 490.5 on kernel "k"), 1 External id not a whole number (e.g. -2 on kernel "k2")']);
+    const report = analyze(t, { path: "x" });
+    expect(report.gpu?.kernels.count).toBe(2);
+  });
+
+  test("absurd times are ignored with the event named: no figure becomes Infinity or NaN (a 1e20 µs memcpy crashed the Markdown)", () => {
+    const copy = { ph: "X", cat: "gpu_memcpy", name: "Memcpy HtoD (Pageable -> Device)", pid: 0, tid: 7, ts: 12, dur: 1e20, args: { bytes: 1024 } };
+    const far = K({ ts: 1.5e308 });
+    const t = parseTrace(JSON.stringify({ traceEvents: [launch, K({}), copy, far] }), "x");
+    expect(t.gpu.map((g) => g.kind)).toEqual(["kernel"]);
+    expect(t.warnings).toEqual(['ignored 2 malformed events: 2 events with an impossible time (e.g. gpu_memcpy "Memcpy HtoD (Pageable -> Device)": dur 100000000000000000000 µs)']);
+  });
+
+  test("a missing or odd ph / cat is named as such, never as `undefined` or `[object Object]`", () => {
+    const t = parseTrace(
+      JSON.stringify({ traceEvents: [K({}), { name: "no ph", ts: 1 }, K({ ph: { a: 1 } }), K({ cat: undefined }), K({ cat: ["x"] }), K({ ph: 7 })] }),
+      "x",
+    );
+    expect(t.warnings).toEqual(["ignored events of unknown kinds: events without ph ×1, ph an object ×1, X events without cat ×1, cat an array ×1, ph 7 ×1"]);
+  });
+
+  test("a trace whose only event lacks cat says so (it was called 'not a complete event')", () => {
+    expect(() => parseTrace(JSON.stringify({ traceEvents: [{ ph: "X", name: "k", ts: 1, dur: 2, pid: 1, tid: 1 }] }), "t.json")).toThrow(
+      "t.json: the trace has no usable events: of its 1 entries, 1 X events without cat; check that the profiled code ran inside the profiler",
+    );
+  });
+});
+
+describe("progress", () => {
+  test("a .json.gz reports decompressed JSON and events, its percentage by the compressed file read (it showed nothing: 21 MB compressed was under the threshold)", async () => {
+    // ~8 MB of JSON that compresses to far less
+    const ev = (i: number) => ({ ph: "X", cat: "cpu_op", name: "aten::mm", pid: 1, tid: 1, ts: i, dur: 0.5 });
+    const json = JSON.stringify({ traceEvents: Array.from({ length: 100_000 }, (_, i) => ev(i)) });
+    const path = join(dir, "progress.json.gz");
+    writeFileSync(path, Bun.gzipSync(new TextEncoder().encode(json)));
+    const compressed = readFileSync(path).length;
+    const lines: string[] = [];
+    const t = await readTrace(path, { progressLine: (l) => lines.push(l), progressEveryMs: 0, progressMinBytes: 1 << 20 });
+    expect(t.spans.length).toBe(100_000);
+    expect(lines.length).toBeGreaterThan(0);
+    const last = lines[lines.length - 1]!;
+    expect(last).toMatch(new RegExp(`^reading ${path}: \\d+ MB of JSON \\(\\d+ % of the compressed file\\), [\\d,]+ events, [\\d.]+ s$`));
+    const mb = Number(/: (\d+) MB of JSON/.exec(last)![1]);
+    expect(mb * 1048576).toBeGreaterThan(compressed * 4); // the decompressed size, not the file's
   });
 });

@@ -36,7 +36,7 @@ test("a Python events file cut off inside its last record: the bytes lost are co
   const killed = readPythonEvents(concat(chunk, chunk.subarray(0, 20)), { pid: 4242 });
   expect(killed.truncatedBytes).toBe(20);
   expect(killed.warnings).toEqual([
-    "the Python tracer's final record is missing (the process was killed, or called os._exit): Python events after its last flushed chunk are lost (the file ends inside a record: 20 bytes cut off)",
+    "the Python tracer's final record is missing (the process was killed, or crashed): the Python events after its last periodic flush (at most about a second) are lost (the file ends inside a record: 20 bytes cut off)",
   ]);
   const after = readPythonEvents(concat(end, chunk.subarray(0, 20)), { pid: 4242 });
   expect(after.warnings).toEqual(["python events: the file ends inside a record after the final one (20 bytes cut off); the events in it are lost"]);

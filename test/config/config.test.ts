@@ -61,9 +61,13 @@ describe("config show (the CLI)", () => {
   });
 
   const cases: [string, { yaml?: string; env?: Record<string, string>; args?: string[] }, (dir: string) => string][] = [
-    ["env not a number", { env: { INFERSCOPE_TRACE_SIZE_MB: "abc" } }, () => 'invalid traceSizeMb from INFERSCOPE_TRACE_SIZE_MB: got "abc"; expected a positive whole number of megabytes, e.g. 200'],
-    ["negative size in YAML", { yaml: "enable: true\ntraceSizeMb: -5\n" }, (d) => `invalid traceSizeMb in ${d}/.inferscope.yaml:2: got -5; expected a positive whole number of megabytes, e.g. 200`],
-    ["unknown key in YAML", { yaml: "traceSize: 5\n" }, (d) => `unknown key "traceSize" in ${d}/.inferscope.yaml:1; did you mean "traceSizeMb"? known keys: enable, logLevel, traceSizeMb, buffer, outputDir, formats, python, device, trace, modules, pythonCalls, minDurationUs, sampleIntervalMs, numaMapsIntervalMs, delay, duration, capture, cuptiPath, top`],
+    ["env not a number", { env: { INFERSCOPE_TRACE_SIZE_MB: "abc" } }, () => 'invalid traceSizeMb from INFERSCOPE_TRACE_SIZE_MB: got "abc"; expected a whole number of megabytes from 1 to 16384, e.g. 200'],
+    ["negative size in YAML", { yaml: "enable: true\ntraceSizeMb: -5\n" }, (d) => `invalid traceSizeMb in ${d}/.inferscope.yaml:2: got -5; expected a whole number of megabytes from 1 to 16384, e.g. 200`],
+    // absurd values: bounded, and shown as written (JSON.stringify(Infinity) printed "got null")
+    ["absurd size in env", { env: { INFERSCOPE_TRACE_SIZE_MB: "99999999" } }, () => "invalid traceSizeMb from INFERSCOPE_TRACE_SIZE_MB: got 99999999; expected a whole number of megabytes from 1 to 16384, e.g. 200"],
+    ["1e400 in YAML", { yaml: "sampleIntervalMs: 1e400\n" }, (d) => `invalid sampleIntervalMs in ${d}/.inferscope.yaml:1: got "1e400"; expected a whole number of milliseconds from 1 to 60000`],
+    ["huge top flag", { args: ["--top", "123456789012345678901234567890"] }, () => "invalid top from --top: got 1.2345678901234568e+29; expected a whole number from 1 to 10000"],
+    ["unknown key in YAML", { yaml: "traceSize: 5\n" }, (d) => `unknown key "traceSize" in ${d}/.inferscope.yaml:1; did you mean "traceSizeMb"? known keys: enable, logLevel, traceSizeMb, buffer, outputDir, formats, python, device, trace, modules, pythonCalls, minDurationUs, sampleIntervalMs, numaMapsIntervalMs, delay, duration, capture, cuptiPath, maxEvents, top`],
     ["YAML syntax error", { yaml: "top: 3\nformats: [md\n" }, (d) => `YAML syntax error in ${d}/.inferscope.yaml:2: unclosed [ in a list; fix that line`],
     ["bad flag value", { args: ["--buffer", "ring"] }, () => 'invalid buffer from --buffer: got "ring"; expected spill or wrap'],
     ["bad enum in env", { env: { INFERSCOPE_LOG_LEVEL: "loud" } }, () => 'invalid logLevel from INFERSCOPE_LOG_LEVEL: got "loud"; expected one of silent, error, warn, info, debug, trace'],

@@ -95,8 +95,9 @@ def nvcc13_launches():
 def run_then(how, seconds):
     """Launches for `seconds`, waits for the GPU and idles 2.2 s (the shim's 1 s flusher hands those
     records to disk: CUPTI delivers only buffers whose records are all finished), launches 0.3 s
-    more and one long kernel, then dies without InferScope's final flush while that kernel runs.
-    `seconds` 0: dies right away."""
+    more and one long kernel, then ends while that kernel runs: `kill`, SIGKILL (no final flush);
+    `os_exit`, os._exit(3) (InferScope's tracer runs its final flush first). `seconds` 0: ends
+    right away."""
     start()
     if float(seconds) == 0:
         n = run_for(0.2)

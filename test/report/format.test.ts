@@ -90,6 +90,12 @@ describe("Markdown escaping", () => {
     expect(mdText("__init__")).toBe("\\_\\_init\\_\\_");
     expect(mdText("&amp;")).toBe("\\&amp;");
   });
+  test("control characters from a trace are shown as \\xNN, never reach the terminal", () => {
+    expect(mdCode("aten::mm\u001b[2J")).toBe("`aten::mm\\x1b[2J`");
+    expect(mdCode("a\u0000b\u000bc\u000cd\u001ee\u009bf")).toBe("`a\\x00b\\x0bc\\x0cd\\x1ee\\x9bf`");
+    expect(mdText("k\u0007\u001b]0;title\u0007")).toBe("k\\x07\\x1b]0;title\\x07");
+    expect(mdText("tab\tstays")).toBe("tab\tstays");
+  });
   test("analyzer text keeps its code spans", () => {
     expect(rich("move `tokenize` out")).toEqual([{ t: "move " }, { t: "tokenize", code: true }, { t: " out" }]);
     expect(rich("unmatched ` tick")).toEqual([{ t: "unmatched ` tick" }]);

@@ -190,4 +190,13 @@ describe("signals", () => {
     expect(spans(r.trace!, "python").filter((e) => e.name === "step").length).toBeGreaterThan(100);
     expect(r.trace!.inferscope.dropped.python).toBe(0);
   });
+
+  test("SIGTERM while the tracer writes a chunk: the write completes before the process dies, nothing is lost", () => {
+    // The handler ran the final flush inside the interrupted one: the chunk in flight was lost
+    // (0 of 5,000 kept). The tracer now sends the signal again once out of its own code.
+    const r = inferscopeRun(["sigterm_in_flush.py"]);
+    expect(r.code).toBe(143);
+    expect(r.stdout).toBe("");
+    expect(spans(r.trace!, "python").filter((e) => e.name === "work").length).toBe(5000);
+  });
 });

@@ -1,7 +1,7 @@
 // The Chrome-trace writer: exact ns → µs, every event kind, streamed, gzip; and what it writes
 // reads back (through the project's own reader) to the same model.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parseTrace, readTrace } from "../../src/trace/read.ts";
@@ -108,4 +108,30 @@ describe("writeTrace", () => {
     expect(back.spans).toHaveLength(300000);
     expect(back.spans[299999]!.end).toBe(1e12 + 299999 * 1000 + 500);
   });
+});
+
+describe("a write that fails (a full disk)", () => {
+  // The temp file the writer opens is made a link to /dev/full: every write fails with ENOSPC.
+  function bigTrace(): Trace {
+    const t = emptyTrace("inferscope");
+    for (let i = 0; i < 60_000; i++) t.spans.push({ pid: 1, tid: 1, name: `function_${i % 50}`, cat: "python", start: i * 1000, end: i * 1000 + 500 });
+    return t;
+  }
+  for (const gzip of [false, true]) {
+    test(`${gzip ? "gzip: " : ""}rejects with ENOSPC at once (it waited forever for 'drain'), leaves no temp file`, async () => {
+      const dir = tempDir("inferscope-full-");
+      const path = join(dir, gzip ? "trace.json.gz" : "trace.json");
+      symlinkSync("/dev/full", `${path}.tmp-${process.pid}`);
+      const outcome = await Promise.race([
+        writeTrace(bigTrace(), path, { version: "test" }).then(
+          () => "written",
+          (e: NodeJS.ErrnoException) => e.code,
+        ),
+        Bun.sleep(20_000).then(() => "hung"),
+      ]);
+      expect(outcome).toBe("ENOSPC");
+      expect(readdirSync(dir)).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
 });

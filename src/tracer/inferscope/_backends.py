@@ -19,6 +19,11 @@ import sys
 import threading
 from time import perf_counter_ns as _now
 
+# The originals: _guards replaces sys.setprofile / threading.setprofile to notice the script
+# taking the hook; the back-ends' own calls must not count as that.
+_sys_setprofile = sys.setprofile
+_threading_setprofile = threading.setprofile
+
 
 def install(rec):
     """Load the C hot path if it can, then start recording Python calls (unless calls == "none")."""
@@ -47,8 +52,8 @@ def uninstall(rec):
         except Exception:
             pass
     elif rec.backend.startswith("setprofile"):
-        sys.setprofile(None)
-        threading.setprofile(None)
+        _sys_setprofile(None)
+        _threading_setprofile(None)
         # Other threads keep their closures (no way to reach them before 3.12), but they
         # only append to lists nobody reads any more.
 
@@ -89,6 +94,16 @@ def _load_c(rec):
         return
     names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost", "capture"]
     rec.c = dict(zip(names, fns))
+    if rec.policy == "spill":
+        # The periodic flush, from the threads that record (the C side calls it): InferScope
+        # adds no thread to the script's process.
+        try:
+            set_tick = lib.is_pytrace_set_tick
+            set_tick.restype = ctypes.c_int
+            set_tick.argtypes = [ctypes.py_object, ctypes.c_longlong]
+            rec.ticks_from_c = set_tick(rec.checkpoint, int(rec.flush_interval_s * 1e9)) == 0
+        except Exception:
+            rec.ticks_from_c = False
     emit = rec.c["emit"]
     emit_attrs = rec.c["emit_attrs"]
 
@@ -129,7 +144,7 @@ def _install_setprofile_c(rec):
     # then records the call it was called for.
     def first_event(frame, event, arg):
         if not rec.live:  # outside a capture window: capture(1) installs it when one opens
-            sys.setprofile(None)
+            _sys_setprofile(None)
             return
         set_profile()
         if event == "call":
@@ -137,7 +152,7 @@ def _install_setprofile_c(rec):
             start(frame.f_code, 0)
 
     rec._first_event = first_event
-    threading.setprofile(first_event)
+    _threading_setprofile(first_event)
     set_profile()
     rec.backend = "setprofile+c"
 
@@ -279,10 +294,10 @@ def _install_setprofile(rec):
     def first_event(frame, event, arg):
         info = rec._info()
         p = _make_profiler(rec, info.buf)
-        sys.setprofile(p)
+        _sys_setprofile(p)
         p(frame, event, arg)
 
     rec._first_event = first_event
-    threading.setprofile(first_event)
-    sys.setprofile(_make_profiler(rec, rec._info().buf))
+    _threading_setprofile(first_event)
+    _sys_setprofile(_make_profiler(rec, rec._info().buf))
     rec.backend = "setprofile"

@@ -44,8 +44,13 @@ from array import array
 from collections import deque
 from time import perf_counter_ns as _now
 
-from inferscope import _backends
+from inferscope import _backends, _guards
 from inferscope._window import Window
+
+# Spill mode writes every thread's pending records this often (from the first record made after
+# the interval, by the C hot path; else from a background thread), so a process that dies without
+# its exit handlers (SIGKILL, a crash in C) loses at most about this much of its recording.
+FLUSH_INTERVAL_S = 1.0
 
 # Record kinds (the low SHIFT bits of a word), also named in ffi/pytrace.c and in the reader
 # (src/collect/python-events.ts); test/collect/record-kinds.test.ts keeps the three equal.
@@ -240,6 +245,10 @@ class Recorder(object):
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
         self.ilock = _thread.allocate_lock()  # code/name tables and the thread list
         self.wlock = _thread.allocate_lock()  # the file and the wrap queue
+        # a periodic flush, an exec and the final flush drain the buffers one at a time;
+        # re-entrant: a signal handler may call finish() while this thread is in a flush
+        self.flock = threading.RLock()
+        self.slock = _thread.allocate_lock()  # taking a thread's records from its list: see _seal
         # Keyed by id(code): hashing a code object is slow (3.12 hashes its bytecode), and the
         # objects are kept alive in code_objs so an id is never reused.
         self.codes = {}  # id(code) -> start word (0: not recorded)
@@ -259,9 +268,11 @@ class Recorder(object):
         self.dropped_chunks = 0
         self.spilled_chunks = 0
         self.chunks_written = 0
+        self.write_error = None  # first OSError writing the record file (then nothing more is written)
         self.warnings = []
         self.backend = "none"
         self.tool_id = None
+        self.stopping = False  # finish() is removing the back-end (the guards stay quiet)
         self.done = False  # finish() has begun: no more chunk writes from other threads
         self.closed = False  # finish() is over: the file is closed
         self.finish_hooks = []
@@ -269,6 +280,9 @@ class Recorder(object):
         self.reason = "exit"
         self.shim = opts.get("shim")
         self.c = None  # the C hot path (ffi/pytrace.c), when it could be loaded
+        # _INFERSCOPE_FLUSH_INTERVAL_S: tests only (a tiny interval makes flushes race the script)
+        self.flush_interval_s = float(os.environ.get("_INFERSCOPE_FLUSH_INTERVAL_S") or FLUSH_INTERVAL_S)
+        self.ticks_from_c = False  # the C hot path calls checkpoint() itself
         self.live = False  # a capture window is open (_window.py); set by Window.begin()
         self.window = Window(self, opts)
 
@@ -400,18 +414,22 @@ class Recorder(object):
             self._seal(info)
 
     def _seal(self, info):
+        # The periodic flush and finish() seal other threads' lists while those threads may be
+        # appending: take a whole number of (word, ts) pairs (an append adds a whole pair in one
+        # step under the GIL, at the end). slock: the owner sealing its full list (chunk_full)
+        # and the flusher must not both take the same front of the list, or records are
+        # written twice and others lost.
         b = info.buf
-        if not b:
-            return
+        with self.slock:
+            n = len(b) & ~1
+            if not n:
+                return
+            words = b[:n]
+            del b[:n]
+            side = info.side
+            info.side = []
         arr = array("q")
-        arr.fromlist(b)
-        # Only finish() seals another thread's list; a daemon thread still appending may leave
-        # half a record at the end (dropped below) or lose the events between these two lines.
-        del b[:]
-        if len(arr) & 1:
-            arr = arr[:-1]
-        side = info.side
-        info.side = []
+        arr.fromlist(words)
         self._seal_data(info.tid, arr, side)
 
     def _seal_data(self, tid, arr, side):
@@ -447,12 +465,20 @@ class Recorder(object):
         return [_HDR.pack(_MAGIC, rtype, n)] + list(parts)
 
     def _writev(self, parts):
-        k = os.writev(self.fd, parts)
-        total = sum(memoryview(p).nbytes for p in parts)
-        if k < total:  # a short write (a full disk): the rest, or the error, from plain writes
-            rest = memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in parts))[k:]
-            while len(rest):
-                rest = rest[os.write(self.fd, rest):]
+        # A full disk or a removed run directory: stop writing, never raise. This runs from the
+        # script's threads and from atexit, and an exception here would print a traceback into
+        # the script's stderr; InferScope finds the file short and says so in one line.
+        if self.write_error is not None:
+            return
+        try:
+            k = os.writev(self.fd, parts)
+            total = sum(memoryview(p).nbytes for p in parts)
+            if k < total:  # a short write (a full disk): the rest, or the error, from plain writes
+                rest = memoryview(b"".join(bytes(memoryview(p).cast("B")) for p in parts))[k:]
+                while len(rest):
+                    rest = rest[os.write(self.fd, rest):]
+        except OSError as e:
+            self.write_error = e.strerror or str(e)
 
     def _tables_record(self):
         """The pending code/name tables as one record (or []), and how many rows it holds."""
@@ -494,9 +520,10 @@ class Recorder(object):
         if len(b) >= self.cap:
             self.chunk_full()
         if attrs:
+            # attrs first: a flush between these lines loses the attributes, never mislabels
             side = self.tl.info.side
-            b += ((len(side) << SHIFT) | K_ATTRS, 0)
             side.append(attrs)
+            b += (((len(side) - 1) << SHIFT) | K_ATTRS, 0)
         b += (word, _now())
 
     def close_scope(self, word):
@@ -540,6 +567,55 @@ class Recorder(object):
 
     # ---- lifecycle ------------------------------------------------------------------------
 
+    def checkpoint(self):
+        """Writes every thread's pending records now (spill mode): the periodic flush, and the
+        last thing before an exec."""
+        if self.policy != "spill":
+            return
+        with self.flock:
+            if self.done or os.getpid() != self.pid:
+                return
+            self._drain()
+            with self.wlock:
+                tables, nc, nn = self._tables_record()
+                if tables:
+                    self._writev(tables)
+                    self._tables_written(nc, nn)
+
+    def _drain(self):
+        if self.c is not None:
+            for tid, data, side in self.c["drain"]():
+                self._seal_data(tid, data, side)
+        with self.ilock:
+            threads = list(self.threads)
+        for info in threads:
+            self._seal(info)
+        return threads
+
+    def before_exec(self, what):
+        """The process is about to become another program (os.exec*): write what was recorded
+        and an end record saying so. Recording goes on: if the exec fails, the final end record
+        written at exit replaces this one."""
+        if self.done or os.getpid() != self.pid:
+            return
+        with self.flock:
+            if self.done:
+                return
+            threads = self._drain()
+            for tid, arr, sideb in list(self.retained):
+                self._write_chunk(tid, arr, sideb)
+            self.retained.clear()  # written: if the exec fails, not again at exit
+            self.retained_bytes = 0
+            t_exec = _now()
+            # the capture windows so far, one still open ending here as at the end of a run (it
+            # stays open: if the exec fails, the end record written at exit states them again)
+            meta = self._meta(threads, t_exec, "exec", self.window.state(t_exec, "end"))
+            meta["exec"] = what
+            with self.wlock:
+                tables, nc, nn = self._tables_record()
+                self._writev(tables + self._record(REC_END, [_dumps(meta).encode("utf-8")]))
+                self._tables_written(nc, nn)
+
     def finish(self, reason=None):
         if self.done or os.getpid() != self.pid:
             return
@@ -548,7 +624,9 @@ class Recorder(object):
         # so the exit status stays the script's (InferScope's parent saw the signal anyway).
         held = _hold_sigint()
         try:
-            self._finish(reason)
+            with self.flock:
+                if not self.done:
+                    self._finish(reason)
         finally:
             _release_sigint(held)
 
@@ -560,23 +638,20 @@ class Recorder(object):
                 hook()
             except Exception as e:
                 self.warnings.append("finish hook failed: %s: %s" % (type(e).__name__, e))
+        self.stopping = True
         self._uninstall()
         self.done = True
         t_end = _now()
         capture = self.window.finish(t_end)
-        with self.ilock:
-            threads = list(self.threads)
         if self.c is not None:
             self.c["stop"]()  # other threads' C profile functions (< 3.12) record nothing more
-            for tid, data, side in self.c["drain"]():
-                self._seal_data(tid, data, side)
+        threads = self._drain()
+        if self.c is not None:
             chunks, events = self.c["lost"]()
             if chunks:
                 self.dropped += events
                 self.dropped_chunks += chunks
                 self.warnings.append("%d chunk(s) of Python events (%d events) could not be written: an exception (a Ctrl-C?) interrupted the tracer while it wrote them" % (chunks, events))
-        for info in threads:
-            self._seal(info)
         import inferscope
 
         inferscope._rec = None
@@ -588,6 +663,14 @@ class Recorder(object):
         for tid, arr, sideb in list(self.retained):
             self._write_chunk(tid, arr, sideb)
         self.retained.clear()
+        meta = self._meta(threads, t_end, self.reason, capture)
+        with self.wlock:
+            self._write(REC_END, [_dumps(meta).encode("utf-8")])
+            os.close(self.fd)
+            self.fd = -1
+            self.closed = True
+
+    def _meta(self, threads, t_end, reason, capture=None):
         meta = {
             "pid": self.pid,
             "python": "%d.%d.%d" % sys.version_info[:3],
@@ -603,7 +686,7 @@ class Recorder(object):
             "chunks": self.chunks_written,
             "tStart": self.t_start,
             "tEnd": t_end,
-            "reason": self.reason,
+            "reason": reason,
             "clock": _clock_name(),
             "threads": [{"tid": i.tid, "name": i.final_name()} for i in threads],
             "warnings": self.warnings,
@@ -619,11 +702,7 @@ class Recorder(object):
                     meta["cuda"] = str(cuda)
             except Exception:
                 pass
-        with self.wlock:
-            self._write(REC_END, [_dumps(meta).encode("utf-8")])
-            os.close(self.fd)
-            self.fd = -1
-            self.closed = True
+        return meta
 
     def after_fork_in_child(self):
         # A forked child is not the profiled process: stop recording there, write nothing.
@@ -667,6 +746,18 @@ class Recorder(object):
         finally:
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
+
+
+def _flusher(rec):
+    """Background thread of spill mode: writes pending records every flush_interval_s."""
+    import time
+
+    while not rec.done:
+        time.sleep(rec.flush_interval_s)
+        try:
+            rec.checkpoint()
+        except Exception:
+            pass  # never disturb the script; the final flush still runs
 
 
 def _hold_sigint():
@@ -729,6 +820,11 @@ def start(opts):
         atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
     else:
         atexit.register(rec.finish)
+    _guards.install(rec)
+    if rec.policy == "spill" and not rec.ticks_from_c:
+        # Pure Python back-ends: a background thread flushes (_thread, not threading: the
+        # script's threading.enumerate() / active_count() stay as they are)
+        _thread.start_new_thread(_flusher, (rec,))
     from inferscope import _cuda
 
     _cuda.install(rec)

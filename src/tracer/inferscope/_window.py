@@ -21,6 +21,10 @@ from time import perf_counter_ns as _now
 
 SIG_START, SIG_STOP = "SIGUSR1", "SIGUSR2"
 
+# The original: _guards wraps sys.monitoring.set_events to notice the script switching off
+# InferScope's tool; a window opening or closing must not count as that.
+_set_events = getattr(getattr(sys, "monitoring", None), "set_events", None)
+
 
 class Window(object):
     def __init__(self, rec, opts):
@@ -96,6 +100,12 @@ class Window(object):
             w = self.windows[-1]
             w[1] = _now()
             w[3] = by
+        # Spill mode: what the window recorded is written now, not left in the buffers until the
+        # next window or the end (a SIGKILL in between would lose it).
+        try:
+            self.rec.checkpoint()
+        except Exception:
+            pass
         return True
 
     def _apply(self, on):
@@ -107,7 +117,7 @@ class Window(object):
             try:
                 E = sys.monitoring.events
                 all_events = E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND
-                sys.monitoring.set_events(rec.tool_id, all_events if on else 0)
+                _set_events(rec.tool_id, all_events if on else 0)
             except Exception:
                 pass
         self._cupti(on)
@@ -149,10 +159,20 @@ class Window(object):
                 self.windows[-1][1] = t_end
                 self.windows[-1][3] = "end"
             self.rec.live = False
+        return self.state(t_end, "end")
+
+    def state(self, t_end, by):
+        """The "capture" entry as of t_end, a window still open shown closed there by `by`
+        (os.exec* writes an end record while recording goes on); None when nothing chose one."""
         if not self.controlled:
             return None
+        with self.lock:
+            windows = [list(w) for w in self.windows]
+        if windows and windows[-1][1] is None:
+            windows[-1][1] = t_end
+            windows[-1][3] = by
         return {
-            "windows": [list(w) for w in self.windows],
+            "windows": windows,
             "delay": self.delay,
             "duration": self.duration,
             "mode": "manual" if self.manual else "auto",
