@@ -10,6 +10,9 @@ import { loadRun, MAIN } from "./helpers.ts";
 setDefaultTimeout(300_000);
 
 function torchPython(): { python: string | null; why: string } {
+  // A timing comparison: on a CI box whose cores other jobs keep busy it measures the load (seen:
+  // TTFT p95 off by 5–13 % under two busy loops). CI runs it only when asked for by name.
+  if (process.env.CI === "true" && !process.env.INFERSCOPE_TORCH_PYTHON) return { python: null, why: "CI=true: the 5 % latency comparison is load-sensitive; set INFERSCOPE_TORCH_PYTHON to run it" };
   const python = process.env.INFERSCOPE_TORCH_PYTHON ?? "/work/venv-torch/bin/python";
   if (!existsSync(python)) return { python: null, why: `${python} not found (set INFERSCOPE_TORCH_PYTHON to a Python with torch)` };
   const r = Bun.spawnSync([python, "-c", "import torch"], { stdout: "ignore", stderr: "ignore" });
