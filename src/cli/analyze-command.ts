@@ -32,21 +32,21 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
 }
 
 /** Read and analyze one trace. */
-export async function analyzeFile(path: string, top: number, rules: RulesConfig | null) {
+export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, window = "auto") {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
   const trace = await readTrace(path);
-  const analysis = analysisContext(trace, top);
+  const analysis = analysisContext(trace, top, undefined, window);
   const report = buildReport(analysis, path === "-" ? "<stdin>" : path, rules);
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { analysis, report };
 }
 
 /** Read, analyze, render: the command's body, callable from tests. Returns the rendered text. */
-export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number; rules?: RulesConfig | null }): Promise<{ text: string; report: Report }> {
+export async function runAnalyze(opts: { trace: string; format?: string; top?: string | number; rules?: RulesConfig | null; window?: string }): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null);
+  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null, opts.window ?? "auto");
   const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
   return { text: format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis), report };
 }
@@ -60,17 +60,20 @@ export const analyzeCommand = defineCommand({
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
     rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
+    window: { type: "string", description: "span the diagnosis covers: auto (the steady state), all, mark:NAME, scope:NAME[,skip=N]; default: config `window`" },
   },
   async run({ args }) {
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
     const format = parseFormat(args.format);
-    const top = parseTop(args.top ?? resolveConfig().config.top);
+    const { config } = resolveConfig(args.window !== undefined ? { flags: { window: args.window } } : {});
+    const top = parseTop(args.top ?? config.top);
+    const window = config.window;
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
     // Checked before any trace is read: a bad rules file costs nothing.
     const rules = await loadRulesOption(args.rules);
     if (format !== "ndjson") {
-      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules });
+      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules, window });
       await writeOutput(args.output, text, args.force === true);
       return;
     }
@@ -81,7 +84,7 @@ export const analyzeCommand = defineCommand({
     let failed = 0;
     for (const p of paths) {
       try {
-        const { report } = await analyzeFile(p, top, rules);
+        const { report } = await analyzeFile(p, top, rules, window);
         const line = reportLine(report);
         if (args.output) lines.push(line);
         else await writeStdout(line);

@@ -1,19 +1,17 @@
 // `inferscope run [options] script.py [args…]` / `inferscope run [options] -m module [args…]`:
 // start the script under the tracer, sample the process from here, then build the trace, write
 // it and the reports into the run directory. The exit code is the script's.
-//
-// `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
-// no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
-import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
+import { assembleTrace } from "../collect/assemble.ts";
 import { runChild } from "../collect/child.ts";
 import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
 import { extractRuntime } from "../collect/extract.ts";
 import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
-import { readPythonEvents } from "../collect/python-events.ts";
+import { readProcesses } from "../collect/processes.ts";
+import { awaitDescendants } from "../collect/proc-tree.ts";
 import { pciNumaNode, Sampler } from "../collect/sampler.ts";
 import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
@@ -31,6 +29,9 @@ import type { RulesConfig } from "../rules/file.ts";
 import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 
+/** How long the script's traced children may outlive it before their trace files are read. */
+const DESCENDANTS_WAIT_MS = 2000;
+
 function checkReportPath(path: string, force: boolean): ReportFormat {
   const fmt = REPORT_EXTENSIONS[extname(path).toLowerCase()];
   if (!fmt) fail(`--report ${path}: unknown report format "${extname(path) || "(no extension)"}"; use a ${orList(REPORT_FORMATS.map((f) => `.${f}`))} path`);
@@ -46,10 +47,14 @@ async function writeReports(
   extra: { path: string; format: ReportFormat } | null,
   tracePath: string | null,
   rules: RulesConfig | null,
-): Promise<string[]> {
+): Promise<{ written: string[]; summary: string }> {
   // Loaded once the script has ended: the analysis and the templates are not needed before.
-  const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
-  const analysis = analysisContext(trace, config.top, merge);
+  const [{ analysisContext, buildReport }, { renderReport }, { terminalSummary }] = await Promise.all([
+    import("../analyze/index.ts"),
+    import("../report/render.ts"),
+    import("../report/terminal.ts"),
+  ]);
+  const analysis = analysisContext(trace, config.top, merge, config.window);
   const report = buildReport(analysis, tracePath ?? session.dir, rules);
   const targets = config.formats.map((f) => ({ path: join(session.dir, `report.${f}`), format: f }));
   if (extra) targets.push(extra);
@@ -58,7 +63,7 @@ async function writeReports(
     writeFileSync(t.path, renderReport(report, t.format, analysis));
     written.push(t.path);
   }
-  return written;
+  return { written, summary: terminalSummary(report) };
 }
 
 /** A signal while the reports are written: remove what is half-written, say what is kept. */
@@ -163,20 +168,29 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   }
   let sampler: Sampler | null = null;
   const capture = new CaptureSignals(session.rawDir);
+  const spawnNs = native.monotonicNs();
   const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, relay, (pid) => {
-    sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
+    sampler = new Sampler(native, { pid, children: true, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
     sampler.start();
   }).finally(() => capture.dispose());
   relay.childExited((sig) => abortReports(session, sig));
   const endNs = native.monotonicNs();
   const counters = (sampler as Sampler | null)?.stop() ?? [];
   const samplerSummary = (sampler as Sampler | null)?.summary() ?? null;
+  const tree = (sampler as Sampler | null)?.tree ?? null;
+  if (tree && config.followChildren) {
+    const left = await awaitDescendants(tree, DESCENDANTS_WAIT_MS);
+    if (left.length) log.debug(`${left.length} child process(es) still running ${DESCENDANTS_WAIT_MS} ms after the script ended: ${left.join(", ")}`);
+  }
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
-  const pyFile = findPythonFile(session.rawDir, child.pid);
-  const python = pyFile ? readPythonEvents(readFileSync(pyFile), { pid: child.pid, minDurationNs: config.minDurationUs * 1000 }) : null;
+  // A GPU run keeps every torch op: kernels are attributed to the op that launched them.
+  const processes = readProcesses(session.rawDir, { childPid: child.pid, minDurationNs: config.minDurationUs * 1000, summarizeOps: !!gpuPlan.off });
+  const python = processes[0]?.recording ?? null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, endNs);
-  const trace = assembleTrace({ config, command, child, python, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
+  const trace = assembleTrace({ config, command, child, processes, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs, seen: tree ? [...tree.seen.values()] : [] });
+  trace.meta.processStartNs = spawnNs;
+  if (python?.meta?.tStart) trace.meta.tracerStartNs = python.meta.tStart;
   const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;
@@ -184,25 +198,16 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
     await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: runMetadata(trace) });
   }
-  const reports = await writeReports(trace, merge, session, config, reportExtra, tracePath, rules);
+  const { written: reports, summary } = await writeReports(trace, merge, session, config, reportExtra, tracePath, rules);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;
   // Drops of other causes (a write the tracer could not finish) come with their own warning.
   if (dropped && config.buffer === "wrap") log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
   for (const w of trace.warnings) log.warn(w);
-  const lines = [`run directory: ${session.dir}`];
+  const lines = [summary, "", `run directory: ${session.dir}`];
   if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
   for (const r of reports) lines.push(`report: ${r}`);
   if (log.level >= 3) process.stderr.write(`${lines.join("\n")}\n`); // info level: --quiet hides it
   return child.exitCode;
 }
-
-export const pythonpathCommand = defineCommand({
-  meta: { name: "pythonpath", description: "Print a directory to put on PYTHONPATH so `import inferscope` works outside a run" },
-  args: {},
-  async run() {
-    const rt = await extractRuntime();
-    process.stdout.write(`${rt.pythonPath}\n`);
-  },
-});

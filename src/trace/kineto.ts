@@ -222,6 +222,7 @@ export class EventConverter {
       case "python_function":
       case "python":
       case "scope":
+      case "wait":
       case "other":
         this.contentCount++;
         this.span(cat, name, start, end, e, args);
@@ -328,7 +329,7 @@ export class EventConverter {
   }
 
   private span(
-    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "other",
+    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "wait" | "other",
     name: string,
     start: number,
     end: number,
@@ -364,6 +365,8 @@ export class EventConverter {
     }
     const ext = num(args[ARG.externalId]);
     if (ext !== undefined) span.externalId = ext;
+    const hidden = num(args.hidden_ns);
+    if (hidden !== undefined && hidden > 0 && (span.cat === "python" || span.cat === "cpu_op")) span.hiddenNs = hidden;
     this.trace.spans.push(span);
   }
 

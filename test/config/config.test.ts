@@ -63,7 +63,7 @@ describe("config show (the CLI)", () => {
   const cases: [string, { yaml?: string; env?: Record<string, string>; args?: string[] }, (dir: string) => string][] = [
     ["env not a number", { env: { INFERSCOPE_TRACE_SIZE_MB: "abc" } }, () => 'invalid traceSizeMb from INFERSCOPE_TRACE_SIZE_MB: got "abc"; expected a positive whole number of megabytes, e.g. 200'],
     ["negative size in YAML", { yaml: "enable: true\ntraceSizeMb: -5\n" }, (d) => `invalid traceSizeMb in ${d}/.inferscope.yaml:2: got -5; expected a positive whole number of megabytes, e.g. 200`],
-    ["unknown key in YAML", { yaml: "traceSize: 5\n" }, (d) => `unknown key "traceSize" in ${d}/.inferscope.yaml:1; did you mean "traceSizeMb"? known keys: enable, logLevel, traceSizeMb, buffer, outputDir, formats, python, device, trace, pythonCalls, minDurationUs, sampleIntervalMs, numaMapsIntervalMs, delay, duration, capture, cuptiPath, top`],
+    ["unknown key in YAML", { yaml: "traceSize: 5\n" }, (d) => `unknown key "traceSize" in ${d}/.inferscope.yaml:1; did you mean "traceSizeMb"? known keys: enable, logLevel, traceSizeMb, buffer, outputDir, formats, python, device, trace, pythonCalls, minDurationUs, followChildren, torchOps, window, sampleIntervalMs, numaMapsIntervalMs, delay, duration, capture, cuptiPath, top`],
     ["YAML syntax error", { yaml: "top: 3\nformats: [md\n" }, (d) => `YAML syntax error in ${d}/.inferscope.yaml:2: unclosed [ in a list; fix that line`],
     ["bad flag value", { args: ["--buffer", "ring"] }, () => 'invalid buffer from --buffer: got "ring"; expected spill or wrap'],
     ["bad enum in env", { env: { INFERSCOPE_LOG_LEVEL: "loud" } }, () => 'invalid logLevel from INFERSCOPE_LOG_LEVEL: got "loud"; expected one of silent, error, warn, info, debug, trace'],

@@ -14,6 +14,8 @@ import type { SyncMetrics } from "../syncs.ts";
 import type { TransferMetrics } from "../transfers.ts";
 import type { ParamDefs, Params } from "../params.ts";
 import type { SavingSpec, UnpricedFinding } from "../savings.ts";
+import type { WaitMetrics } from "../waits.ts";
+import type { AnalysisWindow, StartupPhase } from "../window.ts";
 
 /** A finding at or above this confidence is reported as HIGH confidence. */
 export const CONFIDENCE_HIGH = 0.8;
@@ -46,6 +48,13 @@ export interface AnalysisContext {
   /** per-function CPU time (Python calls, torch ops), sorted by self time */
   hot: HotFunctions;
   top: number;
+  /** where threads waited (blocking builtins), sorted by time */
+  waits: WaitMetrics;
+  /** the span analysed (the steady state by default) and the start-up before it; null: the whole trace */
+  window: AnalysisWindow | null;
+  startup: StartupPhase | null;
+  /** Events in the whole trace (before the window). */
+  eventCount: number;
 }
 
 /**

@@ -1,0 +1,104 @@
+// The analysis window (src/analyze/window.ts) and imports (src/analyze/imports.ts) on traces built
+// by hand: which span `--window auto` picks and how each other mode cuts the run, and that an
+// import inside the window is named there and never ranks as a hot function.
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { analyze } from "../../src/analyze/index.ts";
+import { chooseWindow } from "../../src/analyze/window.ts";
+import { emptyTrace, type CpuSpan, type Trace } from "../../src/trace/model.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
+
+const MS = 1e6;
+const PID = 500;
+const FEEDER = 501;
+
+function span(cat: CpuSpan["cat"], name: string, startMs: number, endMs: number, file?: string, tid = PID): CpuSpan {
+  const s: CpuSpan = { cat, name, start: startMs * MS, end: endMs * MS, pid: PID, tid };
+  if (file !== undefined) [s.file, s.line] = [file, file.startsWith("<") ? 0 : 1];
+  return s;
+}
+
+/**
+ * 0–400 ms: `import torch` (with a nested import); then the main thread's loop: `step` called 5
+ * times, 100 ms apart from 500 to 1000 ms, each 80 ms of `featurize`; in the first step a lazy
+ * `import torch.profiler._cupti_monitor` of 30 ms inside `record_function.__enter__`. A queue
+ * feeder thread waits in `Condition.wait` (lock.acquire) 6 times from 450 to 1105 ms (longer
+ * than the loop).
+ */
+function loopTrace(): Trace {
+  const t = emptyTrace("inferscope");
+  t.threadNames.set(PID, "MainThread");
+  t.threadNames.set(FEEDER, "QueueFeederThread");
+  t.spans.push(span("python", "import torch", 0, 400, "<import>"), span("python", "import torch.nn", 100, 300, "<import>"));
+  for (let i = 0; i < 5; i++) {
+    const s = 500 + i * 100;
+    t.spans.push(span("python", "step", s, s + 90, "/app/loop.py"), span("python", "featurize", s + 5, s + 85, "/app/loop.py"));
+  }
+  t.spans.push(span("python", "record_function.__enter__", 501, 540, "/torch/autograd/profiler.py"), span("python", "import torch.profiler._cupti_monitor", 502, 532, "<import>"));
+  for (let i = 0; i < 6; i++) {
+    const s = 450 + i * 110;
+    t.spans.push(span("python", "Condition.wait", s, s + 105, "/usr/lib/python3.11/threading.py", FEEDER), span("wait", "lock.acquire", s + 1, s + 104, undefined, FEEDER));
+  }
+  t.instants.push({ name: "warm", ts: 700 * MS, pid: PID, tid: PID });
+  return t;
+}
+
+describe("--window", () => {
+  test("auto: the main thread's repeated call, not a helper thread's longer wait", () => {
+    const w = chooseWindow(loopTrace(), "auto");
+    expect([w.mode, w.start / MS, w.end / MS]).toEqual(["auto", 500, 990]);
+    expect(w.how).toBe("from the first call of `step` to the last (5 calls): the repeated call holding the most time");
+  });
+
+  test("auto: the most instanced scope comes first", () => {
+    const t = loopTrace();
+    for (let i = 0; i < 3; i++) t.spans.push(span("scope", "request", 600 + i * 100, 650 + i * 100));
+    const w = chooseWindow(t, "auto");
+    expect([w.start / MS, w.end / MS, w.how]).toEqual([600, 850, "instances of scope `request` (3), the most instanced scope"]);
+  });
+
+  test("all, mark:NAME, scope:NAME,skip=N", () => {
+    const t = loopTrace();
+    for (let i = 0; i < 3; i++) t.spans.push(span("scope", "request", 600 + i * 100, 650 + i * 100));
+    expect([chooseWindow(t, "all").start / MS, chooseWindow(t, "all").end / MS]).toEqual([0, 1105]);
+    expect([chooseWindow(t, "mark:warm").start / MS, chooseWindow(t, "mark:warm").end / MS]).toEqual([700, 1105]);
+    const s = chooseWindow(t, "scope:request,skip=1");
+    expect([s.start / MS, s.end / MS, s.how]).toEqual([700, 850, "instances of scope `request` (2, the first 1 skipped as warm-up)"]);
+  });
+
+  test("a name that is not in the trace, or a malformed value: one line naming what is there", () => {
+    expect(() => chooseWindow(loopTrace(), "mark:nope")).toThrow('--window mark:nope: no mark_event named "nope" in the trace (marks: warm)');
+    expect(() => chooseWindow(loopTrace(), "scope:nope")).toThrow('--window scope:nope: no scope named "nope" in the trace (scopes: none)');
+    expect(() => chooseWindow(loopTrace(), "steady")).toThrow("--window steady: expected auto, all, mark:NAME or scope:NAME[,skip=N]");
+  });
+});
+
+describe("imports are start-up work, not hot functions", () => {
+  test("a lazy import inside the window is named in it and left out of every function's self time", () => {
+    const r = analyze(loopTrace(), { path: "x", top: 20, window: "auto" });
+    expect(r.window!.imports_ms).toBe(30);
+    expect(r.window!.imports).toEqual([{ module: "torch.profiler._cupti_monitor", ms: 30 }]);
+    const fns = r.cpu.top_functions!.map((f) => [f.function, f.self_ms]);
+    expect(fns.some(([name]) => String(name).startsWith("import "))).toBe(false);
+    // record_function.__enter__ ran 39 ms of which 30 ms were the import inside it
+    expect(fns).toContainEqual(["record_function.__enter__", 9]);
+    expect(r.cpu.top_functions![0]!.function).toBe("featurize");
+  });
+
+  test("the whole run: torch's import and its nested import are summed per outermost module", () => {
+    const r = analyze(loopTrace(), { path: "x", top: 20, window: "all" });
+    expect(r.window!.imports).toEqual([
+      { module: "torch", ms: 400 },
+      { module: "torch.profiler._cupti_monitor", ms: 30 },
+    ]);
+    expect(r.cpu.top_functions!.some((f) => f.function.startsWith("import "))).toBe(false);
+  });
+
+  test("importlib's frames in a trace without import spans are imports too", () => {
+    const t = loopTrace();
+    t.spans.push(span("python", "_find_and_load", 1200, 1300, "<frozen importlib._bootstrap>"), span("python", "_compile_bytecode", 1210, 1290, "<frozen importlib._bootstrap_external>"));
+    const r = analyze(t, { path: "x", top: 20, window: "all" });
+    expect(r.cpu.top_functions!.map((f) => f.function)).not.toContain("_compile_bytecode");
+    expect(r.window!.imports).toContainEqual({ module: "(import)", ms: 100 });
+  });
+});
