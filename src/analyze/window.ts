@@ -4,11 +4,11 @@
 //
 // --window auto (default) picks, in the script's own process:
 //   1. the instances of the scope with the most instances (first begin → last end);
-//   2. else the repeated call that holds the most time: the Python function called at least
+//   2. else the GPU's first op → last op;
+//   3. else the repeated call that holds the most time: the Python function called at least
 //      WINDOW_MIN_CALLS times outside imports with the largest inclusive time (the request
 //      handler, the step, the event loop's _run_once), first call → last return; on the main
 //      thread if one there holds enough time, else on any thread;
-//   3. else the GPU's first op → last op;
 //   4. else everything after the last import that ends in the first half of the run.
 // A torch.profiler (Kineto) trace covers what it was recorded for: auto means all there.
 // Other values: all, mark:NAME (from the first such mark to the end), scope:NAME[,skip=N].
@@ -132,7 +132,17 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   for (const e of scopes) if (!best || e[1].n > best[1].n || (e[1].n === best[1].n && e[1].end - e[1].start > best[1].end - best[1].start)) best = e;
   if (best) return { how: `instances of scope \`${best[0]}\` (${best[1].n}), the most instanced scope`, start: best[1].start, end: best[1].end };
 
-  // 2. the repeated call holding the most time, outside imports
+  // 2. the GPU's span: kernels and copies are what a GPU run repeats
+  if (trace.gpu.length) {
+    let s = Infinity;
+    let e = -Infinity;
+    for (const g of trace.gpu) {
+      if (g.start < s) s = g.start;
+      if (g.end > e) e = g.end;
+    }
+    return { how: "from the first GPU op to the last", start: s, end: e };
+  }
+  // 3. the repeated call holding the most time, outside imports
   const imports = importIntervals(trace, pid);
   const afterStartup = imports.lastEnd > runStart ? imports.lastEnd : runStart;
   const calls = new Map<string, { n: number; start: number; end: number; total: number; open: number; name: string; lastEnd: number; main: boolean }>();
@@ -163,16 +173,6 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   }
   if (pick) {
     return { how: `from the first call of \`${pick.name}\` to the last (${pick.n} calls): the repeated call holding the most time`, start: pick.start, end: pick.end };
-  }
-  // 3. the GPU's span
-  if (trace.gpu.length) {
-    let s = Infinity;
-    let e = -Infinity;
-    for (const g of trace.gpu) {
-      if (g.start < s) s = g.start;
-      if (g.end > e) e = g.end;
-    }
-    return { how: "from the first GPU op to the last", start: s, end: e };
   }
   // 4. after start-up: from the end of the last import in the first half of what was traced
   let traced = runEnd;

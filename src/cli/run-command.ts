@@ -184,8 +184,9 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   }
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
-  // A GPU run keeps every torch op: kernels are attributed to the op that launched them.
-  const processes = readProcesses(session.rawDir, { childPid: child.pid, minDurationNs: config.minDurationUs * 1000, summarizeOps: !!gpuPlan.off });
+  // With GPU collection on every call and op is kept: kernels are attributed to the innermost
+  // Python function and op that launched them, however short.
+  const processes = readProcesses(session.rawDir, { childPid: child.pid, minDurationNs: gpuPlan.off ? config.minDurationUs * 1000 : 0, summarizeOps: !!gpuPlan.off });
   const python = processes[0]?.recording ?? null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, endNs);
   const trace = assembleTrace({ config, command, child, processes, counters, sampler: samplerSummary, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs, seen: tree ? [...tree.seen.values()] : [] });

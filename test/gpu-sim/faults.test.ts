@@ -12,41 +12,28 @@ setDefaultTimeout(60_000); // per file: see test/preload.ts
 const lossWarning = (warnings: string[], re: RegExp) => warnings.find((w) => re.test(w));
 
 describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () => {
-  test("os._exit mid-run: the buffers delivered before it are in the report, the missing stretch is stated", () => {
+  // The tracer wraps os._exit (multiprocessing's children, DataLoader workers, end through it):
+  // the Python recording and the final CUPTI flush run first, so nothing is lost.
+  test("os._exit mid-run: InferScope flushes first; the launched kernels are in the report with their caller, and nothing is reported missing", () => {
     const r = simRun(SCENARIO, ["run_then", "os_exit", "0.5"]);
     expect(r.code).toBe(3); // the script's own exit status
     expect(r.report).not.toBeNull();
-    const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
-    // what the shim's 1 s flusher put on disk while the GPU idled (and maybe a few more, if a tick
-    // met a finished buffer later), not what followed
-    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
-    expect(r.kernels.length).toBeLessThan(launched!);
-    // the Python tracer's events die with the process too (its own warning says so): callers where known
-    const callers = new Set(r.kernels.map((k) => k.args!["python function"]).filter((f) => f !== undefined));
-    expect([...callers].filter((f) => f !== "my_step")).toEqual([]);
-    expect(lossWarning(r.warnings, /Python tracer's final record is missing/)).toBeDefined();
-    const w = lossWarning(r.warnings, /final CUPTI flush/);
-    expect(w).toMatch(/^the script ended without InferScope's final CUPTI flush \(os\._exit, a kill or a crash\): GPU records cover the first \d\.\d\d s after CUDA started; the last \d\.\d\d s before the script ended are missing$/);
-    expect(r.report!.warnings).toContain(w);
+    const [, launched] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    // all but at most the one still running when the flush came (unfinished: counted, not kept)
+    expect(r.kernels.length).toBeGreaterThanOrEqual(launched! - 1);
+    expect(r.kernels.length).toBeLessThanOrEqual(launched!);
+    const callers = new Set(r.kernels.map((k) => k.args!["python function"]));
+    expect([...callers]).toEqual(["my_step"]);
+    expect(r.warnings.filter((w) => /final record is missing|final CUPTI flush/.test(w))).toEqual([]);
   });
 
-  test("SIGKILL of the script: exit 137, a report, the missing stretch stated", () => {
-    const r = simRun(SCENARIO, ["run_then", "kill", "0.5"]);
-    expect(r.code).toBe(137);
-    expect(r.report).not.toBeNull();
-    const [, launched, delivered] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
-    expect(r.kernels.length).toBeGreaterThanOrEqual(delivered!);
-    expect(r.kernels.length).toBeLessThan(launched!);
-    expect(lossWarning(r.warnings, /final CUPTI flush.*GPU records cover the first/)).toBeDefined();
-    expect(lossWarning(r.warnings, /stopped by SIGKILL/)).toBeDefined();
-  });
-
-  test("os._exit before CUPTI delivered anything: a report that says there is no GPU data and why", () => {
+  test("os._exit before CUPTI delivered anything: the final flush still delivers the launches", () => {
     const r = simRun(SCENARIO, ["run_then", "os_exit", "0"]);
     expect(r.code).toBe(3);
     expect(r.report).not.toBeNull();
-    expect(r.kernels).toEqual([]);
-    expect(r.warnings).toContain("the script ended without InferScope's final CUPTI flush (os._exit, a kill or a crash) before CUPTI delivered any GPU record: the report has no GPU data");
+    const [, launched] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    expect(r.kernels.length).toBe(launched!);
+    expect(r.warnings.filter((w) => /final CUPTI flush/.test(w))).toEqual([]);
   });
 
   test("fork with both sides launching, then sys.exit: the child writes nothing and never calls into CUPTI", () => {
