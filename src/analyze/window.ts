@@ -4,7 +4,7 @@
 //
 // --window auto (default) picks, in the script's own process:
 //   1. the instances of the scope with the most instances (first begin → last end);
-//   2. else the GPU's first op → last op;
+//   2. else the GPU's first launch → last op;
 //   3. else the repeated call that holds the most time: the Python function called at least
 //      WINDOW_MIN_CALLS times outside imports with the largest inclusive time (the request
 //      handler, the step, the event loop's _run_once), first call → last return; on the main
@@ -15,6 +15,9 @@
 import { type CallSummary, type CpuSpan, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { UnionBuilder } from "../core/intervals.ts";
 import { IMPORT_SPAN_FILE, IMPORTLIB_FILE as IMPORT_FILE, isImport } from "./imports.ts";
+
+/** API calls that put work on the GPU (the GPU span begins with the first). */
+const LAUNCHES = new Set(["launch", "graph_launch", "memcpy", "memset"]);
 
 /** A function must be called at least this often to stand for the steady state. */
 export const WINDOW_MIN_CALLS = 3;
@@ -140,7 +143,10 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
       if (g.start < s) s = g.start;
       if (g.end > e) e = g.end;
     }
-    return { how: "from the first GPU op to the last", start: s, end: e };
+    // from the call that launched the first op: a launch is the GPU work's, and the first ones
+    // run before any op starts (a capture window's launches would otherwise fall outside)
+    for (const c of trace.api) if (LAUNCHES.has(c.kind) && c.start < s) s = c.start;
+    return { how: "from the first GPU launch to the last GPU op", start: s, end: e };
   }
   // 3. the repeated call holding the most time, outside imports
   const imports = importIntervals(trace, pid);
