@@ -236,6 +236,10 @@ export function moduleName(file: string): string {
 /** The start-up phase before the window (on the script's main thread). */
 export function startupPhase(trace: Trace, w: AnalysisWindow): StartupPhase | null {
   if (trace.format === "kineto") return null;
+  // Recorded through capture windows that did not open at the script's start: what came before
+  // the first window was not recorded, and is not known to be start-up (a server's first hour).
+  const windows = trace.meta.captureWindows as { opened_by?: string }[] | undefined;
+  if (windows && windows[0]?.opened_by !== "start") return null;
   const pid = mainPid(trace);
   const ps = typeof trace.meta.processStartNs === "number" ? trace.meta.processStartNs : null;
   const begin = ps ?? w.runStart;

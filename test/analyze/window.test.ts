@@ -73,6 +73,18 @@ describe("--window", () => {
   });
 });
 
+describe("start-up", () => {
+  test("the time before the window is start-up, unless a capture window began the recording later", () => {
+    const t = loopTrace();
+    t.meta.processStartNs = 0;
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup!.total_ms).toBe(500);
+    t.meta.captureWindows = [{ from_s: 0.45, to_s: 1.2, opened_by: "inferscope.start()", closed_by: "end" }];
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup).toBeNull();
+    t.meta.captureWindows = [{ from_s: 0, to_s: 1.2, opened_by: "start", closed_by: "duration" }];
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup!.total_ms).toBe(500);
+  });
+});
+
 describe("imports are start-up work, not hot functions", () => {
   test("a lazy import inside the window is named in it and left out of every function's self time", () => {
     const r = analyze(loopTrace(), { path: "x", top: 20, window: "auto" });
