@@ -139,9 +139,10 @@ def _off(rec):
 
 
 def _on(rec):
-    if not rec.live:  # a capture window is closed: capture(1) puts the profile function back
-        return
     if rec.c is not None:
-        rec.c["set_profile"]()
+        # Outside a capture window capture(1) puts the profile function back when one opens
+        # (3.9 - 3.11); where it cannot (3.8), the profile function stays and checks a flag.
+        if rec.live or not rec.capture_moves_profile:
+            rec.c["set_profile"]()
     else:
         rec._first_event_here()

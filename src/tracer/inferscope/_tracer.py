@@ -280,6 +280,7 @@ class Recorder(object):
         self.root = int(opts.get("ppid", -1)) == self.ppid  # the process InferScope started
         self.forked = False
         self.live = False  # a capture window is open (_window.py); set by Window.begin()
+        self.capture_moves_profile = False  # capture() takes the C profile function off threads
         self.window = Window(self, opts)
 
     # ---- tables ---------------------------------------------------------------------------
@@ -602,6 +603,13 @@ class Recorder(object):
                 self.warnings.append("finish hook failed: %s: %s" % (type(e).__name__, e))
         self._uninstall()
         self.done = True
+        if self.window.signals:
+            # An ended process takes no more capture signals; its pid may be reused by a process
+            # that SIGUSR1 would kill (children come and go: DataLoader workers).
+            try:
+                os.unlink(os.path.join(self.dir, "control-%d" % self.pid))
+            except OSError:
+                pass
         t_end = _now()
         capture = self.window.finish(t_end)
         with self.ilock:
@@ -846,12 +854,13 @@ def start(opts):
         rec.warnings.append("time.perf_counter_ns is %s, not CLOCK_MONOTONIC: CPU and GPU times may not align" % clock)
     _recorder = rec
     inferscope._rec = rec
+    rec.window.hand_down_t0()  # before install: none of it is recorded
     rec.install()
+    rec.window.begin()  # before anything else runs: a closed window records none of it
     if rec.backend != "none":
         from inferscope import _imports
 
         _imports.install(rec)
-    rec.window.begin()
     if rec.c is not None:
         atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
     else:

@@ -41,8 +41,9 @@ class Window(object):
         # code of the stdlib, which would be recorded there once a window is open.
         self.cupti = self._find_cupti()
         # Child processes (issue 11 follows them) keep the run's windows: --delay/--duration
-        # count from the root process's start (t0, handed down in $_INFERSCOPE_RUN), not from
-        # the child's own; manual windows open by the child's own start()/stop() and signals.
+        # count from the root process's start (t0, handed down in $_INFERSCOPE_RUN by
+        # hand_down_t0), not from the child's own; manual windows open by the child's own
+        # start()/stop() and signals.
         self.anchor = opts.get("t0") if not getattr(rec, "root", True) else None
         self.t0 = None
 
@@ -53,8 +54,6 @@ class Window(object):
         now = _now()
         anchored = isinstance(self.anchor, int) and 0 < self.anchor <= now
         self.t0 = self.anchor if anchored else now
-        if not anchored and getattr(self.rec, "root", False):
-            self._hand_down_t0()
         if self.manual:
             self._apply(False)
             return
@@ -80,12 +79,17 @@ class Window(object):
             else:
                 self._timer(left, "duration", self.generation)
 
-    def _hand_down_t0(self):
+    def hand_down_t0(self):
+        """The root process, before anything is recorded: its start becomes the run's t0, which
+        its Python subprocesses read from $_INFERSCOPE_RUN."""
+        if not getattr(self.rec, "root", False) or self.anchor is not None:
+            return
+        self.anchor = _now()
         try:
             import json
 
             spec = json.loads(os.environ["_INFERSCOPE_RUN"])
-            spec["t0"] = self.t0
+            spec["t0"] = self.anchor
             os.environ["_INFERSCOPE_RUN"] = json.dumps(spec)
         except Exception:
             pass
@@ -162,7 +166,7 @@ class Window(object):
         if on:
             _torch_ops.capture(on)  # before the hot path records: nothing of this call is traced
         if rec.c is not None:
-            rec.c["capture"](1 if on else 0)
+            rec.capture_moves_profile = bool(rec.c["capture"](1 if on else 0))
         if rec.backend == "sys.monitoring" or rec.backend == "sys.monitoring+c":
             try:
                 E = sys.monitoring.events
