@@ -16,7 +16,7 @@ import type { AnalysisContext, RuleFinding } from "./rules/common.ts";
 import { type GpuWork, gpuWork } from "./gpu-work.ts";
 import { CLASS_LABELS } from "./kernel-classes.ts";
 import { priceFindings, priceUserFindings, sortBySaving, stepScope } from "./savings.ts";
-import { requestMetrics } from "./requests.ts";
+import { REQUEST_BEGIN, REQUEST_SCOPE, requestMetrics } from "./requests.ts";
 import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
@@ -43,6 +43,10 @@ export interface AnalyzeOptions {
   window?: string;
 }
 
+function hasRequests(trace: Trace): boolean {
+  return trace.instants.some((i) => i.name === REQUEST_BEGIN) || trace.spans.some((s) => s.cat === "scope" && s.name === REQUEST_SCOPE);
+}
+
 /** ns → ms, exactly (the report carries milliseconds as floats). */
 const nsToMs = (ns: number): number => ns / 1e6;
 
@@ -62,6 +66,12 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge?: MergeRe
   const whole = w.start <= w.runStart && w.end >= w.runEnd;
   const part = whole ? trace : windowTrace(trace, w);
   const ctx = metrics(part, top, whole ? (merge ?? mergeTrace(trace)) : mergeTrace(part));
+  // Requests are the script's own measurements, begin to end: every one recorded counts, not only
+  // those inside the steady-state window (one straddling its edge would be lost).
+  if (!whole && hasRequests(trace)) {
+    const m = merge ?? mergeTrace(trace);
+    ctx.requests = requestMetrics(trace, gpuTime(trace, m.opCall), top);
+  }
   ctx.window = trace.format === "kineto" ? null : w;
   ctx.startup = startupPhase(trace, w);
   ctx.eventCount =
