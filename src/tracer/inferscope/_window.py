@@ -104,6 +104,9 @@ class Window(object):
         opened_at = self.windows[-1][0] if live and self.windows else None
         self.windows = [[now, None, "fork", None]] if live else []
         self.generation += 1
+        # The child never drives CUPTI: it inherited the parent's collector state, and CUDA is
+        # unusable after a fork anyway.
+        self.cupti = None
         self._apply(live)
         if self.manual or self.t0 is None:
             return
