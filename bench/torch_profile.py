@@ -1,7 +1,7 @@
-"""Runs a script under torch.profiler (CPU + CUDA activities) and exports its Chrome trace, for
-side-by-side checks against InferScope on the same script.
+"""Runs a script under torch.profiler and exports its Chrome trace, for side-by-side checks
+against InferScope on the same script: CPU + CUDA activities by default, CPU only with --cpu.
 
-    python3 bench/torch_profile.py OUT.json script.py [script args...]
+    python3 bench/torch_profile.py [--cpu] OUT.json script.py [script args...]
 """
 import os
 import runpy
@@ -10,12 +10,17 @@ import sys
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+cpu_only = sys.argv[1] == "--cpu"
+if cpu_only:
+    del sys.argv[1]
 out, script = sys.argv[1], sys.argv[2]
 sys.argv = sys.argv[2:]
 sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
-with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as p:
+activities = [ProfilerActivity.CPU] if cpu_only else [ProfilerActivity.CPU, ProfilerActivity.CUDA]
+with profile(activities=activities) as p:
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
-        torch.cuda.synchronize()
+        if not cpu_only:
+            torch.cuda.synchronize()
 p.export_chrome_trace(out)

@@ -63,6 +63,10 @@ long is_pci_attr(const char *bdf, const char *attr);
 /* /sys/bus/pci/devices/<bdf>/numa_node; -1 unknown (sysfs says -1 for no affinity). */
 int is_pci_numa_node(const char *bdf);
 int64_t is_clock_ticks_per_sec(void);
+/* Children of all threads of pid (pids, count; -1 when unreadable); duplicates possible. */
+int is_proc_children(int pid, int32_t *out, int cap);
+/* Command line with spaces for NULs; length or -1. */
+int is_proc_cmdline(int pid, char *out, int cap);
 
 /* pytrace */
 /* pytrace.c: the Python tracer's hot path, loaded into the profiled interpreter with
@@ -73,5 +77,13 @@ struct _object;
 struct _object *is_pytrace_init(struct _object *intern, struct _object *on_full, struct _object *on_thread, struct _object *disable, long long chunk_words, int py_minor);
 /* After init: on_tick() from a record at most every interval_ns (the periodic flush). 0, or -1. */
 int is_pytrace_set_tick(struct _object *on_tick, long long interval_ns);
+
+/* itt.c: torch ops through the Intel ITT API (see its header). is_itt_start(path) starts writing
+ * ops-<pid>.isc; is_itt_stop() writes what is buffered and an end record; is_itt_events() counts. */
+int is_itt_start(const char *path);
+int is_itt_stop(void);
+int64_t is_itt_events(void);
+/* is_itt_capture(on): a capture window opened (1) or closed (0): ops beginning outside are not kept. */
+void is_itt_capture(int on);
 
 #endif

@@ -212,3 +212,41 @@ int is_pci_numa_node(const char *bdf) {
 }
 
 int64_t is_clock_ticks_per_sec(void) { return sysconf(_SC_CLK_TCK); }
+
+/* Children of every thread of `pid` (/proc/<pid>/task/<tid>/children, Linux 3.5+ with
+ * CONFIG_PROC_CHILDREN): their pids into out[], the count returned (-1 when the process is gone
+ * or the files do not exist). A pid may appear once per thread that forked it: callers dedupe. */
+int is_proc_children(int pid, int32_t *out, int cap) {
+  char path[320], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR *d = opendir(path);
+  if (!d) return -1;
+  int n = 0, seen_file = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < cap) {
+    if (!isdigit((unsigned char)e->d_name[0])) continue;
+    snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+    if (read_small(path, buf, sizeof buf) < 0) continue;
+    seen_file = 1;
+    for (char *p = buf; *p && n < cap;) {
+      while (*p == ' ' || *p == '\n') p++;
+      if (!isdigit((unsigned char)*p)) break;
+      out[n++] = (int32_t)strtol(p, &p, 10);
+    }
+  }
+  closedir(d);
+  return seen_file ? n : -1;
+}
+
+/* /proc/<pid>/cmdline with NULs turned into spaces, into out (NUL-terminated); its length or -1. */
+int is_proc_cmdline(int pid, char *out, int cap) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+  ssize_t n = read_small(path, out, (size_t)cap);
+  if (n < 0) return -1;
+  while (n > 0 && out[n - 1] == 0) n--;
+  for (ssize_t i = 0; i < n; i++)
+    if (out[i] == 0) out[i] = ' ';
+  out[n] = 0;
+  return (int)n;
+}

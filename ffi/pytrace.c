@@ -8,7 +8,16 @@
  *     returning sys.monitoring.DISABLE for code that is not recorded;
  *   - set_profile(): a C profile function (PyEval_SetProfile) for the calling thread (<= 3.11);
  *   - emit(word), emit_attrs(word, attrs): scope/mark records from Python;
- *   - drain(): every thread's pending (tid, bytes, side) for the final flush; reset() after fork.
+ *   - drain(): every thread's pending (tid, bytes, side) for the final flush; reset() after fork;
+ *   - waits: set_waits([(callable, word, is_io), ...]) names the blocking builtins (time.sleep,
+ *     lock.acquire, select/poll/epoll, socket and pipe reads...); a call to one of them that takes
+ *     at least wait_min_ns is recorded as a wait: K_WAIT_BEGIN / K_WAIT_END records (kinds 6, 7,
+ *     word = name id << 3 | kind) around it, so the enclosing Python function's time splits into
+ *     running and waiting. Calls are seen through the profile function's C_CALL / C_RETURN events
+ *     (<= 3.11) or sys.monitoring's CALL / C_RETURN / C_RAISE (3.12+: CALL returns DISABLE at a
+ *     call site whose callable is not a blocking builtin, so other C calls cost nothing there).
+ *     For reads (is_io) the thread's CPU time is measured across the call: a read served from the
+ *     page cache is CPU work, not a wait.
  * is_pytrace_set_tick(on_tick, ns) asks for on_tick() (the periodic flush) from the first record
  * made ns after the previous one, in whichever thread records: no thread of InferScope's own.
  * The records are the Python tracer's (word, CLOCK_MONOTONIC ns) int64 pairs, in one buffer per
@@ -56,6 +65,11 @@ typedef struct {
 #define METH_FASTCALL 0x0080
 #define PyTrace_CALL 0
 #define PyTrace_RETURN 3
+#define PyTrace_C_CALL 4
+#define PyTrace_C_EXCEPTION 5
+#define PyTrace_C_RETURN 6
+#define K_WAIT_BEGIN 6
+#define K_WAIT_END 7
 
 static struct {
   PyObject *(*CFunction_NewEx)(PyMethodDef *, PyObject *, PyObject *);
@@ -69,6 +83,8 @@ static struct {
   PyObject *(*List_New)(Py_ssize_t);
   int (*List_Append)(PyObject *, PyObject *);
   Py_ssize_t (*List_Size)(PyObject *);
+  PyObject *(*List_GetItem)(PyObject *, Py_ssize_t);
+  PyObject *(*Tuple_GetItem)(PyObject *, Py_ssize_t);
   PyObject *(*Tuple_Pack)(Py_ssize_t, ...);
   PyObject *(*Err_Occurred)(void);
   void (*Err_Clear)(void);
@@ -94,6 +110,9 @@ typedef struct tbuf {
   int32_t tid;
   PyObject *side; /* list of attribute dicts for K_ATTRS records, or NULL */
   struct tbuf *next;
+  /* blocking calls in progress on this thread (they nest only through signal handlers) */
+  int wdepth;
+  int64_t wword[8], wstart[8], wcpu[8];
 } tbuf;
 
 static __thread tbuf *tb;
@@ -101,6 +120,8 @@ static tbuf *all_bufs;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t chunk_words = 1 << 17;
 static PyObject *cb_intern, *cb_full, *cb_thread, *obj_disable;
+/* > 0 while this thread runs an import whose inner calls are not recorded (_imports.py). */
+static __thread int quiet;
 static int py_minor, active;
 /* stop() or reset() ran: a capture window can no longer open. */
 static int stopped;
@@ -225,6 +246,74 @@ static int64_t lookup(PyObject *code) {
   return w;
 }
 
+/* Blocking builtins: PyMethodDef address -> wait word (name id << 3), with bit 2 of the stored
+ * value meaning "a read: check the thread's CPU time". Fixed size, filled once by set_waits. */
+#define WAIT_SLOTS 256
+static uintptr_t wait_keys[WAIT_SLOTS];
+static int64_t wait_vals[WAIT_SLOTS];
+static int64_t wait_min_ns = 20000;
+static int waits_on;
+static PyObject *type_cfunction, *type_method_descr;
+
+/* The PyMethodDef behind a C callable: builtin_function_or_method {HEAD; m_ml; ...} or
+ * method_descriptor {HEAD; d_type; d_name; d_qualname; d_method; ...}; 0 for anything else. */
+static inline uintptr_t method_def(PyObject *callable) {
+  if (!callable) return 0;
+  PyObject *type = ((PyObject **)callable)[1];
+  if (type == type_cfunction) return (uintptr_t)((void **)callable)[2];
+  if (type == type_method_descr) return (uintptr_t)((void **)callable)[5];
+  return 0;
+}
+
+static inline size_t wait_slot(uintptr_t key) { return (size_t)(((key >> 3) * 0x9E3779B97F4A7C15ULL) >> 56) & (WAIT_SLOTS - 1); }
+
+/* The wait value of a callable (word | 4 for reads), or -1 when it is not a blocking builtin. */
+static inline int64_t wait_value(PyObject *callable) {
+  uintptr_t key = method_def(callable);
+  if (!key) return -1;
+  for (size_t s = wait_slot(key), k = 0; k < WAIT_SLOTS; s = (s + 1) & (WAIT_SLOTS - 1), k++) {
+    if (wait_keys[s] == key) return wait_vals[s];
+    if (!wait_keys[s]) return -1;
+  }
+  return -1;
+}
+
+static inline int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void record(int64_t w);
+static void record_at(int64_t w, int64_t ts);
+
+static void wait_enter(int64_t v) {
+  tbuf *t = tb;
+  if (!t) {
+    record_at(-1, 0); /* creates the thread's buffer (a no-op record) */
+    t = tb;
+    if (!t) return;
+  }
+  if (t->wdepth >= 8) return;
+  int d = t->wdepth++;
+  t->wword[d] = v;
+  t->wcpu[d] = (v & 4) ? thread_cpu_ns() : -1;
+  t->wstart[d] = now_ns();
+}
+
+static void wait_leave(int64_t v) {
+  tbuf *t = tb;
+  if (!t || t->wdepth == 0 || t->wword[t->wdepth - 1] != v) return;
+  int d = --t->wdepth;
+  int64_t end = now_ns();
+  int64_t waited = end - t->wstart[d];
+  if (t->wcpu[d] >= 0) waited -= thread_cpu_ns() - t->wcpu[d];
+  if (waited < wait_min_ns) return;
+  int64_t word = v & ~(int64_t)7;
+  record_at(word | K_WAIT_BEGIN, t->wstart[d]);
+  record_at(word | K_WAIT_END, end);
+}
+
 static tbuf *new_tbuf(void) {
   tbuf *t = calloc(1, sizeof *t);
   if (!t) return NULL;
@@ -259,7 +348,7 @@ static void count_lost(const int64_t *w, size_t n) {
   lost.chunks++;
   for (size_t i = 0; i + 1 < n; i += 2) {
     int k = (int)(w[i] & ((1 << KIND_BITS) - 1));
-    if (k == K_PY_START || k == K_SCOPE_BEGIN || k == K_MARK) lost.events++;
+    if (k == K_PY_START || k == K_SCOPE_BEGIN || k == K_MARK || k == K_WAIT_BEGIN) lost.events++;
   }
 }
 
@@ -314,7 +403,19 @@ static void tick(int64_t ts) {
   else keep_or_clear();
 }
 
-static inline void record(int64_t w) {
+/* Appends (w, ts); w == -1 only makes sure the thread has a buffer. */
+static void record_at(int64_t w, int64_t ts) {
+  tbuf *t = tb;
+  if (!t && !(t = new_tbuf())) return;
+  if (w == -1) return;
+  if (t->n + 2 > t->cap || t->n + 2 > chunk_words)
+    if (ensure(t, 2) < 0) return;
+  t->w[t->n] = w;
+  t->w[t->n + 1] = ts;
+  t->n += 2;
+}
+
+static void record(int64_t w) {
   tbuf *t = tb;
   if (!t && !(t = new_tbuf())) return;
   if (t->n + 2 > t->cap || t->n + 2 > chunk_words)
@@ -339,7 +440,7 @@ static inline PyObject *ret_disable(void) {
 /* sys.monitoring: PY_START and PY_RESUME (code, offset) */
 static PyObject *m_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   (void)self;
-  if (nargs < 1 || !active) return ret_none();
+  if (nargs < 1 || !active || quiet) return ret_none();
   int64_t w = lookup(args[0]);
   if (raise_held()) return NULL;
   if (!w) return ret_disable();
@@ -350,7 +451,7 @@ static PyObject *m_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 /* PY_RETURN and PY_YIELD (code, offset, value) */
 static PyObject *m_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   (void)self;
-  if (nargs < 1 || !active) return ret_none();
+  if (nargs < 1 || !active || quiet) return ret_none();
   int64_t w = lookup(args[0]);
   if (raise_held()) return NULL;
   if (!w) return ret_disable();
@@ -361,7 +462,7 @@ static PyObject *m_end(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
 /* PY_THROW (code, offset, exc): a generator resumed by throw(); cannot be disabled. */
 static PyObject *m_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   (void)self;
-  if (nargs < 1 || !active) return ret_none();
+  if (nargs < 1 || !active || quiet) return ret_none();
   int64_t w = lookup(args[0]);
   if (w) record(w);
   return ret_none(); /* a held exception waits for the next start or end: not raised mid-throw */
@@ -370,17 +471,87 @@ static PyObject *m_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 /* PY_UNWIND (code, offset, exc): a frame left by an exception; cannot be disabled. */
 static PyObject *m_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   (void)self;
-  if (nargs < 1 || !active) return ret_none();
+  if (nargs < 1 || !active || quiet) return ret_none();
   int64_t w = map_find(args[0]);
   if (w > 0) record(END_WORD(w));
   return ret_none(); /* as in m_throw: never replace the exception that is unwinding */
 }
 
+/* CALL (code, offset, callable, arg0): a blocking builtin starts; any other callable disables the
+ * event at this call site for good. */
+static PyObject *m_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 3 || !active || quiet) return ret_none();
+  int64_t v = wait_value(args[2]);
+  if (v < 0) return ret_disable();
+  wait_enter(v);
+  return ret_none();
+}
+
+/* C_RETURN and C_RAISE (code, offset, callable, arg0): only after a CALL left enabled above. */
+static PyObject *m_c_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs < 3 || !active || quiet) return ret_none();
+  int64_t v = wait_value(args[2]);
+  if (v >= 0) wait_leave(v);
+  return ret_none();
+}
+
+/* set_waits([(callable, word, is_io), ...], min_ns, type(len), type(str.join)): the blocking
+ * builtins, the shortest wait worth a record, and the two C callable types whose PyMethodDef
+ * method_def() reads. Callables of other types are skipped. Returns how many were set. */
+static PyObject *f_set_waits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  if (nargs != 4) return ret_none();
+  if (!type_cfunction) {
+    type_cfunction = args[2];
+    type_method_descr = args[3];
+    P.IncRef(type_cfunction);
+    P.IncRef(type_method_descr);
+  }
+  long long min_ns = P.Long_AsLongLong(args[1]);
+  if (min_ns == -1 && P.Err_Occurred()) return NULL;
+  wait_min_ns = min_ns;
+  PyObject *list = args[0];
+  Py_ssize_t n = P.List_Size(list);
+  if (n < 0) return NULL;
+  long long set = 0;
+  for (Py_ssize_t i = 0; i < n; i++) {
+    PyObject *item = P.List_GetItem(list, i);
+    if (!item) return NULL;
+    PyObject *callable = P.Tuple_GetItem(item, 0);
+    PyObject *word = P.Tuple_GetItem(item, 1);
+    PyObject *io = P.Tuple_GetItem(item, 2);
+    if (!callable || !word || !io) return NULL;
+    uintptr_t key = method_def(callable);
+    long long w = P.Long_AsLongLong(word);
+    long long isio = P.Long_AsLongLong(io);
+    if ((w == -1 || isio == -1) && P.Err_Occurred()) return NULL;
+    if (!key || set >= WAIT_SLOTS / 2) continue;
+    size_t s = wait_slot(key);
+    while (wait_keys[s] && wait_keys[s] != key) s = (s + 1) & (WAIT_SLOTS - 1);
+    wait_keys[s] = key;
+    wait_vals[s] = (w & ~(int64_t)7) | (isio ? 4 : 0);
+    set++;
+  }
+  waits_on = set > 0;
+  return P.Long_FromLongLong(set);
+}
+
 /* PyEval_SetProfile function (3.8 - 3.11): calls and returns of Python frames. */
 static int profile(PyObject *obj, void *frame, int what, PyObject *arg) {
   (void)obj;
-  (void)arg;
-  if ((what != PyTrace_CALL && what != PyTrace_RETURN) || !active) return 0;
+  if (!active) return 0;
+  if (what == PyTrace_C_CALL || what == PyTrace_C_RETURN || what == PyTrace_C_EXCEPTION) {
+    if (!waits_on) return 0;
+    int64_t v = wait_value(arg);
+    if (v >= 0) {
+      if (what == PyTrace_C_CALL) wait_enter(v);
+      else wait_leave(v);
+    }
+    return 0;
+  }
+  if (what != PyTrace_CALL && what != PyTrace_RETURN) return 0;
   PyObject *code;
   if (py_minor >= 11) {
     code = P.Frame_GetCode(frame);
@@ -415,6 +586,13 @@ static PyObject *f_capture(PyObject *self, PyObject *arg) {
   long long on = P.Long_AsLongLong(arg);
   if (on == -1 && P.Err_Occurred()) return NULL;
   active = on && !stopped;
+  /* Blocking calls in progress when a window opens or closes are not recorded as waits: one
+   * begun outside has no recorded start, one still open at the close would end outside (and
+   * 3.9 - 3.11 lose the profile function's C_RETURN once it is taken off). Callers hold the GIL,
+   * as do wait_enter/wait_leave. */
+  pthread_mutex_lock(&all_lock);
+  for (tbuf *t = all_bufs; t; t = t->next) t->wdepth = 0;
+  pthread_mutex_unlock(&all_lock);
   int all = P.ThreadState_Get && P.ThreadState_GetInterpreter && P.Interp_ThreadHead && P.ThreadState_Next && P.Eval_SetProfileFor;
   if (!profiling) return P.Long_FromLongLong(1);
   if (!all) return P.Long_FromLongLong(0);
@@ -477,6 +655,14 @@ static PyObject *f_drain(PyObject *self, PyObject *unused) {
   if (!out) return NULL;
   pthread_mutex_lock(&all_lock);
   for (tbuf *t = all_bufs; t; t = t->next) {
+    /* A thread still blocked (a daemon thread in queue.get at exit): its wait so far is open. */
+    for (int d = 0; d < t->wdepth; d++) {
+      if (ensure(t, 2) < 0) break;
+      t->w[t->n] = (t->wword[d] & ~(int64_t)7) | K_WAIT_BEGIN;
+      t->w[t->n + 1] = t->wstart[d];
+      t->n += 2;
+    }
+    t->wdepth = 0;
     if (!t->n && !t->side) continue;
     PyObject *tid = P.Long_FromLongLong(t->tid);
     PyObject *data = P.Bytes_FromStringAndSize((const char *)t->w, (Py_ssize_t)(t->n * sizeof *t->w));
@@ -495,6 +681,15 @@ static PyObject *f_drain(PyObject *self, PyObject *unused) {
   return out;
 }
 
+/* quiet(on): this thread's Python calls are not recorded while on (an import in progress). */
+static PyObject *f_quiet(PyObject *self, PyObject *on) {
+  (void)self;
+  long long v = P.Long_AsLongLong(on);
+  if (v == -1 && P.Err_Occurred()) return NULL;
+  quiet = v != 0;
+  return ret_none();
+}
+
 /* stop(): record nothing more (the final flush is under way or done). */
 static PyObject *f_stop(PyObject *self, PyObject *unused) {
   (void)self;
@@ -505,13 +700,18 @@ static PyObject *f_stop(PyObject *self, PyObject *unused) {
   return ret_none();
 }
 
-/* reset(): in a forked child: drop every buffer, record nothing. */
-static PyObject *f_reset(PyObject *self, PyObject *unused) {
+/* reset(keep): in a forked child: drop every buffer (the parent's records); record nothing more
+ * unless keep is true (the child is followed: it records into its own file from here). */
+static PyObject *f_reset(PyObject *self, PyObject *keep) {
   (void)self;
-  (void)unused;
-  active = 0;
-  stopped = 1;
-  next_tick = INT64_MAX;
+  /* A followed child records from here (its capture window is set by the Python side next); an
+   * unfollowed one records nothing, and no window can open again. */
+  active = keep && keep != P.None && P.Long_AsLongLong(keep) != 0;
+  P.Err_Clear();
+  stopped = !active;
+  lost.chunks = lost.events = 0; /* the parent's losses are the parent's to report */
+  /* a followed child goes on flushing its own records periodically; an unfollowed one never */
+  next_tick = active && cb_tick ? now_ns() + tick_ns : INT64_MAX;
   pthread_mutex_init(&all_lock, NULL);
   tbuf *t = all_bufs;
   all_bufs = NULL;
@@ -558,10 +758,14 @@ static PyMethodDef defs[] = {
     {"emit_attrs", (void *)f_emit_attrs, METH_FASTCALL, "attributes + record(word)"},
     {"drain", (void *)f_drain, METH_NOARGS, "pending records of every thread"},
     {"stop", (void *)f_stop, METH_NOARGS, "record nothing more"},
-    {"reset", (void *)f_reset, METH_NOARGS, "after fork"},
+    {"reset", (void *)f_reset, METH_O, "after fork"},
     {"call_at_exit", (void *)f_call_at_exit, METH_O, "fn() after pending signal handlers"},
     {"lost", (void *)f_lost, METH_NOARGS, "(chunks, events) Python could not take"},
     {"capture", (void *)f_capture, METH_O, "open (1) or close (0) a capture window"},
+    {"monitoring_call", (void *)m_call, METH_FASTCALL, "CALL"},
+    {"monitoring_c_return", (void *)m_c_return, METH_FASTCALL, "C_RETURN / C_RAISE"},
+    {"set_waits", (void *)f_set_waits, METH_FASTCALL, "blocking builtins"},
+    {"quiet", (void *)f_quiet, METH_O, "skip this thread's calls (imports)"},
 };
 
 #define SYM(field, name)                                     \
@@ -582,6 +786,8 @@ PyObject *is_pytrace_init(PyObject *intern, PyObject *on_full, PyObject *on_thre
   SYM(List_New, "PyList_New");
   SYM(List_Append, "PyList_Append");
   SYM(List_Size, "PyList_Size");
+  SYM(List_GetItem, "PyList_GetItem");
+  SYM(Tuple_GetItem, "PyTuple_GetItem");
   SYM(Tuple_Pack, "PyTuple_Pack");
   SYM(Err_Occurred, "PyErr_Occurred");
   SYM(Err_Clear, "PyErr_Clear");

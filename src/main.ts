@@ -34,7 +34,7 @@ const COMMANDS: Record<string, { description: string; load: Loader; argv?: ArgvR
   rules: { description: "Built-in rules and custom rules files (rules list [--json], rules check [FILE])", load: async () => (await import("./cli/rules-command.ts")).rulesCommand },
   config: { description: "Show the effective configuration (config show [--json])", load: async () => (await import("./cli/config-command.ts")).configCommand },
   doctor: { description: "Check what InferScope can use here: shim, clock, GPUs, Python", load: async () => (await import("./cli/doctor-command.ts")).doctorCommand },
-  pythonpath: { description: "Print a directory to put on PYTHONPATH for `import inferscope`", load: async () => (await import("./cli/run-command.ts")).pythonpathCommand },
+  pythonpath: { description: "Print a stable directory to put on PYTHONPATH for `import inferscope` (--install: into site-packages)", load: async () => (await import("./cli/pythonpath-command.ts")).pythonpathCommand },
 };
 
 function rootUsage(): string {

@@ -6,6 +6,7 @@ import type { AnalysisContext } from "./rules/common.ts";
 import { clamp01, codeName, pct, round } from "./rules/common.ts";
 import { CLASS_LABELS, kernelLabel } from "./kernel-classes.ts";
 import { kernelGroups } from "./rules/kernel-groups.ts";
+import { classifyWithoutGpu } from "./cpu-classify.ts";
 
 /** GPU computing at least this share of its window: gpu_bound. */
 export const GPU_BOUND_COMPUTE_SHARE = 0.7;
@@ -17,41 +18,20 @@ export const MEMORY_BOUND_TRANSFER_SHARE = 0.3;
 export const CLASSIFY_MIN_GPU_OPS = 3;
 
 /**
- * Without GPU activity nothing is classified (a rule never fires on missing data), but the reason
- * says why there is none and where the CPU time went: the function with the most self time on the
- * busiest thread that has function calls, as a share of that thread's busy time. One clause (the report puts it after
- * "Unknown (confidence 0.00): "), e.g. "no GPU activity was recorded (GPU collection: no-driver);
- * on the CPU, `tokenize` (app/pre.py:21) took the most self time: 41.2 % of `MainThread`'s busy time".
+ * Without GPU activity the run is classified from its CPU side (cpu-classify.ts). The clause
+ * about the GPU is only added when GPU collection ran and saw nothing (a CPU-only machine says
+ * "no GPU data" once, elsewhere in the report), e.g. "no GPU activity was recorded (12 CUDA API
+ * calls but no kernels or copies)".
  */
-export function noGpuReason(ctx: AnalysisContext): string {
-  const tick = (s: string) => s.replace(/`/g, "'"); // names go in code spans
+export function noGpuNote(ctx: AnalysisContext): string {
+  const tick = (s: string) => s.replace(/`/g, "'");
   const gc = ctx.trace.meta.gpuCollection;
-  const notes: string[] = [];
   const nApi = ctx.trace.api.length;
+  if (nApi === 0 && typeof gc === "string" && gc !== "cupti") return "";
+  const notes: string[] = [];
   if (nApi > 0) notes.push(`${nApi} CUDA API ${nApi === 1 ? "call" : "calls"} but no kernels or copies`);
   if (typeof gc === "string" && gc.length > 0) notes.push(`GPU collection: ${tick(gc)}`);
-  let reason = `no GPU activity was recorded${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
-  const th = ctx.cpu.threads.find((t) => ctx.hot.threads.has(t.tid)); // the busiest thread with function calls
-  const hot = th ? ctx.hot.threads.get(th.tid) : undefined;
-  if (th && hot?.top && th.busyNs > 0 && hot.topSelfNs > 0) {
-    const f = hot.top;
-    const loc = shortLocation(f.file, f.line);
-    const thread = ctx.trace.threadNames.has(th.tid) ? `\`${tick(th.name)}\`` : `thread ${th.tid}`;
-    reason +=
-      `; on the CPU, \`${tick(f.function)}\`${loc ? ` (${tick(loc)})` : ""} took the most self time: ` +
-      `${pct(hot.topSelfNs, th.busyNs)} % of ${thread}'s busy time`;
-  } else if (ctx.hot.functions.length === 0) {
-    reason += "; no Python calls or torch ops were traced";
-  }
-  return reason;
-}
-
-/** "/a/b/c/pre.py", 41 → "c/pre.py:41": the last two path components, as the reports show them. */
-function shortLocation(file: string | undefined, line: number | undefined): string {
-  if (!file) return "";
-  const parts = file.split("/").filter((p) => p.length > 0);
-  const short = parts.length > 2 ? parts.slice(-2).join("/") : file;
-  return line !== undefined && Number.isFinite(line) ? `${short}:${line}` : short;
+  return `no GPU activity was recorded${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
 }
 
 /**
@@ -97,7 +77,7 @@ function dominantWork(ctx: AnalysisContext): string {
 
 function classifyWindow(ctx: AnalysisContext): Report["bottleneck"] {
   const g = ctx.gpu;
-  if (!g) return { classification: "unknown", confidence: 0, reason: noGpuReason(ctx) };
+  if (!g) return classifyWithoutGpu(ctx, noGpuNote(ctx));
   if (g.ops.length < CLASSIFY_MIN_GPU_OPS || g.windowNs <= 0) {
     return { classification: "unknown", confidence: 0, reason: `only ${g.ops.length} GPU ops in the trace: too little to classify` };
   }

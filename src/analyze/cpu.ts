@@ -6,11 +6,19 @@ import { type Union, UnionBuilder, mergeUnions } from "../core/intervals.ts";
 
 export interface ThreadMetrics {
   tid: number;
+  pid: number;
   name: string;
+  /** Time in traced code (Python calls, ops, CUDA calls), waits included. */
   busyNs: number;
   pythonNs: number | null;
   spans: number;
   blockedNs: number;
+  /** Time waiting in blocking builtins (wait spans); 0 when none were recorded. */
+  waitNs: number;
+  /** busyNs - waitNs: running (or runnable) in traced code. */
+  runningNs: number;
+  /** CPU time the kernel counted for the thread (sampled /proc), or null when not sampled. */
+  kernelCpuNs: number | null;
 }
 
 export interface CounterSeries {
@@ -76,7 +84,7 @@ function min(s: CounterSeries | null): number | null {
  * `byThread`: spans per thread sorted by start (from the merger); `trace.api` and `trace.syncs`
  * sorted by start. Unions are built in linear time from the sorted lists.
  */
-export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, blockedByThread: Map<number, number>): CpuMetrics {
+export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, blockedByThread: Map<number, number>, waitByThread: Map<number, number> = new Map()): CpuMetrics {
   const pythonTraced = trace.spans.some((s) => s.cat === "python");
   const busyParts = new Map<number, Union[]>();
   const part = (tid: number, u: Union) => {
@@ -86,8 +94,10 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
   };
   const pythonNs = new Map<number, number>();
   const spanCount = new Map<number, number>();
+  const pidOf = new Map<number, number>();
   for (const [tid, spans] of byThread) {
     spanCount.set(tid, spans.length);
+    if (spans.length) pidOf.set(tid, spans[0]!.pid);
     const code = new UnionBuilder();
     const py = pythonTraced ? new UnionBuilder() : null;
     for (const s of spans) {
@@ -95,7 +105,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
       if (cat === "python") {
         code.add(s.start, s.end);
         py?.add(s.start, s.end);
-      } else if (cat === "cpu_op" || cat === "module" || cat === "other") code.add(s.start, s.end);
+      } else if (cat === "cpu_op" || cat === "module" || cat === "other" || cat === "wait") code.add(s.start, s.end);
     }
     part(tid, code.finish());
     if (py) pythonNs.set(tid, py.finish().measure);
@@ -112,15 +122,22 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
   };
   perThread(trace.api);
   perThread(trace.syncs);
+  const kernel = kernelCpuByThread(trace);
   const threads: ThreadMetrics[] = [];
   for (const [tid, parts] of busyParts) {
+    const busyNs = parts.length === 1 ? parts[0]!.measure : mergeUnions(parts).measure;
+    const waitNs = Math.min(busyNs, waitByThread.get(tid) ?? 0);
     threads.push({
       tid,
+      pid: pidOf.get(tid) ?? trace.api.find((a) => a.tid === tid)?.pid ?? -1,
       name: trace.threadNames.get(tid) ?? `thread ${tid}`,
-      busyNs: parts.length === 1 ? parts[0]!.measure : mergeUnions(parts).measure,
+      busyNs,
       pythonNs: pythonTraced ? (pythonNs.get(tid) ?? 0) : null,
       spans: spanCount.get(tid) ?? 0,
       blockedNs: blockedByThread.get(tid) ?? 0,
+      waitNs,
+      runningNs: busyNs - waitNs,
+      kernelCpuNs: kernel.get(tid) ?? null,
     });
   }
   threads.sort((a, b) => b.busyNs - a.busyNs || a.tid - b.tid);
@@ -188,6 +205,29 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
   };
 }
 
+/**
+ * CPU time per thread from the sampled `cpu thread <tid>` tracks ({utilization_pct} over the
+ * interval ending at each sample): Σ pct/100 × interval, over the samples in the trace (the
+ * window's, once clipped). The kernel's ticks are 10 ms, so a thread's figure is ± 10 ms.
+ */
+export function kernelCpuByThread(trace: Trace): Map<number, number> {
+  const last = new Map<number, number>();
+  const out = new Map<number, number>();
+  for (const c of trace.counters) {
+    if (!c.track.startsWith("cpu thread ")) continue;
+    const tid = Number(c.track.slice(11));
+    const v = c.values.utilization_pct;
+    const prev = last.get(tid);
+    last.set(tid, c.ts);
+    if (prev === undefined || v === undefined) {
+      if (!out.has(tid)) out.set(tid, 0);
+      continue;
+    }
+    out.set(tid, (out.get(tid) ?? 0) + (v / 100) * (c.ts - prev));
+  }
+  return out;
+}
+
 export function threadStat(t: ThreadMetrics): ThreadStat {
   return {
     tid: t.tid,
@@ -196,5 +236,9 @@ export function threadStat(t: ThreadMetrics): ThreadStat {
     python_ms: t.pythonNs === null ? null : t.pythonNs / 1e6,
     spans: t.spans,
     blocked_ms: t.blockedNs / 1e6,
+    pid: t.pid,
+    running_ms: t.runningNs / 1e6,
+    waiting_ms: t.waitNs / 1e6,
+    cpu_ms: t.kernelCpuNs === null ? null : t.kernelCpuNs / 1e6,
   };
 }

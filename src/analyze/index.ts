@@ -16,7 +16,7 @@ import type { AnalysisContext, RuleFinding } from "./rules/common.ts";
 import { type GpuWork, gpuWork } from "./gpu-work.ts";
 import { CLASS_LABELS } from "./kernel-classes.ts";
 import { priceFindings, priceUserFindings, sortBySaving, stepScope } from "./savings.ts";
-import { requestMetrics } from "./requests.ts";
+import { REQUEST_BEGIN, REQUEST_SCOPE, requestMetrics } from "./requests.ts";
 import { scopeMetrics } from "./scopes.ts";
 import { syncMetrics } from "./syncs.ts";
 import { copyStat, transferMetrics } from "./transfers.ts";
@@ -25,6 +25,11 @@ import { resolveParams } from "./params.ts";
 import { buildCallTree, type CallTree } from "./call-tree.ts";
 import { moduleMetrics } from "./modules.ts";
 import { modulesReport } from "./modules-report.ts";
+import { waitMetrics } from "./waits.ts";
+import { type AnalysisWindow, chooseWindow, STARTUP_TOP_IMPORTERS, startupPhase, windowTrace } from "./window.ts";
+import { fail } from "../errors.ts";
+import type { ProcessInfo } from "../trace/model.ts";
+import type { ProcessStat, WaitStat } from "./report-types.ts";
 
 export const DEFAULT_TOP = 10;
 
@@ -37,13 +42,49 @@ export interface AnalyzeOptions {
   merge?: MergeResult;
   /** A checked rules file: threshold overrides, disabled built-in rules, user rules. */
   rules?: RulesConfig | null;
+  /** The span analysed: auto (the steady state), all, mark:NAME, scope:NAME[,skip=N]. */
+  window?: string;
+}
+
+function hasRequests(trace: Trace): boolean {
+  return trace.instants.some((i) => i.name === REQUEST_BEGIN) || trace.spans.some((s) => s.cat === "scope" && s.name === REQUEST_SCOPE);
 }
 
 /** ns → ms, exactly (the report carries milliseconds as floats). */
 const nsToMs = (ns: number): number => ns / 1e6;
 
-/** Every metric of the trace (no findings yet): what the rules read and the report shows. */
-export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeResult = mergeTrace(trace)): AnalysisContext {
+/**
+ * Every metric of the trace (no findings yet): what the rules read and the report shows, over
+ * the window `window` asks for ("auto": the steady state, what the commands use by default; the
+ * trace is clipped to it, the start-up phase is measured on the whole trace; "all" here, for
+ * callers that hand in a trace to analyse as it is). `merge`: the whole trace's, when made already.
+ */
+export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge?: MergeResult, window = "all"): AnalysisContext {
+  let w: AnalysisWindow;
+  try {
+    w = chooseWindow(trace, window);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const whole = w.start <= w.runStart && w.end >= w.runEnd;
+  const part = whole ? trace : windowTrace(trace, w);
+  const ctx = metrics(part, top, whole ? (merge ?? mergeTrace(trace)) : mergeTrace(part));
+  // Requests are the script's own measurements, begin to end: every one recorded counts, not only
+  // those inside the steady-state window (one straddling its edge would be lost).
+  if (!whole && hasRequests(trace)) {
+    const m = merge ?? mergeTrace(trace);
+    ctx.requests = requestMetrics(trace, gpuTime(trace, m.opCall), top);
+  }
+  ctx.window = trace.format === "kineto" ? null : w;
+  ctx.startup = startupPhase(trace, w);
+  ctx.eventCount =
+    typeof trace.meta.eventCount === "number"
+      ? trace.meta.eventCount
+      : trace.spans.length + trace.api.length + trace.gpu.length + trace.syncs.length + trace.instants.length + trace.counters.length;
+  return ctx;
+}
+
+function metrics(trace: Trace, top: number, merge: MergeResult): AnalysisContext {
   const gpu = gpuTime(trace, merge.opCall);
   const kernels = gpu ? kernelMetrics(trace, merge, gpu.busyNs, top) : null;
   const transfers = gpu ? transferMetrics(trace, merge.opCall) : null;
@@ -51,14 +92,17 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge: MergeRes
   const work = gpu ? gpuWork(trace, gpu, syncs) : null;
   const scopes = scopeMetrics(trace, gpu);
   const requests = requestMetrics(trace, gpu, top);
-  const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread);
+  const waits = waitMetrics(merge.byThread);
+  // The tracer says whether it watched blocking calls (a run with none still measured that).
+  if ((trace.meta.pythonTracer as { waits?: boolean } | undefined)?.waits === true) waits.recorded = true;
+  const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread, waits.byThread);
   const idle = gpu ? attributeHostWait(gpu.gaps, merge.byThread) : [];
-  const hot = hotFunctions(merge.byThread);
+  const hot = hotFunctions(merge.byThread, trace.summaries);
   let tree: CallTree | null = null;
   const callTree = (): CallTree => (tree ??= buildCallTree(trace, merge, syncs.occasions));
   // the tree is built here only when there are layers to show; the flame graphs build it on demand
   const modules = trace.spans.some((s) => s.cat === "module") ? moduleMetrics(callTree(), gpu && gpu.windowNs > 0 ? gpu.busyNs / gpu.windowNs : null) : null;
-  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, modules, callTree, top };
+  return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, modules, callTree, top, waits, window: null, startup: null, eventCount: 0 };
 }
 
 /** Run every built-in rule not disabled by the rules file; price the findings (savings.ts) and rank them by estimated saving. */
@@ -73,9 +117,10 @@ export function evaluateRules(ctx: AnalysisContext, rules?: RulesConfig | null):
   return priceFindings(made, start, end, stepScope(ctx.scopes.instances));
 }
 
-/** The window savings are shares of: the GPU window, or without GPU ops the span of the CPU events. */
+/** The window savings are shares of: the GPU window, or without GPU ops the analysis window (else the span of the CPU events). */
 export function savingWindow(ctx: AnalysisContext): [number, number] {
   if (ctx.gpu) return [ctx.gpu.windowStart, ctx.gpu.windowEnd];
+  if (ctx.window) return [ctx.window.start, ctx.window.end];
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of ctx.trace.spans) {
@@ -85,9 +130,65 @@ export function savingWindow(ctx: AnalysisContext): [number, number] {
   return lo <= hi ? [lo, hi] : [0, 0];
 }
 
+function windowStat(ctx: AnalysisContext): Report["window"] {
+  const w = ctx.window;
+  if (!w) return null;
+  const out: NonNullable<Report["window"]> = { mode: w.mode, how: w.how, start_ms: nsToMs(w.start - w.runStart), end_ms: nsToMs(w.end - w.runStart), duration_ms: nsToMs(w.end - w.start), run_ms: nsToMs(w.runEnd - w.runStart) };
+  // Imports inside the window (lazy ones: torch's record_function imports a module at the first
+  // batch): one-time work, kept out of the hot functions and named here.
+  if (ctx.hot.importNs > 0) {
+    out.imports_ms = nsToMs(ctx.hot.importNs);
+    out.imports = ctx.hot.imports.slice(0, STARTUP_TOP_IMPORTERS).map((m) => ({ module: m.module, ms: nsToMs(m.ns) }));
+  }
+  return out;
+}
+
+function waitStats(ctx: AnalysisContext, top: number): WaitStat[] {
+  const W = ctx.window ? ctx.window.end - ctx.window.start : 0;
+  return ctx.waits.entries.slice(0, top).map((e) => {
+    const r: WaitStat = { pid: e.pid, tid: e.tid, thread: ctx.trace.threadNames.get(e.tid) ?? `thread ${e.tid}`, call: e.call, on: e.on, count: e.count, ms: nsToMs(e.ns), pct_of_window: W > 0 ? (e.ns / W) * 100 : 0 };
+    if (e.function !== undefined) r.function = e.function;
+    if (e.file !== undefined) r.file = e.file;
+    if (e.line !== undefined) r.line = e.line;
+    if (e.caller !== undefined) r.caller = e.caller;
+    if (e.callerFile !== undefined) r.caller_file = e.callerFile;
+    if (e.callerLine !== undefined) r.caller_line = e.callerLine;
+    return r;
+  });
+}
+
+/** One row per process of the run (the script first); [] for a single-process trace. */
+function processStats(ctx: AnalysisContext): ProcessStat[] {
+  const ps = (ctx.trace.meta.processes as ProcessInfo[] | undefined) ?? [];
+  if (ps.length < 2) return [];
+  return ps.map((p) => {
+    const threads = ctx.cpu.threads.filter((t) => t.pid === p.pid);
+    let running = 0;
+    let waiting = 0;
+    let cpuNs: number | null = null;
+    for (const t of threads) {
+      running += t.runningNs;
+      waiting += t.waitNs;
+      if (t.kernelCpuNs !== null) cpuNs = (cpuNs ?? 0) + t.kernelCpuNs;
+    }
+    const byThread = new Map([...ctx.merge.byThread].filter(([tid]) => threads.some((t) => t.tid === tid)));
+    const hot = hotFunctions(byThread, ctx.trace.summaries.filter((x) => x.pid === p.pid));
+    return { pid: p.pid, role: p.role, label: p.label, traced: p.traced, running_ms: nsToMs(running), waiting_ms: nsToMs(waiting), cpu_ms: cpuNs === null ? null : nsToMs(cpuNs), top_function: hot.functions[0]?.function ?? null };
+  });
+}
+
+function markStats(ctx: AnalysisContext, top: number): NonNullable<Report["marks"]> {
+  const t0 = ctx.window?.runStart ?? ctx.trace.instants[0]?.ts ?? 0;
+  return ctx.trace.instants.slice(0, top * 5).map((i) => {
+    const m: NonNullable<Report["marks"]>[number] = { name: i.name, at_ms: nsToMs(i.ts - t0), pid: i.pid, tid: i.tid, thread: ctx.trace.threadNames.get(i.tid) ?? `thread ${i.tid}` };
+    if (i.args && Object.keys(i.args).length) m.args = i.args;
+    return m;
+  });
+}
+
 export function analyze(trace: Trace, opts: AnalyzeOptions): Report {
   const top = Math.max(1, Math.floor(opts.top ?? DEFAULT_TOP));
-  return buildReport(analysisContext(trace, top, opts.merge), opts.path, opts.rules);
+  return buildReport(analysisContext(trace, top, opts.merge, opts.window), opts.path, opts.rules);
 }
 
 /** The report (docs/report-json.md) of an analysis context: findings, classification, metrics. */
@@ -169,7 +270,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
   let topFunctions: HotFunctionStat[] | null = null;
   if (ctx.hot.functions.length > 0) {
     let busyNs = 0;
-    for (const th of cpu.threads) busyNs += th.busyNs;
+    for (const th of cpu.threads) busyNs += th.runningNs;
     topFunctions = ctx.hot.functions.slice(0, top).map((f) => {
       const h: HotFunctionStat = {
         function: f.function,
@@ -179,6 +280,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
         total_ms: nsToMs(f.totalNs),
         pct_of_busy: busyNs > 0 ? (f.selfNs / busyNs) * 100 : 0,
       };
+      if (f.waitNs > 0) h.wait_ms = nsToMs(f.waitNs);
       if (f.file !== undefined) h.file = f.file;
       if (f.line !== undefined) h.line = f.line;
       return h;
@@ -190,10 +292,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
   for (const key of ["producer", "gpuCollection", "buffer", "command", "exitCode", "pythonVersion", "torchVersion", "cudaVersion", "cuptiVersion", "cuptiLibrary", "sampleIntervalMs", "capture", "captureWindows"]) {
     if (meta[key] !== undefined) collection[key] = meta[key];
   }
-  const eventCount =
-    typeof meta.eventCount === "number"
-      ? meta.eventCount
-      : trace.spans.length + trace.api.length + trace.gpu.length + trace.syncs.length + trace.instants.length + trace.counters.length;
+  const eventCount = ctx.eventCount;
 
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -203,6 +302,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
     cpu: {
       threads: cpu.threads.map(threadStat),
       top_functions: topFunctions,
+      waits: ctx.waits.recorded ? waitStats(ctx, top) : null,
       memory: { peak_rss_mb: cpu.peakRssMb, min_available_mb: cpu.minAvailableMb, swap_used_mb: cpu.swapUsedMb },
       numa: { gpu_node: cpu.numa.gpuNode, pages_mb_by_node: cpu.numa.pagesMbByNode, remote_pct: cpu.numa.remotePct },
     },
@@ -210,6 +310,19 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
     ...(ctx.requests ? { requests: ctx.requests } : {}),
     modules: ctx.modules ? modulesReport(ctx.modules, top, g !== null) : null,
     findings,
+    window: windowStat(ctx),
+    startup: ctx.startup
+      ? {
+          total_ms: nsToMs(ctx.startup.totalNs),
+          interpreter_ms: ctx.startup.interpreterNs === null ? null : nsToMs(ctx.startup.interpreterNs),
+          imports_ms: nsToMs(ctx.startup.importsNs),
+          other_ms: nsToMs(ctx.startup.otherNs),
+          pct_of_run: ctx.startup.share * 100,
+          top_importers: ctx.startup.topImporters.map((m) => ({ module: m.module, ms: nsToMs(m.ns) })),
+        }
+      : null,
+    processes: processStats(ctx),
+    marks: markStats(ctx, top),
     clock: {
       source: meta.clock ?? "unknown",
       error_bound_us: meta.clockErrorBoundNs !== undefined ? meta.clockErrorBoundNs / 1000 : null,

@@ -5,7 +5,7 @@
 /** The contract's name and version, the report's `schema`. */
 export const REPORT_SCHEMA = "inferscope.report/v1";
 
-export type Classification = "cpu_bound" | "gpu_bound" | "memory_bound" | "balanced" | "unknown";
+export type Classification = "cpu_bound" | "gpu_bound" | "memory_bound" | "wait_bound" | "balanced" | "unknown";
 export type Severity = "high" | "medium" | "low";
 
 export interface Finding {
@@ -169,6 +169,45 @@ export interface ThreadStat {
   spans: number;
   /** Extension: CPU time blocked waiting for the GPU (syncs, blocking copies). */
   blocked_ms?: number;
+  /** Extensions: its process; busy_ms split into running and waiting in blocking builtins; CPU time the kernel counted (null: not sampled). */
+  pid?: number;
+  running_ms?: number;
+  waiting_ms?: number;
+  cpu_ms?: number | null;
+}
+
+/** One row of the waits table (`cpu.waits`, an extension): where a thread waited, on what. */
+export interface WaitStat {
+  pid: number;
+  tid: number;
+  thread: string;
+  /** The blocking builtin. */
+  call: string;
+  /** What it waited for, in words. */
+  on: string;
+  function?: string;
+  file?: string;
+  line?: number;
+  caller?: string;
+  caller_file?: string;
+  caller_line?: number;
+  count: number;
+  ms: number;
+  /** Share of the window. */
+  pct_of_window: number;
+}
+
+/** A process of the run (`processes`, an extension). */
+export interface ProcessStat {
+  pid: number;
+  role: string;
+  label: string;
+  traced: boolean;
+  running_ms: number;
+  waiting_ms: number;
+  cpu_ms: number | null;
+  /** Its function with the most running self time. */
+  top_function: string | null;
 }
 
 /** One row of the hot-function table (`cpu.top_functions`, an extension). */
@@ -184,8 +223,12 @@ export interface HotFunctionStat {
   self_ms: number;
   /** Inclusive: while it was on the stack; recursion counted once (outermost call). */
   total_ms: number;
-  /** self_ms / Σ busy_ms of all threads × 100. */
+  /** self_ms / Σ running time of all threads × 100 (the CPU busy time). */
   pct_of_busy: number;
+  /** Extension: self time waiting in blocking builtins it called (not in self_ms). */
+  wait_ms?: number;
+  /** Extension: the processes it ran in, when the run has several. */
+  pids?: number[];
 }
 
 /** One row of the per-layer table (`modules.top`, an extension): an nn.Module path. */
@@ -303,6 +346,8 @@ export interface Report {
      * reports from before the extension.
      */
     top_functions?: HotFunctionStat[] | null;
+    /** Extension: where threads waited, longest first; null when the trace records no waits. */
+    waits?: WaitStat[] | null;
     memory: {
       peak_rss_mb: number | null;
       min_available_mb: number | null;
@@ -320,6 +365,31 @@ export interface Report {
   /** Extension: per nn.Module path and class; null when the trace has no module calls. Absent in reports from before the extension. */
   modules?: ModulesSection | null;
   findings: Finding[];
+  /** Extension: the span the diagnosis covers and the start-up before it (InferScope traces). */
+  window?: {
+    mode: "auto" | "all" | "mark" | "scope";
+    how: string;
+    /** Relative to the start of the run (the process's start when known). */
+    start_ms: number;
+    end_ms: number;
+    duration_ms: number;
+    run_ms: number;
+    /** Imports inside the window (lazy imports), not counted among the hot functions; absent when none. */
+    imports_ms?: number;
+    imports?: { module: string; ms: number }[];
+  } | null;
+  startup?: {
+    total_ms: number;
+    interpreter_ms: number | null;
+    imports_ms: number;
+    other_ms: number;
+    pct_of_run: number;
+    top_importers: { module: string; ms: number }[];
+  } | null;
+  /** Extension: the processes of the run (the script and its traced children). */
+  processes?: ProcessStat[];
+  /** Extension: mark_event instants in the window (the first `top` × 5). */
+  marks?: { name: string; at_ms: number; pid: number; tid: number; thread: string; args?: Record<string, unknown> }[];
   clock: { source: string; error_bound_us: number | null };
   dropped: Record<string, number>;
   collection: Record<string, unknown>;

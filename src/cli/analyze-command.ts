@@ -36,7 +36,7 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
 }
 
 /** Read and analyze one trace. */
-export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, maxEvents?: number) {
+export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, maxEvents?: number, window = "auto") {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
   // a file name that is not UTF-8 is read by its bytes (core/raw-path.ts)
@@ -44,7 +44,7 @@ export async function analyzeFile(path: string, top: number, rules: RulesConfig 
   const trace = await readTrace(file, { maxEvents });
   const events = trace.spans.length + trace.api.length + trace.gpu.length;
   if (events >= 1_000_000) log.info(`analyzing ${events.toLocaleString("en-US")} events…`);
-  const analysis = analysisContext(trace, top);
+  const analysis = analysisContext(trace, top, undefined, window);
   const report = buildReport(analysis, file === "-" ? "<stdin>" : showPath(file), rules);
   log.debug(`analyzed ${report.source.events} events in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   return { analysis, report };
@@ -57,10 +57,11 @@ export async function runAnalyze(opts: {
   top?: string | number;
   rules?: RulesConfig | null;
   maxEvents?: number;
+  window?: string;
 }): Promise<{ text: string; report: Report }> {
   const format = parseFormat(opts.format);
   const top = parseTop(opts.top);
-  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null, opts.maxEvents);
+  const { analysis, report } = await analyzeFile(opts.trace, top, opts.rules ?? null, opts.maxEvents, opts.window ?? "auto");
   const { renderReport, reportLine } = await Promise.all([import("../report/render.ts"), import("../report/json.ts")]).then(([r, j]) => ({ renderReport: r.renderReport, reportLine: j.reportLine }));
   const text = format === "ndjson" ? reportLine(report) : renderReport(report, format, analysis);
   if ((format === "folded" || format === "speedscope") && analysis.callTree().size <= 1) {
@@ -78,7 +79,7 @@ export const analyzeCommand = defineCommand({
     force: { type: "boolean", description: "overwrite an existing --output file" },
     top: { type: "string", description: "length of the top-N lists (kernels, idle attribution, sync callers); default: config `top`" },
     rules: { type: "string", description: "rules file (default: $INFERSCOPE_RULES, else .inferscope_rules.yaml in cwd or the git root)" },
-    ...configArgs(["maxEvents"]),
+    ...configArgs(["maxEvents", "window"]),
   },
   async run({ args }) {
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
@@ -86,14 +87,15 @@ export const analyzeCommand = defineCommand({
     // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
     const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
     const format = (out?.format ?? given ?? "md") as Format;
-    const { config } = resolveConfig({ flags: flagsFromArgs(args, ["maxEvents"]) });
+    const { config } = resolveConfig({ flags: flagsFromArgs(args, ["maxEvents", "window"]) });
     const top = parseTop(args.top ?? config.top);
+    const window = config.window;
     if (paths.length > 1 && format !== "ndjson") fail(`${paths.length} traces given: several traces need --format ndjson (one report per line); or analyze one at a time`);
     if (paths.filter((p) => p === "-").length > 1) fail("stdin (-) can be read only once");
     // Checked before any trace is read: a bad rules file costs nothing.
     const rules = await loadRulesOption(args.rules);
     if (format !== "ndjson") {
-      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules, maxEvents: config.maxEvents });
+      const { text } = await runAnalyze({ trace: paths[0]!, format, top, rules, maxEvents: config.maxEvents, window });
       await writeOutput(out, text);
       return;
     }
@@ -104,7 +106,7 @@ export const analyzeCommand = defineCommand({
     let failed = 0;
     for (const p of paths) {
       try {
-        const { report } = await analyzeFile(p, top, rules, config.maxEvents);
+        const { report } = await analyzeFile(p, top, rules, config.maxEvents, window);
         const line = reportLine(report);
         if (out) lines.push(line);
         else await writeStdout(line);

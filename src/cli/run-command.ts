@@ -1,19 +1,17 @@
 // `inferscope run [options] script.py [args…]` / `inferscope run [options] -m module [args…]`:
 // start the script under the tracer, sample the process from here, then build the trace, write
 // it and the reports into the run directory. The exit code is the script's.
-//
-// `inferscope pythonpath`: a directory holding the `inferscope` package (scope, mark_event are
-// no-ops outside a run), for PYTHONPATH.
 import { defineCommand } from "citty";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { assembleTrace, findPythonFile } from "../collect/assemble.ts";
+import { assembleTrace } from "../collect/assemble.ts";
 import { runChild, type ChildResult } from "../collect/child.ts";
 import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
 import { extractRuntime } from "../collect/extract.ts";
 import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
-import { readPythonFile, type PythonRecording } from "../collect/python-events.ts";
+import { readProcesses, recordingBytes, type TracedProcess } from "../collect/processes.ts";
+import { awaitDescendants } from "../collect/proc-tree.ts";
 import { pciNumaNode, Sampler, type SamplerSummary } from "../collect/sampler.ts";
 import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
@@ -38,6 +36,9 @@ import { checkOutputFile, type OutputFile, writeStdout } from "./output.ts";
 import { writeWhole } from "./output-file.ts";
 import { recordingProgress } from "./recording-progress.ts";
 
+/** How long the script's traced children may outlive it before their trace files are read. */
+const DESCENDANTS_WAIT_MS = 2000;
+
 async function writeReports(
   trace: Trace,
   merge: MergeResult,
@@ -46,10 +47,14 @@ async function writeReports(
   extra: OutputFile | null,
   tracePath: string | null,
   rules: RulesConfig | null,
-): Promise<string[]> {
+): Promise<{ written: string[]; summary: string }> {
   // Loaded once the script has ended: the analysis and the templates are not needed before.
-  const [{ analysisContext, buildReport }, { renderReport }] = await Promise.all([import("../analyze/index.ts"), import("../report/render.ts")]);
-  const analysis = analysisContext(trace, config.top, merge);
+  const [{ analysisContext, buildReport }, { renderReport }, { terminalSummary }] = await Promise.all([
+    import("../analyze/index.ts"),
+    import("../report/render.ts"),
+    import("../report/terminal.ts"),
+  ]);
+  const analysis = analysisContext(trace, config.top, merge, config.window);
   const report = buildReport(analysis, tracePath ?? session.dir, rules);
   const targets: { path: string; format: string; special?: boolean }[] = config.formats.map((f) => ({ path: join(session.dir, FORMAT_FILES[f]), format: f }));
   if (extra) targets.push(extra);
@@ -58,24 +63,29 @@ async function writeReports(
     writeWhole(t.path, renderReport(report, t.format as ReportFormat, analysis), { special: t.special === true });
     written.push(t.path);
   }
-  return written;
+  return { written, summary: terminalSummary(report) };
 }
 
 /**
  * Bounded memory: the Python reader kept the earliest events within 90 % of maxEvents; GPU records
  * and samples on top may still exceed it: cut the whole trace to it. One warning says what is left.
  */
-function keepWithinBudget(trace: Trace, maxEvents: number, python: PythonRecording | null): void {
+function keepWithinBudget(trace: Trace, maxEvents: number, processes: TracedProcess[]): void {
   const total = eventCount(trace);
   let removed = 0;
   let cutoff = Infinity;
   if (total > maxEvents) ({ cutoff, removed } = cutTo(trace, maxEvents));
-  const skipped = removed + (python?.window?.skipped ?? 0);
+  let skipped = removed;
+  let readNs = Infinity; // the shortest window a process's reader kept
+  for (const p of processes) {
+    skipped += p.recording.window?.skipped ?? 0;
+    readNs = Math.min(readNs, p.recording.window?.ns ?? Infinity);
+  }
   if (skipped === 0) return;
   let first = Infinity;
   for (const s of trace.spans) if (s.start < first) first = s.start;
   for (const g of trace.gpu) if (g.start < first) first = g.start;
-  const windowNs = Math.min(Number.isFinite(cutoff) ? cutoff - first : Infinity, python?.window?.ns ?? Infinity);
+  const windowNs = Math.min(Number.isFinite(cutoff) ? cutoff - first : Infinity, readNs);
   trace.warnings.push(windowWarning("the recording", maxEvents, eventCount(trace), skipped, windowNs));
 }
 
@@ -204,21 +214,28 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   }
   let sampler: Sampler | null = null;
   const capture = new CaptureSignals(session.rawDir);
+  const spawnNs = native.monotonicNs();
   const child = await runChild({ argv: pyArgv, env, cwd: process.cwd() }, relay, (pid) => {
-    sampler = new Sampler(native, { pid, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
+    sampler = new Sampler(native, { pid, children: true, intervalMs: config.sampleIntervalMs, numaMapsIntervalMs: config.numaMapsIntervalMs });
     sampler.start();
   }).finally(() => capture.dispose());
   relay.childExited((sig) => abortReports(session, sig));
   const endNs = native.monotonicNs();
   const counters = (sampler as Sampler | null)?.stop() ?? [];
   const samplerSummary = (sampler as Sampler | null)?.summary() ?? null;
+  const tree = (sampler as Sampler | null)?.tree ?? null;
+  if (tree && config.followChildren) {
+    const left = await awaitDescendants(tree, DESCENDANTS_WAIT_MS);
+    if (left.length) log.debug(`${left.length} child process(es) still running ${DESCENDANTS_WAIT_MS} ms after the script ended: ${left.join(", ")}`);
+  }
   if (child.signalsReceived.length) log.info(`${child.signalsReceived.join(", ")} received: building the report from what was recorded`);
 
   if (!existsSync(session.dir)) {
     fail(`the run directory ${session.dir} was removed while the script ran: what it recorded is lost, no report was written; the script exited with code ${child.exitCode}`);
   }
+  const seen = tree ? [...tree.seen.values()] : [];
   try {
-    return await finish(a, config, session, child, { counters, sampler: samplerSummary, endNs }, gpuPlan, { reportExtra, rules }, command);
+    return await finish(a, config, session, child, { counters, sampler: samplerSummary, endNs, spawnNs, seen }, gpuPlan, { reportExtra, rules }, command);
   } catch (e) {
     resultsFailed(session, e, child.exitCode);
   }
@@ -230,23 +247,26 @@ async function finish(
   config: Config,
   session: Session,
   child: ChildResult,
-  ended: { counters: Trace["counters"]; sampler: SamplerSummary | null; endNs: number },
+  ended: { counters: Trace["counters"]; sampler: SamplerSummary | null; endNs: number; spawnNs: number; seen: Parameters<typeof assembleTrace>[0]["seen"] },
   gpuPlan: GpuPlan,
   out: { reportExtra: OutputFile | null; rules: RulesConfig | null },
   command: string[],
 ): Promise<number> {
-  const pyFile = findPythonFile(session.rawDir, child.pid);
-  const python = pyFile
-    ? readPythonFile(pyFile, {
-        pid: child.pid,
-        minDurationNs: config.minDurationUs * 1000,
-        maxEvents: Math.floor(config.maxEvents * 0.9), // room for GPU records and samples
-        onProgress: recordingProgress(statSync(pyFile).size),
-      })
-    : null;
+  // With GPU collection on every call and op is kept: kernels are attributed to the innermost
+  // Python function and op that launched them, however short.
+  const processes = readProcesses(session.rawDir, {
+    childPid: child.pid,
+    minDurationNs: gpuPlan.off ? config.minDurationUs * 1000 : 0,
+    summarizeOps: !!gpuPlan.off,
+    maxEvents: Math.floor(config.maxEvents * 0.9), // room for GPU records and samples
+    onProgress: recordingProgress(recordingBytes(session.rawDir)),
+  });
+  const python = processes[0]?.recording ?? null;
   const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs);
-  const trace = assembleTrace({ config, command, child, python, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs });
-  keepWithinBudget(trace, config.maxEvents, python);
+  const trace = assembleTrace({ config, command, child, processes, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs, seen: ended.seen });
+  trace.meta.processStartNs = ended.spawnNs;
+  if (python?.meta?.tStart) trace.meta.tracerStartNs = python.meta.tStart;
+  keepWithinBudget(trace, config.maxEvents, processes);
   const merge = mergeTrace(trace);
 
   let tracePath: string | null = null;
@@ -254,25 +274,16 @@ async function finish(
     tracePath = join(session.dir, a.gzip ? "trace.json.gz" : "trace.json");
     await writeTrace(trace, tracePath, { version: VERSION, pid: python?.meta?.pid ?? child.pid, extra: runMetadata(trace) });
   }
-  const reports = await writeReports(trace, merge, session, config, out.reportExtra, tracePath, out.rules);
+  const { written: reports, summary } = await writeReports(trace, merge, session, config, out.reportExtra, tracePath, out.rules);
   if (!a["keep-raw"]) rmSync(session.rawDir, { recursive: true, force: true });
 
   const dropped = trace.meta.dropped.python;
   // Drops of other causes (a write the tracer could not finish) come with their own warning.
   if (dropped && config.buffer === "wrap") log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
   for (const w of trace.warnings) log.warn(w);
-  const lines = [`run directory: ${session.dir}`];
+  const lines = [summary, "", `run directory: ${session.dir}`];
   if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);
   for (const r of reports) lines.push(`report: ${r}`);
   if (log.level >= 3) process.stderr.write(`${lines.join("\n")}\n`); // info level: --quiet hides it
   return child.exitCode;
 }
-
-export const pythonpathCommand = defineCommand({
-  meta: { name: "pythonpath", description: "Print a directory to put on PYTHONPATH so `import inferscope` works outside a run" },
-  args: {},
-  async run() {
-    const rt = await extractRuntime();
-    return writeStdout(`${rt.pythonPath}\n`);
-  },
-});

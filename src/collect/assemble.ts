@@ -1,11 +1,12 @@
 // Everything the collectors wrote (Python events, /proc samples, CUPTI records) → one Trace.
-import { existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Config } from "../config/keys.ts";
 import { emptyTrace, type Trace } from "../trace/model.ts";
 import type { ChildResult } from "./child.ts";
 import { otherCuptiClientWarning, type GpuPlan, type GpuResult } from "./gpu.ts";
 import type { PythonCapture, PythonRecording } from "./python-events.ts";
+import type { TracedProcess } from "./processes.ts";
+import { looksPython, type SeenProcess } from "./proc-tree.ts";
+import type { ProcessInfo } from "../trace/model.ts";
 import { type SamplerSummary, samplerWarning } from "./sampler.ts";
 import { VERSION } from "../version.ts";
 
@@ -14,16 +15,21 @@ export function assembleTrace(opts: {
   config: Config;
   command: string[];
   child: ChildResult;
-  python: PythonRecording | null;
+  /** Every traced process, the script's first (empty: the tracer did not start). */
+  processes: TracedProcess[];
   counters: Trace["counters"];
   /** What the /proc sampler did; null when it did not run. */
   sampler: SamplerSummary | null;
   gpuPlan: GpuPlan | null;
   gpu: GpuResult | null;
   sampleIntervalMs: number;
+  /** Descendants the sampler saw (traced or not). */
+  seen?: SeenProcess[];
 }): Trace {
-  const { config, child, python, gpu } = opts;
+  const { config, child, gpu } = opts;
   const trace = emptyTrace("inferscope");
+  const main = opts.processes[0];
+  const python = main?.recording ?? null;
   const pid = python?.meta?.pid ?? child.pid;
   const m = trace.meta;
   m.producer = `inferscope ${VERSION}`;
@@ -38,24 +44,50 @@ export function assembleTrace(opts: {
     trace.spans = python.spans;
     trace.instants = python.instants;
     trace.threadNames = python.threadNames;
+    trace.summaries = python.summaries;
+    let events = python.events;
+    let ops = python.ops;
+    let filtered = python.filtered;
+    let windowCut = python.windowCut;
+    for (const p of opts.processes.slice(1)) {
+      const r = p.recording;
+      for (const s of r.spans) trace.spans.push(s);
+      for (const i of r.instants) trace.instants.push(i);
+      for (const s of r.summaries) trace.summaries.push(s);
+      for (const [tid, name] of r.threadNames) trace.threadNames.set(tid, name);
+      trace.processNames.set(p.pid, p.info.label);
+      events += r.events;
+      ops += r.ops;
+      filtered += r.filtered;
+      windowCut += r.windowCut;
+      for (const w of [...(r.meta?.warnings ?? []), ...r.warnings]) trace.warnings.push(`${p.info.label} (pid ${p.pid}): ${w}`);
+      if (r.meta?.dropped) m.dropped.python = (m.dropped.python ?? 0) + r.meta.dropped;
+    }
+    m.processes = opts.processes.map((p) => p.info);
     // Absent = not measured: only a tracer that reached its final flush knows its drop count.
-    if (python.meta) m.dropped.python = python.meta.dropped;
+    if (python.meta) m.dropped.python = (m.dropped.python ?? 0) + python.meta.dropped;
     if (python.meta?.python) m.pythonVersion = python.meta.python;
     if (python.meta?.torch) m.torchVersion = python.meta.torch;
     if (python.meta?.cuda) m.cudaVersion = python.meta.cuda;
     m.pythonTracer = {
       backend: python.meta?.backend ?? "unknown",
       calls: python.meta?.calls ?? config.pythonCalls,
-      events: python.events,
+      events,
+      torchOps: ops,
+      waits: python.meta?.waits ?? false,
       spilledChunks: python.meta?.spilledChunks ?? null,
-      filteredShort: python.filtered,
+      filteredShort: filtered,
       minDurationUs: config.minDurationUs,
       // ends whose start was not recorded (calls already running when tracing began), spans still
       // open at the end (closed at the last timestamp), bytes of a record cut off by a kill
       unmatchedEnds: python.unmatched,
       unfinished: python.unfinished,
       truncatedBytes: python.truncatedBytes,
+      followChildren: config.followChildren,
     };
+    if (windowCut) (m.pythonTracer as Record<string, unknown>).windowCut = windowCut; // spans cut where a capture window closed (every process)
+    if (python.meta?.torchThreads !== undefined) m.torchThreads = python.meta.torchThreads;
+    if (python.meta?.process?.cpus !== undefined) m.cpus = python.meta.process.cpus;
     trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);
   } else if (child.signalsReceived.length) {
     // Interrupted during interpreter start-up: nothing is wrong with the set-up.
@@ -68,7 +100,6 @@ export function assembleTrace(opts: {
   if (capture) {
     m.capture = { mode: capture.mode, delay_s: capture.delay, duration_s: capture.duration, signals: capture.signals ? "SIGUSR1 start, SIGUSR2 stop" : "not taken" };
     m.captureWindows = captureWindows(capture, python!.meta!.tStart);
-    if (python!.windowCut) m.pythonTracer = { ...(m.pythonTracer as object), windowCut: python!.windowCut };
   }
   if (opts.sampler) {
     m.sampler = opts.sampler;
@@ -100,6 +131,7 @@ export function assembleTrace(opts: {
       for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
     }
   }
+  untracedChildren(trace, opts.processes, opts.seen ?? [], config.followChildren, opts.command);
   const cuptiClash = gpu?.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
   if (cuptiClash) trace.warnings.push(cuptiClash);
   if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
@@ -107,12 +139,39 @@ export function assembleTrace(opts: {
   return trace;
 }
 
-export function findPythonFile(rawDir: string, pid: number): string | null {
-  const own = join(rawDir, `python-${pid}.isc`);
-  if (existsSync(own)) return own;
-  // A wrapper (a pyenv shim that forks, say) made the interpreter's pid differ from the child's.
-  const any = readdirSync(rawDir).filter((f) => /^python-\d+\.isc$/.test(f));
-  return any.length ? join(rawDir, any[0]!) : null;
+
+
+/**
+ * Children the sampler saw that wrote no trace: one warning naming the Python ones (a fork of
+ * the script, a multiprocessing worker, a Python subprocess: their time is missing from the
+ * diagnosis), and every untraced child listed in meta.processes.
+ */
+function untracedChildren(trace: Trace, traced: TracedProcess[], seen: SeenProcess[], follow: boolean, command: string[]): void {
+  const tracedPids = new Set(traced.map((p) => p.pid));
+  const mainCmd = traced[0]?.recording.meta?.executable ?? "";
+  const rootCmd = command.join(" ");
+  const missing = seen.filter((p) => !tracedPids.has(p.pid));
+  if (!missing.length) return;
+  const list = (trace.meta.processes as ProcessInfo[] | undefined) ?? [];
+  for (const p of missing) list.push({ pid: p.pid, ppid: p.ppid, role: "untraced", label: p.cmdline.slice(0, 80) || `pid ${p.pid}`, traced: false, argv: p.cmdline.split(" ") });
+  trace.meta.processes = list;
+  const python = missing.filter((p) => looksPython(p.cmdline, rootCmd) || (mainCmd !== "" && p.cmdline.startsWith(mainCmd)));
+  if (!python.length) return;
+  const names = python.slice(0, 5).map((p) => `${p.pid} (${shortCommand(p.cmdline)})`).join(", ");
+  const more = python.length > 5 ? ` and ${python.length - 5} more` : "";
+  trace.warnings.push(
+    follow
+      ? `${python.length} Python child ${python.length === 1 ? "process was" : "processes were"} not traced: ${names}${more}; their time is not in the diagnosis (started with -I/-E, a cleared environment or PYTHONPATH, killed before it could write, or a Python InferScope cannot trace)`
+      : `${python.length} child ${python.length === 1 ? "process was" : "processes were"} not traced (--no-follow-children): ${names}${more}`,
+  );
+}
+
+/** "/usr/bin/python3 -c import x; …" → "python3 -c import x; …", at most 80 characters. */
+function shortCommand(cmdline: string): string {
+  if (!cmdline) return "?";
+  const [argv0, ...rest] = cmdline.split(" ");
+  const s = [argv0!.split("/").pop(), ...rest].join(" ");
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s;
 }
 
 /** /proc samples taken inside a capture window (the sampler runs throughout, in this process). */

@@ -16,6 +16,8 @@ export function tracerOptions(config: Config, rawDir: string, shimPath: string):
     delay: config.delay,
     duration: config.duration,
     capture: config.capture,
+    follow: config.followChildren,
+    torchOps: config.torchOps,
   };
 }
 

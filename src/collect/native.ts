@@ -19,6 +19,8 @@ const symbols = {
   is_proc_numa_maps: { args: ["i32", "ptr", "i32"], returns: "i32" },
   is_pci_numa_node: { args: ["ptr"], returns: "i32" },
   is_clock_ticks_per_sec: { args: [], returns: "i64" },
+  is_proc_children: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  is_proc_cmdline: { args: ["i32", "ptr", "i32"], returns: "i32" },
 } as const;
 
 export type ShimLibrary = Library<typeof symbols>;

@@ -10,9 +10,12 @@
 import { ptr } from "bun:ffi";
 import type { CounterSample } from "../trace/model.ts";
 import type { Native } from "./native.ts";
+import { ProcTree } from "./proc-tree.ts";
 
 export interface SamplerOptions {
   pid: number;
+  /** Follow the process tree: the children's threads are sampled too (and listed in `tree`). */
+  children?: boolean;
   intervalMs: number;
   numaMapsIntervalMs: number;
 }
@@ -62,6 +65,8 @@ export class Sampler {
   private lastNumaMaps = -Infinity;
   private readonly threads = new Map<number, ThreadSeries>();
   private gone = false;
+  /** The script's descendants seen while sampling (children: true). */
+  readonly tree: ProcTree | null;
 
   constructor(
     private readonly native: Native,
@@ -71,6 +76,7 @@ export class Sampler {
     this.hz = Number(s.is_clock_ticks_per_sec()) || 100;
     const n = s.is_numa_nodes(ptr(this.nodeIds), MAX_NODES);
     this.nodes = Array.from(this.nodeIds.subarray(0, Math.max(0, n)));
+    this.tree = opts.children ? new ProcTree(native, opts.pid) : null;
   }
 
   start(): void {
@@ -144,13 +150,16 @@ export class Sampler {
       }
       this.lastCpu = { ts: t0, ticks };
     }
-    const nt = s.is_proc_thread_cpu(pid, ptr(this.tids), ptr(this.ticks), MAX_THREADS);
-    for (let i = 0; i < nt; i++) {
-      const tid = this.tids[i]!;
-      let series = this.threads.get(tid);
-      if (!series) this.threads.set(tid, (series = { ts: [], ticks: [] }));
-      series.ts.push(t0);
-      series.ticks.push(Number(this.ticks[i]));
+    this.tree?.update(t0);
+    for (const p of this.tree ? this.tree.pids() : [pid]) {
+      const nt = s.is_proc_thread_cpu(p, ptr(this.tids), ptr(this.ticks), MAX_THREADS);
+      for (let i = 0; i < nt; i++) {
+        const tid = this.tids[i]!;
+        let series = this.threads.get(tid);
+        if (!series) this.threads.set(tid, (series = { ts: [], ticks: [] }));
+        series.ts.push(t0);
+        series.ticks.push(Number(this.ticks[i]));
+      }
     }
 
     let perNode: number[] | null = null;

@@ -121,10 +121,31 @@ export const KEYS = {
   },
   minDurationUs: {
     expected: "a whole number of microseconds from 0 to 3600000000 (an hour)",
-    description: "Drop Python calls shorter than this",
+    description: "Python calls and torch ops shorter than this with nothing traced inside are summed per function (hot functions stay exact) instead of kept as timeline spans; 0 keeps them all",
     schema: intIn(0, 3_600_000_000),
-    default: 0,
+    default: 50,
     fromString: int,
+  },
+  followChildren: {
+    expected: "true or false",
+    description: "Trace the script's child processes too (fork, multiprocessing, DataLoader workers, Python subprocesses)",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
+  torchOps: {
+    expected: "true or false",
+    description: "Record torch ops (aten::*) through torch's ITT hooks when the script uses torch",
+    schema: v.boolean(),
+    default: true,
+    fromString: bool,
+  },
+  window: {
+    expected: "auto, all, mark:NAME, or scope:NAME[,skip=N]",
+    description: "Time span the diagnosis covers: auto (the steady state after start-up), all (the whole run), from the first mark_event NAME to the end, or the instances of scope NAME (skipping the first N)",
+    schema: v.pipe(v.string(), v.regex(/^(auto|all|mark:.+|scope:[^,]+(,skip=\d+)?)$/)),
+    default: "auto",
+    fromString: str,
   },
   sampleIntervalMs: {
     expected: "a whole number of milliseconds from 1 to 60000",
@@ -200,6 +221,9 @@ export interface Config {
   modules: boolean;
   pythonCalls: "all" | "user" | "none";
   minDurationUs: number;
+  followChildren: boolean;
+  torchOps: boolean;
+  window: string;
   sampleIntervalMs: number;
   numaMapsIntervalMs: number;
   delay: number;

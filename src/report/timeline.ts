@@ -35,7 +35,7 @@ export interface TimelineOptions {
 }
 
 /** Event categories, indexed by `c` in a lane. */
-export const CATEGORIES = ["kernel", "memcpy", "memset", "python", "scope", "cpu_op", "user_annotation", "other", "cuda_api", "sync", "module"] as const;
+export const CATEGORIES = ["kernel", "memcpy", "memset", "python", "scope", "cpu_op", "user_annotation", "other", "cuda_api", "sync", "module", "wait"] as const;
 type Cat = (typeof CATEGORIES)[number];
 const CAT: Record<Cat, number> = Object.fromEntries(CATEGORIES.map((c, i) => [c, i])) as Record<Cat, number>;
 const ALWAYS_KEEP = new Set<number>([CAT.scope, CAT.user_annotation]);

@@ -24,11 +24,13 @@ import {
   type Seg,
 } from "./format.ts";
 import { LAYERS_NOT_MEASURED, layersView, type LayersView } from "./layers-view.ts";
+import { hotFunctionsTable, hotNote, marksTable, noGpuLine, processesTable, startupTable, threadsTable, waitsTable, windowSummary } from "./cpu-view.ts";
 
 export const CLASS_LABEL: Record<Classification, string> = {
   cpu_bound: "CPU-bound",
   gpu_bound: "GPU-bound",
   memory_bound: "Memory-bound",
+  wait_bound: "Waiting (not CPU-bound)",
   balanced: "Balanced",
   unknown: "Unknown",
 };
@@ -134,7 +136,6 @@ export interface ReportView {
     syncs: Table;
     devices: string[];
   };
-  noGpuReason: string;
   scopes: Table;
   scopeBars: ScopeBar[];
   /** Per-request latency, TTFT, ITL and the slowest requests; null when no request was marked. */
@@ -146,6 +147,11 @@ export interface ReportView {
   /** Functions by self time (cpu.top_functions), and what self/total mean. */
   hotFunctions: Table;
   hotNote: string;
+  /** The start-up phase before the window, where threads waited, the processes, the marks. */
+  startup: Table | null;
+  waits: Table | null;
+  processes: Table | null;
+  marks: Table | null;
   memory: KV[];
   numa: KV[];
   clock: KV[];
@@ -174,7 +180,7 @@ function refSegs(ref: Partial<CodeRef>): Seg[] {
   return out;
 }
 
-function functionCell(ref: Partial<CodeRef>): Cell {
+export function functionCell(ref: Partial<CodeRef>): Cell {
   if (!ref.function) return t("unknown");
   const loc = location(ref.file, ref.line);
   return t(ref.function, { code: true, sub: loc || undefined, title: fullLocation(ref.file, ref.line) || undefined });
@@ -315,12 +321,6 @@ function evidenceKV(key: string, v: unknown): KV {
   return kv(key, evidenceValue(key, v));
 }
 
-/** Why there is no GPU data, when the collection says (InferScope traces: gpuCollection). */
-function noGpuNote(c: Record<string, unknown>): string {
-  const v = c.gpuCollection ?? c.gpu_collection;
-  return typeof v === "string" && v.length > 0 && v !== "cupti" ? `GPU collection: ${v}.` : "";
-}
-
 export function buildView(r: Report): ReportView {
   const gpu = r.gpu ? gpuView(r.gpu) : null;
   return {
@@ -331,15 +331,18 @@ export function buildView(r: Report): ReportView {
     cards: summaryCards(r),
     findings: findingsView(r.findings),
     gpu,
-    noGpuReason: r.gpu ? "" : noGpuNote(r.collection ?? {}),
-    scopes: scopesTable(r.scopes),
+    scopes: scopesTable(r.scopes, !!r.gpu),
     scopeBars: scopeBars(r.scopes),
     requests: r.requests ? requestsView(r.requests) : null,
     layers: layersView(r),
     layersEmpty: rich(LAYERS_NOT_MEASURED),
-    threads: threadsTable(r.cpu.threads),
-    hotFunctions: hotFunctionsTable(r.cpu.top_functions),
-    hotNote: HOT_NOTE,
+    threads: threadsTable(r),
+    hotFunctions: hotFunctionsTable(r),
+    hotNote: hotNote(r),
+    startup: startupTable(r),
+    waits: waitsTable(r),
+    processes: processesTable(r),
+    marks: marksTable(r),
     memory: memoryKV(r.cpu.memory),
     numa: numaKV(r.cpu.numa),
     clock: clockKV(r.clock),
@@ -368,7 +371,7 @@ function summaryKV(r: Report): KV[] {
   const g = r.gpu;
   const summary: KV[] = [kv("Trace", [code(r.source.path), { t: ` (${r.source.format}, ${int(r.source.events)} events)` }])];
   if (!g) {
-    summary.push(kv("GPU", "no GPU activity recorded"));
+    summary.push(kv("GPU", noGpuLine(r)), ...windowSummary(r));
     return summary;
   }
   const split =
@@ -377,6 +380,7 @@ function summaryKV(r: Report): KV[] {
   summary.push(
     kv("Kernels", `${int(g.kernels.count)} kernels, ${dur(g.kernels.total_ms)} in all; ${int(g.kernels.short_count)} short ones (${pct(g.kernels.short_pct)})`),
   );
+  summary.push(...windowSummary(r));
   return summary;
 }
 
@@ -391,9 +395,9 @@ function summaryCards(r: Report): ReportView["cards"] {
     const copyMs = g.memcpy.h2d.ms + g.memcpy.d2h.ms + g.memcpy.d2d.ms + g.memcpy.other.ms;
     cards.push({ label: "Copies", value: dur(copyMs), note: bytes(g.memcpy.h2d.bytes + g.memcpy.d2h.bytes + g.memcpy.d2d.bytes + g.memcpy.other.bytes) });
     cards.push({ label: "Syncs", value: int(g.syncs.count), note: `blocked ${dur(g.syncs.blocked_ms)}` });
-  } else {
-    cards.push({ label: "GPU", value: "none", note: "no GPU activity recorded" });
   }
+  if (r.window) cards.push({ label: r.window.mode === "all" ? "Window" : "Steady state", value: dur(r.window.duration_ms), note: `of a ${dur(r.window.run_ms)} run` });
+  if (r.startup) cards.push({ label: "Start-up", value: dur(r.startup.total_ms), note: `${pct(r.startup.pct_of_run)} of the run` });
   cards.push({ label: "Events", value: int(r.source.events), note: r.source.format });
   return cards;
 }
@@ -583,7 +587,8 @@ function syncsTable(top: GpuReport["syncs"]["top"]): Table {
   };
 }
 
-function scopesTable(scopes: Report["scopes"]): Table {
+/** Per scope; its GPU split columns only when the report has GPU data. */
+function scopesTable(scopes: Report["scopes"], g: boolean): Table {
   return {
     id: "scopes",
     columns: [
@@ -594,16 +599,12 @@ function scopesTable(scopes: Report["scopes"]): Table {
       col("p95 ms"),
       col("p99 ms"),
       col("max ms"),
-      col("compute ms"),
-      col("transfer ms"),
-      col("GPU idle ms"),
+      ...(g ? [col("compute ms"), col("transfer ms"), col("GPU idle ms")] : []),
     ],
     rows: scopes.map((s) => [
       t(s.name, { code: true }),
       ...latencyCells(s),
-      n(ms(s.split?.compute_ms), s.split?.compute_ms),
-      n(ms(s.split?.transfer_ms), s.split?.transfer_ms),
-      n(ms(s.split?.idle_ms), s.split?.idle_ms),
+      ...(g ? [n(ms(s.split?.compute_ms), s.split?.compute_ms), n(ms(s.split?.transfer_ms), s.split?.transfer_ms), n(ms(s.split?.idle_ms), s.split?.idle_ms)] : []),
     ]),
     empty: "No scopes were recorded (wrap request phases in `inferscope.scope(\"name\")` or `torch.profiler.record_function`).",
   };
@@ -666,44 +667,6 @@ function scopeBars(scopes: Report["scopes"]): ScopeBar[] {
         otherPct: Math.max(0, Math.round(10 * (100 - computePct - transferPct - idlePct)) / 10),
       };
     });
-}
-
-function threadsTable(threads: Report["cpu"]["threads"]): Table {
-  return {
-    id: "threads",
-    columns: [col("thread", false), col("tid"), col("busy ms"), col("Python ms"), col("blocked on GPU ms"), col("spans")],
-    rows: threads.map((th) => [
-      t(th.name || `thread ${th.tid}`, { code: true }),
-      n(String(th.tid), th.tid),
-      n(ms(th.busy_ms), th.busy_ms),
-      n(ms(th.python_ms), th.python_ms),
-      n(ms(th.blocked_ms), th.blocked_ms),
-      n(int(th.spans), th.spans),
-    ]),
-    empty: "No CPU threads were recorded.",
-  };
-}
-
-const HOT_NOTE =
-  "Self time: while the function was the innermost traced function on its thread (untraced code, C code, waits and CUDA calls it made count as its own). Total: while it was on the stack, a recursive function counted once. % of CPU busy: self time over the busy time of all threads.";
-
-/** Functions by self time (cpu.top_functions); null = not measured. */
-function hotFunctionsTable(hot: Report["cpu"]["top_functions"]): Table {
-  return {
-    id: "hot-functions",
-    columns: [col("function", false), col("kind", false), col("calls"), col("self ms"), col("% of CPU busy"), col("total ms")],
-    rows: (hot ?? []).map((f) => [
-      functionCell(f),
-      t(f.kind),
-      n(int(f.calls), f.calls),
-      n(ms(f.self_ms), f.self_ms),
-      n(pct(f.pct_of_busy), f.pct_of_busy),
-      n(ms(f.total_ms), f.total_ms),
-    ]),
-    empty: hot
-      ? "No function took any CPU time."
-      : "Not measured: the trace has no Python calls or torch ops (`inferscope run` records Python calls unless `--python-calls none`; torch.profiler records torch ops, and Python functions with `with_stack=True`).",
-  };
 }
 
 function memoryKV(m: Report["cpu"]["memory"]): KV[] {

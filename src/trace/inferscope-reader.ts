@@ -4,7 +4,7 @@
 // baseTimeNanoseconds, and the model wants absolute CLOCK_MONOTONIC ns) and the `inferscope`
 // metadata block.
 import { deviceFromRecord } from "./device-record.ts";
-import type { Trace } from "./model.ts";
+import type { CallSummary, ProcessInfo, Trace } from "./model.ts";
 import { TRACE_SCHEMA } from "./event-args.ts";
 import { num, str } from "./values.ts";
 import { type EventConverter, type TraceHeader } from "./kineto.ts";
@@ -80,6 +80,28 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   if (Array.isArray(block.warnings)) {
     for (const w of block.warnings) if (typeof w === "string") trace.warnings.push(w);
   }
+  for (const key of ["torchThreads", "cpus", "processStartNs", "tracerStartNs"]) if (num(block[key]) !== undefined) meta[key] = block[key];
+  if (Array.isArray(block.processes)) meta.processes = block.processes.filter((p): p is ProcessInfo => p !== null && typeof p === "object" && typeof (p as ProcessInfo).pid === "number");
+  if (block.pythonTracer !== null && typeof block.pythonTracer === "object") meta.pythonTracer = block.pythonTracer;
+  trace.summaries = readSummaries(block.summaries);
   meta.eventCount = conv.eventCount;
   return trace;
+}
+
+/** The `summaries` block (see summariesBlock in writer.ts); malformed rows are skipped. */
+function readSummaries(b: unknown): CallSummary[] {
+  if (b === null || typeof b !== "object") return [];
+  const { functions, rows } = b as { functions?: unknown; rows?: unknown };
+  if (!Array.isArray(functions) || !Array.isArray(rows)) return [];
+  const out: CallSummary[] = [];
+  for (const r of rows) {
+    if (!Array.isArray(r) || r.length < 7 || !r.every((x) => typeof x === "number" && Number.isFinite(x))) continue;
+    const f = functions[r[2] as number];
+    if (!Array.isArray(f) || (f[0] !== "python" && f[0] !== "cpu_op") || typeof f[1] !== "string") continue;
+    const s: CallSummary = { pid: r[0], tid: r[1], kind: f[0], name: f[1], start: r[3], calls: r[4], selfNs: r[5], totalNs: r[6] };
+    if (typeof f[2] === "string") s.file = f[2];
+    if (typeof f[3] === "number") s.line = f[3];
+    out.push(s);
+  }
+  return out;
 }

@@ -101,7 +101,7 @@ const SYNC_TYPES: Record<string, SyncWait["type"]> = {
 const PY_FUNCTION_NAME = /^(.*)\((\d+)\): (.+)$/;
 
 /** Categories of complete events that become part of the model. */
-const CONTENT_CATS = new Set(["kernel", "gpu_memcpy", "gpu_memset", "cuda_runtime", "cuda_driver", "cpu_op", "user_annotation", "python_function", "python", "scope", "module", "other", "cuda_sync"]);
+const CONTENT_CATS = new Set(["kernel", "gpu_memcpy", "gpu_memset", "cuda_runtime", "cuda_driver", "cpu_op", "user_annotation", "python_function", "python", "scope", "module", "wait", "other", "cuda_sync"]);
 
 /** Categories that are known and deliberately not part of the model. */
 const IGNORED_CATS = new Set([
@@ -375,7 +375,7 @@ export class EventConverter {
   }
 
   private span(
-    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "module" | "other",
+    cat: "cpu_op" | "user_annotation" | "python_function" | "python" | "scope" | "module" | "wait" | "other",
     name: string,
     start: number,
     end: number,
@@ -426,6 +426,8 @@ export class EventConverter {
         this.opStacks.push(f);
       }
     }
+    const hidden = num(args.hidden_ns);
+    if (hidden !== undefined && hidden > 0 && (span.cat === "python" || span.cat === "cpu_op")) span.hiddenNs = hidden;
     this.trace.spans.push(span);
     this.window?.added();
   }

@@ -4,9 +4,12 @@
 
 export type TraceFormat = "inferscope" | "kineto";
 
-/** One CPU-side interval on a thread: a Python call, a user scope, a torch cpu_op, an nn.Module call, … */
+/**
+ * One CPU-side interval on a thread: a Python call, a user scope, a torch cpu_op, an nn.Module
+ * call, a wait in a blocking builtin (time.sleep, lock.acquire, select/epoll, a pipe read …), …
+ */
 export interface CpuSpan {
-  cat: "python" | "scope" | "cpu_op" | "user_annotation" | "module" | "other";
+  cat: "python" | "scope" | "cpu_op" | "user_annotation" | "module" | "wait" | "other";
   name: string;
   start: number;
   end: number;
@@ -24,6 +27,50 @@ export interface CpuSpan {
    * path in the model (`model.layers.3.self_attn`; an outermost module is named by its class).
    */
   moduleType?: string;
+  /**
+   * Time in calls inside this one that are not kept as spans (short calls summed in
+   * Trace.summaries instead): part of its total time, not of its self time.
+   */
+  hiddenNs?: number;
+}
+
+/**
+ * Short calls kept as sums instead of spans (the tracer's --min-duration-us): per process,
+ * thread, function and time bucket (SUMMARY_BUCKET_NS from `start`), their calls, self and
+ * total time. The enclosing span's hiddenNs holds the same time, so hot functions stay exact.
+ */
+export interface CallSummary {
+  pid: number;
+  tid: number;
+  kind: "python" | "cpu_op";
+  name: string;
+  file?: string;
+  line?: number;
+  start: number;
+  calls: number;
+  selfNs: number;
+  totalNs: number;
+}
+
+export const SUMMARY_BUCKET_NS = 100_000_000;
+
+/** A process of the run: the script and the children that were traced or seen. */
+export interface ProcessInfo {
+  pid: number;
+  ppid?: number;
+  /** main: the script; fork: os.fork; multiprocessing / dataloader worker; subprocess: a new interpreter. */
+  role: "main" | "fork" | "multiprocessing" | "dataloader worker" | "subprocess" | "untraced";
+  /** For the reports: "main", "DataLoader worker 0", "Process-1", "python tool.py" … */
+  label: string;
+  /** Whether InferScope recorded its Python calls. */
+  traced: boolean;
+  /** Command line as /proc or the tracer saw it. */
+  argv?: string[];
+  /** CPU time of the process (kernel), ms, when sampled. */
+  cpuMs?: number;
+  /** CPUs it may run on and torch's intra-op threads (from the tracer). */
+  cpus?: number;
+  torchThreads?: number;
 }
 
 export type ApiKind = "launch" | "memcpy" | "memset" | "sync" | "alloc" | "free" | "graph_launch" | "other";
@@ -158,6 +205,8 @@ export interface Trace {
   processNames: Map<number, string>;
   /** Problems found while reading (unknown records, unmatched correlations …). */
   warnings: string[];
+  /** Short calls summed instead of kept as spans (empty when every call is a span). */
+  summaries: CallSummary[];
 }
 
 export function emptyTrace(format: TraceFormat): Trace {
@@ -173,5 +222,6 @@ export function emptyTrace(format: TraceFormat): Trace {
     threadNames: new Map(),
     processNames: new Map(),
     warnings: [],
+    summaries: [],
   };
 }

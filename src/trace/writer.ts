@@ -138,6 +138,8 @@ export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<str
   if (typeof m.cuptiLibrary === "string") block.cuptiLibrary = m.cuptiLibrary;
   if (m.cuptiVersion !== undefined) block.cuptiVersion = m.cuptiVersion;
   if (m.sampleIntervalMs !== undefined) block.sampleIntervalMs = m.sampleIntervalMs;
+  for (const key of ["processes", "torchThreads", "cpus", "processStartNs", "tracerStartNs"] as const) if (m[key] !== undefined) block[key] = m[key];
+  if (trace.summaries.length) block.summaries = summariesBlock(trace);
   Object.assign(block, opts.extra ?? {});
   block.warnings = trace.warnings;
   return block;
@@ -232,6 +234,27 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
   return n;
 }
 
+/**
+ * Short calls summed per function and 100 ms bucket (Trace.summaries), compactly:
+ * functions [[kind, name, file, line]], rows [[pid, tid, function index, bucket start ns,
+ * calls, self ns, total ns]] (absolute CLOCK_MONOTONIC ns, like baseTimeNanoseconds).
+ */
+function summariesBlock(trace: Trace): { functions: unknown[][]; rows: number[][] } {
+  const index = new Map<string, number>();
+  const functions: unknown[][] = [];
+  const rows: number[][] = [];
+  for (const s of trace.summaries) {
+    const key = `${s.kind}\u0000${s.name}\u0000${s.file ?? ""}\u0000${s.line ?? ""}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      index.set(key, (i = functions.length));
+      functions.push([s.kind, s.name, s.file ?? null, s.line ?? null]);
+    }
+    rows.push([s.pid, s.tid, i, s.start, s.calls, Math.round(s.selfNs), Math.round(s.totalNs)]);
+  }
+  return { functions, rows };
+}
+
 type Ts = (ns: number) => string;
 const FILE_KEY = `${JSON.stringify(ARG.file)}:`;
 const LINE_KEY = `${JSON.stringify(ARG.line)}:`;
@@ -249,6 +272,7 @@ function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
     const a: Record<string, unknown> = { ...(s.args ?? {}) };
     if (s.externalId !== undefined) a["External id"] = s.externalId;
     if (s.moduleType !== undefined) a[ARG.moduleType] = s.moduleType;
+    if (s.hiddenNs) a.hidden_ns = Math.round(s.hiddenNs);
     if (Object.keys(a).length) args = `,"args":${JSON.stringify(a)}`;
   }
   return `{"ph":"X","cat":"${s.cat}","name":${q(s.name)},"pid":${s.pid},"tid":${s.tid},"ts":${ts(s.start)},"dur":${nsToUs(s.end - s.start)}${args}}`;

@@ -7,6 +7,9 @@ import guards from "./inferscope/_guards.py" with { type: "text" };
 import cuda from "./inferscope/_cuda.py" with { type: "text" };
 import window from "./inferscope/_window.py" with { type: "text" };
 import modules from "./inferscope/_modules.py" with { type: "text" };
+import torchOps from "./inferscope/_torch_ops.py" with { type: "text" };
+import imports from "./inferscope/_imports.py" with { type: "text" };
+import waits from "./inferscope/_waits.py" with { type: "text" };
 import boot from "./inferscope/_boot/sitecustomize.py" with { type: "text" };
 
 export const TRACER_FILES: Record<string, string> = {
@@ -17,6 +20,9 @@ export const TRACER_FILES: Record<string, string> = {
   "inferscope/_cuda.py": cuda,
   "inferscope/_window.py": window,
   "inferscope/_modules.py": modules,
+  "inferscope/_torch_ops.py": torchOps,
+  "inferscope/_imports.py": imports,
+  "inferscope/_waits.py": waits,
   "inferscope/_boot/sitecustomize.py": boot,
 };
 

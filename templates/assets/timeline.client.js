@@ -19,9 +19,9 @@
   var CAT = {};
   data.cats.forEach(function (c, i) { CAT[c] = i; });
   var CAT_LABEL = { kernel: "kernel", memcpy: "copy", memset: "memset", python: "Python call", scope: "scope",
-    cpu_op: "CPU op", user_annotation: "annotation", other: "other", cuda_api: "CUDA API call", sync: "sync wait", module: "nn.Module" };
+    cpu_op: "CPU op", user_annotation: "annotation", other: "other", cuda_api: "CUDA API call", sync: "sync wait", module: "nn.Module", wait: "waiting (blocked)" };
   var CAT_COLOR = { kernel: "#3b82f6", memcpy: "#f59e0b", memset: "#eab308", python: "#10b981", scope: "#8b5cf6",
-    cpu_op: "#64748b", user_annotation: "#8b5cf6", other: "#9ca3af", cuda_api: "#94a3b8", sync: "#dc2626", module: "#c026d3" };
+    cpu_op: "#64748b", user_annotation: "#8b5cf6", other: "#9ca3af", cuda_api: "#94a3b8", sync: "#dc2626", module: "#c026d3", wait: "#d1d5db" };
   var HUE = { kernel: [200, 260], python: [130, 175], cpu_op: [190, 230] };
 
   function hash(s) {

@@ -56,6 +56,12 @@ describe("requests", () => {
     expect(q.itl).toEqual({ count: 3, mean_ms: 70 / 3, p50_ms: 20, p95_ms: 40, p99_ms: 40, max_ms: 40 });
   });
 
+  test("the steady-state window does not cut requests: every recorded one counts", () => {
+    const w = analyze(handMadeTrace(), { path: "hand-made", top: 10, window: "auto" });
+    expect([w.window!.start_ms, w.window!.end_ms]).not.toEqual([0, 260]); // a part of the run
+    expect(w.requests).toEqual(r.requests);
+  });
+
   test("the slowest requests with queue / CPU / GPU / idle adding up to the latency", () => {
     expect(r.requests!.slowest.map((s) => s.id)).toEqual(["a", "7", "b"]);
     // a: scheduled at 20, its own CPU 0-5 inside that: queue 15; then GPU 30-45 + 80-85 = 20;

@@ -1,105 +1,116 @@
-// Bounded memory (src/trace/window.ts): a trace or recording with more events than maxEvents is
-// analyzed over its first part — every event that starts before a cutoff, none after — and the
-// report says so. Checked against a full read of the same input.
+// The analysis window (src/analyze/window.ts) and imports (src/analyze/imports.ts) on traces built
+// by hand: which span `--window auto` picks and how each other mode cuts the run, and that an
+// import inside the window is named there and never ranks as a hot function.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { readPythonEvents, readPythonFile } from "../../src/collect/python-events.ts";
-import { readTrace } from "../../src/trace/read.ts";
-import type { Trace } from "../../src/trace/model.ts";
-import { eventCount } from "../../src/trace/window.ts";
-import { cleanEnv, cli, tempDir } from "../helpers.ts";
-import { inferscopeRun, spans } from "../run/helpers.ts";
-import { FIXTURES } from "./raw.ts";
+import { analyze } from "../../src/analyze/index.ts";
+import { chooseWindow } from "../../src/analyze/window.ts";
+import { emptyTrace, type CpuSpan, type Trace } from "../../src/trace/model.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
 
-type Ev = { key: string; start: number };
-function events(t: Trace): Ev[] {
-  return [
-    ...t.spans.map((x) => ({ key: `s ${x.tid} ${x.name} ${x.start} ${x.end}`, start: x.start })),
-    ...t.api.map((x) => ({ key: `a ${x.correlation} ${x.start}`, start: x.start })),
-    ...t.gpu.map((x) => ({ key: `g ${x.correlation} ${x.name} ${x.start}`, start: x.start })),
-    ...t.syncs.map((x) => ({ key: `y ${x.start} ${x.end}`, start: x.start })),
-    ...t.instants.map((x) => ({ key: `i ${x.name} ${x.ts}`, start: x.ts })),
-    ...t.counters.map((x) => ({ key: `c ${x.track} ${x.ts}`, start: x.ts })),
-  ];
+const MS = 1e6;
+const PID = 500;
+const FEEDER = 501;
+
+function span(cat: CpuSpan["cat"], name: string, startMs: number, endMs: number, file?: string, tid = PID): CpuSpan {
+  const s: CpuSpan = { cat, name, start: startMs * MS, end: endMs * MS, pid: PID, tid };
+  if (file !== undefined) [s.file, s.line] = [file, file.startsWith("<") ? 0 : 1];
+  return s;
 }
 
-/** The kept events are exactly the full read's events that start before some time. */
-function expectEarliest(kept: Ev[], full: Ev[]): void {
-  const keys = new Set(kept.map((e) => e.key));
-  const fullKeys = new Set(full.map((e) => e.key));
-  expect(kept.every((e) => fullKeys.has(e.key))).toBe(true);
-  const cutoff = Math.max(...kept.map((e) => e.start));
-  const left = full.filter((f) => !keys.has(f.key));
-  expect(left.length).toBeGreaterThan(0);
-  expect(Math.min(...left.map((e) => e.start))).toBeGreaterThanOrEqual(cutoff);
-  expect(full.filter((f) => f.start < cutoff).every((f) => keys.has(f.key))).toBe(true);
+/**
+ * 0–400 ms: `import torch` (with a nested import); then the main thread's loop: `step` called 5
+ * times, 100 ms apart from 500 to 1000 ms, each 80 ms of `featurize`; in the first step a lazy
+ * `import torch.profiler._cupti_monitor` of 30 ms inside `record_function.__enter__`. A queue
+ * feeder thread waits in `Condition.wait` (lock.acquire) 6 times from 450 to 1105 ms (longer
+ * than the loop).
+ */
+function loopTrace(): Trace {
+  const t = emptyTrace("inferscope");
+  t.threadNames.set(PID, "MainThread");
+  t.threadNames.set(FEEDER, "QueueFeederThread");
+  t.spans.push(span("python", "import torch", 0, 400, "<import>"), span("python", "import torch.nn", 100, 300, "<import>"));
+  for (let i = 0; i < 5; i++) {
+    const s = 500 + i * 100;
+    t.spans.push(span("python", "step", s, s + 90, "/app/loop.py"), span("python", "featurize", s + 5, s + 85, "/app/loop.py"));
+  }
+  t.spans.push(span("python", "record_function.__enter__", 501, 540, "/torch/autograd/profiler.py"), span("python", "import torch.profiler._cupti_monitor", 502, 532, "<import>"));
+  for (let i = 0; i < 6; i++) {
+    const s = 450 + i * 110;
+    t.spans.push(span("python", "Condition.wait", s, s + 105, "/usr/lib/python3.11/threading.py", FEEDER), span("wait", "lock.acquire", s + 1, s + 104, undefined, FEEDER));
+  }
+  t.instants.push({ name: "warm", ts: 700 * MS, pid: PID, tid: PID });
+  return t;
 }
 
-describe("analyze: maxEvents", () => {
-  const path = join(FIXTURES, "llama_tiny_generate.kineto.json.gz");
-
-  test("the earliest events are kept, within the budget, and the cut is said", async () => {
-    const full = await readTrace(path, { progress: false });
-    for (const maxEvents of [1000, 5000, 20000]) {
-      const t = await readTrace(path, { progress: false, maxEvents });
-      expect(eventCount(t)).toBeLessThanOrEqual(maxEvents);
-      expect(eventCount(t)).toBeGreaterThan(maxEvents * 0.5);
-      expectEarliest(events(t), events(full));
-      const w = t.warnings.find((x) => x.includes("maxEvents"));
-      expect(w).toMatch(
-        new RegExp(
-          `^this trace holds more events than InferScope keeps in memory \\(maxEvents ${maxEvents.toLocaleString("en-US")}\\): the analysis covers its first [\\d.]+ s \\(${eventCount(t).toLocaleString("en-US")} events\\); the ${(eventCount(full) - eventCount(t)).toLocaleString("en-US")} events after that were left out — raise maxEvents \\(--max-events, INFERSCOPE_MAX_EVENTS or \\.inferscope\\.yaml; about 300 bytes of memory per event\\) or profile fewer steps$`,
-        ),
-      );
-    }
+describe("--window", () => {
+  test("auto: the main thread's repeated call, not a helper thread's longer wait", () => {
+    const w = chooseWindow(loopTrace(), "auto");
+    expect([w.mode, w.start / MS, w.end / MS]).toEqual(["auto", 500, 990]);
+    expect(w.how).toBe("from the first call of `step` to the last (5 calls): the repeated call holding the most time");
   });
 
-  test("within the budget: the same trace, no warning", async () => {
-    const full = await readTrace(path, { progress: false });
-    const t = await readTrace(path, { progress: false, maxEvents: eventCount(full) });
-    expect(events(t)).toEqual(events(full));
-    expect(t.warnings).toEqual(full.warnings);
+  test("auto: the most instanced scope comes first", () => {
+    const t = loopTrace();
+    for (let i = 0; i < 3; i++) t.spans.push(span("scope", "request", 600 + i * 100, 650 + i * 100));
+    const w = chooseWindow(t, "auto");
+    expect([w.start / MS, w.end / MS, w.how]).toEqual([600, 850, "instances of scope `request` (3), the most instanced scope"]);
   });
 
-  test("the CLI takes it from the config (INFERSCOPE_MAX_EVENTS) and --max-events", () => {
-    const r = cli(["analyze", path, "-f", "json"], { env: cleanEnv({ INFERSCOPE_MAX_EVENTS: "2000" }) });
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).warnings.join(" ")).toContain("(maxEvents 2,000)");
-    // and from the flag, which wins
-    const f = cli(["analyze", path, "-f", "json", "--max-events", "3000"], { env: cleanEnv({ INFERSCOPE_MAX_EVENTS: "2000" }) });
-    expect(f.code).toBe(0);
-    expect(JSON.parse(f.stdout).warnings.join(" ")).toContain("(maxEvents 3,000)");
-    expect(cli(["analyze", path, "--max-events", "12"]).stderr).toBe("inferscope: invalid maxEvents from --max-events: got 12; expected a whole number of events from 1000 to 1000000000\n");
+  test("all, mark:NAME, scope:NAME,skip=N", () => {
+    const t = loopTrace();
+    for (let i = 0; i < 3; i++) t.spans.push(span("scope", "request", 600 + i * 100, 650 + i * 100));
+    expect([chooseWindow(t, "all").start / MS, chooseWindow(t, "all").end / MS]).toEqual([0, 1105]);
+    expect([chooseWindow(t, "mark:warm").start / MS, chooseWindow(t, "mark:warm").end / MS]).toEqual([700, 1105]);
+    const s = chooseWindow(t, "scope:request,skip=1");
+    expect([s.start / MS, s.end / MS, s.how]).toEqual([700, 850, "instances of scope `request` (2, the first 1 skipped as warm-up)"]);
+  });
+
+  test("a name that is not in the trace, or a malformed value: one line naming what is there", () => {
+    expect(() => chooseWindow(loopTrace(), "mark:nope")).toThrow('--window mark:nope: no mark_event named "nope" in the trace (marks: warm)');
+    expect(() => chooseWindow(loopTrace(), "scope:nope")).toThrow('--window scope:nope: no scope named "nope" in the trace (scopes: none)');
+    expect(() => chooseWindow(loopTrace(), "steady")).toThrow("--window steady: expected auto, all, mark:NAME or scope:NAME[,skip=N]");
   });
 });
 
-describe("run: maxEvents", () => {
-  test("the Python recording keeps its earliest calls, read a chunk at a time; the trace and the report say so", () => {
-    const r = inferscopeRun(["--keep-raw", "--trace-size-mb", "1", "calls.py", "30000"], { env: cleanEnv({ INFERSCOPE_MAX_EVENTS: "5000" }) });
-    expect(r.code).toBe(0);
-    const leaves = spans(r.trace!, "python").filter((e) => e.name === "leaf").length;
-    expect(leaves).toBeGreaterThan(2000);
-    expect(leaves).toBeLessThan(5000);
-    expect(r.stderr).toContain("the recording holds more events than InferScope keeps in memory (maxEvents 5,000)");
+describe("start-up", () => {
+  test("the time before the window is start-up, unless a capture window began the recording later", () => {
+    const t = loopTrace();
+    t.meta.processStartNs = 0;
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup!.total_ms).toBe(500);
+    t.meta.captureWindows = [{ from_s: 0.45, to_s: 1.2, opened_by: "inferscope.start()", closed_by: "end" }];
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup).toBeNull();
+    t.meta.captureWindows = [{ from_s: 0, to_s: 1.2, opened_by: "start", closed_by: "duration" }];
+    expect(analyze(t, { path: "x", top: 20, window: "auto" }).startup!.total_ms).toBe(500);
+  });
+});
 
-    // the same recording read back: streamed from the file = read from memory; capped = earliest
-    const raw = join(r.runDir!, "raw");
-    const file = join(raw, readdirSync(raw).find((f) => f.endsWith(".isc"))!);
-    const pid = Number(/python-(\d+)/.exec(file)![1]);
-    const inMemory = readPythonEvents(readFileSync(file), { pid });
-    const streamed = readPythonFile(file, { pid });
-    expect(streamed).toEqual(inMemory);
-    const asEvents = (p: typeof inMemory) => [
-      ...p.spans.map((x) => ({ key: `s ${x.tid} ${x.name} ${x.start} ${x.end}`, start: x.start })),
-      ...p.instants.map((x) => ({ key: `i ${x.name} ${x.ts}`, start: x.ts })),
-    ];
-    const capped = readPythonFile(file, { pid, maxEvents: 4000 });
-    expect(capped.window!.skipped).toBeGreaterThan(0);
-    expect(capped.spans.length + capped.instants.length).toBeLessThanOrEqual(4000);
-    expectEarliest(asEvents(capped), asEvents(inMemory));
-    rmSync(r.runDir!, { recursive: true, force: true });
+describe("imports are start-up work, not hot functions", () => {
+  test("a lazy import inside the window is named in it and left out of every function's self time", () => {
+    const r = analyze(loopTrace(), { path: "x", top: 20, window: "auto" });
+    expect(r.window!.imports_ms).toBe(30);
+    expect(r.window!.imports).toEqual([{ module: "torch.profiler._cupti_monitor", ms: 30 }]);
+    const fns = r.cpu.top_functions!.map((f) => [f.function, f.self_ms]);
+    expect(fns.some(([name]) => String(name).startsWith("import "))).toBe(false);
+    // record_function.__enter__ ran 39 ms of which 30 ms were the import inside it
+    expect(fns).toContainEqual(["record_function.__enter__", 9]);
+    expect(r.cpu.top_functions![0]!.function).toBe("featurize");
+  });
+
+  test("the whole run: torch's import and its nested import are summed per outermost module", () => {
+    const r = analyze(loopTrace(), { path: "x", top: 20, window: "all" });
+    expect(r.window!.imports).toEqual([
+      { module: "torch", ms: 400 },
+      { module: "torch.profiler._cupti_monitor", ms: 30 },
+    ]);
+    expect(r.cpu.top_functions!.some((f) => f.function.startsWith("import "))).toBe(false);
+  });
+
+  test("importlib's frames in a trace without import spans are imports too", () => {
+    const t = loopTrace();
+    t.spans.push(span("python", "_find_and_load", 1200, 1300, "<frozen importlib._bootstrap>"), span("python", "_compile_bytecode", 1210, 1290, "<frozen importlib._bootstrap_external>"));
+    const r = analyze(t, { path: "x", top: 20, window: "all" });
+    expect(r.cpu.top_functions!.map((f) => f.function)).not.toContain("_compile_bytecode");
+    expect(r.window!.imports).toContainEqual({ module: "(import)", ms: 100 });
   });
 });

@@ -50,7 +50,7 @@ test("the trace says what the Python tracer and the sampler did, and warns when 
     config,
     command: ["python3", "x.py"],
     child,
-    python,
+    processes: [{ pid: 4242, info: { pid: 4242, role: "main", label: "main", traced: true }, recording: python }],
     counters: [],
     sampler: behind,
     gpuPlan: null,

@@ -43,6 +43,15 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(r.warnings).toContain("the script ended without InferScope's final CUPTI flush (it was killed, or crashed) before CUPTI delivered any GPU record: the report has no GPU data");
   });
 
+  test("os._exit before CUPTI delivered anything: the final flush still delivers the launches", () => {
+    const r = simRun(SCENARIO, ["run_then", "os_exit", "0"]);
+    expect(r.code).toBe(3);
+    expect(r.report).not.toBeNull();
+    const [, launched] = /launched (\d+) delivered (\d+)/.exec(r.stdout)!.map(Number);
+    expect(r.kernels.length).toBe(launched!);
+    expect(r.warnings.filter((w) => /final CUPTI flush/.test(w))).toEqual([]);
+  });
+
   test("fork with both sides launching, then sys.exit: the child writes nothing and never calls into CUPTI", () => {
     const r = simRun(SCENARIO, ["fork_both"]);
     expect(r.code).toBe(0);

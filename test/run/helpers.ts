@@ -56,9 +56,14 @@ export function readTraceFile(path: string): ChromeTrace {
 }
 
 /** `inferscope run --output-dir <tmp> <args>`; reads back the trace when one was written. */
+/**
+ * `inferscope run` through src/main.ts. Every call is kept as a span (--min-duration-us 0) unless
+ * the test passes its own --min-duration-us: most tests count calls on the timeline.
+ */
 export function inferscopeRun(args: string[], opts: { cwd?: string; env?: Record<string, string>; stdin?: string; outDir?: string } = {}): RunResult {
   const out = opts.outDir ?? tempDir("inferscope-run-");
-  const r = Bun.spawnSync([BUN, MAIN, "run", "--output-dir", out, ...args], {
+  const keepAll = args.includes("--min-duration-us") ? [] : ["--min-duration-us", "0"];
+  const r = Bun.spawnSync([BUN, MAIN, "run", "--output-dir", out, ...keepAll, ...args], {
     cwd: opts.cwd ?? SCRIPTS,
     env: opts.env ?? cleanEnv(),
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
@@ -108,4 +113,24 @@ export function nestingViolation(events: ChromeEvent[]): string | null {
     stack.push({ end, name: e.name });
   }
   return null;
+}
+
+const SPLIT_FUNCTIONS = ["busy_loop", "sleeper", "lock_wait", "selector", "blocking_read", "half_and_half"];
+
+/**
+ * One run of scripts/splits.py (functions whose split between running and waiting is known: the
+ * script measures its own blocked time around each blocking call): per function, the true and
+ * the reported running and waiting ms (running = total − waiting). Used by test/run/waits.test.ts
+ * and bench/wait-accuracy.ts.
+ */
+export function splitErrors(python: string, ms = 200): { fn: string; trueRun: number; run: number; trueWait: number; wait: number }[] {
+  const r = inferscopeRun(["--python", python, "--formats", "json", "--window", "all", "--top", "1000", "splits.py", String(ms)]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const truth = JSON.parse(r.stdout) as Record<string, { wall_ms: number; blocked_ms: number }>;
+  const rep = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8")) as { cpu: { top_functions: { function: string; file?: string; total_ms: number; wait_ms?: number }[] } };
+  return SPLIT_FUNCTIONS.map((fn) => {
+    const f = rep.cpu.top_functions.find((x) => x.function === fn && x.file?.endsWith("splits.py"))!;
+    const wait = f.wait_ms ?? 0;
+    return { fn, trueRun: truth[fn]!.wall_ms - truth[fn]!.blocked_ms, run: f.total_ms - wait, trueWait: truth[fn]!.blocked_ms, wait };
+  });
 }

@@ -97,22 +97,28 @@ describe("parity with plain python", () => {
     expect(added).toContain("_INFERSCOPE_RUN");
   });
 
-  test("the user's PYTHONPATH is kept; the bootstrap dir is on neither sys.path nor PYTHONPATH", () => {
+  test("the user's PYTHONPATH is kept; the bootstrap dir is never on sys.path, and on PYTHONPATH only while children are followed", () => {
     const env = cleanEnv({ PYTHONPATH: "/nonexistent/a:/nonexistent/b" });
-    const r = inferscopeRun(["paths.py"], { env });
-    expect(r.code).toBe(0);
-    const seen = JSON.parse(r.stdout) as { PYTHONPATH: string; path: string[] };
-    expect(seen.PYTHONPATH.endsWith(":/nonexistent/a:/nonexistent/b")).toBe(true);
-    expect(seen.PYTHONPATH).not.toContain("_boot");
-    expect(seen.path.some((p) => p.includes("_boot"))).toBe(false);
-    expect(seen.path).toContain("/nonexistent/a");
-    expect(seen.path[0]).toBe(SCRIPTS);
+    for (const follow of [true, false]) {
+      const r = inferscopeRun([...(follow ? [] : ["--no-follow-children"]), "paths.py"], { env });
+      expect(r.code).toBe(0);
+      const seen = JSON.parse(r.stdout) as { PYTHONPATH: string; path: string[] };
+      expect(seen.PYTHONPATH.endsWith(":/nonexistent/a:/nonexistent/b")).toBe(true);
+      // followed: Python subprocesses and spawned children need it there to be traced
+      expect(seen.PYTHONPATH.includes("_boot")).toBe(follow);
+      expect(seen.path.some((p) => p.includes("_boot"))).toBe(false);
+      expect(seen.path).toContain("/nonexistent/a");
+      expect(seen.path[0]).toBe(SCRIPTS);
+    }
   });
 
-  test("a Python subprocess of the script is not recorded, and can still import inferscope", () => {
+  test("a Python subprocess of the script is recorded (not with --no-follow-children), and can import inferscope", () => {
     const r = inferscopeRun(["nested_child.py"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ parent: true, child: false, childErr: "" });
+    expect(JSON.parse(r.stdout)).toEqual({ parent: true, child: true, childErr: "" });
+    const off = inferscopeRun(["--no-follow-children", "nested_child.py"]);
+    expect(off.code).toBe(0);
+    expect(JSON.parse(off.stdout)).toEqual({ parent: true, child: false, childErr: "" });
   });
 
   test("a missing script is one clear line and exit 2, before anything starts", () => {

@@ -42,7 +42,7 @@ function childrenOf(pid: number): number[] {
 
 async function runAndSignal(o: SignalRun) {
   const out = tempDir("inferscope-sig-");
-  const proc = Bun.spawn([process.execPath, MAIN, "run", "--output-dir", out, "--python", o.python ?? PYTHON, ...(o.args ?? []), o.script], {
+  const proc = Bun.spawn([process.execPath, MAIN, "run", "--output-dir", out, "--min-duration-us", "0", "--python", o.python ?? PYTHON, ...(o.args ?? []), o.script], {
     cwd: SCRIPTS,
     env: cleanEnv(o.env),
     stdin: "ignore",

@@ -74,7 +74,8 @@ for (const [label, python] of PYTHONS) {
       for (const h of py.filter((e) => e.name === "helper")) expect(callers.some((c) => c.tid === h.tid && contains(c, h))).toBe(true);
       // User-code filter: nothing from the standard library (asyncio, threading…).
       expect(py.filter((e) => String(e.args?.file).includes("asyncio"))).toHaveLength(0);
-      expect(py.every((e) => String(e.args?.file).endsWith("genasync.py"))).toBe(true);
+      // (imports are spans of their own, file "<import>": the start-up phase, whatever --python-calls)
+      expect(py.every((e) => String(e.args?.file).endsWith("genasync.py") || e.args?.file === "<import>")).toBe(true);
       // Decorated coroutines that overlap without nesting: each scope pairs with its own call —
       // the first mark after its begin and the last before its end are both that call's (no
       // await lies between them), and it lasts at least that call's sleep.
@@ -104,13 +105,37 @@ describe("tracer backends", () => {
       const tracer = (t: ChromeTrace) => (t.inferscope.pythonTracer as { backend: string }).backend;
       expect(tracer(c.trace!)).toEndWith("+c");
       expect(tracer(pure.trace!)).not.toContain("+c");
-      const names = (t: ChromeTrace) => spans(t, "python").map((e) => `${e.name}@${e.args!.line}`).sort();
+      // Imports aside: a module the C hot path's set-up imported (select) is no import of the script's.
+      const names = (t: ChromeTrace) =>
+        spans(t, "python")
+          .filter((e) => e.args!.file !== "<import>")
+          .map((e) => `${e.name}@${e.args!.line}`)
+          .sort();
       expect(names(c.trace!)).toEqual(names(pure.trace!));
       expect(names(c.trace!).length).toBeGreaterThan(60);
     });
 
-    test.skipIf(python === null)(`a forked child records nothing and does not flush (${label})`, () => {
+    test.skipIf(python === null)(`a forked child records into its own lane; the parent's recording is untouched (${label})`, () => {
       const r = inferscopeRun(["--python", python!, "forks.py"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("child active=True\nparent active=True\n");
+      const py = spans(r.trace!, "python");
+      const pids = [...new Set(py.map((e) => e.pid))];
+      expect(pids).toHaveLength(2);
+      const parent = py.find((e) => e.name === "<module>" && !e.args?.unfinished)!.pid;
+      const child = pids.find((p) => p !== parent)!;
+      expect(py.filter((e) => e.pid === parent && e.name === "work")).toHaveLength(5);
+      expect(py.filter((e) => e.pid === child && e.name === "work")).toHaveLength(100);
+      // the child's lane starts inside the calls it was forked in (<module>), so its ends pair up
+      expect(py.filter((e) => e.pid === child && e.name === "<module>")).toHaveLength(1);
+      const scopes = spans(r.trace!, "scope");
+      expect(scopes.filter((e) => e.pid === parent).map((e) => e.name)).toEqual(["before-fork"]);
+      expect(scopes.filter((e) => e.pid === child).map((e) => e.name)).toEqual(["in-child"]);
+      expect(r.trace!.inferscope.dropped.python).toBe(0);
+    });
+
+    test.skipIf(python === null)(`--no-follow-children: a forked child records nothing and does not flush (${label})`, () => {
+      const r = inferscopeRun(["--python", python!, "--no-follow-children", "forks.py"]);
       expect(r.code).toBe(0);
       expect(r.stdout).toBe("child active=False\nparent active=True\n");
       const py = spans(r.trace!, "python");

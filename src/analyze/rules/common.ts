@@ -16,6 +16,8 @@ import type { ParamDefs, Params } from "../params.ts";
 import type { SavingSpec, UnpricedFinding } from "../savings.ts";
 import type { CallTree } from "../call-tree.ts";
 import type { ModuleMetrics } from "../modules.ts";
+import type { WaitMetrics } from "../waits.ts";
+import type { AnalysisWindow, StartupPhase } from "../window.ts";
 
 /** A finding at or above this confidence is reported as HIGH confidence. */
 export const CONFIDENCE_HIGH = 0.8;
@@ -52,6 +54,13 @@ export interface AnalysisContext {
   /** every stack, merged (flame graphs, folded / speedscope exports, layers): built on first use */
   callTree(): CallTree;
   top: number;
+  /** where threads waited (blocking builtins), sorted by time */
+  waits: WaitMetrics;
+  /** the span analysed (the steady state by default) and the start-up before it; null: the whole trace */
+  window: AnalysisWindow | null;
+  startup: StartupPhase | null;
+  /** Events in the whole trace (before the window). */
+  eventCount: number;
 }
 
 /**

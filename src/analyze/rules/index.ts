@@ -16,6 +16,11 @@ import { underfilledGpuRule } from "./underfilled-gpu.ts";
 import { unfusedAttentionRule } from "./unfused-attention.ts";
 import { unfusedGlueRule } from "./unfused-glue.ts";
 import { unevenLayersRule } from "./uneven-layers.ts";
+import { dataLoadingStarvedRule } from "./data-loading-starved.ts";
+import { pythonPreprocessingRule } from "./python-preprocessing.ts";
+import { startupDominatesRule } from "./startup-dominates.ts";
+import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
+import { waitingForInputRule } from "./waiting-for-input.ts";
 
 // Each rule has its own parameter type; the runner hands each its own resolved values.
 export const RULES: readonly Rule<any>[] = [
@@ -37,6 +42,12 @@ export const RULES: readonly Rule<any>[] = [
   underfilledGpuRule,
   // which layer stands out
   unevenLayersRule,
+  // CPU side (no GPU needed; on a GPU they explain host-wait idle time)
+  pythonPreprocessingRule,
+  dataLoadingStarvedRule,
+  waitingForInputRule,
+  threadOversubscriptionRule,
+  startupDominatesRule,
 ];
 
 export type { AnalysisContext, Rule } from "./common.ts";

@@ -92,7 +92,7 @@ def _load_c(rec):
     except Exception as e:
         rec.warnings.append("the tracer's C hot path did not load (%s: %s): Python calls recorded in pure Python (slower)" % (type(e).__name__, e))
         return
-    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost", "capture"]
+    names = ["monitoring_start", "monitoring_end", "monitoring_throw", "monitoring_unwind", "set_profile", "unset_profile", "emit", "emit_attrs", "drain", "stop", "reset", "call_at_exit", "lost", "capture", "monitoring_call", "monitoring_c_return", "set_waits", "quiet"]
     rec.c = dict(zip(names, fns))
     if rec.policy == "spill":
         # The periodic flush, from the threads that record (the C side calls it): InferScope
@@ -104,6 +104,7 @@ def _load_c(rec):
             rec.ticks_from_c = set_tick(rec.checkpoint, int(rec.flush_interval_s * 1e9)) == 0
         except Exception:
             rec.ticks_from_c = False
+    _set_waits(rec)
     emit = rec.c["emit"]
     emit_attrs = rec.c["emit_attrs"]
 
@@ -115,6 +116,18 @@ def _load_c(rec):
 
     rec.open_scope = open_scope
     rec.close_scope = emit
+
+
+def _set_waits(rec):
+    """Tell the C hot path which builtins block (_waits.py): calls to them become waits."""
+    from inferscope import _waits
+    from inferscope._tracer import SHIFT
+
+    try:
+        table = [(fn, rec.name_id(name) << SHIFT, io) for fn, name, io in _waits.blocking_builtins()]
+        rec.waits = rec.c["set_waits"](table, _waits.WAIT_MIN_NS, type(len), type(str.join)) > 0
+    except Exception as e:
+        rec.warnings.append("waits are not told apart from running (%s: %s)" % (type(e).__name__, e))
 
 
 def _install_monitoring_c(rec):
@@ -130,7 +143,15 @@ def _install_monitoring_c(rec):
     M.register_callback(tool, E.PY_YIELD, c["monitoring_end"])
     M.register_callback(tool, E.PY_THROW, c["monitoring_throw"])
     M.register_callback(tool, E.PY_UNWIND, c["monitoring_unwind"])
-    M.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
+    events = E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND
+    if rec.waits:
+        # Blocking builtins: CALL returns DISABLE at every other call site (ffi/pytrace.c).
+        M.register_callback(tool, E.CALL, c["monitoring_call"])
+        M.register_callback(tool, E.C_RETURN, c["monitoring_c_return"])
+        M.register_callback(tool, E.C_RAISE, c["monitoring_c_return"])
+        events |= E.CALL | E.C_RETURN | E.C_RAISE
+    M.set_events(tool, events)
+    rec.monitoring_events = events  # what a capture window switches back on (_window.py)
     rec.backend = "sys.monitoring+c"
     return True
 

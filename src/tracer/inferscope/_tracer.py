@@ -13,6 +13,8 @@ What it records, per OS thread, as a stream of (word, timestamp) int64 pairs:
   word & 7 == 5  attributes for the next scope begin / mark: word >> 3 = index into the
                  chunk's side table (a JSON array of objects); the timestamp slot is 0
 A scope whose name starts with "\\0module\\0" is an nn.Module call (path, NUL, class: _modules.py).
+  word & 7 == 6  wait begin              word >> 3 = name id of the blocking builtin (time.sleep,
+  word & 7 == 7  wait end                lock.acquire, select.epoll.poll...; see _waits.py)
 Timestamps are time.perf_counter_ns(): CLOCK_MONOTONIC on Linux, the clock of the parent and of
 CUPTI. Python calls come from sys.monitoring on 3.12+ (tool id 3, else 4) and from sys.setprofile
 (per-thread closures, installed in new threads through threading.setprofile) before that, through
@@ -54,7 +56,7 @@ FLUSH_INTERVAL_S = 1.0
 
 # Record kinds (the low SHIFT bits of a word), also named in ffi/pytrace.c and in the reader
 # (src/collect/python-events.ts); test/collect/record-kinds.test.ts keeps the three equal.
-K_PY_START, K_PY_END, K_SCOPE_BEGIN, K_SCOPE_END, K_MARK, K_ATTRS = 0, 1, 2, 3, 4, 5
+K_PY_START, K_PY_END, K_SCOPE_BEGIN, K_SCOPE_END, K_MARK, K_ATTRS, K_WAIT_BEGIN, K_WAIT_END = 0, 1, 2, 3, 4, 5, 6, 7
 SHIFT = 3
 
 REC_TABLES, REC_CHUNK, REC_END = 1, 2, 3
@@ -64,7 +66,7 @@ _MAGIC = b"ISC1"
 
 # bytes.translate table: low byte of a word -> 1 when it opens an event (call start, scope
 # begin, mark), so a dropped chunk's events are counted with C-speed byte operations.
-_OPENS = bytes(1 if (v & 7) in (K_PY_START, K_SCOPE_BEGIN, K_MARK) else 0 for v in range(256))
+_OPENS = bytes(1 if (v & 7) in (K_PY_START, K_SCOPE_BEGIN, K_MARK, K_WAIT_BEGIN) else 0 for v in range(256))
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -230,6 +232,7 @@ class _Scope(object):
 class Recorder(object):
     def __init__(self, opts):
         self.dir = opts["dir"]
+        self.opts = opts
         self.calls = opts.get("calls", "all")
         if self.calls not in ("all", "user", "none"):
             self.calls = "all"
@@ -255,9 +258,12 @@ class Recorder(object):
         self.ends = {}  # id(code) -> end word (0: not recorded)
         self.code_objs = []
         self.code_rows = []  # tables not yet written
+        self.all_code_rows = []  # every row: a followed forked child restates them in its file
+        self.names_synthetic = {}  # (name, file) -> start word of spans with no code object
         self.ncodes = 0
         self.names = {}
         self.name_rows = []
+        self.all_name_rows = []
         self.file_is_user = {}
         self.lib_prefixes = None
         self.threads = []
@@ -283,7 +289,13 @@ class Recorder(object):
         # _INFERSCOPE_FLUSH_INTERVAL_S: tests only (a tiny interval makes flushes race the script)
         self.flush_interval_s = float(os.environ.get("_INFERSCOPE_FLUSH_INTERVAL_S") or FLUSH_INTERVAL_S)
         self.ticks_from_c = False  # the C hot path calls checkpoint() itself
+        self.waits = False  # blocking builtins recorded as waits (C hot path only)
+        self.follow = bool(opts.get("follow", True))
+        self.ppid = os.getppid()
+        self.root = int(opts.get("ppid", -1)) == self.ppid  # the process InferScope started
+        self.forked = False
         self.live = False  # a capture window is open (_window.py); set by Window.begin()
+        self.capture_moves_profile = False  # capture() takes the C profile function off threads
         self.window = Window(self, opts)
 
     # ---- tables ---------------------------------------------------------------------------
@@ -351,10 +363,38 @@ class Recorder(object):
                 return 0
             self.ncodes += 1
             cid = self.ncodes
-            self.code_rows.append([cid, name, filename, code.co_firstlineno])
+            row = [cid, name, filename, code.co_firstlineno]
+            self.code_rows.append(row)
+            self.all_code_rows.append(row)
             self.ends[key] = (cid << SHIFT) | K_PY_END
             w = self.codes[key] = (cid << SHIFT) | K_PY_START
         return w
+
+    def never_record(self, code):
+        """Calls of this code object are not recorded (the tracer's own, compiled elsewhere)."""
+        with self.ilock:
+            self.code_objs.append(code)
+            self.codes[id(code)] = 0
+            self.ends[id(code)] = 0
+
+    def intern_named(self, name, filename):
+        """Start word of a synthetic function (an import span): a code row with no code object."""
+        key = (name, filename)
+        with self.ilock:
+            w = self.names_synthetic.get(key)
+            if w is not None:
+                return w
+            self.ncodes += 1
+            cid = self.ncodes
+            row = [cid, name, filename, 0]
+            self.code_rows.append(row)
+            self.all_code_rows.append(row)
+            w = self.names_synthetic[key] = (cid << SHIFT) | K_PY_START
+        return w
+
+    def _first_event_here(self):
+        """Pure-Python setprofile back-end: put this thread's profile function back."""
+        sys.setprofile(_backends._make_profiler(self, self._info().buf))
 
     @staticmethod
     def _qualname(code, frame):
@@ -381,7 +421,9 @@ class Recorder(object):
                 nid = self.names.get(name)
                 if nid is None:
                     nid = len(self.names) + 1
-                    self.name_rows.append([nid, str(name)])
+                    row = [nid, str(name)]
+                    self.name_rows.append(row)
+                    self.all_name_rows.append(row)
                     self.names[name] = nid
         return nid
 
@@ -641,6 +683,13 @@ class Recorder(object):
         self.stopping = True
         self._uninstall()
         self.done = True
+        if self.window.signals:
+            # An ended process takes no more capture signals; its pid may be reused by a process
+            # that SIGUSR1 would kill (children come and go: DataLoader workers).
+            try:
+                os.unlink(os.path.join(self.dir, "control-%d" % self.pid))
+            except OSError:
+                pass
         t_end = _now()
         capture = self.window.finish(t_end)
         if self.c is not None:
@@ -690,6 +739,8 @@ class Recorder(object):
             "clock": _clock_name(),
             "threads": [{"tid": i.tid, "name": i.final_name()} for i in threads],
             "warnings": self.warnings,
+            "waits": self.waits,
+            "process": _process_info(self),
         }
         if capture is not None:
             meta["capture"] = capture
@@ -700,15 +751,26 @@ class Recorder(object):
                 cuda = getattr(getattr(torch, "version", None), "cuda", None)
                 if cuda:
                     meta["cuda"] = str(cuda)
+                meta["torchThreads"] = int(torch.get_num_threads())
+                meta["torchInteropThreads"] = int(torch.get_num_interop_threads())
             except Exception:
                 pass
+        from inferscope import _torch_ops
+
+        meta["torchOps"] = _torch_ops.records()
         return meta
 
     def after_fork_in_child(self):
-        # A forked child is not the profiled process: stop recording there, write nothing.
+        if self.follow and not self.done:
+            try:
+                self._restart_in_child()
+                return
+            except Exception as e:  # never break the child: fall back to recording nothing
+                sys.stderr.write("inferscope: warning: forked child %d is not traced (%s: %s)\n" % (os.getpid(), type(e).__name__, e))
+        # Not followed: the child records nothing and writes nothing.
         self.done = self.closed = True
         if self.c is not None:
-            self.c["reset"]()
+            self.c["reset"](False)
         try:
             self._uninstall()
             mods = sys.modules.get("inferscope._modules")
@@ -727,6 +789,54 @@ class Recorder(object):
             info.buf = []
         self.threads = []
         self.retained.clear()
+
+    def _restart_in_child(self):
+        """A followed forked child: the parent's buffered records are dropped (they are the
+        parent's), and the child records into its own python-<pid>.isc from here, starting with
+        the calls it is inside of (the stack at the fork), so that their ends pair up."""
+        if self.c is not None:
+            self.c["reset"](True)
+        self.window.after_fork()  # the C flag follows the window inherited from the parent
+        try:
+            os.close(self.fd)
+        except Exception:
+            pass
+        self.pid = os.getpid()
+        self.ppid = os.getppid()
+        self.root = False
+        self.forked = True
+        self.path = os.path.join(self.dir, "python-%d.isc" % self.pid)
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self.ilock = _thread.allocate_lock()
+        self.wlock = _thread.allocate_lock()
+        info = getattr(self.tl, "info", None)
+        self.threads = []
+        if info is not None:  # pure-Python back-ends: the forking thread keeps its list object
+            del info.buf[:]
+            info.side = []
+            info.tid = threading.get_native_id() if hasattr(threading, "get_native_id") else info.tid
+            self.threads.append(info)
+        self.retained.clear()
+        self.retained_bytes = self.dropped = self.dropped_chunks = self.spilled_chunks = self.chunks_written = 0
+        self.code_rows = list(self.all_code_rows)
+        self.name_rows = list(self.all_name_rows)
+        self.warnings = []
+        self.t_start = _now()
+        frames = []
+        f = sys._getframe(1)
+        while f is not None:
+            frames.append(f)
+            f = f.f_back
+        for f in reversed(frames):
+            w = self.intern_code(f.f_code, f)
+            if w:
+                self.open_scope(w, None)  # a bare (word, now) record on this thread
+        _say_ready(self)  # SIGUSR1/SIGUSR2 handlers are inherited: let `inferscope run` signal it too
+        if self.policy == "spill" and not self.ticks_from_c:
+            _thread.start_new_thread(_flusher, (self,))  # the parent's flusher thread did not fork
+        from inferscope import _torch_ops
+
+        _torch_ops.after_fork_in_child(self)
 
     def on_sigterm(self, signum, frame):
         import signal
@@ -758,6 +868,33 @@ def _flusher(rec):
             rec.checkpoint()
         except Exception:
             pass  # never disturb the script; the final flush still runs
+
+
+def _process_info(rec):
+    """Who this process is, for its lane in the reports: the script, a forked child, a
+    multiprocessing child (its name), a DataLoader worker (its id), a Python subprocess."""
+    info = {"ppid": rec.ppid, "root": rec.root, "forked": rec.forked, "argv": [str(a) for a in sys.argv[:8]]}
+    try:
+        info["cpus"] = len(os.sched_getaffinity(0))
+    except Exception:
+        info["cpus"] = os.cpu_count()
+    mp = sys.modules.get("multiprocessing")
+    if mp is not None and not rec.root:
+        try:
+            name = str(mp.current_process().name)
+            if name != "MainProcess":  # a plain os.fork() child still sees its parent's
+                info["mpName"] = name
+        except Exception:
+            pass
+    data = sys.modules.get("torch.utils.data")
+    if data is not None:
+        try:
+            w = data.get_worker_info()
+            if w is not None:
+                info["dataloaderWorker"] = int(w.id)
+        except Exception:
+            pass
+    return info
 
 
 def _hold_sigint():
@@ -814,8 +951,13 @@ def start(opts):
         rec.warnings.append("time.perf_counter_ns is %s, not CLOCK_MONOTONIC: CPU and GPU times may not align" % clock)
     _recorder = rec
     inferscope._rec = rec
+    rec.window.hand_down_t0()  # before install: none of it is recorded
     rec.install()
-    rec.window.begin()
+    rec.window.begin()  # before anything else runs: a closed window records none of it
+    if rec.backend != "none":
+        from inferscope import _imports
+
+        _imports.install(rec)
     if rec.c is not None:
         atexit.register(rec.c["call_at_exit"], rec.finish)  # see ffi/pytrace.c: a pending Ctrl-C cannot skip the flush
     else:
@@ -832,8 +974,10 @@ def start(opts):
         from inferscope import _modules
 
         _modules.watch(rec)
+    _install_torch_ops(rec)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=rec.after_fork_in_child)
+    _wrap_os_exit()
     # SIGTERM would kill the process without atexit: flush first, then die of the same signal
     # (so the exit status still says SIGTERM). Only when the script has not chosen a handler.
     try:
@@ -859,10 +1003,51 @@ def _say_ready(rec):
         pass
 
 
+def _install_torch_ops(rec):
+    if not rec.shim or not opts_bool(rec.opts, "torchOps", True):
+        return
+    try:
+        import ctypes
+
+        lib = ctypes.CDLL(rec.shim)
+        lib.is_itt_events.restype = ctypes.c_int64
+        lib.is_itt_start.argtypes = [ctypes.c_char_p]
+    except Exception as e:
+        rec.warnings.append("torch ops are not recorded (%s: %s)" % (type(e).__name__, e))
+        return
+    from inferscope import _torch_ops
+
+    _torch_ops.install(rec, lib)
+    rec.finish_hooks.append(_torch_ops.finish)
+
+
+def opts_bool(opts, key, default):
+    v = opts.get(key, default)
+    return v if isinstance(v, bool) else default
+
+
+def _wrap_os_exit():
+    """os._exit skips atexit: multiprocessing's children (DataLoader workers) end through it.
+    Flush the recording first."""
+    real = os._exit
+
+    def _exit(code):
+        r = _recorder
+        if r is not None:
+            try:
+                r.finish("os._exit")
+            except Exception:
+                pass
+        real(code)
+
+    _exit.__wrapped__ = real
+    os._exit = _exit
+
+
 def start_from_env(spec):
     import json
 
     opts = json.loads(spec)
-    if int(opts.get("ppid", -1)) != os.getppid():
-        return None  # a subprocess of the profiled script: not recorded
+    if int(opts.get("ppid", -1)) != os.getppid() and not opts_bool(opts, "follow", True):
+        return None  # a subprocess of the profiled script, and children are not followed
     return start(opts)

@@ -19,6 +19,8 @@ import sys
 import time
 from time import perf_counter_ns as _now
 
+from inferscope import _torch_ops
+
 SIG_START, SIG_STOP = "SIGUSR1", "SIGUSR2"
 
 # The original: _guards wraps sys.monitoring.set_events to notice the script switching off
@@ -42,17 +44,80 @@ class Window(object):
         # Resolved now, not on the timer or signal thread: os.environ.get and ctypes run Python
         # code of the stdlib, which would be recorded there once a window is open.
         self.cupti = self._find_cupti()
+        # Child processes (issue 11 follows them) keep the run's windows: --delay/--duration
+        # count from the root process's start (t0, handed down in $_INFERSCOPE_RUN by
+        # hand_down_t0), not from the child's own; manual windows open by the child's own
+        # start()/stop() and signals.
+        self.anchor = opts.get("t0") if not getattr(rec, "root", True) else None
+        self.t0 = None
 
     # ---- start-up -----------------------------------------------------------------------------
 
     def begin(self):
         """Called once the back-end is installed, before the script runs."""
-        if self.manual or self.delay > 0:
+        now = _now()
+        anchored = isinstance(self.anchor, int) and 0 < self.anchor <= now
+        self.t0 = self.anchor if anchored else now
+        if self.manual:
             self._apply(False)
-        else:
-            self.open("start")
-        if self.delay > 0 and not self.manual:
-            self._timer(self.delay, "delay")
+            return
+        self._resume(now, None)
+
+    def _resume(self, now, opened_at):
+        """Opens/arms what the run's --delay/--duration call for at `now` (opened_at: the start
+        of the window open now, or None when none is)."""
+        elapsed = (now - self.t0) / 1e9
+        if opened_at is None and self.delay > elapsed:
+            self._apply(False)
+            self._timer(self.delay - elapsed, "delay")
+            return
+        if opened_at is None:
+            if self.windows or (self.duration > 0 and elapsed >= self.delay + self.duration):
+                self._apply(False)  # the run's window is over (or was closed): stays closed
+                return
+            self.open("delay" if self.delay > 0 else "start", left=(self.delay + self.duration - elapsed) if self.duration > 0 else None)
+        elif self.duration > 0:
+            left = self.duration - (now - opened_at) / 1e9
+            if left <= 0:
+                self.close("duration")
+            else:
+                self._timer(left, "duration", self.generation)
+
+    def hand_down_t0(self):
+        """The root process, before anything is recorded: its start becomes the run's t0, which
+        its Python subprocesses read from $_INFERSCOPE_RUN."""
+        if not getattr(self.rec, "root", False) or self.anchor is not None:
+            return
+        self.anchor = _now()
+        try:
+            import json
+
+            spec = json.loads(os.environ["_INFERSCOPE_RUN"])
+            spec["t0"] = self.anchor
+            os.environ["_INFERSCOPE_RUN"] = json.dumps(spec)
+        except Exception:
+            pass
+
+    def after_fork(self):
+        """A followed forked child: the window state at the fork carries over (open stays open,
+        closed stays closed); the parent's timers do not run here, so the time they had left is
+        armed again; the child's file states its own windows from the fork on."""
+        self.lock = _thread.allocate_lock()
+        now = _now()
+        live = self.rec.live
+        opened_at = self.windows[-1][0] if live and self.windows else None
+        self.windows = [[now, None, "fork", None]] if live else []
+        self.generation += 1
+        # The child never drives CUPTI: it inherited the parent's collector state, and CUDA is
+        # unusable after a fork anyway.
+        self.cupti = None
+        self._apply(live)
+        if self.manual or self.t0 is None:
+            return
+        if live:
+            self._resume(now, opened_at)
+        elif self.delay > (now - self.t0) / 1e9:
+            self._timer(self.delay - (now - self.t0) / 1e9, "delay")
 
     def install_signals(self):
         """SIGUSR1/SIGUSR2 open/close a window, where the script left them at their default."""
@@ -75,7 +140,7 @@ class Window(object):
 
     # ---- open / close -------------------------------------------------------------------------
 
-    def open(self, by):
+    def open(self, by, left=None):
         with self.lock:
             rec = self.rec
             if by != "start":
@@ -87,7 +152,7 @@ class Window(object):
             self.windows.append([_now(), None, by, None])
             self._apply(True)
         if self.duration > 0:
-            self._timer(self.duration, "duration", gen)
+            self._timer(self.duration if left is None else left, "duration", gen)
         return True
 
     def close(self, by, gen=None):
@@ -111,16 +176,20 @@ class Window(object):
     def _apply(self, on):
         rec = self.rec
         rec.live = on
+        if on:
+            _torch_ops.capture(on)  # before the hot path records: nothing of this call is traced
         if rec.c is not None:
-            rec.c["capture"](1 if on else 0)
+            rec.capture_moves_profile = bool(rec.c["capture"](1 if on else 0))
         if rec.backend == "sys.monitoring" or rec.backend == "sys.monitoring+c":
             try:
                 E = sys.monitoring.events
-                all_events = E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND
+                all_events = getattr(rec, "monitoring_events", None) or (E.PY_START | E.PY_RESUME | E.PY_RETURN | E.PY_YIELD | E.PY_THROW | E.PY_UNWIND)
                 _set_events(rec.tool_id, all_events if on else 0)
             except Exception:
                 pass
         self._cupti(on)
+        if not on:
+            _torch_ops.capture(on)
 
     @staticmethod
     def _find_cupti():

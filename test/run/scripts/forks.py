@@ -1,4 +1,5 @@
-# A forked child is not recorded (and its exit does not flush the parent's trace).
+# A forked child: recorded into its own lane (children followed), or not at all with
+# --no-follow-children (and its exit never flushes the parent's trace).
 import os, sys
 from inferscope import is_active, scope
 

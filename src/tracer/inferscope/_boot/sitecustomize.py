@@ -3,9 +3,11 @@
 # everything the script sees exactly as under `python script.py args`: Python itself sets
 # sys.argv, sys.path[0], __main__ and the exit status, and prints tracebacks.
 #
-# It (1) takes this directory off sys.path and PYTHONPATH again, (2) starts the recorder when
-# $_INFERSCOPE_RUN names this process's parent, (3) imports the user's own sitecustomize, if any,
-# so it still runs (an error in it is reported by `site` as usual).
+# It (1) takes this directory off sys.path, and off PYTHONPATH too unless child processes are
+# followed (then Python subprocesses and multiprocessing's spawned children need it there to be
+# traced), (2) starts the recorder when $_INFERSCOPE_RUN names this process's parent, or names any
+# ancestor and children are followed, (3) imports the user's own sitecustomize, if any, so it
+# still runs (an error in it is reported by `site` as usual).
 
 
 def _inferscope_boot():
@@ -22,12 +24,20 @@ def _inferscope_boot():
             return False
 
     sys.path[:] = [p for p in sys.path if not is_here(p)]
+    spec = os.environ.get("_INFERSCOPE_RUN")
+    follow = False
+    if spec:
+        try:
+            import json
+
+            follow = json.loads(spec).get("follow", True) is not False
+        except Exception:
+            pass
     pp = os.environ.get("PYTHONPATH")
-    if pp is not None:
+    if pp is not None and not follow:
         rest = [p for p in pp.split(os.pathsep) if p and not is_here(p)]
         os.environ["PYTHONPATH"] = os.pathsep.join(rest)
 
-    spec = os.environ.get("_INFERSCOPE_RUN")
     if spec:
         try:
             from inferscope import _tracer

@@ -1,0 +1,106 @@
+// What the CPU-side diagnosis (the no-GPU classification and the CPU rules) shares: the window's
+// length, the script's main thread, the hottest functions with the scope and processes they ran
+// in, and the processes' roles.
+import type { CpuSpan, ProcessInfo } from "../trace/model.ts";
+import type { ThreadMetrics } from "./cpu.ts";
+import type { HotFunction } from "./hot-functions.ts";
+import type { AnalysisContext } from "./rules/common.ts";
+import { mainPid } from "./window.ts";
+import { isUserFile } from "./waits.ts";
+
+/** Length of the analysed window (the trace's CPU extent when there is none). */
+export function windowNs(ctx: AnalysisContext): number {
+  if (ctx.window) return Math.max(0, ctx.window.end - ctx.window.start);
+  let s = Infinity;
+  let e = -Infinity;
+  for (const x of ctx.trace.spans) {
+    if (x.start < s) s = x.start;
+    if (x.end > e) e = x.end;
+  }
+  return Number.isFinite(s) ? e - s : 0;
+}
+
+export function processes(ctx: AnalysisContext): ProcessInfo[] {
+  return (ctx.trace.meta.processes as ProcessInfo[] | undefined) ?? [];
+}
+
+export function processLabel(ctx: AnalysisContext, pid: number): string {
+  return processes(ctx).find((p) => p.pid === pid)?.label ?? `pid ${pid}`;
+}
+
+/** The script's main thread: MainThread of the main process, else its busiest thread. */
+export function mainThread(ctx: AnalysisContext): ThreadMetrics | undefined {
+  const pid = mainPid(ctx.trace);
+  const mine = ctx.cpu.threads.filter((t) => pid === null || t.pid === pid);
+  return mine.find((t) => t.name === "MainThread") ?? mine[0];
+}
+
+/** Σ running time of every thread (the CPU busy time the hot-function shares are of). */
+export function runningNs(ctx: AnalysisContext): number {
+  let n = 0;
+  for (const t of ctx.cpu.threads) n += t.runningNs;
+  return n;
+}
+
+export interface FunctionPlace {
+  fn: HotFunction;
+  /** The user scope most of its self time ran in, if any. */
+  scope?: string;
+  /** Processes (labels) it ran in, when not only the main one. */
+  where: string[];
+  /** Whether it is the user's own code (not the standard library or site-packages). */
+  user: boolean;
+}
+
+/** Where a hot function ran: its dominant enclosing scope, and its processes. */
+export function placeOf(ctx: AnalysisContext, fn: HotFunction): FunctionPlace {
+  const byScope = new Map<string, number>();
+  const pids = new Set<number>();
+  const same = (s: CpuSpan) =>
+    s.name === fn.function && (fn.kind === "cpu_op" ? s.cat === "cpu_op" : s.cat === "python" && s.file === fn.file && s.line === fn.line);
+  for (const spans of ctx.merge.byThread.values()) {
+    const scopes: CpuSpan[] = [];
+    for (const s of spans) {
+      while (scopes.length && scopes[scopes.length - 1]!.end <= s.start) scopes.pop();
+      if (s.cat === "scope") {
+        scopes.push(s);
+        continue;
+      }
+      if (!same(s)) continue;
+      pids.add(s.pid);
+      const sc = scopes[scopes.length - 1];
+      if (sc) byScope.set(sc.name, (byScope.get(sc.name) ?? 0) + (s.end - s.start));
+    }
+  }
+  for (const x of ctx.trace.summaries) if (x.name === fn.function && x.kind === fn.kind && x.file === fn.file && x.line === fn.line) pids.add(x.pid);
+  let scope: string | undefined;
+  let best = 0;
+  for (const [name, ns] of byScope) if (ns > best) [scope, best] = [name, ns];
+  const main = mainPid(ctx.trace);
+  const where = [...pids].filter((p) => p !== main).sort((a, b) => a - b).map((p) => processLabel(ctx, p));
+  const place: FunctionPlace = { fn, where, user: fn.kind === "python" && isUserFile(fn.file) };
+  if (scope !== undefined) place.scope = scope;
+  return place;
+}
+
+/** "/a/b/c/pre.py", 41 → "c/pre.py:41". */
+export function shortLocation(file: string | undefined, line: number | undefined): string {
+  if (!file) return "";
+  const parts = file.split("/").filter((p) => p.length > 0);
+  const short = parts.length > 2 ? parts.slice(-2).join("/") : file;
+  return line !== undefined && Number.isFinite(line) ? `${short}:${line}` : short;
+}
+
+/** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
+export function describePlace(p: FunctionPlace): string {
+  const tick = (s: string) => s.replace(/`/g, "'");
+  const loc = shortLocation(p.fn.file, p.fn.line);
+  let s = `\`${tick(p.fn.function)}\`${loc ? ` (${tick(loc)})` : ""}`;
+  if (p.scope) s += ` in scope \`${tick(p.scope)}\``;
+  if (p.where.length) s += ` in ${joinAnd(p.where.slice(0, 3))}${p.where.length > 3 ? ` and ${p.where.length - 3} more` : ""}`;
+  return s;
+}
+
+export function joinAnd(xs: string[]): string {
+  return xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+}

@@ -1,0 +1,96 @@
+// Pure-Python preprocessing dominating the steady state: a function of the user's own code
+// whose running self time (its own bytecode and the builtins it calls, not torch ops, not
+// waits) is a large share of the CPU busy time — a tokenizer, an image resize, feature hashing
+// written as per-element Python loops. Needs Python calls (an InferScope trace).
+import { describePlace, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { ClaimBuilder, type SavingSpec } from "../savings.ts";
+import type { HotFunction } from "../hot-functions.ts";
+import { mainPid } from "../window.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
+
+/** The top user function's running self time is at least this share of the CPU busy time… */
+export const PREPROCESSING_MIN_SHARE = 0.25;
+/** …and the CPU is busy at least this share of the window (else nothing is CPU-bound). */
+export const PREPROCESSING_MIN_BUSY_SHARE = 0.25;
+/** Other user functions named in the finding: at least this share each. */
+export const PREPROCESSING_ALSO_SHARE = 0.05;
+
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_share: { default: PREPROCESSING_MIN_SHARE, unit: "share", doc: "the top user function's running self time is at least this share of the CPU busy time…", max: 1 },
+  min_busy_share: { default: PREPROCESSING_MIN_BUSY_SHARE, unit: "share", doc: "…and the threads run at least this share of the window", max: 1 },
+  also_share: { default: PREPROCESSING_ALSO_SHARE, unit: "share", doc: "other user functions named in the finding take at least this share each", max: 1 },
+} satisfies ParamDefs;
+
+/** A suggestion that fits what the function does, from its name. */
+function specific(name: string): string {
+  if (/token|bpe|merge|encode|vocab|wordpiece/i.test(name))
+    return "Use a compiled tokenizer: Hugging Face `tokenizers` (Rust, batch encode releases the GIL) or `tiktoken` do byte-pair merges 10–100× faster than a Python loop.";
+  if (/resiz|image|pixel|crop|interp|rgb|bilinear/i.test(name))
+    return "Resize with a compiled implementation: PIL's Image.resize, torchvision.transforms.v2.functional.resize or torch.nn.functional.interpolate on a whole batch tensor instead of a Python loop over pixels.";
+  if (/hash|feature|fnv|murmur/i.test(name))
+    return "Hash features with a vectorised or compiled implementation: sklearn's FeatureHasher / HashingVectorizer, or NumPy over a whole batch, instead of a per-character Python loop.";
+  return "Replace the per-element Python loop with NumPy or torch operations over whole arrays (or a compiled extension: Cython, Numba, Rust via PyO3).";
+}
+
+/** The function's calls in the script's process, weighted by its share of self time in them. */
+function ownTime(ctx: AnalysisContext, fn: HotFunction): SavingSpec {
+  const pid = mainPid(ctx.trace);
+  const b = new ClaimBuilder();
+  const w = fn.totalNs > 0 ? Math.min(1, fn.selfNs / fn.totalNs) : 0;
+  for (const spans of ctx.merge.byThread.values()) {
+    for (const s of spans) if (s.name === fn.function && s.file === fn.file && s.line === fn.line && (pid === null || s.pid === pid)) b.add(s.start, s.end, w);
+  }
+  return { kind: "time", claim: b.build(), basis: "its own running time (self time over its calls), all of it gone if the work cost nothing" };
+}
+
+export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
+  id: "python_preprocessing",
+  description: `a function of the user's code takes ≥ ${PREPROCESSING_MIN_SHARE * 100} % of the CPU busy time running pure Python`,
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
+    if (!ctx.cpu.pythonTraced) return null;
+    const run = runningNs(ctx);
+    const W = windowNs(ctx);
+    if (run <= 0 || W <= 0 || run < p.min_busy_share * W) return null;
+    const user = ctx.hot.functions.filter((f) => f.kind === "python").map((f) => placeOf(ctx, f)).filter((x) => x.user);
+    const top = user[0];
+    if (!top || top.fn.selfNs < p.min_share * run) return null;
+    const also = user.slice(1, 3).filter((x) => x.fn.selfNs >= p.also_share * run);
+    const share = top.fn.selfNs / run;
+    const what = describePlace(top);
+    const inWorkers = top.where.length > 0;
+    const suggestions = [
+      `Make ${what} cheaper: it ran ${pct(top.fn.selfNs, run)} % of the CPU busy time in the window (${round(top.fn.selfNs / 1e6, 1)} ms over ${top.fn.calls} calls) in its own Python code.`,
+      specific(top.fn.function),
+      inWorkers
+        ? "Cache what it computes when inputs repeat (precompute the features once and store them, or functools.lru_cache on the per-item function), so the workers do less per sample."
+        : "Take it off the inference path: run it in DataLoader workers (num_workers > 0) or a process pool so it overlaps with the model, or cache its results when inputs repeat (functools.lru_cache).",
+    ];
+    if (also.length) suggestions.push(`Next in line: ${also.map((x) => `${describePlace(x)} (${pct(x.fn.selfNs, run)} %)`).join(", ")}.`);
+    return {
+      title: `Pure-Python ${what} takes ${pct(top.fn.selfNs, run)} % of the CPU time${ctx.window ? " in the steady state" : ""}`,
+      severity: severityFor(top.fn.selfNs, W),
+      confidence: round(clamp01(0.6 + 0.35 * clamp01((share - p.min_share) / (1 - p.min_share)))),
+      impact_ms: msRounded(top.fn.selfNs),
+      saving: inWorkers
+        ? { kind: "none", reason: "it runs in worker processes: a faster one shortens the main loop's wait for them (data_loading_starved), not the loop itself" }
+        : ownTime(ctx, top.fn),
+      evidence: {
+        function: top.fn.function,
+        file: top.fn.file ?? null,
+        line: top.fn.line ?? null,
+        scope: top.scope ?? null,
+        processes: top.where,
+        self_ms: msRounded(top.fn.selfNs),
+        calls: top.fn.calls,
+        pct_of_cpu_busy: pct(top.fn.selfNs, run),
+        cpu_busy_ms: msRounded(run),
+        window_ms: msRounded(W),
+        also: also.map((x) => ({ function: x.fn.function, file: x.fn.file ?? null, self_ms: msRounded(x.fn.selfNs) })),
+      },
+      suggestions,
+    };
+  },
+};

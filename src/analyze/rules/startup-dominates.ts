@@ -1,0 +1,46 @@
+// Start-up dominating a short run: interpreter start, imports and model construction take most
+// of the run, so the steady state hardly matters for its wall time. InferScope traces only
+// (a torch.profiler trace does not cover start-up).
+import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round } from "./common.ts";
+import type { ParamDefs } from "../params.ts";
+
+/** Start-up at least this share of the run (process start → end). */
+export const STARTUP_MIN_SHARE = 0.5;
+
+/** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
+const PARAMS = {
+  min_share: { default: STARTUP_MIN_SHARE, unit: "share", doc: "start-up (process start → steady state) is at least this share of the run", max: 1 },
+} satisfies ParamDefs;
+
+export const startupDominatesRule: Rule<typeof PARAMS> = {
+  id: "startup_dominates",
+  description: `start-up (interpreter, imports, model construction) is ≥ ${STARTUP_MIN_SHARE * 100} % of the run`,
+  params: PARAMS,
+  evaluate(ctx: AnalysisContext, p): RuleFinding | null {
+    const s = ctx.startup;
+    const w = ctx.window;
+    if (!s || !w || s.share < p.min_share) return null;
+    const top = s.topImporters.slice(0, 3).map((m) => `${m.module} ${round(m.ns / 1e6, 0)} ms`);
+    const runNs = s.totalNs / (s.share || 1);
+    return {
+      title: `Start-up takes ${pct(s.totalNs, runNs)} % of the run: imports ${round(s.importsNs / 1e6, 0)} ms${top.length ? ` (${top.join(", ")})` : ""}, other set-up ${round(s.otherNs / 1e6, 0)} ms`,
+      severity: s.share >= 0.8 ? "high" : "medium",
+      confidence: round(clamp01(0.6 + 0.35 * clamp01((s.share - p.min_share) / (1 - p.min_share)))),
+      impact_ms: msRounded(s.totalNs),
+      saving: { kind: "none", reason: `start-up lies before the steady state the savings are shares of; it is ${round(s.totalNs / 1e6, 0)} ms of the run` },
+      evidence: {
+        startup_ms: msRounded(s.totalNs),
+        interpreter_ms: s.interpreterNs === null ? null : msRounded(s.interpreterNs),
+        imports_ms: msRounded(s.importsNs),
+        other_ms: msRounded(s.otherNs),
+        pct_of_run: round(s.share * 100, 1),
+        top_importers: s.topImporters.map((m) => ({ module: m.module, ms: msRounded(m.ns) })),
+      },
+      suggestions: [
+        "Keep the process warm: serve many inputs per process (a long-lived worker or server) instead of starting Python, importing and building the model for each run.",
+        `Import less at start: import heavy modules lazily inside the functions that need them${top.length ? ` (here ${s.topImporters.slice(0, 2).map((m) => m.module).join(", ")})` : ""}; \`python -X importtime script.py\` lists every import's cost.`,
+        "Build the model once and load it fast: save it whole (torch.save / torch.export) or its weights with mmap (torch.load(..., mmap=True)) instead of constructing and initialising layers that the weights then overwrite.",
+      ],
+    };
+  },
+};
