@@ -1,9 +1,11 @@
-// Builds the C shim once when a fresh clone runs `bun test` before `bun run build`.
+// Runs once before the tests: builds the C shim when a fresh clone runs `bun test` before
+// `bun run build`, and gives the run its own temp directory, removed at the end.
 //
 // Timeouts are not set here: Bun (1.4) applies a preload's setDefaultTimeout only to the first
 // test file it runs, and bunfig's [test] timeout is not applied either. Every test file calls
 // setDefaultTimeout itself (test/suite.test.ts checks that none forgets).
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -11,3 +13,13 @@ if (!existsSync(join(root, "build/libinferscope.so"))) {
   const r = Bun.spawnSync([process.execPath, "build.ts", "--shim-only"], { cwd: root, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("test preload: building the C shim failed (see above)");
 }
+
+// Every temp dir a test makes (tmpdir() reads TMPDIR; cleanEnv() passes it to the processes the
+// tests start) goes under one directory per run, removed when the run ends. Runs that left their
+// traces in /tmp had filled the development machine's disk (71 GB, 685 MB left), and a CI run on
+// such a machine failed the 13 tests that write the biggest traces.
+// 0o711: tests that run a command as `nobody` reach their own (0o755) directories inside.
+const suiteTmp = mkdtempSync(join(tmpdir(), "inferscope-suite-"));
+chmodSync(suiteTmp, 0o711);
+process.env.TMPDIR = suiteTmp;
+process.on("exit", () => rmSync(suiteTmp, { recursive: true, force: true }));
