@@ -135,7 +135,9 @@ def _off(rec):
     if rec.c is not None:
         rec.c["unset_profile"]()
     else:
-        sys.setprofile(None)
+        from inferscope import _backends
+
+        _backends._sys_setprofile(None)  # the original: the guarded one would report it as the script's
 
 
 def _on(rec):

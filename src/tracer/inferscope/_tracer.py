@@ -393,8 +393,9 @@ class Recorder(object):
         return w
 
     def _first_event_here(self):
-        """Pure-Python setprofile back-end: put this thread's profile function back."""
-        sys.setprofile(_backends._make_profiler(self, self._info().buf))
+        """Pure-Python setprofile back-end: put this thread's profile function back (through the
+        original sys.setprofile: the guarded one would report it as the script's doing)."""
+        _backends._sys_setprofile(_backends._make_profiler(self, self._info().buf))
 
     @staticmethod
     def _qualname(code, frame):
