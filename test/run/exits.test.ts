@@ -88,6 +88,34 @@ describe("another profiler takes the hook", () => {
     expect(w).toMatch(/^the script called sys\.setprofile\(None\) at \+[\d.]+ s \(.*exits\.py:\d+\): InferScope's recording of that thread's Python calls stopped there$/);
   });
 
+  // Exactly one note: a new thread's start-up installs InferScope's hook through sys.setprofile
+  // (threading.py), and the pure-Python back-end moves its hook around imports — neither is the
+  // script's (both were noted as takeovers before).
+  const takeovers = (r: ReturnType<typeof inferscopeRun>) => warnings(r).filter((x) => x.startsWith("the script called"));
+
+  for (const [label, env] of [
+    ["C hot path", {}],
+    ["pure Python", { _INFERSCOPE_PURE_PYTHON: "1" }],
+  ] as const) {
+    test(`threading.setprofile(None) (setprofile back-end, ≤ 3.11, ${label}): named once with its time and place; the thread started after it is not recorded`, () => {
+      const r = inferscopeRun(["--python", py311, "exits.py", "threading_setprofile"], { env: cleanEnv(env) });
+      expect(r.code).toBe(0);
+      expect(works(r)).toBe(2000); // the main thread's, before and after
+      const t = takeovers(r);
+      expect(t).toHaveLength(1);
+      expect(t[0]).toMatch(/^the script called threading\.setprofile\(None\) at \+[\d.]+ s \(.*exits\.py:\d+\): Python calls of threads started after it were not recorded$/);
+    });
+
+    test(`sys.setprofile(None) in a thread (setprofile back-end, ≤ 3.11, ${label}): named once with the thread's place; the thread's calls before it are kept`, () => {
+      const r = inferscopeRun(["--python", py311, "exits.py", "thread_setprofile"], { env: cleanEnv(env) });
+      expect(r.code).toBe(0);
+      expect(works(r)).toBe(2000); // the thread's 1,000 before it, the main thread's 1,000
+      const t = takeovers(r);
+      expect(t).toHaveLength(1);
+      expect(t[0]).toMatch(/^the script called sys\.setprofile\(None\) at \+[\d.]+ s \(.*exits\.py:\d+\): InferScope's recording of that thread's Python calls stopped there$/);
+    });
+  }
+
   const py312 = findPython("3.13") ?? findPython("3.12");
   test.skipIf(py312 === null)(`sys.monitoring.set_events on InferScope's tool id (3.12+): named with its time and place${py312 === null ? " (skipped: no Python 3.12+ here)" : ""}`, () => {
     const r = inferscopeRun(["--python", py312!, "exits.py", "monitoring"]);

@@ -108,9 +108,15 @@ def _guard_setprofile(rec):
     )
 
 
+# A new thread's start-up (threading.Thread._bootstrap_inner) installs the hook set with
+# threading.setprofile through sys.setprofile: InferScope's own at every thread start, or the one
+# the script set, whose threading.setprofile call was noted then. Neither is a takeover to note.
+_THREAD_START = getattr(getattr(threading.Thread, "_bootstrap_inner", None), "__code__", None)
+
+
 def _setprofile_wrapper(rec, name, real, effect):
     def setprofile(function):
-        if not rec.stopping and not rec.done:
+        if not rec.stopping and not rec.done and sys._getframe(1).f_code is not _THREAD_START:
             shown = "None" if function is None else getattr(function, "__qualname__", type(function).__name__)
             _note(rec, "the script called %s(%s) at %s (%s): %s" % (name, shown, _since_start(rec), _caller(), effect))
         return real(function)

@@ -5,6 +5,11 @@
 #                                SIGKILLs itself
 #   exits.py execv               1,000 calls, then os.execv("/bin/true")
 #   exits.py setprofile          1,000 calls, sys.setprofile(None), 1,000 more
+#   exits.py threading_setprofile
+#                                1,000 calls, threading.setprofile(None), a thread making 1,000
+#                                calls, 1,000 more calls in the main thread
+#   exits.py thread_setprofile   1,000 calls, then a thread making 1,000 calls,
+#                                sys.setprofile(None), 1,000 more
 #   exits.py monitoring          1,000 calls, sys.monitoring.set_events(tool, 0), 1,000 more (3.12+)
 #   exits.py window_sigkill      (with --capture manual) 1,000 calls, inferscope.start(), 1,000
 #                                calls, inferscope.stop(), SIGKILL 0.3 s later
@@ -13,6 +18,7 @@
 import os
 import signal
 import sys
+import threading
 import time
 
 
@@ -49,6 +55,22 @@ elif what == "execv":
 elif what == "setprofile":
     sys.setprofile(None)
     calls(1000)
+elif what == "threading_setprofile":
+    threading.setprofile(None)
+    t = threading.Thread(target=calls, args=(1000,))
+    t.start()
+    t.join()
+    calls(1000)
+elif what == "thread_setprofile":
+
+    def thread_body():
+        calls(1000)
+        sys.setprofile(None)
+        calls(1000)
+
+    t = threading.Thread(target=thread_body)
+    t.start()
+    t.join()
 elif what == "monitoring":
     for tool in (3, 4):
         if sys.monitoring.get_tool(tool) == "inferscope":
