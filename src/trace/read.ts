@@ -109,8 +109,10 @@ export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): 
 }
 
 /**
- * A plain file, read in BATCH_BYTES pieces into buffers the parser owns, each starting with the
- * previous piece's unconsumed tail (so no piece is copied again).
+ * A plain file, read in BATCH_BYTES pieces into one buffer the parser may write into, reused
+ * for every piece: the unconsumed tail (a partial event) moves to its front and the next piece is
+ * read after it. Allocating a fresh 2 MB buffer per piece cost measurable time in allocation and
+ * garbage collection with a million events alive (docs/benchmarks.md).
  */
 async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadOptions): Promise<Trace> {
   const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
@@ -123,19 +125,27 @@ async function readFileStream(label: string, path: string | Buffer, size: number
   }
   try {
     let read = 0;
+    let buf = new Uint8Array(2 * BATCH_BYTES);
+    let held = 0; // bytes at the front of buf not consumed yet
     for (;;) {
-      const carry = parser.takeRest();
-      const buf = new Uint8Array(carry.length + BATCH_BYTES);
-      buf.set(carry, 0);
+      if (buf.length - held < BATCH_BYTES) {
+        // one event longer than a batch: grow (rare)
+        const bigger = new Uint8Array(held + 2 * BATCH_BYTES);
+        bigger.set(buf.subarray(0, held), 0);
+        buf = bigger;
+      }
       let n: number;
       try {
-        ({ bytesRead: n } = await fh.read(buf, carry.length, BATCH_BYTES, null));
+        ({ bytesRead: n } = await fh.read(buf, held, BATCH_BYTES, null));
       } catch (e) {
         cannotRead(label, e);
       }
       read += n;
       const final = n === 0 || read >= size;
-      parser.feed(buf.subarray(0, carry.length + n), final, true);
+      const len = held + n;
+      const used = parser.feedInPlace(buf.subarray(0, len), final);
+      buf.copyWithin(0, used, len);
+      held = len - used;
       progress(read);
       if (final) break;
     }
