@@ -1,6 +1,6 @@
 // Speed and memory of `inferscope analyze` against a bare JSON.parse of the same file.
 //
-//   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3]
+//   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3] [--baseline DIR]
 //
 // The big inputs (bench/trace-gen.ts) replicate a real recorded trace (test/fixtures/kineto/
 // llama_tiny_generate: 36 392 events of cpu_op / runtime / kernel / memcpy / flow kinds) end to
@@ -9,6 +9,8 @@
 // (`bun -e` for the bare parse, `bun src/main.ts analyze -f json` for the analysis), interleaved
 // over the rounds; the table gives medians and the peak RSS the kernel reported for the process.
 // A file too big for one JavaScript string cannot be JSON.parse'd at all: its parse column says so.
+// --baseline DIR: another checkout of InferScope (e.g. `git archive main | tar -x -C DIR`, with
+// node_modules linked) timed in the same rounds, interleaved: a change's effect in one run.
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { generate } from "./trace-gen.ts";
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   const sizes = arg("events", "1000000,10000000").split(",").map(Number);
   const dir = arg("dir", "/tmp/inferscope-bench");
   const rounds = Number(arg("rounds", "3"));
+  const baseline = arg("baseline", "");
   mkdirSync(dir, { recursive: true });
   const rows: string[] = [];
   for (const n of sizes) {
@@ -51,11 +54,17 @@ async function main(): Promise<void> {
     const bytes = statSync(path).size;
     const parse: Run[] = [];
     const analyze: Run[] = [];
+    const base: Run[] = [];
     let events = 0;
+    const analyzeCmd = (root: string) => [process.execPath, join(root, "src/main.ts"), "analyze", path, "-f", "json", "-o", "/dev/null", "--force"];
     for (let i = 0; i < rounds; i++) {
       parse.push(timed([process.execPath, "-e", `const t = await Bun.file(${JSON.stringify(path)}).text(); const v = JSON.parse(t); console.log(v.traceEvents.length)`]));
-      analyze.push(timed([process.execPath, join(ROOT, "src/main.ts"), "analyze", path, "-f", "json", "-o", "/dev/null", "--force"]));
+      analyze.push(timed(analyzeCmd(ROOT)));
       if (!analyze[i]!.ok) throw new Error(`analyze failed: ${analyze[i]!.note}`);
+      if (baseline) {
+        base.push(timed(analyzeCmd(baseline)));
+        if (!base[i]!.ok) throw new Error(`baseline analyze failed: ${base[i]!.note}`);
+      }
     }
     const r = Bun.spawnSync([process.execPath, join(ROOT, "src/main.ts"), "analyze", path, "-f", "json"], { stdout: "pipe", cwd: ROOT });
     events = JSON.parse(r.stdout.toString()).source.events;
@@ -68,6 +77,10 @@ async function main(): Promise<void> {
       `| ${events.toLocaleString("en-US")} | ${(bytes / 1e6).toFixed(0)} | ${p === null ? `fails (${parse[0]!.note})` : p.toFixed(2)} | ${pRss === null ? "—" : pRss.toFixed(0)} | ${a.toFixed(2)} | ${aRss.toFixed(0)} | ${p === null ? "—" : (a / p).toFixed(2)} | ${((events / a) / 1e6).toFixed(2)} | ${rounds} |`,
     );
     console.error(rows[rows.length - 1]);
+    if (baseline) {
+      const b = median(base.map((x) => x.seconds));
+      console.error(`  baseline ${baseline}: analyze ${b.toFixed(2)} s${p === null ? "" : ` (${(b / p).toFixed(2)}× the parse)`}; this tree / baseline ${(a / b).toFixed(2)}`);
+    }
   }
   console.log("| events | MB | bare JSON.parse s | its peak RSS MB | analyze s | its peak RSS MB | analyze / parse | M events/s | rounds |");
   console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
