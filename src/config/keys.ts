@@ -191,9 +191,9 @@ export const KEYS = {
   },
   maxEvents: {
     expected: "a whole number of events from 1000 to 1000000000",
-    description: "Events held in memory for the analysis (about 300 bytes each); a bigger trace is analyzed over its first part",
+    description: "Events held in memory for the analysis (about 500 bytes each); a bigger trace is analyzed over its first part",
     schema: intIn(1000, 1_000_000_000),
-    default: 5_000_000, // ~1.8 GB at the measured ~370 bytes an event (docs/benchmarks.md): under the 2 GB target with margin
+    default: 4_000_000, // analyze's peak: 1,573 MB with 3.6 M kept, ~1.8 GB at 4 M; 5 M reached 2.0–2.06 GB (docs/benchmarks.md)
     fromString: int,
   },
   top: {

@@ -1,5 +1,5 @@
 // Bounded memory whatever the trace's size: at most `maxEvents` events are held (the config key;
-// about 300 bytes each at the peak, docs/benchmarks.md). A trace with more is analyzed over its first part, a
+// about 500 bytes each at the peak, docs/benchmarks.md). A trace with more is analyzed over its first part, a
 // contiguous time window [its start, cutoff): every event that starts before the cutoff is kept,
 // none after, so the figures describe that window exactly (rather than a thinned-out whole).
 // Readers keep the window while they read (compact() below), so the rest never sits in memory.
@@ -117,6 +117,6 @@ export function windowWarning(what: string, limit: number, kept: number, skipped
   const secs = Number.isFinite(windowNs) && windowNs > 0 ? `its first ${(windowNs / 1e9).toFixed(windowNs < 1e10 ? 3 : 1)} s` : "its first part";
   return (
     `${what} holds more events than InferScope keeps in memory (maxEvents ${n(limit)}): the analysis covers ${secs} (${n(kept)} events); ` +
-    `the ${n(skipped)} events after that were left out — raise maxEvents (--max-events, INFERSCOPE_MAX_EVENTS or .inferscope.yaml; about 300 bytes of memory per event) or profile fewer steps`
+    `the ${n(skipped)} events after that were left out — raise maxEvents (--max-events, INFERSCOPE_MAX_EVENTS or .inferscope.yaml; about 500 bytes of memory per event) or profile fewer steps`
   );
 }

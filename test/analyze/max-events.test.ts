@@ -51,7 +51,7 @@ describe("analyze: maxEvents", () => {
       const w = t.warnings.find((x) => x.includes("maxEvents"));
       expect(w).toMatch(
         new RegExp(
-          `^this trace holds more events than InferScope keeps in memory \\(maxEvents ${maxEvents.toLocaleString("en-US")}\\): the analysis covers its first [\\d.]+ s \\(${eventCount(t).toLocaleString("en-US")} events\\); the ${(eventCount(full) - eventCount(t)).toLocaleString("en-US")} events after that were left out — raise maxEvents \\(--max-events, INFERSCOPE_MAX_EVENTS or \\.inferscope\\.yaml; about 300 bytes of memory per event\\) or profile fewer steps$`,
+          `^this trace holds more events than InferScope keeps in memory \\(maxEvents ${maxEvents.toLocaleString("en-US")}\\): the analysis covers its first [\\d.]+ s \\(${eventCount(t).toLocaleString("en-US")} events\\); the ${(eventCount(full) - eventCount(t)).toLocaleString("en-US")} events after that were left out — raise maxEvents \\(--max-events, INFERSCOPE_MAX_EVENTS or \\.inferscope\\.yaml; about 500 bytes of memory per event\\) or profile fewer steps$`,
         ),
       );
     }

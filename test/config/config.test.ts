@@ -56,8 +56,8 @@ describe("config show (the CLI)", () => {
     expect(r.stdout).toContain("traceSizeMb         200                   env (INFERSCOPE_TRACE_SIZE_MB)");
     expect(r.stdout).toContain(`top                 7                     file (${join(dir, ".inferscope.yaml")}:1)`);
     expect(r.stdout).toContain('buffer              "spill"               default');
-    // 5 M events: the worst-case peak ~1.8 GB, under the 2 GB target (docs/benchmarks.md, bounded memory)
-    expect(r.stdout).toContain("maxEvents           5000000               default");
+    // 4 M events: analyze's worst-case peak ~1.8 GB, under the 2 GB target (docs/benchmarks.md, bounded memory)
+    expect(r.stdout).toContain("maxEvents           4000000               default");
     const j = cli(["config", "show", "--json", "--top", "9"], { cwd: dir });
     expect(JSON.parse(j.stdout).keys.top).toEqual({ value: 9, source: "flag", where: "--top" });
   });
