@@ -34,6 +34,8 @@ export interface HotFunction {
   selfNs: number;
   /** Self time waiting in blocking builtins it called. */
   waitNs: number;
+  /** A torch op recorded with --op-shapes: its input shapes (JSON text); each set of shapes is a row of its own, as in torch.profiler's group_by_input_shape. */
+  inputDims?: string;
 }
 
 export interface ThreadHot {
@@ -79,7 +81,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
   // Function ids: consecutive calls of the same function (a generator expression called 300 000
   // times in a row) skip the lookup through the last-span cache.
   const ids = new FunctionIds();
-  const rep: { cat: string; name: string; file?: string; line?: number }[] = []; // one per id: its kind, name, file, line
+  const rep: { cat: string; name: string; file?: string; line?: number; inputDims?: string }[] = []; // one per id: its kind, name, file, line
   let cap = 256;
   let calls = new Float64Array(cap);
   let total = new Float64Array(cap);
@@ -98,8 +100,9 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     active = grown(active, cap);
     mark = grown(mark, cap);
   };
-  const idOf = (s: { cat: string; name: string; file?: string; line?: number }): number => {
-    const id = s.cat === "cpu_op" ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.file, s.line);
+  const idOf = (s: { cat: string; name: string; file?: string; line?: number; inputDims?: string }): number => {
+    // an op's shapes take the file's place in its identity (line -2: never a Python function's)
+    const id = s.cat === "cpu_op" ? (s.inputDims === undefined ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.inputDims, -2)) : ids.id(s.name, s.file, s.line);
     if (id === rep.length) {
       if (id === cap) grow();
       rep.push(s);
@@ -132,7 +135,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     a.push(x);
   }
   const addSummary = (x: CallSummary): number => {
-    const id = idOf({ cat: x.kind, name: x.name, file: x.file, line: x.line });
+    const id = idOf({ cat: x.kind, name: x.name, file: x.file, line: x.line, inputDims: x.inputDims });
     calls[id]! += x.calls;
     self[id]! += x.selfNs;
     total[id]! += x.totalNs;
@@ -153,6 +156,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     let lastName: string | null = null;
     let lastFile: string | undefined;
     let lastLine: number | undefined;
+    let lastDims: string | undefined;
     let lastCat = "";
     let lastId = -1;
     const pop = () => {
@@ -194,12 +198,13 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
         continue;
       }
       let id: number;
-      if (s.name === lastName && s.file === lastFile && s.line === lastLine && cat === lastCat) id = lastId;
+      if (s.name === lastName && s.file === lastFile && s.line === lastLine && cat === lastCat && s.inputDims === lastDims) id = lastId;
       else {
         id = idOf(s);
         lastName = s.name;
         lastFile = s.file;
         lastLine = s.line;
+        lastDims = s.inputDims;
         lastCat = cat;
         lastId = id;
       }
@@ -256,7 +261,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     if (s.cat === "python") {
       if (s.file !== undefined) f.file = s.file;
       if (s.line !== undefined) f.line = s.line;
-    }
+    } else if (s.inputDims !== undefined) f.inputDims = s.inputDims;
     functions[id] = f;
   }
   const threads = new Map<number, ThreadHot>();

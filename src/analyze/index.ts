@@ -283,6 +283,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
       if (f.waitNs > 0) h.wait_ms = nsToMs(f.waitNs);
       if (f.file !== undefined) h.file = f.file;
       if (f.line !== undefined) h.line = f.line;
+      if (f.inputDims !== undefined) h.input_dims = JSON.parse(f.inputDims);
       return h;
     });
   }

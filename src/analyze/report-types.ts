@@ -229,6 +229,8 @@ export interface HotFunctionStat {
   wait_ms?: number;
   /** Extension: the processes it ran in, when the run has several. */
   pids?: number[];
+  /** Extension: a torch op recorded with --op-shapes: its input shapes (one list per input, [] for a non-tensor); each set of shapes is its own row. */
+  input_dims?: unknown;
 }
 
 /** One row of the per-layer table (`modules.top`, an extension): an nn.Module path. */

@@ -100,7 +100,7 @@ export function hotFunctionsTable(r: Report): Table {
     id: "hot-functions",
     columns: [col("function", false), col("kind", false), col("calls"), col(waits ? "running self ms" : "self ms"), col("% of CPU busy"), ...(waits ? [col("waiting ms")] : []), col("total ms")],
     rows: (hot ?? []).map((f) => [
-      fnCell(f.function, f.file, f.line),
+      f.input_dims === undefined ? fnCell(f.function, f.file, f.line) : { ...fnCell(f.function), sub: `input dims ${JSON.stringify(f.input_dims)}` },
       t(f.kind),
       n(int(f.calls), f.calls),
       n(ms(f.self_ms), f.self_ms),

@@ -1013,6 +1013,10 @@ def _install_torch_ops(rec):
         lib = ctypes.CDLL(rec.shim)
         lib.is_itt_events.restype = ctypes.c_int64
         lib.is_itt_start.argtypes = [ctypes.c_char_p]
+        if rec.opts.get("opShapes"):
+            lib.is_itt_intern.restype = ctypes.c_int64
+            lib.is_itt_intern.argtypes = [ctypes.c_char_p]
+            lib.is_itt_replay.argtypes = [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64]
     except Exception as e:
         rec.warnings.append("torch ops are not recorded (%s: %s)" % (type(e).__name__, e))
         return
