@@ -174,30 +174,19 @@ def _restore_env(saved):
 
 def _on_torch(torch):
     rec = _state["rec"]
-    if _state["shapes"]:
-        try:
-            from torch._C._profiler import ProfilerConfig, ProfilerState, _ExperimentalConfig
-
-            torch.autograd._enable_profiler_legacy  # noqa: B018 (present since torch 1.x)
-            _state["cfg"] = ProfilerConfig(ProfilerState.CPU, True, False, False, False, False, _ExperimentalConfig())
-        except Exception as e:
-            rec.warnings.append("torch ops are not recorded (op shapes: %s: %s)" % (type(e).__name__, e))
-            return
-        if not _start_file():
-            return
-        _wrap_profiler(torch)
-        _wrap_threads()
-        _enable_here()
-        return
+    shapes = _state["shapes"]
     try:
-        if not torch._C._itt.is_available():
-            rec.warnings.append("this torch build has no ITT support: torch ops are not recorded")
-            return
         from torch._C._profiler import ProfilerConfig, ProfilerState, _ExperimentalConfig
 
-        _state["cfg"] = ProfilerConfig(ProfilerState.ITT, False, False, False, False, False, _ExperimentalConfig())
+        if shapes:
+            torch.autograd._enable_profiler_legacy  # noqa: B018 (present since torch 1.x)
+        elif not torch._C._itt.is_available():
+            rec.warnings.append("this torch build has no ITT support: torch ops are not recorded")
+            return
+        state = ProfilerState.CPU if shapes else ProfilerState.ITT
+        _state["cfg"] = ProfilerConfig(state, shapes, False, False, False, False, _ExperimentalConfig())
     except Exception as e:
-        rec.warnings.append("torch ops are not recorded (%s: %s)" % (type(e).__name__, e))
+        rec.warnings.append("torch ops are not recorded (%s%s: %s)" % ("op shapes: " if shapes else "", type(e).__name__, e))
         return
     if not _start_file():
         return
