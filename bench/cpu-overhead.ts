@@ -132,6 +132,7 @@ const version = Bun.spawnSync([PYTHON, "-c", "import sys, torch; print('%d.%d.%d
 
 const rows: string[] = [];
 const verdicts: string[] = [];
+const direct: string[] = []; // the second InferScope column against the first, per script
 for (const script of SCRIPTS) {
   const res = new Map<Tool, Run[]>(tools.map((t) => [t, []]));
   run("plain", script); // warm the page cache
@@ -152,6 +153,10 @@ for (const script of SCRIPTS) {
   rows.push(
     `| ${script} | ${(median(plain.map((r) => r.wallMs)) / 1e3).toFixed(2)} | ${(median(plain.map((r) => r.cpuMs)) / 1e3).toFixed(2)} | ${(median(plain.map((r) => r.workMs)) / 1e3).toFixed(2)} | ${cell("inferscope", "wallMs")} | ${cell("inferscope", "workMs")} | ${cell("inferscope", "cpuMs")} | ${mb("inferscope")} | ${size("inferscope")} |${before} ${cell("torch.profiler", "wallMs")} | ${cell("torch.profiler", "workMs")} | ${cell("torch.profiler", "cpuMs")} | ${cell("py-spy", "wallMs")} | ${cell("py-spy", "workMs")} | ${cell("py-spy", "cpuMs")} |`,
   );
+  if (SECOND) {
+    const vs = (key: "wallMs" | "workMs" | "cpuMs") => median(res.get("before")!.map((r, i) => r[key] / res.get("inferscope")![i]![key])).toFixed(2);
+    direct.push(`- \`${script}\`: ${SECOND_LABEL} / defaults, same round: wall ${vs("wallMs")}×, work ${vs("workMs")}×, CPU ${vs("cpuMs")}×`);
+  }
   verdicts.push(`- \`${script}\`: ${res.get("inferscope")!.at(-1)?.verdict ?? ""}${SECOND ? `; ${SECOND_LABEL}: ${res.get("before")!.at(-1)?.verdict ?? ""}` : ""}`);
 }
 console.log(`Python ${version}; ${ROUNDS} rounds, interleaved; ratios are medians of same-round ratios to plain.${notes.length ? ` ${notes.join("; ")}.` : ""}${EXTRA.length ? ` inferscope run ${EXTRA.join(" ")}.` : ""}\n`);
@@ -160,6 +165,7 @@ const beforeSep = SECOND ? "---:|---:|---:|---:|" : "";
 console.log(`| script | plain wall s | plain CPU s | plain work s | inferscope wall | work | CPU | trace MB | MB per 10 s of CPU |${beforeHead} torch.profiler wall | work | CPU | py-spy wall | work | CPU |`);
 console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${beforeSep}---:|---:|---:|---:|---:|---:|`);
 for (const r of rows) console.log(r);
+if (direct.length) console.log(`\n${direct.join("\n")}`);
 console.log("\nVerdicts (last round):\n");
 for (const v of verdicts) console.log(v);
 void basename;
