@@ -42,9 +42,11 @@ export interface PythonMeta {
   toolId?: number | null;
   calls: "all" | "user" | "none";
   buffer: { policy: "spill" | "wrap"; sizeMb: number; chunkWords: number };
-  /** Events (call starts, scope begins, marks) lost to the wrap policy: exact. */
+  /** Events (call starts, scope begins, marks, waits) lost to the wrap policy: exact. */
   dropped: number;
   droppedChunks: number;
+  /** The waits among `dropped` (absent from tracers before it was counted). */
+  droppedWaits?: number;
   spilledChunks: number;
   tStart: number;
   tEnd: number;
