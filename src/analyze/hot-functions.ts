@@ -34,8 +34,15 @@ export interface HotFunction {
   selfNs: number;
   /** Self time waiting in blocking builtins it called. */
   waitNs: number;
-  /** A torch op recorded with --op-shapes: its input shapes (JSON text); each set of shapes is a row of its own, as in torch.profiler's group_by_input_shape. */
-  inputDims?: string;
+  /** A torch op recorded with --op-shapes: its calls and self time per set of input shapes
+   * (JSON text), most self time first. The op stays one row: shapes add detail, never move it. */
+  shapes?: OpShapes[];
+}
+
+export interface OpShapes {
+  inputDims: string;
+  calls: number;
+  selfNs: number;
 }
 
 export interface ThreadHot {
@@ -81,7 +88,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
   // Function ids: consecutive calls of the same function (a generator expression called 300 000
   // times in a row) skip the lookup through the last-span cache.
   const ids = new FunctionIds();
-  const rep: { cat: string; name: string; file?: string; line?: number; inputDims?: string }[] = []; // one per id: its kind, name, file, line
+  const rep: { cat: string; name: string; file?: string; line?: number }[] = []; // one per id: its kind, name, file, line
   let cap = 256;
   let calls = new Float64Array(cap);
   let total = new Float64Array(cap);
@@ -100,9 +107,16 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     active = grown(active, cap);
     mark = grown(mark, cap);
   };
-  const idOf = (s: { cat: string; name: string; file?: string; line?: number; inputDims?: string }): number => {
-    // an op's shapes take the file's place in its identity (line -2: never a Python function's)
-    const id = s.cat === "cpu_op" ? (s.inputDims === undefined ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.inputDims, -2)) : ids.id(s.name, s.file, s.line);
+  const shapesOf = new Map<number, Map<string, OpShapes>>(); // op id → its input shapes
+  const shapeEntry = (id: number, dims: string): OpShapes => {
+    let m = shapesOf.get(id);
+    if (!m) shapesOf.set(id, (m = new Map()));
+    let e = m.get(dims);
+    if (!e) m.set(dims, (e = { inputDims: dims, calls: 0, selfNs: 0 }));
+    return e;
+  };
+  const idOf = (s: { cat: string; name: string; file?: string; line?: number }): number => {
+    const id = s.cat === "cpu_op" ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.file, s.line);
     if (id === rep.length) {
       if (id === cap) grow();
       rep.push(s);
@@ -118,6 +132,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
   let stWait = new Float64Array(scap); // time in waits it made directly (clipped)
   let stId = new Int32Array(scap);
   let stOuter = new Uint8Array(scap); // 1: the outermost open call of its function
+  const stDims: (OpShapes | undefined)[] = []; // an op's shapes entry (--op-shapes)
   const growStack = () => {
     scap *= 2;
     stStart = grown(stStart, scap);
@@ -135,10 +150,15 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     a.push(x);
   }
   const addSummary = (x: CallSummary): number => {
-    const id = idOf({ cat: x.kind, name: x.name, file: x.file, line: x.line, inputDims: x.inputDims });
+    const id = idOf({ cat: x.kind, name: x.name, file: x.file, line: x.line });
     calls[id]! += x.calls;
     self[id]! += x.selfNs;
     total[id]! += x.totalNs;
+    if (x.inputDims !== undefined) {
+      const e = shapeEntry(id, x.inputDims);
+      e.calls += x.calls;
+      e.selfNs += x.selfNs;
+    }
     return id;
   };
   const perThread: { tid: number; pid: number; codeNs: number; waitNs: number; best: number; bestNs: number }[] = [];
@@ -156,7 +176,6 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     let lastName: string | null = null;
     let lastFile: string | undefined;
     let lastLine: number | undefined;
-    let lastDims: string | undefined;
     let lastCat = "";
     let lastId = -1;
     const pop = () => {
@@ -166,6 +185,8 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
       const w = stWait[depth]!;
       const own = Math.max(0, d - stChild[depth]! - w);
       self[id]! += own;
+      const sh = stDims[depth];
+      if (sh !== undefined) sh.selfNs += own;
       wait[id]! += w;
       threadSelf[id]! += own;
       active[id]!--;
@@ -198,13 +219,12 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
         continue;
       }
       let id: number;
-      if (s.name === lastName && s.file === lastFile && s.line === lastLine && cat === lastCat && s.inputDims === lastDims) id = lastId;
+      if (s.name === lastName && s.file === lastFile && s.line === lastLine && cat === lastCat) id = lastId;
       else {
         id = idOf(s);
         lastName = s.name;
         lastFile = s.file;
         lastLine = s.line;
-        lastDims = s.inputDims;
         lastCat = cat;
         lastId = id;
       }
@@ -220,6 +240,12 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
       stWait[depth] = 0;
       stId[depth] = id;
       stOuter[depth] = active[id] === 0 ? 1 : 0;
+      let sh: OpShapes | undefined;
+      if (s.inputDims !== undefined) {
+        sh = shapeEntry(id, s.inputDims);
+        sh.calls++;
+      }
+      stDims[depth] = sh;
       active[id]!++;
       depth++;
     }
@@ -261,7 +287,9 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     if (s.cat === "python") {
       if (s.file !== undefined) f.file = s.file;
       if (s.line !== undefined) f.line = s.line;
-    } else if (s.inputDims !== undefined) f.inputDims = s.inputDims;
+    }
+    const sh = shapesOf.get(id);
+    if (sh) f.shapes = [...sh.values()].sort((a, b) => b.selfNs - a.selfNs || b.calls - a.calls || (a.inputDims < b.inputDims ? -1 : 1));
     functions[id] = f;
   }
   const threads = new Map<number, ThreadHot>();
