@@ -110,7 +110,9 @@ def _guard_setprofile(rec):
 
 def _setprofile_wrapper(rec, name, real, effect):
     def setprofile(function):
-        if not rec.stopping and not rec.done:
+        # A new threading.Thread installs threading's hook, InferScope's own first_event: not the script's doing
+        own = function is not None and function is getattr(rec, "_first_event", None)
+        if not own and not rec.stopping and not rec.done:
             shown = "None" if function is None else getattr(function, "__qualname__", type(function).__name__)
             _note(rec, "the script called %s(%s) at %s (%s): %s" % (name, shown, _since_start(rec), _caller(), effect))
         return real(function)
