@@ -5,10 +5,11 @@
 //
 //   bun bench/cpu-overhead.ts [--rounds 3] [--python /work/venv-torch/bin/python] [--only cnn_resize,...]
 //                             [--inferscope dist/inferscope] [--baseline OLD_BINARY] [--extra "--no-trace"]
-//                             [--skip torch.profiler,py-spy]
+//                             [--skip torch.profiler,py-spy] [--variant "--op-shapes"]
 //
 // --baseline adds another InferScope binary (an older build) as a column of its own, run in the
-// same rounds. Wall ratios on a loaded machine are noisy; the CPU column (user + system time of
+// same rounds; --variant adds the same binary with those options instead (e.g. the cost of
+// --op-shapes next to the defaults). Wall ratios on a loaded machine are noisy; the CPU column (user + system time of
 // the whole process tree, InferScope's included) is steadier. Trace size is given per 10 s of
 // the plain run's CPU time (on an idle machine a CPU-bound script's wall time).
 //
@@ -29,6 +30,10 @@ const PYTHON = opt("python", process.env.VIRTUAL_ENV ? join(process.env.VIRTUAL_
 const INFERSCOPE = opt("inferscope", join(ROOT, "dist/inferscope"));
 const BASELINE = opt("baseline", "");
 const EXTRA = opt("extra", "").split(" ").filter(Boolean);
+const VARIANT = opt("variant", "").split(" ").filter(Boolean);
+/** The second InferScope column: an older binary (--baseline) or this one with --variant's options. */
+const SECOND = BASELINE !== "" || VARIANT.length > 0;
+const SECOND_LABEL = BASELINE ? "before" : `with ${VARIANT.join(" ")}`;
 const SCRIPTS = ["tokenize_generate", "cnn_resize", "dataloader_workers", "threadpool_server", "asyncio_batching"].filter(
   (s) => !opt("only", "") || opt("only", "").split(",").includes(s),
 );
@@ -89,7 +94,7 @@ function run(tool: Tool, script: string): Run {
       const r = spawn([PYSPY, "record", "--subprocesses", "-f", "speedscope", "-o", profile, "--", PYTHON, path], cwd, profile);
       return { ...r, bytes: dirSize(out) };
     }
-    const r = spawn([tool === "before" ? BASELINE : INFERSCOPE, "run", "--output-dir", out, "--python", PYTHON, ...EXTRA, path], cwd);
+    const r = spawn([tool === "before" ? BASELINE || INFERSCOPE : INFERSCOPE, "run", "--output-dir", out, "--python", PYTHON, ...EXTRA, ...(tool === "before" ? VARIANT : []), path], cwd);
     const dir = join(out, readdirSync(out)[0]!);
     let bytes = 0;
     for (const f of readdirSync(dir)) if (f.startsWith("trace.")) bytes += statSync(join(dir, f)).size;
@@ -113,7 +118,7 @@ const median = (xs: number[]) => {
 };
 
 const SKIP = opt("skip", "").split(",").filter(Boolean);
-const tools: Tool[] = (["plain", "inferscope", ...(BASELINE ? (["before"] as Tool[]) : []), "torch.profiler", "py-spy"] as Tool[]).filter((t) => !SKIP.includes(t));
+const tools: Tool[] = (["plain", "inferscope", ...(SECOND ? (["before"] as Tool[]) : []), "torch.profiler", "py-spy"] as Tool[]).filter((t) => !SKIP.includes(t));
 const notes: string[] = SKIP.length ? [`${SKIP.join(", ")} skipped (--skip)`] : [];
 if (tools.includes("py-spy") && !existsSync(PYSPY)) {
   tools.splice(tools.indexOf("py-spy"), 1);
@@ -127,6 +132,7 @@ const version = Bun.spawnSync([PYTHON, "-c", "import sys, torch; print('%d.%d.%d
 
 const rows: string[] = [];
 const verdicts: string[] = [];
+const direct: string[] = []; // the second InferScope column against the first, per script
 for (const script of SCRIPTS) {
   const res = new Map<Tool, Run[]>(tools.map((t) => [t, []]));
   run("plain", script); // warm the page cache
@@ -143,18 +149,23 @@ for (const script of SCRIPTS) {
   const cell = (t: Tool, key: "wallMs" | "workMs" | "cpuMs") => (res.has(t) ? `${ratio(t, key).toFixed(2)}×` : "–");
   const size = (t: Tool) => (res.has(t) ? mbPer10s(t).toFixed(1) : "–");
   const mb = (t: Tool) => (res.has(t) ? (median(res.get(t)!.map((r) => r.bytes)) / 1e6).toFixed(1) : "–");
-  const before = BASELINE ? ` ${cell("before", "wallMs")} | ${cell("before", "workMs")} | ${cell("before", "cpuMs")} | ${mb("before")} |` : "";
+  const before = SECOND ? ` ${cell("before", "wallMs")} | ${cell("before", "workMs")} | ${cell("before", "cpuMs")} | ${mb("before")} |` : "";
   rows.push(
     `| ${script} | ${(median(plain.map((r) => r.wallMs)) / 1e3).toFixed(2)} | ${(median(plain.map((r) => r.cpuMs)) / 1e3).toFixed(2)} | ${(median(plain.map((r) => r.workMs)) / 1e3).toFixed(2)} | ${cell("inferscope", "wallMs")} | ${cell("inferscope", "workMs")} | ${cell("inferscope", "cpuMs")} | ${mb("inferscope")} | ${size("inferscope")} |${before} ${cell("torch.profiler", "wallMs")} | ${cell("torch.profiler", "workMs")} | ${cell("torch.profiler", "cpuMs")} | ${cell("py-spy", "wallMs")} | ${cell("py-spy", "workMs")} | ${cell("py-spy", "cpuMs")} |`,
   );
-  verdicts.push(`- \`${script}\`: ${res.get("inferscope")!.at(-1)?.verdict ?? ""}${BASELINE ? `; before: ${res.get("before")!.at(-1)?.verdict ?? ""}` : ""}`);
+  if (SECOND) {
+    const vs = (key: "wallMs" | "workMs" | "cpuMs") => median(res.get("before")!.map((r, i) => r[key] / res.get("inferscope")![i]![key])).toFixed(2);
+    direct.push(`- \`${script}\`: ${SECOND_LABEL} / defaults, same round: wall ${vs("wallMs")}×, work ${vs("workMs")}×, CPU ${vs("cpuMs")}×`);
+  }
+  verdicts.push(`- \`${script}\`: ${res.get("inferscope")!.at(-1)?.verdict ?? ""}${SECOND ? `; ${SECOND_LABEL}: ${res.get("before")!.at(-1)?.verdict ?? ""}` : ""}`);
 }
 console.log(`Python ${version}; ${ROUNDS} rounds, interleaved; ratios are medians of same-round ratios to plain.${notes.length ? ` ${notes.join("; ")}.` : ""}${EXTRA.length ? ` inferscope run ${EXTRA.join(" ")}.` : ""}\n`);
-const beforeHead = BASELINE ? " before: wall | work | CPU | trace MB |" : "";
-const beforeSep = BASELINE ? "---:|---:|---:|---:|" : "";
+const beforeHead = SECOND ? ` ${SECOND_LABEL}: wall | work | CPU | trace MB |` : "";
+const beforeSep = SECOND ? "---:|---:|---:|---:|" : "";
 console.log(`| script | plain wall s | plain CPU s | plain work s | inferscope wall | work | CPU | trace MB | MB per 10 s of CPU |${beforeHead} torch.profiler wall | work | CPU | py-spy wall | work | CPU |`);
 console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${beforeSep}---:|---:|---:|---:|---:|---:|`);
 for (const r of rows) console.log(r);
+if (direct.length) console.log(`\n${direct.join("\n")}`);
 console.log("\nVerdicts (last round):\n");
 for (const v of verdicts) console.log(v);
 void basename;

@@ -85,5 +85,8 @@ int is_itt_stop(void);
 int64_t is_itt_events(void);
 /* is_itt_capture(on): a capture window opened (1) or closed (0): ops beginning outside are not kept. */
 void is_itt_capture(int on);
+/* Ops from the tracer's op-shapes mode: is_itt_intern(name) → its id; is_itt_replay(tid, words, n) writes a chunk. */
+int64_t is_itt_intern(const char *name);
+int is_itt_replay(int32_t tid, const int64_t *w, int64_t n);
 
 #endif

@@ -407,3 +407,32 @@ int64_t is_itt_events(void) {
   pthread_mutex_unlock(&lock);
   return n;
 }
+
+/* ---- ops recorded by another source (the Python tracer's op shapes, src/tracer/inferscope/
+ * _torch_ops.py): torch's legacy CPU profiler state, whose events carry input shapes where ITT's
+ * carry names only, is converted by the tracer into the same words and written here. ---- */
+
+/* The op name's id (interned as ITT names are; written with the next chunk). */
+int64_t is_itt_intern(const char *name) {
+  itt_string_handle *h = name ? intern(name) : NULL;
+  return h ? h->id : -1;
+}
+
+/* One chunk of n words (word, CLOCK_MONOTONIC ns pairs) for thread tid. */
+int is_itt_replay(int32_t tid, const int64_t *w, int64_t n) {
+  if (n <= 0 || (n & 1)) return -1;
+  pthread_mutex_lock(&lock);
+  int ok = recording && fd >= 0;
+  if (ok) {
+    write_pending_names();
+    struct {
+      int32_t tid;
+      uint32_t words, side, zero;
+    } ch = {tid, (uint32_t)n, 0, 0};
+    write_record(REC_CHUNK, &ch, sizeof ch, w, (size_t)n * sizeof(int64_t));
+    written_events += (uint64_t)n / 2;
+    written_chunks++;
+  }
+  pthread_mutex_unlock(&lock);
+  return ok ? 0 : -1;
+}

@@ -34,6 +34,15 @@ export interface HotFunction {
   selfNs: number;
   /** Self time waiting in blocking builtins it called. */
   waitNs: number;
+  /** A torch op recorded with --op-shapes: its calls and self time per set of input shapes
+   * (JSON text), most self time first. The op stays one row: shapes add detail, never move it. */
+  shapes?: OpShapes[];
+}
+
+export interface OpShapes {
+  inputDims: string;
+  calls: number;
+  selfNs: number;
 }
 
 export interface ThreadHot {
@@ -98,6 +107,14 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     active = grown(active, cap);
     mark = grown(mark, cap);
   };
+  const shapesOf = new Map<number, Map<string, OpShapes>>(); // op id → its input shapes
+  const shapeEntry = (id: number, dims: string): OpShapes => {
+    let m = shapesOf.get(id);
+    if (!m) shapesOf.set(id, (m = new Map()));
+    let e = m.get(dims);
+    if (!e) m.set(dims, (e = { inputDims: dims, calls: 0, selfNs: 0 }));
+    return e;
+  };
   const idOf = (s: { cat: string; name: string; file?: string; line?: number }): number => {
     const id = s.cat === "cpu_op" ? ids.id(s.name, TORCH_OP, undefined) : ids.id(s.name, s.file, s.line);
     if (id === rep.length) {
@@ -115,6 +132,7 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
   let stWait = new Float64Array(scap); // time in waits it made directly (clipped)
   let stId = new Int32Array(scap);
   let stOuter = new Uint8Array(scap); // 1: the outermost open call of its function
+  const stDims: (OpShapes | undefined)[] = []; // an op's shapes entry (--op-shapes)
   const growStack = () => {
     scap *= 2;
     stStart = grown(stStart, scap);
@@ -136,6 +154,11 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
     calls[id]! += x.calls;
     self[id]! += x.selfNs;
     total[id]! += x.totalNs;
+    if (x.inputDims !== undefined) {
+      const e = shapeEntry(id, x.inputDims);
+      e.calls += x.calls;
+      e.selfNs += x.selfNs;
+    }
     return id;
   };
   const perThread: { tid: number; pid: number; codeNs: number; waitNs: number; best: number; bestNs: number }[] = [];
@@ -162,6 +185,8 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
       const w = stWait[depth]!;
       const own = Math.max(0, d - stChild[depth]! - w);
       self[id]! += own;
+      const sh = stDims[depth];
+      if (sh !== undefined) sh.selfNs += own;
       wait[id]! += w;
       threadSelf[id]! += own;
       active[id]!--;
@@ -215,6 +240,12 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
       stWait[depth] = 0;
       stId[depth] = id;
       stOuter[depth] = active[id] === 0 ? 1 : 0;
+      let sh: OpShapes | undefined;
+      if (s.inputDims !== undefined) {
+        sh = shapeEntry(id, s.inputDims);
+        sh.calls++;
+      }
+      stDims[depth] = sh;
       active[id]!++;
       depth++;
     }
@@ -257,6 +288,8 @@ export function hotFunctions(byThread: Map<number, CpuSpan[]>, summaries: CallSu
       if (s.file !== undefined) f.file = s.file;
       if (s.line !== undefined) f.line = s.line;
     }
+    const sh = shapesOf.get(id);
+    if (sh) f.shapes = [...sh.values()].sort((a, b) => b.selfNs - a.selfNs || b.calls - a.calls || (a.inputDims < b.inputDims ? -1 : 1));
     functions[id] = f;
   }
   const threads = new Map<number, ThreadHot>();

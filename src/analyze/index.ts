@@ -31,6 +31,9 @@ import { fail } from "../errors.ts";
 import type { ProcessInfo } from "../trace/model.ts";
 import type { ProcessStat, WaitStat } from "./report-types.ts";
 
+/** Input shapes listed per op row (--op-shapes), most self time first. */
+const TOP_SHAPES = 5;
+
 export const DEFAULT_TOP = 10;
 
 export interface AnalyzeOptions {
@@ -283,6 +286,10 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
       if (f.waitNs > 0) h.wait_ms = nsToMs(f.waitNs);
       if (f.file !== undefined) h.file = f.file;
       if (f.line !== undefined) h.line = f.line;
+      if (f.shapes) {
+        h.shapes = f.shapes.slice(0, TOP_SHAPES).map((x) => ({ input_dims: JSON.parse(x.inputDims), calls: x.calls, self_ms: nsToMs(x.selfNs) }));
+        h.shape_count = f.shapes.length;
+      }
       return h;
     });
   }

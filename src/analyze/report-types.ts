@@ -229,6 +229,9 @@ export interface HotFunctionStat {
   wait_ms?: number;
   /** Extension: the processes it ran in, when the run has several. */
   pids?: number[];
+  /** Extension: a torch op recorded with --op-shapes: its calls and self time per set of input shapes (`input_dims`: one list per input, [] for a non-tensor), the 5 with the most self time; `shape_count`: how many sets there were. */
+  shapes?: { input_dims: unknown; calls: number; self_ms: number }[];
+  shape_count?: number;
 }
 
 /** One row of the per-layer table (`modules.top`, an extension): an nn.Module path. */

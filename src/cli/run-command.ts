@@ -279,7 +279,8 @@ async function finish(
 
   const dropped = trace.meta.dropped.python;
   // Drops of other causes (a write the tracer could not finish) come with their own warning.
-  if (dropped && config.buffer === "wrap") log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events; raise --trace-size-mb or use --buffer spill`);
+  const waits = trace.meta.dropped.python_waits ? ` (${trace.meta.dropped.python_waits} of them waits)` : "";
+  if (dropped && config.buffer === "wrap") log.warn(`the trace buffer (${config.traceSizeMb} MB, wrap) dropped the ${dropped} oldest Python events${waits}; raise --trace-size-mb or use --buffer spill`);
   for (const w of trace.warnings) log.warn(w);
   const lines = [summary, "", `run directory: ${session.dir}`];
   if (tracePath) lines.push(`trace:  ${tracePath}  (open in https://ui.perfetto.dev)`);

@@ -62,10 +62,12 @@ export function assembleTrace(opts: {
       windowCut += r.windowCut;
       for (const w of [...(r.meta?.warnings ?? []), ...r.warnings]) trace.warnings.push(`${p.info.label} (pid ${p.pid}): ${w}`);
       if (r.meta?.dropped) m.dropped.python = (m.dropped.python ?? 0) + r.meta.dropped;
+      if (r.meta?.droppedWaits) m.dropped.python_waits = (m.dropped.python_waits ?? 0) + r.meta.droppedWaits;
     }
     m.processes = opts.processes.map((p) => p.info);
     // Absent = not measured: only a tracer that reached its final flush knows its drop count.
     if (python.meta) m.dropped.python = (m.dropped.python ?? 0) + python.meta.dropped;
+    if (python.meta?.droppedWaits) m.dropped.python_waits = (m.dropped.python_waits ?? 0) + python.meta.droppedWaits;
     if (python.meta?.python) m.pythonVersion = python.meta.python;
     if (python.meta?.torch) m.torchVersion = python.meta.torch;
     if (python.meta?.cuda) m.cudaVersion = python.meta.cuda;

@@ -18,6 +18,7 @@ export function tracerOptions(config: Config, rawDir: string, shimPath: string):
     capture: config.capture,
     follow: config.followChildren,
     torchOps: config.torchOps,
+    opShapes: config.opShapes,
   };
 }
 

@@ -13,6 +13,7 @@
 // events that start before a cutoff time are kept (src/trace/window.ts), so memory stays bounded.
 import { type CallSummary, type CpuSpan, type Instant, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { cutoffFor } from "../trace/window.ts";
+import { ARG } from "../trace/event-args.ts";
 import { grown } from "../core/typed-arrays.ts";
 import { chunkSide, chunkWords, type IscFile, KIND_BITS, readIscFile, type Source, tsAt, withFileSource } from "./isc-file.ts";
 
@@ -24,6 +25,8 @@ const K_MARK = 4;
 const K_ATTRS = 5;
 const K_WAIT_BEGIN = 6;
 const K_WAIT_END = 7;
+/** Between an op's name and its input shapes in the ops file's names (--op-shapes). */
+const SHAPES_SEP = "\u0001";
 // ops-<pid>.isc words: name id << 3 | 0 (begin) or 1 (end); merged in as these kinds
 const K_OP_BEGIN = 8;
 const K_OP_END = 9;
@@ -39,9 +42,11 @@ export interface PythonMeta {
   toolId?: number | null;
   calls: "all" | "user" | "none";
   buffer: { policy: "spill" | "wrap"; sizeMb: number; chunkWords: number };
-  /** Events (call starts, scope begins, marks) lost to the wrap policy: exact. */
+  /** Events (call starts, scope begins, marks, waits) lost to the wrap policy: exact. */
   dropped: number;
   droppedChunks: number;
+  /** The waits among `dropped` (absent from tracers before it was counted). */
+  droppedWaits?: number;
   spilledChunks: number;
   tStart: number;
   tEnd: number;
@@ -181,8 +186,16 @@ function readRecords(input: Uint8Array | Source, opts: ReadPythonOptions): Pytho
   const opsInput = opts.ops ?? null;
   const opsFile = opsInput && (opsInput instanceof Uint8Array ? opsInput.length : opsInput.size) ? readIscFile(opsInput) : null;
   const opNames = new Map<number, string>();
+  const opDims = new Map<number, string>();
   if (opsFile) {
-    for (const t of opsFile.tables) for (const [id, name] of (t.ops as [number, string][] | undefined) ?? []) opNames.set(id, name);
+    for (const t of opsFile.tables) {
+      for (const [id, name] of (t.ops as [number, string][] | undefined) ?? []) {
+        // op shapes (--op-shapes): "aten::addmm\x01[[4, 16], [16, 32], []]" (src/tracer/inferscope/_torch_ops.py)
+        const sep = name.indexOf(SHAPES_SEP);
+        opNames.set(id, sep < 0 ? name : name.slice(0, sep));
+        if (sep >= 0) opDims.set(id, name.slice(sep + 1));
+      }
+    }
     if (!opsFile.end) out.warnings.push("torch ops: the collector's final record is missing (the process was killed): ops after its last written chunk are lost");
   }
 
@@ -193,7 +206,7 @@ function readRecords(input: Uint8Array | Source, opts: ReadPythonOptions): Pytho
   read.done = read.total - chunkBytes(py) - (opsFile ? chunkBytes(opsFile) : 0); // headers and tables: read in the first pass
   const threads = collectThreads(py, opsFile, attrs, read);
   const pid = out.meta?.pid ?? opts.pid;
-  const ctx: Ctx = { out, codes, names, opNames, attrs, pid, minDur: opts.minDurationNs ?? 0, summarizeOps: opts.summarizeOps !== false };
+  const ctx: Ctx = { out, codes, names, opNames, opDims, dimsParsed: new Map(), attrs, pid, minDur: opts.minDurationNs ?? 0, summarizeOps: opts.summarizeOps !== false };
   let lastTs = out.meta?.tEnd ?? 0;
   for (const ev of threads.values()) if (ev.n > 0 && ev.ts[ev.n - 1]! > lastTs) lastTs = ev.ts[ev.n - 1]!;
   for (const [tid, ev] of threads) replayThread(ctx, tid, ev, lastTs);
@@ -388,6 +401,9 @@ interface Ctx {
   codes: Map<number, Code>;
   names: Map<number, string>;
   opNames: Map<number, string>;
+  /** Input shapes of ops recorded with --op-shapes, by op id: JSON text. */
+  opDims: Map<number, string>;
+  dimsParsed: Map<number, unknown>;
   attrs: Record<string, unknown>[];
   pid: number;
   minDur: number;
@@ -515,7 +531,12 @@ function replayThread(ctx: Ctx, tid: number, ev: ThreadEvents, lastTs: number): 
 }
 
 function summaryOf(ctx: Ctx, o: Open, tid: number, bucket: number): CallSummary {
-  if (o.kind === K_OP_BEGIN) return { pid: ctx.pid, tid, kind: "cpu_op", name: ctx.opNames.get(o.id) ?? `op#${o.id}`, start: bucket, calls: 0, selfNs: 0, totalNs: 0 };
+  if (o.kind === K_OP_BEGIN) {
+    const s: CallSummary = { pid: ctx.pid, tid, kind: "cpu_op", name: ctx.opNames.get(o.id) ?? `op#${o.id}`, start: bucket, calls: 0, selfNs: 0, totalNs: 0 };
+    const dims = ctx.opDims.get(o.id);
+    if (dims !== undefined) s.inputDims = dims;
+    return s;
+  }
   const c = ctx.codes.get(o.id);
   const s: CallSummary = { pid: ctx.pid, tid, kind: "python", name: c?.name ?? `code#${o.id}`, start: bucket, calls: 0, selfNs: 0, totalNs: 0 };
   if (c) {
@@ -531,6 +552,11 @@ function spanOf(ctx: Ctx, o: Open, end: number, tid: number, cut: Cut): CpuSpan 
     span = { cat: "wait", name: ctx.names.get(o.id) ?? `wait#${o.id}`, start: o.start, end, pid: ctx.pid, tid };
   } else if (o.kind === K_OP_BEGIN) {
     span = { cat: "cpu_op", name: ctx.opNames.get(o.id) ?? `op#${o.id}`, start: o.start, end, pid: ctx.pid, tid };
+    const dims = ctx.opDims.get(o.id);
+    if (dims !== undefined) {
+      span.inputDims = dims;
+      span.args = { [ARG.inputDims]: parsedDims(ctx, o.id, dims) };
+    }
   } else {
     const c = ctx.codes.get(o.id);
     span = { cat: "python", name: c?.name ?? `code#${o.id}`, start: o.start, end, pid: ctx.pid, tid };
@@ -541,10 +567,24 @@ function spanOf(ctx: Ctx, o: Open, end: number, tid: number, cut: Cut): CpuSpan 
   }
   if (o.hidden > 0) span.hiddenNs = o.hidden;
   if (cut) {
-    span.args = { [cut]: true };
+    span.args = { ...span.args, [cut]: true };
     countCut(ctx.out, cut);
   }
   return span;
+}
+
+/** The shapes as data for the trace's args (Kineto's "Input Dims"), parsed once per op id. */
+function parsedDims(ctx: Ctx, id: number, dims: string): unknown {
+  let v = ctx.dimsParsed.get(id);
+  if (v === undefined) {
+    try {
+      v = JSON.parse(dims);
+    } catch {
+      v = dims;
+    }
+    ctx.dimsParsed.set(id, v);
+  }
+  return v;
 }
 
 /** Why a span ended without its end record: open at the end of the recording, or when a capture window closed. */

@@ -140,6 +140,13 @@ export const KEYS = {
     default: true,
     fromString: bool,
   },
+  opShapes: {
+    expected: "true or false",
+    description: "Record each torch op's input shapes (through torch's legacy CPU profiler instead of ITT, which carries names only; costs more, see docs/benchmarks.md)",
+    schema: v.boolean(),
+    default: false,
+    fromString: bool,
+  },
   window: {
     expected: "auto, all, mark:NAME, or scope:NAME[,skip=N]",
     description: "Time span the diagnosis covers: auto (the steady state after start-up), all (the whole run), from the first mark_event NAME to the end, or the instances of scope NAME (skipping the first N)",
@@ -223,6 +230,7 @@ export interface Config {
   minDurationUs: number;
   followChildren: boolean;
   torchOps: boolean;
+  opShapes: boolean;
   window: string;
   sampleIntervalMs: number;
   numaMapsIntervalMs: number;

@@ -15,6 +15,12 @@ function fnCell(name: string | undefined, file?: string, line?: number): Cell {
   return name ? functionCell({ function: name, file, line }) : t("");
 }
 
+/** An op's input shapes under its name (--op-shapes): the most self time first. */
+function shapesText(shapes: { input_dims: unknown; calls: number }[], count: number): string {
+  const more = count > shapes.length ? `, ${count - shapes.length} more` : "";
+  return `input dims ${shapes.map((s) => `${JSON.stringify(s.input_dims)} ×${s.calls}`).join(", ")}${more}`;
+}
+
 const multiProcess = (r: Report) => (r.processes?.length ?? 0) > 1;
 
 function processName(r: Report, pid: number | undefined): string {
@@ -100,7 +106,7 @@ export function hotFunctionsTable(r: Report): Table {
     id: "hot-functions",
     columns: [col("function", false), col("kind", false), col("calls"), col(waits ? "running self ms" : "self ms"), col("% of CPU busy"), ...(waits ? [col("waiting ms")] : []), col("total ms")],
     rows: (hot ?? []).map((f) => [
-      fnCell(f.function, f.file, f.line),
+      f.shapes ? { ...fnCell(f.function), sub: shapesText(f.shapes, f.shape_count ?? f.shapes.length) } : fnCell(f.function, f.file, f.line),
       t(f.kind),
       n(int(f.calls), f.calls),
       n(ms(f.self_ms), f.self_ms),

@@ -32,6 +32,8 @@ export interface CpuSpan {
    * Trace.summaries instead): part of its total time, not of its self time.
    */
   hiddenNs?: number;
+  /** A torch op recorded with --op-shapes: its input shapes as JSON text (also in args "Input Dims"); ops with other shapes are other functions. */
+  inputDims?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface CallSummary {
   calls: number;
   selfNs: number;
   totalNs: number;
+  /** As CpuSpan.inputDims. */
+  inputDims?: string;
 }
 
 export const SUMMARY_BUCKET_NS = 100_000_000;

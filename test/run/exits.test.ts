@@ -116,6 +116,12 @@ describe("another profiler takes the hook", () => {
     });
   }
 
+  test("threads started (setprofile back-end, ≤ 3.11): threading installing InferScope's own hook in them is not the script's", () => {
+    const r = inferscopeRun(["--python", py311, "threads.py"]);
+    expect(r.code).toBe(0);
+    expect(warnings(r).join(" ")).not.toContain("the script called");
+  });
+
   const py312 = findPython("3.13") ?? findPython("3.12");
   test.skipIf(py312 === null)(`sys.monitoring.set_events on InferScope's tool id (3.12+): named with its time and place${py312 === null ? " (skipped: no Python 3.12+ here)" : ""}`, () => {
     const r = inferscopeRun(["--python", py312!, "exits.py", "monitoring"]);

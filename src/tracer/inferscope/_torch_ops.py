@@ -11,13 +11,23 @@ threading.Thread started afterwards (around its run), and off again before the t
 warns about a callback still registered when a thread's state is destroyed). When the script
 starts a torch profiler of its own on a thread, InferScope's state steps aside on that thread
 and comes back when the script's profiler stops.
+
+Op shapes (opShapes, opt-in): torch's ITT observer passes the op's name only, even with
+record_shapes (enterITT ignores its report_input_shapes parameter), so with shapes the ops come
+from torch's legacy CPU profiler state instead (ProfilerState.CPU with record_shapes: no Kineto,
+no CUPTI either). It buffers each thread's events inside torch; when the thread's state is turned
+off (thread end, the script's own profiler, finish) they are converted here into the ITT file's
+words, the name being "aten::addmm\x01[[4, 16], [16, 32], []]" (src/collect/python-events.ts
+splits it), with torch's clock (Unix time, in microseconds) moved onto CLOCK_MONOTONIC.
 """
 
 import os
 import sys
 import threading
 
-_state = {"rec": None, "lib": None, "path": None, "cfg": None, "on": threading.local(), "warned": False}
+_state = {"rec": None, "lib": None, "path": None, "cfg": None, "on": threading.local(), "warned": False, "shapes": False, "windows": None, "since": 0, "ids": {}}
+SHAPES_SEP = "\x01"
+_CHUNK_WORDS = 65536
 
 
 def install(rec, lib):
@@ -26,6 +36,11 @@ def install(rec, lib):
         return
     _state["rec"] = rec
     _state["lib"] = lib
+    _state["shapes"] = bool(rec.opts.get("opShapes", False))
+    if _state["shapes"]:
+        import time
+
+        _state["windows"] = [(time.monotonic_ns(), bool(rec.live))]
     try:  # resolved now: ctypes' attribute lookup is Python code, recorded inside a window
         _state["capture"] = lib.is_itt_capture
     except AttributeError:
@@ -43,6 +58,11 @@ def after_fork_in_child(rec):
     if _state["lib"] is None or _state["cfg"] is None:
         return
     _state["path"] = os.path.join(rec.dir, "ops-%d.isc" % os.getpid())
+    if _state["shapes"]:  # the parent's events still buffered in torch are not the child's
+        import time
+
+        _state["since"] = time.monotonic_ns()
+        _state["ids"] = {}
     _start_file()
 
 
@@ -51,6 +71,11 @@ def capture(on):
     fn = _state.get("capture")
     if fn is not None:
         fn(1 if on else 0)
+    w = _state["windows"]
+    if w is not None:
+        import time
+
+        w.append((time.monotonic_ns(), bool(on)))
 
 
 def finish():
@@ -94,6 +119,10 @@ class _TorchFinder(object):
         orig = loader.exec_module
 
         def exec_module(module):
+            if _state["shapes"]:
+                orig(module)
+                _on_torch(module)
+                return
             saved = _set_itt_env()
             try:
                 orig(module)
@@ -145,15 +174,19 @@ def _restore_env(saved):
 
 def _on_torch(torch):
     rec = _state["rec"]
+    shapes = _state["shapes"]
     try:
-        if not torch._C._itt.is_available():
-            rec.warnings.append("this torch build has no ITT support: torch ops are not recorded")
-            return
         from torch._C._profiler import ProfilerConfig, ProfilerState, _ExperimentalConfig
 
-        _state["cfg"] = ProfilerConfig(ProfilerState.ITT, False, False, False, False, False, _ExperimentalConfig())
+        if shapes:
+            torch.autograd._enable_profiler_legacy  # noqa: B018 (present since torch 1.x)
+        elif not torch._C._itt.is_available():
+            rec.warnings.append("this torch build has no ITT support: torch ops are not recorded")
+            return
+        state = ProfilerState.CPU if shapes else ProfilerState.ITT
+        _state["cfg"] = ProfilerConfig(state, shapes, False, False, False, False, _ExperimentalConfig())
     except Exception as e:
-        rec.warnings.append("torch ops are not recorded (%s: %s)" % (type(e).__name__, e))
+        rec.warnings.append("torch ops are not recorded (%s%s: %s)" % ("op shapes: " if shapes else "", type(e).__name__, e))
         return
     if not _start_file():
         return
@@ -182,7 +215,10 @@ def _enable_here():
 
         if torch.autograd._profiler_enabled():
             return  # the script's own profiler runs on this thread
-        torch.autograd._enable_profiler(_state["cfg"], set())
+        if _state["shapes"]:
+            torch.autograd._enable_profiler_legacy(_state["cfg"])
+        else:
+            torch.autograd._enable_profiler(_state["cfg"], set())
         on.v = True
     except Exception as e:
         if not _state["warned"]:
@@ -198,9 +234,68 @@ def _disable_here():
     try:
         import torch
 
-        torch.autograd._disable_profiler()
-    except Exception:
-        pass
+        if _state["shapes"]:
+            _write_legacy(torch.autograd._disable_profiler_legacy())
+        else:
+            torch.autograd._disable_profiler()
+    except Exception as e:
+        if _state["shapes"] and not _state["warned"]:
+            _state["warned"] = True
+            _state["rec"].warnings.append("torch ops (with shapes) lost on a thread (%s: %s)" % (type(e).__name__, e))
+
+
+def _write_legacy(lists):
+    """This thread's events from torch's legacy CPU state → ops file chunks. Events on other
+    threads that inherited the state (intra-op workers) are left out: their nesting is their own."""
+    import array
+    import time
+
+    lib = _state["lib"]
+    tid = threading.get_native_id()
+    # torch's clock is Unix time: the offset to CLOCK_MONOTONIC now (no clock step assumed since)
+    offset = time.monotonic_ns() - time.time_ns()
+    since, windows, ids = _state["since"], _state["windows"], _state["ids"]
+    for events in lists:
+        if not events or events[0].name() != "__start_profile":
+            continue
+        words = array.array("q")
+        kept = []  # per open op: was its begin kept
+        wi = 0
+        for e in events:
+            kind = e.kind()
+            if kind == "mark":
+                continue
+            ts = int(e.start_us() * 1000) + offset
+            while wi + 1 < len(windows) and windows[wi + 1][0] <= ts:
+                wi += 1
+            inside = windows[wi][1] and ts >= since
+            if kind == "push":
+                kept.append(inside)
+                if not inside:
+                    continue
+                key = (e.name(), str(e.shapes()))
+                oid = ids.get(key)
+                if oid is None:
+                    oid = ids[key] = int(lib.is_itt_intern((key[0] + SHAPES_SEP + key[1]).encode()))
+                words.append(oid << 3)
+                words.append(ts)
+            elif kind == "pop":
+                if not kept or not kept.pop() or not inside:
+                    continue  # the reader ends an op open at a window's close there
+                words.append(1)
+                words.append(ts)
+            if len(words) >= _CHUNK_WORDS:
+                _replay(lib, tid, words)
+                words = array.array("q")
+        if words:
+            _replay(lib, tid, words)
+
+
+def _replay(lib, tid, words):
+    import ctypes
+
+    addr, n = words.buffer_info()
+    lib.is_itt_replay(tid, ctypes.c_void_p(addr), n)
 
 
 def _wrap_threads():

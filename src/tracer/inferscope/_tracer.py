@@ -67,6 +67,9 @@ _MAGIC = b"ISC1"
 # bytes.translate table: low byte of a word -> 1 when it opens an event (call start, scope
 # begin, mark), so a dropped chunk's events are counted with C-speed byte operations.
 _OPENS = bytes(1 if (v & 7) in (K_PY_START, K_SCOPE_BEGIN, K_MARK, K_WAIT_BEGIN) else 0 for v in range(256))
+# ... and 2 when it opens a wait: waits come and go with the machine's load (a read that blocks
+# only now and then), so the drop count says how many of its events were waits.
+_OPENS_WAITS = bytes(2 if (v & 7) == K_WAIT_BEGIN else _OPENS[v] for v in range(256))
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -272,6 +275,7 @@ class Recorder(object):
         self.retained_bytes = 0
         self.dropped = 0
         self.dropped_chunks = 0
+        self.dropped_waits = 0  # of self.dropped
         self.spilled_chunks = 0
         self.chunks_written = 0
         self.write_error = None  # first OSError writing the record file (then nothing more is written)
@@ -487,7 +491,9 @@ class Recorder(object):
                 while self.retained_bytes > self.size_bytes and self.retained:
                     _tid, old, oldside = self.retained.popleft()
                     self.retained_bytes -= memoryview(old).nbytes + len(oldside)
-                    self.dropped += _count_events(old)
+                    events, waits = _count_events(old)
+                    self.dropped += events
+                    self.dropped_waits += waits
                     self.dropped_chunks += 1
 
     # ---- file -----------------------------------------------------------------------------
@@ -732,6 +738,7 @@ class Recorder(object):
             "buffer": {"policy": self.policy, "sizeMb": self.size_mb, "chunkWords": self.cap},
             "dropped": self.dropped,
             "droppedChunks": self.dropped_chunks,
+            "droppedWaits": self.dropped_waits,
             "spilledChunks": self.spilled_chunks,
             "chunks": self.chunks_written,
             "tStart": self.t_start,
@@ -818,7 +825,7 @@ class Recorder(object):
             info.tid = threading.get_native_id() if hasattr(threading, "get_native_id") else info.tid
             self.threads.append(info)
         self.retained.clear()
-        self.retained_bytes = self.dropped = self.dropped_chunks = self.spilled_chunks = self.chunks_written = 0
+        self.retained_bytes = self.dropped = self.dropped_chunks = self.dropped_waits = self.spilled_chunks = self.chunks_written = 0
         self.code_rows = list(self.all_code_rows)
         self.name_rows = list(self.all_name_rows)
         self.warnings = []
@@ -922,9 +929,11 @@ def _release_sigint(held):
 
 
 def _count_events(arr):
-    """Events (call starts, scope begins, marks) in a chunk, for the exact drop count."""
-    low = bytes(memoryview(arr).cast("B")[0::16])
-    return low.translate(_OPENS).count(1)
+    """Events (call starts, scope begins, marks, waits) in a chunk, and the waits among them,
+    for the exact drop count."""
+    low = bytes(memoryview(arr).cast("B")[0::16]).translate(_OPENS_WAITS)
+    waits = low.count(2)
+    return low.count(1) + waits, waits
 
 
 def _clock_name():
@@ -1013,6 +1022,10 @@ def _install_torch_ops(rec):
         lib = ctypes.CDLL(rec.shim)
         lib.is_itt_events.restype = ctypes.c_int64
         lib.is_itt_start.argtypes = [ctypes.c_char_p]
+        if rec.opts.get("opShapes"):
+            lib.is_itt_intern.restype = ctypes.c_int64
+            lib.is_itt_intern.argtypes = [ctypes.c_char_p]
+            lib.is_itt_replay.argtypes = [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64]
     except Exception as e:
         rec.warnings.append("torch ops are not recorded (%s: %s)" % (type(e).__name__, e))
         return
