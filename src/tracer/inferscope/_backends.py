@@ -172,7 +172,6 @@ def _install_setprofile_c(rec):
             intern(frame.f_code, frame)
             start(frame.f_code, 0)
 
-    rec._first_event = first_event
     _threading_setprofile(first_event)
     set_profile()
     rec.backend = "setprofile+c"
@@ -318,7 +317,6 @@ def _install_setprofile(rec):
         _sys_setprofile(p)
         p(frame, event, arg)
 
-    rec._first_event = first_event
     _threading_setprofile(first_event)
     _sys_setprofile(_make_profiler(rec, rec._info().buf))
     rec.backend = "setprofile"
