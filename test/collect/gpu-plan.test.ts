@@ -29,9 +29,9 @@ test("--device N reaches the script as CUDA_VISIBLE_DEVICES", () => {
 test("the shim's status file decides: libcupti missing → CPU-only with the shim's reason", () => {
   const dir = tempDir();
   mkdirSync(dir, { recursive: true });
-  const plan = { env: {}, devices: [], recordsPath: join(dir, "gpu.bin") };
+  const plan = { env: {}, devices: [], recordsBase: join(dir, "gpu") };
   expect(collectGpu(plan, 1)).toEqual({ status: "not-used", records: null });
-  writeFileSync(`${plan.recordsPath}.status`, "no-cupti: libcupti not found (set cuptiPath / INFERSCOPE_CUPTI_PATH)");
+  writeFileSync(join(dir, "gpu-1.bin.status"), "no-cupti: libcupti not found (set cuptiPath / INFERSCOPE_CUPTI_PATH)");
   expect(collectGpu(plan, 1)).toEqual({
     status: "no-cupti",
     records: null,
@@ -41,11 +41,11 @@ test("the shim's status file decides: libcupti missing → CPU-only with the shi
 
 test("the real shim with a libcupti path that does not exist says no-cupti", () => {
   const dir = tempDir();
-  const out = join(dir, "gpu.bin");
+  const out = join(dir, "gpu");
   const py = `import ctypes; lib = ctypes.CDLL(${JSON.stringify(join(ROOT, "build/libinferscope.so"))}); lib.InitializeInjection()`;
   const r = Bun.spawnSync(["python3", "-c", py], { env: { ...process.env, _INFERSCOPE_GPU_OUT: out, _INFERSCOPE_CUPTI_PATH: "/nonexistent/libcupti.so" } });
   expect(r.exitCode).toBe(0);
-  const got = collectGpu({ env: {}, devices: [], recordsPath: out }, 1);
+  const got = collectGpu({ env: {}, devices: [], recordsBase: out }, 1);
   expect(got.status).toBe("no-cupti");
   expect(got.warning).toBe(
     "GPU collection off: no-cupti: cannot load /nonexistent/libcupti.so: /nonexistent/libcupti.so: cannot open shared object file: No such file or directory (set cuptiPath / INFERSCOPE_CUPTI_PATH to a libcupti.so); the report is CPU-only",
