@@ -277,7 +277,7 @@ def switch_gpu(visible):
 
 
 def symlink_out_then_run(target):
-    """gpu.bin on another filesystem (a small tmpfs the test mounted): the disk fills mid-run."""
+    """This process's gpu-<pid>.bin on another filesystem (a small tmpfs the test mounted): the disk fills mid-run."""
     out = "%s-%d.bin" % (os.environ["_INFERSCOPE_GPU_OUT"], os.getpid())  # this process's records file
     os.symlink(target, out)
     start()
