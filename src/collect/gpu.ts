@@ -174,12 +174,13 @@ function ownedBy(r: GpuRecords, pid: number, base: number): void {
   // CUPTI's sync records carry no thread: take it from the API call with the same correlation id.
   const tidOf = new Map(r.api.map((a) => [a.correlation, a.tid]));
   for (const s of r.syncs) if (s.tid < 0 && s.correlation !== undefined) s.tid = tidOf.get(s.correlation) ?? s.tid;
+  // 0 is "no correlation": it stays 0, so it never lands on another process's ids
   for (const op of r.gpu) {
     op.pid = pid;
-    if (op.correlation !== undefined) op.correlation += base;
+    if (op.correlation) op.correlation += base;
   }
-  for (const a of r.api) a.correlation += base;
-  for (const s of r.syncs) if (s.correlation !== undefined) s.correlation += base;
+  for (const a of r.api) if (a.correlation) a.correlation += base;
+  for (const s of r.syncs) if (s.correlation) s.correlation += base;
 }
 
 /** The first correlation id free after a process's records (ids already moved by `base`). */

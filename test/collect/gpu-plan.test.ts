@@ -54,7 +54,7 @@ test("the real shim with a libcupti path that does not exist says no-cupti", () 
 });
 
 /** A records file as ffi/cupti.c writes it: the magic, a start line, `kernels` kernel records, `flushed` unless cut, then the first `tail` bytes of a record. */
-function recordsFile(path: string, o: { start: number; kernels: [number, number][]; flushed: boolean; tail?: number }): void {
+function recordsFile(path: string, o: { start: number; kernels: [number, number][]; flushed: boolean; tail?: number; correlation?: number }): void {
   const recs: Uint8Array[] = [new TextEncoder().encode("ISGPU\0\0\x01")];
   const rec = (type: number, payload: Uint8Array) => {
     const h = new DataView(new ArrayBuffer(4));
@@ -69,7 +69,7 @@ function recordsFile(path: string, o: { start: number; kernels: [number, number]
     k.setBigUint64(0, BigInt(start), true);
     k.setBigUint64(8, BigInt(end), true);
     k.setUint32(24, 7, true); // stream
-    k.setUint32(28, 1, true); // correlation: the same in each process, as CUPTI numbers them
+    k.setUint32(28, o.correlation ?? 1, true); // the same in each process, as CUPTI numbers them
     rec(1, new Uint8Array(k.buffer));
   }
   if (o.flushed) info("flushed");
@@ -85,6 +85,8 @@ test("every process's records file is read: pids on the ops, correlation ids mad
   recordsFile(`${base}-10.bin`, { start: 1e9, kernels: [[1.1e9, 1.2e9]], flushed: true });
   recordsFile(`${base}-20.bin`, { start: 2e9, kernels: [[2.1e9, 2.2e9], [2.5e9, 3.5e9]], flushed: false, tail: 24 });
   recordsFile(`${base}-30.bin`, { start: 3e9, kernels: [[3.1e9, 3.2e9]], flushed: true });
+  recordsFile(`${base}-40.bin`, { start: 4e9, kernels: [[4.1e9, 4.2e9]], flushed: true, correlation: 0 }); // no correlation: stays 0
+  writeFileSync(`${base}-40.bin.status`, "cupti: /x/libcupti.so\n");
   const got = collectGpu({ env: {}, devices: [], recordsBase: base }, 10, 9e9, (pid) => (pid === 20 ? { label: "Process-1", lastSeenNs: 5.5e9 } : {}));
   expect(got.status).toBe("cupti");
   expect(got.records!.gpu.map((op) => [op.pid, op.correlation, op.start])).toEqual([
@@ -92,11 +94,13 @@ test("every process's records file is read: pids on the ops, correlation ids mad
     [20, 2, 2.1e9],
     [20, 2, 2.5e9],
     [30, 3, 3.1e9],
+    [40, 0, 4.1e9],
   ]);
   expect(got.processes).toEqual([
     { pid: 10, status: "cupti", correlationBase: 0 },
     { pid: 20, status: "cupti", correlationBase: 1 },
     { pid: 30, status: "cupti", correlationBase: 2 },
+    { pid: 40, status: "cupti", correlationBase: 3 },
   ]);
   expect(got.warning).toBe(
     "process 20 (Process-1) was killed (or crashed) before InferScope's final CUPTI flush: its GPU records cover the first 1.50 s after it started CUDA; its GPU work after that, at least the last 2.00 s before it ended, is missing; other processes' records are whole; " +

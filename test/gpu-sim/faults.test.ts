@@ -52,7 +52,7 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(r.warnings.filter((w) => /final CUPTI flush/.test(w))).toEqual([]);
   });
 
-  test("fork with both sides launching, then sys.exit: the child writes nothing and never calls into CUPTI", () => {
+  test("fork with both sides launching, then sys.exit: the child writes nothing (no file of its own, nothing in the parent's) and never calls into CUPTI", () => {
     const r = simRun(SCENARIO, ["fork_both"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("child: 50 launches failed"); // as CUDA fails in a forked child
@@ -60,6 +60,9 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(new Set(r.kernels.map((k) => k.name))).toEqual(new Set(["void step_kernel<float>(float*)"]));
     expect(r.simLog).not.toContain("misuse");
     expect(r.warnings.filter((w) => /CUPTI|GPU record/.test(w))).toEqual([]);
+    // the forked child has no records file of its own either: only the parent's
+    const parent = r.kernels[0]!.pid;
+    expect(readdirSync(join(r.runDir!, "raw")).filter((f) => f.startsWith("gpu")).sort()).toEqual([`gpu-${parent}.bin`, `gpu-${parent}.bin.status`]);
   });
 
   test("a CUDA-using subprocess records into its own file: the script's records are whole, the child's are in the trace under its pid", () => {
