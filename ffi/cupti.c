@@ -681,10 +681,15 @@ uint64_t is_cupti_dropped(void) { return total_dropped; }
 int InitializeInjection(void) {
   const char *base = getenv(OUT_ENV);
   if (!base || !*base || started) return 1;
+  /* A process that exec'd after using CUDA has a file under this pid already: the new image takes
+   * <base>-<pid>.<k>.bin instead of truncating it. */
   char path[sizeof status_path - 8]; /* room for ".status" */
-  int n = snprintf(path, sizeof path, "%s-%d.bin", base, (int)getpid());
-  if (n <= 0 || (size_t)n >= sizeof path) return 1;
-  snprintf(status_path, sizeof status_path, "%s.status", path);
+  for (int k = 0; k < 100; k++) {
+    int n = k ? snprintf(path, sizeof path, "%s-%d.%d.bin", base, (int)getpid(), k) : snprintf(path, sizeof path, "%s-%d.bin", base, (int)getpid());
+    if (n <= 0 || (size_t)n >= sizeof path) return 1;
+    snprintf(status_path, sizeof status_path, "%s.status", path);
+    if (access(status_path, F_OK) != 0) break;
+  }
   is_cupti_start(path);
   /* The parent reads why collection is (not) running from <path>.status. */
   write_status_file();

@@ -96,15 +96,16 @@ export interface GpuProcess {
   correlationBase: number;
 }
 
-/** The records file of process `pid`: `<base>-<pid>.bin`, its status file `<base>-<pid>.bin.status` (ffi/cupti.c). */
-export const gpuRecordsFile = (base: string, pid: number) => `${base}-${pid}.bin`;
+/** The records file of process `pid`: `<base>-<pid>.bin`, its status file `<base>-<pid>.bin.status` (ffi/cupti.c); a program the process exec'd after using CUDA writes `<base>-<pid>.<k>.bin`. */
+export const gpuRecordsFile = (base: string, pid: number, k = 0) => (k ? `${base}-${pid}.${k}.bin` : `${base}-${pid}.bin`);
 
-/** The pids that initialised CUDA with the shim (each wrote a status file), the script's first, then by pid. */
-export function gpuProcessPids(base: string, mainPid: number): number[] {
+/** The records files of the processes that initialised CUDA with the shim (each wrote a status file), the script's first, then by pid. */
+export function gpuProcessFiles(base: string, mainPid: number): { pid: number; file: string }[] {
   const dir = dirname(base);
-  const re = new RegExp(`^${basename(base).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)\\.bin\\.status$`);
-  const pids = (existsSync(dir) ? readdirSync(dir) : []).map((f) => re.exec(f)).filter((m) => m !== null).map((m) => Number(m![1]));
-  return pids.sort((a, b) => (a === mainPid ? -1 : b === mainPid ? 1 : a - b));
+  const re = new RegExp(`^${basename(base).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-(\\d+)(?:\\.(\\d+))?\\.bin\\.status$`);
+  const found = (existsSync(dir) ? readdirSync(dir) : []).map((f) => re.exec(f)).filter((m) => m !== null).map((m) => ({ pid: Number(m![1]), k: Number(m![2] ?? 0) }));
+  found.sort((a, b) => (a.pid === b.pid ? a.k - b.k : a.pid === mainPid ? -1 : b.pid === mainPid ? 1 : a.pid - b.pid));
+  return found.map(({ pid, k }) => ({ pid, file: gpuRecordsFile(base, pid, k) }));
 }
 
 /** What the parent knows of a process other than the script: its name for the warnings ("Process-1", "python tool.py") and when it was last seen alive. */
@@ -120,8 +121,8 @@ export interface ProcessNote {
  */
 export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteOf: (pid: number) => ProcessNote = () => ({})): GpuResult {
   if (plan.off) return { status: plan.off.status, records: null, warning: plan.off.warning };
-  const pids = gpuProcessPids(plan.recordsBase, mainPid);
-  if (pids.length === 0) return { status: "not-used", records: null }; // no process initialised CUDA
+  const files = gpuProcessFiles(plan.recordsBase, mainPid);
+  if (files.length === 0) return { status: "not-used", records: null }; // no process initialised CUDA
   const who = (pid: number) => {
     const label = noteOf(pid).label;
     return pid === mainPid ? null : `process ${pid}${label && label !== `pid ${pid}` ? ` (${label})` : ""}`;
@@ -131,8 +132,7 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
   const recorded: { pid: number; records: GpuRecords }[] = [];
   const failed: { status: GpuCollection; warning: string }[] = [];
   let base = 0;
-  for (const pid of pids) {
-    const file = gpuRecordsFile(plan.recordsBase, pid);
+  for (const { pid, file } of files) {
     const status = readFileSync(`${file}.status`, "utf8").trim();
     const first = status.split("\n")[0] ?? "";
     const name = who(pid);
@@ -159,7 +159,7 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
   }
   if (recorded.length === 0) {
     // Said as before for one process; each process's reason when several tried.
-    return { status: failed[0]!.status, records: null, warning: failed.map((f) => f.warning).join("; "), ...(pids.length > 1 ? { processes } : {}) };
+    return { status: failed[0]!.status, records: null, warning: failed.map((f) => f.warning).join("; "), ...(files.length > 1 ? { processes } : {}) };
   }
   for (const f of failed) warnings.push(f.warning.replace("; the report is CPU-only", "; its GPU work is not in the report"));
   const records = mergeRecords(recorded);

@@ -1,9 +1,9 @@
 // The parent's GPU decisions with the real shim on this machine (CI has no NVIDIA driver).
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KEYS, type Config } from "../../src/config/keys.ts";
-import { collectGpu, gpuProcessPids, otherCuptiClientWarning, planGpu } from "../../src/collect/gpu.ts";
+import { collectGpu, gpuProcessFiles, otherCuptiClientWarning, planGpu } from "../../src/collect/gpu.ts";
 import { Native } from "../../src/collect/native.ts";
 import { ROOT, tempDir } from "../helpers.ts";
 
@@ -45,12 +45,30 @@ test("the real shim with a libcupti path that does not exist says no-cupti", () 
   const py = `import ctypes; lib = ctypes.CDLL(${JSON.stringify(join(ROOT, "build/libinferscope.so"))}); lib.InitializeInjection()`;
   const r = Bun.spawnSync(["python3", "-c", py], { env: { ...process.env, _INFERSCOPE_GPU_OUT: out, _INFERSCOPE_CUPTI_PATH: "/nonexistent/libcupti.so" } });
   expect(r.exitCode).toBe(0);
-  const [pid] = gpuProcessPids(out, 0); // the Python's: its own status file, gpu-<pid>.bin.status
-  const got = collectGpu({ env: {}, devices: [], recordsBase: out }, pid!);
+  const pid = gpuProcessFiles(out, 0)[0]!.pid; // the Python's: its own status file, gpu-<pid>.bin.status
+  const got = collectGpu({ env: {}, devices: [], recordsBase: out }, pid);
   expect(got.status).toBe("no-cupti");
   expect(got.warning).toBe(
     "GPU collection off: no-cupti: cannot load /nonexistent/libcupti.so: /nonexistent/libcupti.so: cannot open shared object file: No such file or directory (set cuptiPath / INFERSCOPE_CUPTI_PATH to a libcupti.so); the report is CPU-only",
   );
+});
+
+test("the real shim: each process its own file by pid; a program exec'd in the same process takes the next name, never the first's", () => {
+  const dir = tempDir();
+  const out = join(dir, "gpu");
+  const init = `import ctypes; ctypes.CDLL(${JSON.stringify(join(ROOT, "build/libinferscope.so"))}).InitializeInjection()`;
+  // one process initialises, then execs a program that initialises again (same pid); a second process initialises
+  const py = `${init}; import os, sys; print(os.getpid(), flush=True); os.execv(sys.executable, [sys.executable, "-c", ${JSON.stringify(init)}])`;
+  const env = { ...process.env, _INFERSCOPE_GPU_OUT: out, _INFERSCOPE_CUPTI_PATH: "/nonexistent/libcupti.so" };
+  const first = Bun.spawnSync(["python3", "-c", py], { env });
+  const second = Bun.spawnSync(["python3", "-c", `${init}; import os; print(os.getpid())`], { env });
+  const [a, b] = [Number(first.stdout.toString()), Number(second.stdout.toString())];
+  expect(readdirSync(dir).sort()).toEqual([`gpu-${a}.1.bin.status`, `gpu-${a}.bin.status`, `gpu-${b}.bin.status`].sort());
+  expect(gpuProcessFiles(out, b)).toEqual([
+    { pid: b, file: `${out}-${b}.bin` },
+    { pid: a, file: `${out}-${a}.bin` },
+    { pid: a, file: `${out}-${a}.1.bin` },
+  ]);
 });
 
 /** A records file as ffi/cupti.c writes it: the magic, a start line, `kernels` kernel records, `flushed` unless cut, then the first `tail` bytes of a record. */
