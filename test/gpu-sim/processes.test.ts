@@ -5,6 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { MAIN } from "../run/helpers.ts";
 import { SCENARIO, SIM_MISSING, simRun, type SimRun } from "./helpers.ts";
 
 setDefaultTimeout(120_000); // per file: see test/preload.ts
@@ -76,7 +77,7 @@ describe.skipIf(SIM_MISSING !== null)("every CUDA process of the run records", (
     const main = mainPid(r);
     expect(kernelsByPid(r)).toEqual({ [main]: 100, [fork!]: 40, [spawn!]: 60 });
     expect(namesByPid(r)).toEqual({ [main]: ["void step_kernel<float>(float*)"], [fork!]: ["void fork_kernel()"], [spawn!]: ["void spawn_kernel()"] });
-    const procs = r.report!.processes as { pid: number; role: string; kernels: number }[];
+    const procs = r.report!.processes as { pid: number; role: string; kernels: number; gpu_busy_ms: number }[];
     expect(procs.filter((p) => p.kernels > 0).map((p) => [p.pid, p.role, p.kernels]).sort()).toEqual(
       [
         [main, "main", 100],
@@ -85,6 +86,11 @@ describe.skipIf(SIM_MISSING !== null)("every CUDA process of the run records", (
       ].sort(),
     );
     expect(r.warnings.filter((w) => /CUPTI|GPU record|GPU collection/.test(w))).toEqual([]);
+    // `inferscope analyze` of the trace reads each op's process back from its lane: the same table
+    const again = Bun.spawnSync([process.execPath, MAIN, "analyze", join(r.runDir!, "trace.json"), "--format", "json"], { stdout: "pipe", stderr: "pipe" });
+    expect(again.exitCode).toBe(0);
+    const back = JSON.parse(again.stdout.toString()).processes as { pid: number; kernels: number; gpu_busy_ms: number }[];
+    expect(back.filter((p) => p.kernels > 0).map((p) => [p.pid, p.kernels, p.gpu_busy_ms])).toEqual(procs.filter((p) => p.kernels > 0).map((p) => [p.pid, p.kernels, p.gpu_busy_ms]));
   });
 
   test("a child killed mid-run loses only its own tail, and the report says so", () => {
