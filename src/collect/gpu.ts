@@ -130,7 +130,7 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
   const warnings: string[] = [];
   const processes: GpuProcess[] = [];
   const recorded: { pid: number; records: GpuRecords }[] = [];
-  const failed: { status: GpuCollection; warning: string }[] = [];
+  const failed: { status: GpuCollection; what: string; name: string | null }[] = []; // what: the failure, without its consequence
   let base = 0;
   for (const { pid, file } of files) {
     const status = readFileSync(`${file}.status`, "utf8").trim();
@@ -140,7 +140,7 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
       const kind = (first.split(":")[0] ?? "") as GpuCollection;
       const off: GpuCollection = kind === "no-cupti" || kind === "cupti-busy" ? kind : "cupti-error";
       processes.push({ pid, status: off, correlationBase: 0 });
-      failed.push({ status: off, warning: name ? `GPU collection off in ${name}: ${first}; its GPU work is not in the report` : `GPU collection off: ${first}; the report is CPU-only` });
+      failed.push({ status: off, what: name ? `GPU collection off in ${name}: ${first}` : `GPU collection off: ${first}`, name });
       continue;
     }
     let records: GpuRecords;
@@ -148,7 +148,7 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
       records = readGpuRecords(existsSync(file) ? readFileSync(file) : new Uint8Array(), pid);
     } catch (e) {
       processes.push({ pid, status: "cupti-error", correlationBase: 0 });
-      failed.push({ status: "cupti-error", warning: `GPU records lost: ${file}: ${(e as Error).message}; ${name ? `the GPU work of ${name} is not in the report` : "the report is CPU-only"}` });
+      failed.push({ status: "cupti-error", what: `GPU records lost: ${file}: ${(e as Error).message}`, name });
       continue;
     }
     warnings.push(...processLossWarnings(records, status, name, pid === mainPid ? endNs : noteOf(pid).lastSeenNs));
@@ -157,11 +157,14 @@ export function collectGpu(plan: GpuPlan, mainPid: number, endNs?: number, noteO
     base = nextBase(records, base);
     recorded.push({ pid, records });
   }
+  // what a failure costs: the process's GPU work, or all GPU data when no process recorded
+  const lost = (f: (typeof failed)[number]) =>
+    `${f.what}; ${f.name ? "its GPU work is not in the report" : recorded.length ? "the script's GPU work is not in the report" : "the report is CPU-only"}`;
   if (recorded.length === 0) {
     // Said as before for one process; each process's reason when several tried.
-    return { status: failed[0]!.status, records: null, warning: failed.map((f) => f.warning).join("; "), ...(files.length > 1 ? { processes } : {}) };
+    return { status: failed[0]!.status, records: null, warning: failed.map(lost).join("; "), ...(files.length > 1 ? { processes } : {}) };
   }
-  for (const f of failed) warnings.push(f.warning.replace("; the report is CPU-only", "; its GPU work is not in the report"));
+  for (const f of failed) warnings.push(lost(f));
   const records = mergeRecords(recorded);
   warnings.push(...lossWarnings(records));
   const used = usedDevices(plan.devices, records.devices);

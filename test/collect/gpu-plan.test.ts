@@ -139,6 +139,12 @@ test("one process's collection fails, another's works: the GPU data is kept, the
   expect(got.warning).toBe(
     "GPU collection off in process 11 (python tool.py): cupti-busy: cuptiActivityRegisterCallbacks: CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED (another CUPTI client such as torch.profiler or nsys?); its GPU work is not in the report",
   );
+  // the script's own collection failed, its child's worked: the child's GPU data stays
+  const scriptFailed = collectGpu({ env: {}, devices: [], recordsBase: base }, 11);
+  expect([scriptFailed.status, scriptFailed.records!.gpu.map((op) => op.pid)]).toEqual(["cupti", [10]]);
+  expect(scriptFailed.warning).toBe(
+    "GPU collection off: cupti-busy: cuptiActivityRegisterCallbacks: CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED (another CUPTI client such as torch.profiler or nsys?); the script's GPU work is not in the report",
+  );
 });
 
 test("a script that starts torch.profiler itself is named in one warning", () => {
