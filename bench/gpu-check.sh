@@ -31,7 +31,7 @@ for ex in examples/gpu/{matmul_gpu_bound,resnet50_fp16,bert_embed,llm_generate,p
   rows+=("| $name | rc=$rc | expect $expect | got ${got:-none} | inferscope ${ours:-none} | torch.profiler ${ref:-none} |")
   launches=$( [ -n "$run" ] && python3 bench/gpu_raw_apis.py "$run" 2>>"$work/$name.log")
   cbids=$(python3 -c 'import json,sys,collections; c=collections.Counter((e["name"], e.get("args",{}).get("cbid")) for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("cat") in ("cuda_runtime","cuda_driver") and "aunch" in e.get("name","")); print(", ".join("%s/%s x%d" % (n, cb, k) for (n, cb), k in sorted(c.items(), key=lambda x: -x[1])))' "$work/$name.kineto.json" 2>>"$work/$name.log")
-  status=$( [ -n "$run" ] && head -c 300 "$run/raw/gpu.bin.status" | tr '\n' ' ')
+  status=$( [ -n "$run" ] && for f in "$run"/raw/gpu-*.bin.status; do [ -f "$f" ] && head -c 300 "$f" | tr '\n' ' '; done)
   raw+=("| $name | ${launches:-none} | ${cbids:-none} | ${status:-none} |")
 done
 # What CUPTI hands over before a sudden death (the simulated CUPTI assumes, from the header's

@@ -5,7 +5,9 @@ as libcupti named them (the trace shows them normalised: `__cudaLaunchKernel_v13
     python3 bench/gpu_raw_apis.py RUN_DIR      (a run made with --keep-raw)
 
 Prints one JSON object: per raw launch-call name, its kernels and how many have a Python function.
-Reads raw/gpu.bin (layout: ffi/gpu_records.h) with the standard library only.
+Reads raw/gpu-<pid>.bin, each CUDA process's records (layout: ffi/gpu_records.h), with the
+standard library only; a kernel's correlation id in the trace is its process's CUPTI id plus the
+process's correlationBase (inferscope.gpuProcesses; 0 for a single process).
 """
 
 import json
@@ -37,14 +39,19 @@ def raw_calls(path):
 
 def main():
     run = sys.argv[1]
-    calls = raw_calls(os.path.join(run, "raw", "gpu.bin"))
     trace = json.load(open(os.path.join(run, "trace.json")))
+    bases = {p["pid"]: p["correlationBase"] for p in trace["inferscope"].get("gpuProcesses", [])}
+    calls = {}  # pid → correlation → raw name
     out = {}
     for e in trace["traceEvents"]:
         if e.get("cat") != "kernel":
             continue
+        pid = e["pid"]
+        if pid not in calls:
+            path = os.path.join(run, "raw", "gpu-%d.bin" % pid)
+            calls[pid] = raw_calls(path) if os.path.exists(path) else {}
         args = e.get("args", {})
-        raw = calls.get(args.get("correlation"), "(no launch call recorded)")
+        raw = calls[pid].get((args.get("correlation") or 0) - bases.get(pid, 0), "(no launch call recorded)")
         row = out.setdefault(raw, {"kernels": 0, "with_python_caller": 0})
         row["kernels"] += 1
         row["with_python_caller"] += "python function" in args

@@ -52,7 +52,7 @@ t = time.perf_counter_ns(); shim.is_cupti_flush(); print(time.perf_counter_ns() 
 `;
 
 function once(shim: string): number {
-  const out = join(tmp, "gpu.bin");
+  const out = join(tmp, "gpu"); // the shim writes gpu-<pid>.bin
   const r = Bun.spawnSync(["python3", "-c", script], {
     env: { ...process.env, LD_LIBRARY_PATH: sim.dir, CUDA_INJECTION64_PATH: shim, _INFERSCOPE_GPU_OUT: out },
     stdout: "pipe",

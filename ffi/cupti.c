@@ -5,7 +5,7 @@
  * libcupti is opened with dlopen, never linked: first an explicit path, then the copy torch has
  * already loaded (RTLD_NOLOAD), then the copies next to torch's CUDA libraries, then the system's.
  *
- * Records stream to one binary file (layout in gpu_records.h): CUPTI hands each buffer back on its
+ * Records stream to one binary file per process (layout in gpu_records.h): CUPTI hands each buffer back on its
  * own thread, we append compact fixed-size records and free the buffer, so memory stays bounded.
  * What reaches the file survives a sudden death: the header is written at once, each delivered
  * buffer is written through, and a thread asks CUPTI every second for the buffers whose records
@@ -34,7 +34,6 @@
 
 #define OUT_ENV "_INFERSCOPE_GPU_OUT"
 #define CUPTI_ENV "_INFERSCOPE_CUPTI_PATH"
-#define PPID_ENV "_INFERSCOPE_GPU_PPID"
 #define CAPTURE_ENV "_INFERSCOPE_GPU_CAPTURE"
 #define BUF_SIZE (8u << 20)
 #define OUT_BUF (1u << 20)
@@ -478,6 +477,7 @@ static void fork_prepare(void) { pthread_mutex_lock(&lock); }
 static void fork_parent(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) {
   olen = 0;
+  status_path[0] = 0; /* the parent's: this process has none */
   if (out_fd >= 0) close(out_fd);
   out_fd = -1;
   flusher_running = 0;
@@ -672,35 +672,26 @@ const char *is_cupti_status(void) { return status_text; }
 
 uint64_t is_cupti_dropped(void) { return total_dropped; }
 
-/* A CUDA-using process that is not the one InferScope started (the script's subprocess, or the
- * interpreter behind a launcher such as `uv run`): one line in <out>.others, so the report can say
- * whose GPU work is missing. */
-static void note_other_process(const char *out) {
-  char p[4096], exe[1024] = "?", line[1400];
-  snprintf(p, sizeof p, "%s.others", out);
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  exe[n > 0 ? n : 1] = 0;
-  int len = snprintf(line, sizeof line, "pid=%d ppid=%d exe=%s\n", (int)getpid(), (int)getppid(), exe);
-  int fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  if (len > 0 && write(fd, line, (size_t)len) < 0) { /* best effort */ }
-  close(fd);
-}
-
-/* Called by the CUDA driver at cuInit when CUDA_INJECTION64_PATH names this library. */
+/* Called by the CUDA driver at cuInit when CUDA_INJECTION64_PATH names this library. Every process
+ * of the run inherits the environment, so every process that initialises CUDA records, each into
+ * its own file keyed by its pid: <base>-<pid>.bin and <base>-<pid>.bin.status, never shared. A
+ * forked child of a process that already started collection inherits `started`: it opens nothing
+ * and its fork handler has closed the parent's file, so it never writes the parent's records
+ * (CUDA itself refuses to work there). */
 int InitializeInjection(void) {
-  const char *path = getenv(OUT_ENV);
-  if (!path || !*path) return 1;
-  /* Subprocesses of the script inherit the environment: only the process InferScope started
-   * (its direct child) records, or a CUDA-using subprocess would truncate the same file. */
-  const char *ppid = getenv(PPID_ENV);
-  if (ppid && *ppid && atol(ppid) != (long)getppid()) {
-    note_other_process(path);
-    return 1;
+  const char *base = getenv(OUT_ENV);
+  if (!base || !*base || started) return 1;
+  /* A process that exec'd after using CUDA has a file under this pid already: the new image takes
+   * <base>-<pid>.<k>.bin instead of truncating it. */
+  char path[sizeof status_path - 8]; /* room for ".status" */
+  for (int k = 0; k < 100; k++) {
+    int n = k ? snprintf(path, sizeof path, "%s-%d.%d.bin", base, (int)getpid(), k) : snprintf(path, sizeof path, "%s-%d.bin", base, (int)getpid());
+    if (n <= 0 || (size_t)n >= sizeof path) return 1;
+    snprintf(status_path, sizeof status_path, "%s.status", path);
+    if (access(status_path, F_OK) != 0) break;
   }
-  snprintf(status_path, sizeof status_path, "%s.status", path);
   is_cupti_start(path);
-  /* The parent reads why collection is (not) running from <out>.status. */
+  /* The parent reads why collection is (not) running from <path>.status. */
   write_status_file();
   return 1; /* the driver goes on whatever happened; the status file says what did */
 }

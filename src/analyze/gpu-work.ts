@@ -66,15 +66,16 @@ function mainDevice(devices: DeviceInfo[], gpu: GpuTime): DeviceInfo | undefined
   return best;
 }
 
-/** Indices of the ops on each (device, stream), in start order: the order a stream runs them. */
+/** Indices of the ops on each (device, stream), in start order: the order a stream runs them. A stream belongs to one process: the same id in two processes is two streams. */
 export function byStream(ops: GpuOp[]): number[][] {
   const m = new Map<number, Map<number, number[]>>();
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     let d = m.get(op.device);
     if (!d) m.set(op.device, (d = new Map()));
-    let a = d.get(op.stream);
-    if (!a) d.set(op.stream, (a = []));
+    const key = (op.pid ?? 0) * 2 ** 32 + op.stream; // pids < 2^22, stream ids < 2^32: exact
+    let a = d.get(key);
+    if (!a) d.set(key, (a = []));
     a.push(i);
   }
   return [...m.values()].flatMap((d) => [...d.values()]);

@@ -7,6 +7,7 @@ import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import { type Finding, type HotFunctionStat, type IdleAttribution, type KernelClassStat, REPORT_SCHEMA, type Report } from "./report-types.ts";
 import { classify } from "./classify.ts";
 import { cpuMetrics, threadStat } from "./cpu.ts";
+import { unionOf } from "../core/intervals.ts";
 import { gpuTime } from "./gpu.ts";
 import { hotFunctions } from "./hot-functions.ts";
 import { attributeHostWait } from "./idle.ts";
@@ -164,6 +165,7 @@ function waitStats(ctx: AnalysisContext, top: number): WaitStat[] {
 function processStats(ctx: AnalysisContext): ProcessStat[] {
   const ps = (ctx.trace.meta.processes as ProcessInfo[] | undefined) ?? [];
   if (ps.length < 2) return [];
+  const gpu = gpuByProcess(ctx);
   return ps.map((p) => {
     const threads = ctx.cpu.threads.filter((t) => t.pid === p.pid);
     let running = 0;
@@ -176,8 +178,27 @@ function processStats(ctx: AnalysisContext): ProcessStat[] {
     }
     const byThread = new Map([...ctx.merge.byThread].filter(([tid]) => threads.some((t) => t.tid === tid)));
     const hot = hotFunctions(byThread, ctx.trace.summaries.filter((x) => x.pid === p.pid));
-    return { pid: p.pid, role: p.role, label: p.label, traced: p.traced, running_ms: nsToMs(running), waiting_ms: nsToMs(waiting), cpu_ms: cpuNs === null ? null : nsToMs(cpuNs), top_function: hot.functions[0]?.function ?? null };
+    return { pid: p.pid, role: p.role, label: p.label, traced: p.traced, running_ms: nsToMs(running), waiting_ms: nsToMs(waiting), cpu_ms: cpuNs === null ? null : nsToMs(cpuNs), top_function: hot.functions[0]?.function ?? null, ...gpu(p.pid) };
   });
+}
+
+/** Each process's GPU busy time and kernels in the analysis window (ops carry the pid that ran them). */
+function gpuByProcess(ctx: AnalysisContext): (pid: number) => { gpu_busy_ms: number | null; kernels: number | null } {
+  const ops = ctx.gpu?.ops;
+  if (!ops) return () => ({ gpu_busy_ms: null, kernels: null });
+  const by = new Map<number, { starts: number[]; ends: number[]; kernels: number }>();
+  for (const op of ops) {
+    if (op.pid === undefined) continue;
+    let b = by.get(op.pid);
+    if (!b) by.set(op.pid, (b = { starts: [], ends: [], kernels: 0 }));
+    b.starts.push(op.start);
+    b.ends.push(op.end);
+    if (op.kind === "kernel") b.kernels++;
+  }
+  return (pid) => {
+    const b = by.get(pid);
+    return b ? { gpu_busy_ms: nsToMs(unionOf(b.starts, b.ends).measure), kernels: b.kernels } : { gpu_busy_ms: 0, kernels: 0 };
+  };
 }
 
 function markStats(ctx: AnalysisContext, top: number): NonNullable<Report["marks"]> {

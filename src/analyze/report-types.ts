@@ -208,6 +208,9 @@ export interface ProcessStat {
   cpu_ms: number | null;
   /** Its function with the most running self time. */
   top_function: string | null;
+  /** Its GPU work in the analysis window: busy time (union of its kernels, copies and memsets) and kernel count; null when the run has no GPU data. */
+  gpu_busy_ms: number | null;
+  kernels: number | null;
 }
 
 /** One row of the hot-function table (`cpu.top_functions`, an extension). */

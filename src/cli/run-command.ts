@@ -4,14 +4,14 @@
 import { defineCommand } from "citty";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { assembleTrace } from "../collect/assemble.ts";
+import { assembleTrace, shortCommand } from "../collect/assemble.ts";
 import { runChild, type ChildResult } from "../collect/child.ts";
 import { childEnv, childEnvPlain, tracerOptions } from "../collect/child-env.ts";
 import { extractRuntime } from "../collect/extract.ts";
-import { collectGpu, planGpu, type GpuPlan } from "../collect/gpu.ts";
+import { collectGpu, planGpu, type GpuPlan, type ProcessNote } from "../collect/gpu.ts";
 import { Native } from "../collect/native.ts";
 import { readProcesses, recordingBytes, type TracedProcess } from "../collect/processes.ts";
-import { awaitDescendants } from "../collect/proc-tree.ts";
+import { awaitDescendants, type SeenProcess } from "../collect/proc-tree.ts";
 import { pciNumaNode, Sampler, type SamplerSummary } from "../collect/sampler.ts";
 import { CaptureSignals } from "../collect/capture-signals.ts";
 import { createSession, type Session } from "../collect/session.ts";
@@ -241,6 +241,14 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   }
 }
 
+/** A process other than the script, for the GPU loss warnings: its traced label, else its command line as the sampler saw it. */
+function processNote(pid: number, processes: TracedProcess[], seen: SeenProcess[]): ProcessNote {
+  const traced = processes.find((p) => p.pid === pid)?.info.label;
+  const s = seen.find((p) => p.pid === pid);
+  const label = traced && traced !== `pid ${pid}` ? traced : s?.cmdline ? shortCommand(s.cmdline) : undefined;
+  return { ...(label ? { label } : {}), ...(s ? { lastSeenNs: s.lastNs } : {}) };
+}
+
 /** After the script: the trace, the reports, the summary on stderr. Returns the script's exit code. */
 async function finish(
   a: Record<string, unknown>,
@@ -262,7 +270,7 @@ async function finish(
     onProgress: recordingProgress(recordingBytes(session.rawDir)),
   });
   const python = processes[0]?.recording ?? null;
-  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs);
+  const gpu = collectGpu(gpuPlan, python?.meta?.pid ?? child.pid, ended.endNs, (pid) => processNote(pid, processes, ended.seen ?? []));
   const trace = assembleTrace({ config, command, child, processes, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs, seen: ended.seen });
   trace.meta.processStartNs = ended.spawnNs;
   if (python?.meta?.tStart) trace.meta.tracerStartNs = python.meta.tStart;

@@ -117,11 +117,6 @@ export function assembleTrace(opts: {
       trace.syncs = gpu.records.syncs;
       trace.counters.push(...gpu.records.memory);
       m.dropped.cupti = gpu.records.dropped;
-      if (gpu.records.truncatedBytes > 0 && !gpu.records.writeError) {
-        trace.warnings.push(
-          `the CUPTI records file ends inside a record (${gpu.records.truncatedBytes} bytes cut off: the script was killed while InferScope wrote it); the GPU activity in them is lost`,
-        );
-      }
       if (gpu.records.incomplete > 0) m.dropped.cupti_unfinished = gpu.records.incomplete;
       // "cupti <the libcupti really loaded> api <CUPTI_API_VERSION>" (ffi/cupti.c)
       const lib = gpu.records.info.map((i) => /^cupti (.+) api (\d+)$/.exec(i)).find((x) => x);
@@ -131,9 +126,13 @@ export function assembleTrace(opts: {
       }
       for (const a of trace.api) if (a.pid < 0) a.pid = pid;
       for (const s of trace.syncs) if (s.pid < 0) s.pid = pid;
+      // A process with GPU lanes and no Python lane (a CUDA program the script started) still gets its name.
+      for (const op of trace.gpu) if (op.pid !== undefined && !trace.processNames.has(op.pid)) trace.processNames.set(op.pid, `pid ${op.pid}`);
     }
+    if (gpu.processes && gpu.processes.length > 1) m.gpuProcesses = gpu.processes.map((p) => ({ pid: p.pid, collection: p.status, correlationBase: p.correlationBase }));
   }
   untracedChildren(trace, opts.processes, opts.seen ?? [], config.followChildren, opts.command);
+  gpuOnlyProcesses(trace);
   const cuptiClash = gpu?.status === "cupti" ? otherCuptiClientWarning(trace.spans) : null;
   if (cuptiClash) trace.warnings.push(cuptiClash);
   if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
@@ -168,8 +167,20 @@ function untracedChildren(trace: Trace, traced: TracedProcess[], seen: SeenProce
   );
 }
 
+/** Processes that ran GPU work but are not listed yet (a CUDA program the script started, gone before the sampler saw it). */
+function gpuOnlyProcesses(trace: Trace): void {
+  const list = trace.meta.processes as ProcessInfo[] | undefined;
+  if (!list) return;
+  const known = new Set(list.map((p) => p.pid));
+  for (const op of trace.gpu) {
+    if (op.pid === undefined || known.has(op.pid)) continue;
+    known.add(op.pid);
+    list.push({ pid: op.pid, role: "untraced", label: `pid ${op.pid}`, traced: false });
+  }
+}
+
 /** "/usr/bin/python3 -c import x; …" → "python3 -c import x; …", at most 80 characters. */
-function shortCommand(cmdline: string): string {
+export function shortCommand(cmdline: string): string {
   if (!cmdline) return "?";
   const [argv0, ...rest] = cmdline.split(" ");
   const s = [argv0!.split("/").pop(), ...rest].join(" ");

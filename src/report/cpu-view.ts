@@ -156,9 +156,20 @@ export function waitsTable(r: Report): Table | null {
 export function processesTable(r: Report): Table | null {
   const ps = r.processes;
   if (!ps || ps.length < 2) return null;
+  // Which process did the GPU work: its busy time and kernels, when the run has GPU data.
+  const gpu = ps.some((p) => p.gpu_busy_ms !== null && p.gpu_busy_ms !== undefined);
   return {
     id: "processes",
-    columns: [col("process", false), col("pid"), col("role", false), col("running ms"), col("waiting ms"), col("CPU ms (kernel)"), col("top function", false)],
+    columns: [
+      col("process", false),
+      col("pid"),
+      col("role", false),
+      col("running ms"),
+      col("waiting ms"),
+      col("CPU ms (kernel)"),
+      ...(gpu ? [col("GPU busy ms"), col("kernels")] : []),
+      col("top function", false),
+    ],
     rows: ps.map((p) => [
       t(p.label),
       n(String(p.pid), p.pid),
@@ -166,6 +177,7 @@ export function processesTable(r: Report): Table | null {
       n(ms(p.running_ms), p.running_ms),
       n(ms(p.waiting_ms), p.waiting_ms),
       n(ms(p.cpu_ms), p.cpu_ms),
+      ...(gpu ? [n(ms(p.gpu_busy_ms ?? null), p.gpu_busy_ms ?? null), n(p.kernels === null || p.kernels === undefined ? "" : p.kernels.toLocaleString("en-US"), p.kernels ?? null)] : []),
       p.top_function ? t(p.top_function, { code: true }) : t(""),
     ]),
     empty: "",

@@ -97,6 +97,8 @@ interface LaneAcc {
   device?: number;
   pid: number;
   tid: number;
+  /** GPU lanes: the process that ran the work (InferScope runs), one lane per process, device and stream. */
+  proc?: number;
   /** refs while collecting; then the columns below */
   refs: number[];
   n: number;
@@ -347,19 +349,28 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
   trace.api.forEach((x, i) => cpuLane(x.pid, x.tid).refs.push((i << 2) | REF_API));
   trace.syncs.forEach((x, i) => cpuLane(x.pid, x.tid).refs.push((i << 2) | REF_SYNC));
   let lastGpu: LaneAcc | null = null;
+  // Several processes on the GPU: each keeps its own lanes, named for it.
+  const gpuPids = new Set<number>();
+  for (const op of trace.gpu) if (op.pid !== undefined && gpuPids.add(op.pid).size > 1) break;
+  const perProcess = gpuPids.size > 1;
   for (let i = 0; i < trace.gpu.length; i++) {
     const op = trace.gpu[i]!;
-    let l: LaneAcc | undefined = lastGpu && lastGpu.pid === op.device && lastGpu.tid === op.stream ? lastGpu : lanes.get(`gpu:${op.device}:${op.stream}`);
+    const proc = perProcess ? op.pid : undefined;
+    let l: LaneAcc | undefined =
+      lastGpu && lastGpu.pid === op.device && lastGpu.tid === op.stream && lastGpu.proc === proc ? lastGpu : lanes.get(`gpu:${proc ?? ""}:${op.device}:${op.stream}`);
     if (!l) {
-      const key = `gpu:${op.device}:${op.stream}`;
+      const key = `gpu:${proc ?? ""}:${op.device}:${op.stream}`;
+      const pname = proc !== undefined ? trace.processNames.get(proc) : undefined;
+      const dname = devName.get(op.device) ?? "";
       l = {
         key,
         kind: "gpu",
         label: `GPU ${op.device} · stream ${op.stream}`,
-        sub: devName.get(op.device) ?? "",
+        sub: proc === undefined ? dname : `${pname ? `${pname} · ` : ""}pid ${proc}${dname ? ` · ${dname}` : ""}`,
         device: op.device,
         pid: op.device,
         tid: op.stream,
+        ...(proc !== undefined ? { proc } : {}),
         ...EMPTY_COLUMNS(),
         rows: 1,
       };
@@ -372,6 +383,7 @@ function collectLanes(trace: Trace, maxRows: number): LaneAcc[] {
   const ordered = [...lanes.values()].sort((a, b) => {
     if (a.kind !== b.kind) return a.kind === "cpu" ? -1 : 1;
     if (a.pid !== b.pid) return a.pid - b.pid;
+    if (a.proc !== b.proc) return (a.proc ?? 0) - (b.proc ?? 0);
     // the main thread (tid == pid) first
     if ((a.tid === a.pid) !== (b.tid === b.pid)) return a.tid === a.pid ? -1 : 1;
     return a.tid - b.tid;

@@ -43,3 +43,11 @@ export const ARG = Object.freeze({
   // an nn.Module span's class
   moduleType: "type",
 } as const);
+
+/**
+ * InferScope traces put a process's GPU work under that process (Perfetto groups lanes by pid):
+ * one lane per device and stream, tid GPU_LANE_TID + device × 1,000,000 + stream. Linux never
+ * gives a thread an id this high (pid_max ≤ 2^22), so a reader knows such a lane by its tid.
+ */
+export const GPU_LANE_TID = 0x40000000;
+export const gpuLaneTid = (device: number, stream: number) => GPU_LANE_TID + device * 1_000_000 + stream;

@@ -27,7 +27,7 @@ import type {
 } from "./model.ts";
 import { emptyTrace } from "./model.ts";
 import { deviceFromRecord } from "./device-record.ts";
-import { ARG } from "./event-args.ts";
+import { ARG, GPU_LANE_TID } from "./event-args.ts";
 import { finishKinetoModules, instanceClass, kinetoModuleInstance, type OpStackFields } from "./kineto-modules.ts";
 import { eventLabel, Ignored } from "./ignored.ts";
 import { Window } from "./window.ts";
@@ -305,6 +305,9 @@ export class EventConverter {
     if (corr !== undefined) op.correlation = corr;
     const ext = this.id(args, ARG.externalId, e);
     if (ext !== undefined) op.externalId = ext;
+    // An InferScope trace's GPU lane under the process that ran it (event-args.ts)
+    const lanePid = wholeNum(e.pid);
+    if (lanePid !== undefined && (wholeNum(e.tid) ?? 0) >= GPU_LANE_TID) op.pid = lanePid;
     const bytes = wholeNum(args[ARG.bytes]);
     if (bytes !== undefined) op.bytes = bytes;
     if (kind === "kernel") {

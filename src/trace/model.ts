@@ -119,6 +119,8 @@ export interface GpuOp {
   async?: boolean;
   /** Filled by the merger: who launched it. */
   launcher?: Launcher;
+  /** The process whose CUDA context ran it (InferScope traces; absent in Kineto's, which hold one process). */
+  pid?: number;
 }
 
 export interface Launcher {

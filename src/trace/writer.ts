@@ -4,7 +4,7 @@
 // reader gets the integer ns back exactly: round(ts * 1000) + baseTimeNanoseconds.
 import { createWriteStream, renameSync, rmSync, type WriteStream } from "node:fs";
 import { createGzip, type Gzip } from "node:zlib";
-import { ARG, TRACE_SCHEMA } from "./event-args.ts";
+import { ARG, gpuLaneTid, TRACE_SCHEMA } from "./event-args.ts";
 import type { ApiCall, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
 
 export interface WriteTraceOptions {
@@ -138,7 +138,7 @@ export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<str
   if (typeof m.cuptiLibrary === "string") block.cuptiLibrary = m.cuptiLibrary;
   if (m.cuptiVersion !== undefined) block.cuptiVersion = m.cuptiVersion;
   if (m.sampleIntervalMs !== undefined) block.sampleIntervalMs = m.sampleIntervalMs;
-  for (const key of ["processes", "torchThreads", "cpus", "processStartNs", "tracerStartNs"] as const) if (m[key] !== undefined) block[key] = m[key];
+  for (const key of ["processes", "gpuProcesses", "torchThreads", "cpus", "processStartNs", "tracerStartNs"] as const) if (m[key] !== undefined) block[key] = m[key];
   if (trace.summaries.length) block.summaries = summariesBlock(trace);
   Object.assign(block, opts.extra ?? {});
   block.warnings = trace.warnings;
@@ -198,7 +198,9 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
     await emit(`{"ph":"M","name":"process_name","pid":${p},"tid":0,"args":{"name":${q(name)}}}`);
     cpuPids.delete(p);
   }
-  for (const d of trace.meta.devices) {
+  // GPU work with no process (a Kineto trace's) has a lane per device, as Kineto writes it.
+  const deviceLanes = trace.gpu.length === 0 || trace.gpu.some((g) => g.pid === undefined);
+  for (const d of deviceLanes ? trace.meta.devices : []) {
     if (!trace.processNames.has(d.index)) await emit(`{"ph":"M","name":"process_name","pid":${d.index},"tid":0,"args":{"name":${q(`GPU ${d.index}: ${d.name}`)}}}`);
   }
   const cpuTid = new Map<number, number>(); // tid → pid, for thread names
@@ -209,10 +211,14 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
   }
   const streams = new Set<string>();
   for (const g of trace.gpu) {
-    const key = `${g.device}:${g.stream}`;
+    const [p, tid] = gpuLane(g);
+    const key = `${p}:${tid}`;
     if (streams.has(key)) continue;
     streams.add(key);
-    await emit(`{"ph":"M","name":"thread_name","pid":${g.device},"tid":${g.stream},"args":{"name":"stream ${g.stream}"}}`);
+    const name = g.pid === undefined ? `stream ${g.stream}` : `GPU ${g.device} stream ${g.stream}`;
+    await emit(`{"ph":"M","name":"thread_name","pid":${p},"tid":${tid},"args":{"name":"${name}"}}`);
+    // GPU lanes after the process's CPU threads in Perfetto
+    if (g.pid !== undefined) await emit(`{"ph":"M","name":"thread_sort_index","pid":${p},"tid":${tid},"args":{"sort_index":${1_000_000 + g.device * 1000 + Math.min(g.stream, 999)}}}`);
   }
 
   for (const s of trace.spans) await emit(spanEvent(s, ts, q));
@@ -224,8 +230,10 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
   for (const a of trace.api) if (a.correlation >= 0) flowed.add(a.correlation);
   for (const g of trace.gpu) {
     await emit(gpuEvent(g, ts, q));
-    if (g.correlation !== undefined && flowed.has(g.correlation))
-      await emit(`{"ph":"f","bp":"e","cat":"ac2g","name":"ac2g","id":${g.correlation},"pid":${g.device},"tid":${g.stream},"ts":${ts(g.start)}}`);
+    if (g.correlation !== undefined && flowed.has(g.correlation)) {
+      const [p, tid] = gpuLane(g);
+      await emit(`{"ph":"f","bp":"e","cat":"ac2g","name":"ac2g","id":${g.correlation},"pid":${p},"tid":${tid},"ts":${ts(g.start)}}`);
+    }
   }
   for (const w of trace.syncs) await emit(syncEvent(w, ts));
   for (const i of trace.instants) await emit(instantEvent(i, ts, q));
@@ -310,7 +318,13 @@ function gpuEvent(g: GpuOp, ts: Ts, q: Q): string {
     if (g.dstMem !== undefined) args[ARG.dstKind] = MEM_ARG[g.dstMem];
   }
   launcherArgs(g.launcher, args);
-  return `{"ph":"X","cat":"${cat}","name":${q(g.name)},"pid":${g.device},"tid":${g.stream},"ts":${ts(g.start)},"dur":${nsToUs(g.end - g.start)},"args":${JSON.stringify(args)}}`;
+  const [pid, tid] = gpuLane(g);
+  return `{"ph":"X","cat":"${cat}","name":${q(g.name)},"pid":${pid},"tid":${tid},"ts":${ts(g.start)},"dur":${nsToUs(g.end - g.start)},"args":${JSON.stringify(args)}}`;
+}
+
+/** Where a GPU op is drawn: under its process (one lane per device and stream), else under its device. */
+function gpuLane(g: GpuOp): [number, number] {
+  return g.pid === undefined ? [g.device, g.stream] : [g.pid, gpuLaneTid(g.device, g.stream)];
 }
 
 function syncEvent(w: SyncWait, ts: Ts): string {

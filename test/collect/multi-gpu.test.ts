@@ -39,7 +39,7 @@ describe.skipIf(SIM_MISSING !== null)("device rules against the simulated driver
     const p = plan("0", { GPUSIM_GPUS: TWO_GPUS });
     expect(p.devices).toEqual(["NVIDIA A100-SXM4-40GB 0000:18:00.0"]);
     expect(p.off).toBeNull();
-    expect(p.env).toEqual({ CUDA_VISIBLE_DEVICES: "0", CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_INJECTION64_PATH: "/shim.so", _INFERSCOPE_GPU_OUT: "/tmp/s/gpu.bin", _INFERSCOPE_GPU_PPID: String(p.pid) });
+    expect(p.env).toEqual({ CUDA_VISIBLE_DEVICES: "0", CUDA_DEVICE_ORDER: "PCI_BUS_ID", CUDA_INJECTION64_PATH: "/shim.so", _INFERSCOPE_GPU_OUT: "/tmp/s/gpu" });
     // an order the user chose is kept
     expect(plan("0", { GPUSIM_GPUS: TWO_GPUS, CUDA_DEVICE_ORDER: "FASTEST_FIRST" }).devices).toEqual(["NVIDIA H100 80GB HBM3 0000:b1:00.0"]);
   });

@@ -52,7 +52,7 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(r.warnings.filter((w) => /final CUPTI flush/.test(w))).toEqual([]);
   });
 
-  test("fork with both sides launching, then sys.exit: the child writes nothing and never calls into CUPTI", () => {
+  test("fork with both sides launching, then sys.exit: the child writes nothing (no file of its own, nothing in the parent's) and never calls into CUPTI", () => {
     const r = simRun(SCENARIO, ["fork_both"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("child: 50 launches failed"); // as CUDA fails in a forked child
@@ -60,16 +60,20 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(new Set(r.kernels.map((k) => k.name))).toEqual(new Set(["void step_kernel<float>(float*)"]));
     expect(r.simLog).not.toContain("misuse");
     expect(r.warnings.filter((w) => /CUPTI|GPU record/.test(w))).toEqual([]);
+    // the forked child has no records file of its own either: only the parent's
+    const parent = r.kernels[0]!.pid;
+    expect(readdirSync(join(r.runDir!, "raw")).filter((f) => f.startsWith("gpu")).sort()).toEqual([`gpu-${parent}.bin`, `gpu-${parent}.bin.status`]);
   });
 
-  test("a CUDA-using child process: not recorded, and the report says whose GPU work is missing", () => {
+  test("a CUDA-using subprocess records into its own file: the script's records are whole, the child's are in the trace under its pid", () => {
     const r = simRun(SCENARIO, ["cuda_child"]);
     expect(r.code).toBe(0);
-    const childPid = /child pid (\d+)/.exec(r.stdout)![1];
-    expect(r.kernels.length).toBe(100);
-    const w = lossWarning(r.warnings, /another process used CUDA/);
-    expect(w).toStartWith(`another process used CUDA and is not recorded (InferScope records the process it starts): pid ${childPid} (`);
-    expect(w).toEndWith("their GPU work is not in this report");
+    const childPid = Number(/child pid (\d+)/.exec(r.stdout)![1]);
+    const child = r.kernels.filter((k) => k.pid === childPid);
+    expect(child.length).toBe(100);
+    expect(new Set(child.map((k) => k.name))).toEqual(new Set(["void child_kernel()"]));
+    expect(r.kernels.length).toBe(200);
+    expect(r.warnings.filter((w) => /CUDA|CUPTI|GPU record/.test(w))).toEqual([]);
   });
 
   test("work still running at exit: the forced flush's unfinished record is counted, not kept (it would stretch the window)", () => {
@@ -94,8 +98,8 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     expect(some.kernels.length).toBe(100);
   });
 
-  test("a full disk for gpu.bin: the records written before it are read, the write error is stated", () => {
-    // gpu.bin is a link to a file on a 64 KiB tmpfs, mounted in a private mount namespace
+  test("a full disk for the records file: the records written before it are read, the write error is stated", () => {
+    // the script's gpu-<pid>.bin is a link to a file on a 64 KiB tmpfs, mounted in a private mount namespace
     const probe = Bun.spawnSync(["unshare", ...(process.getuid?.() === 0 ? ["-m"] : ["-rm"]), "true"], { stderr: "pipe" });
     if (probe.exitCode !== 0) {
       console.warn(`skipped: cannot mount a small tmpfs here (unshare: ${probe.stderr.toString().trim()})`);
@@ -104,7 +108,7 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
     const small = tempDir("gpusim-tmpfs-");
     const out = tempDir("gpusim-full-");
     const env = simEnv();
-    const cmd = `mount -t tmpfs -o size=64k tmpfs ${small} && exec ${process.execPath} ${MAIN} run --output-dir ${out} --formats json ${SCENARIO} symlink_out_then_run ${join(small, "gpu.bin")}`;
+    const cmd = `mount -t tmpfs -o size=64k tmpfs ${small} && exec ${process.execPath} ${MAIN} run --output-dir ${out} --formats json ${SCENARIO} symlink_out_then_run ${join(small, "gpu-records.bin")}`;
     const p = Bun.spawnSync(["unshare", ...(process.getuid?.() === 0 ? ["-m"] : ["-rm"]), "sh", "-c", cmd], { cwd: HERE, env, stdout: "pipe", stderr: "pipe" });
     const r = withReport({ code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), ...loadRun(out) }, env.GPUSIM_LOG!);
     expect(r.code).toBe(0);
@@ -141,7 +145,7 @@ describe.skipIf(SIM_MISSING !== null)("faults under the simulated driver", () =>
 });
 
 describe.skipIf(SIM_MISSING !== null)("who used CUDA", () => {
-  test("a launcher between InferScope and Python (uv run, conda run): the report says where the CUDA work went", () => {
+  test("a launcher between InferScope and Python (uv run, conda run): the interpreter behind it records its GPU work", () => {
     const dir = tempDir("gpusim-wrapper-");
     mkdirSync(dir, { recursive: true });
     const wrapper = join(dir, "launcher.sh");
@@ -151,10 +155,9 @@ describe.skipIf(SIM_MISSING !== null)("who used CUDA", () => {
     const r = simRun(SCENARIO, ["many_names", "20"], { flags: ["--formats", "json", "--python", wrapper] });
     expect(r.code).toBe(0);
     expect(r.report).not.toBeNull();
-    expect(r.trace!.inferscope.gpuCollection).toBe("other-process");
-    const w = r.warnings.find((x) => x.startsWith("GPU collection: the profiled process did not use CUDA, but another process did: pid "));
-    expect(w).toContain("a launcher between it and Python (uv run, conda run, a shell script)");
-    expect(w).toEndWith('start the interpreter directly, e.g. inferscope run --python "$(uv run which python)" script.py');
+    expect(r.trace!.inferscope.gpuCollection).toBe("cupti");
+    expect(r.kernels.length).toBe(20);
+    expect(r.warnings.filter((w) => /CUDA|CUPTI|GPU record/.test(w))).toEqual([]);
   });
 
   test("the libcupti really loaded is named in the report", () => {
@@ -162,7 +165,8 @@ describe.skipIf(SIM_MISSING !== null)("who used CUDA", () => {
     expect(r.report!.collection.cuptiLibrary).toMatch(/\/build\/gpu-sim\/libcupti\.so\.13$/);
     expect(r.report!.collection.cuptiVersion).toBe(130001);
     // nothing else in the run directory's raw files but InferScope's own
-    expect(readdirSync(join(r.runDir!, "raw")).sort().filter((f) => f.startsWith("gpu"))).toEqual(["gpu.bin", "gpu.bin.status"]);
-    expect(readFileSync(join(r.runDir!, "raw/gpu.bin.status"), "utf8")).toMatch(/^cupti: \/.*\/build\/gpu-sim\/libcupti\.so\.13\n$/);
+    const pid = r.kernels[0]!.pid;
+    expect(readdirSync(join(r.runDir!, "raw")).sort().filter((f) => f.startsWith("gpu"))).toEqual([`gpu-${pid}.bin`, `gpu-${pid}.bin.status`]);
+    expect(readFileSync(join(r.runDir!, `raw/gpu-${pid}.bin.status`), "utf8")).toMatch(/^cupti: \/.*\/build\/gpu-sim\/libcupti\.so\.13\n$/);
   });
 });

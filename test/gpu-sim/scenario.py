@@ -132,7 +132,7 @@ def fork_both():
 
 
 def cuda_child():
-    """A subprocess that uses CUDA itself: not recorded, and the report says so."""
+    """A subprocess that uses CUDA itself: both processes record, each into its own file."""
     start()
     for i in range(100):
         my_step(i)
@@ -140,12 +140,64 @@ def cuda_child():
     lib.cuCtxSynchronize()
 
 
-def child_work():
+def child_work(n=100, name="child_kernel"):
     start()
-    for i in range(100):
-        launch("void child_kernel()")
+    for i in range(int(n)):
+        launch("void %s()" % name)
     lib.cuCtxSynchronize()
     say("child pid", os.getpid())
+
+
+def two_children():
+    """Two subprocesses launch kernels at the same time (120 and 80), the script 100 of its own."""
+    start()
+    me = [sys.executable, os.path.abspath(__file__), "child_work"]
+    a = subprocess.Popen(me + ["120", "child_a_kernel"])
+    b = subprocess.Popen(me + ["80", "child_b_kernel"])
+    for i in range(100):
+        my_step(i)
+    lib.cuCtxSynchronize()
+    if a.wait() or b.wait():
+        sys.exit("scenario.py: a child failed")
+
+
+def mp_work(n, name):
+    """A multiprocessing child's work: it initialises CUDA itself."""
+    child_work(n, name)
+
+
+def spawn_and_fork():
+    """A multiprocessing `fork` child (forked before the script used CUDA: CUDA cannot be used in a
+    child forked after) and a `spawn` child each initialise CUDA and launch (40 and 60); the script
+    launches 100 itself in between."""
+    import multiprocessing as mp
+
+    forked = mp.get_context("fork").Process(target=mp_work, args=(40, "fork_kernel"))
+    forked.start()
+    start()
+    spawned = mp.get_context("spawn").Process(target=mp_work, args=(60, "spawn_kernel"))
+    spawned.start()
+    for i in range(100):
+        my_step(i)
+    lib.cuCtxSynchronize()
+    forked.join()
+    spawned.join()
+    say("fork pid", forked.pid, "spawn pid", spawned.pid)
+    if forked.exitcode or spawned.exitcode:
+        sys.exit("scenario.py: a child failed")
+
+
+def child_killed():
+    """A subprocess launches, is killed mid-run (SIGKILL, a kernel still running: run_then kill 0.5);
+    the script launches 100 kernels before and after, and ends normally."""
+    start()
+    for i in range(50):
+        my_step(i)
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "run_then", "kill", "0.5"], stdout=subprocess.PIPE, text=True)
+    say("child:", r.stdout.strip(), "exit", r.returncode)
+    for i in range(50):
+        my_step(i)
+    lib.cuCtxSynchronize()
 
 
 def unfinished_at_exit():
@@ -225,8 +277,8 @@ def switch_gpu(visible):
 
 
 def symlink_out_then_run(target):
-    """gpu.bin on another filesystem (a small tmpfs the test mounted): the disk fills mid-run."""
-    out = os.environ["_INFERSCOPE_GPU_OUT"]
+    """This process's gpu-<pid>.bin on another filesystem (a small tmpfs the test mounted): the disk fills mid-run."""
+    out = "%s-%d.bin" % (os.environ["_INFERSCOPE_GPU_OUT"], os.getpid())  # this process's records file
     os.symlink(target, out)
     start()
     for i in range(3000):

@@ -118,6 +118,6 @@ print(sum(a != b for a, b in zip(out[0], out[1])), sum(a[2] is not None for a in
     expect(r.report!.gpu.memcpy.h2d.bytes).toBe(536870912);
     const buffers = [...r.simLog.matchAll(/(\d+) (?:full )?buffer\(s\) delivered/g)].reduce((n, m) => n + Number(m[1]), 0);
     expect(buffers).toBeGreaterThan(1);
-    expect(readFileSync(join(r.runDir!, "raw/gpu.bin")).length).toBeGreaterThan(1000);
+    expect(readFileSync(join(r.runDir!, `raw/gpu-${r.kernels[0]!.pid}.bin`)).length).toBeGreaterThan(1000);
   });
 });

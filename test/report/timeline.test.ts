@@ -16,6 +16,23 @@ function starts(l: TimelineLane): number[] {
   return l.s.map((d) => (t += d));
 }
 
+test("GPU work of two processes on the same device and stream: a lane each, named for its process", () => {
+  const tr = emptyTrace("inferscope");
+  tr.processNames.set(10, "python3 serve.py");
+  tr.processNames.set(20, "EngineCore");
+  tr.meta.devices = [{ index: 0, name: "NVIDIA H100 80GB HBM3" }];
+  tr.spans.push({ cat: "python", name: "main", start: 0, end: 100_000, pid: 10, tid: 10 });
+  tr.gpu.push({ kind: "kernel", name: "a", start: 10_000, end: 30_000, device: 0, stream: 7, pid: 20 });
+  tr.gpu.push({ kind: "kernel", name: "b", start: 20_000, end: 40_000, device: 0, stream: 7, pid: 10 });
+  tr.gpu.push({ kind: "kernel", name: "c", start: 50_000, end: 60_000, device: 0, stream: 7, pid: 20 });
+  const tl = buildTimeline(analysisContext(tr), { utilBins: 10, densityBins: 10 });
+  const gpu = tl.lanes.filter((l) => l.kind === "gpu");
+  expect(gpu.map((l) => [l.label, l.sub, l.n.map((i) => tl.names[i])])).toEqual([
+    ["GPU 0 · stream 7", "python3 serve.py · pid 10 · NVIDIA H100 80GB HBM3", ["b"]],
+    ["GPU 0 · stream 7", "EngineCore · pid 20 · NVIDIA H100 80GB HBM3", ["a", "c"]],
+  ]);
+});
+
 describe("timeline summary, small trace (everything kept)", () => {
   const tr = emptyTrace("inferscope");
   tr.threadNames.set(10, "MainThread");

@@ -98,6 +98,44 @@ describe("writeTrace", () => {
     });
   }
 
+  test("GPU work of several processes: lanes under each process (one per device and stream), the pids read back", async () => {
+    const t = sample();
+    const child = 5151;
+    t.processNames.set(child, "Process-1");
+    t.gpu[0]!.pid = 4242;
+    t.gpu[1]!.pid = 4242;
+    t.api.push({ api: "runtime", kind: "launch", name: "cudaLaunchKernel", start: t.api[0]!.start + 10, end: t.api[0]!.end + 10, pid: child, tid: child, correlation: 90 });
+    t.gpu.push({ kind: "kernel", name: "void child()", start: t.gpu[0]!.start + 5, end: t.gpu[0]!.end, device: 0, stream: 7, correlation: 90, pid: child });
+    const path = join(tempDir("inferscope-writer-"), "trace.json");
+    await writeTrace(t, path, { version: "9.9.9", pid: 4242 });
+    const json = JSON.parse(readFileSync(path, "utf8"));
+    type E = { ph: string; cat?: string; name: string; pid: number; tid: number; id?: number; args?: Record<string, unknown> };
+    const ev: E[] = json.traceEvents;
+    const lane = 0x40000000 + 7; // GPU_LANE_TID + device 0 × 1e6 + stream 7
+    expect(ev.filter((e) => e.ph === "X" && (e.cat === "kernel" || e.cat === "gpu_memcpy")).map((e) => [e.name, e.pid, e.tid])).toEqual([
+      ["void gemm<float>(…)", 4242, lane],
+      ["Memcpy HtoD (Pageable -> Device)", 4242, lane],
+      ["void child()", child, lane],
+    ]);
+    expect(ev.filter((e) => e.ph === "M" && e.name === "thread_name" && e.tid === lane).map((e) => [e.pid, e.args!.name])).toEqual([
+      [4242, "GPU 0 stream 7"],
+      [child, "GPU 0 stream 7"],
+    ]);
+    // no "GPU 0: …" process when every GPU op has its process
+    expect(ev.filter((e) => e.ph === "M" && e.name === "process_name").map((e) => e.args!.name)).toEqual(["python infer.py --batch 8", "Process-1"]);
+    // each flow ends on its own process's lane
+    expect(ev.filter((e) => e.cat === "ac2g" && e.ph === "f").map((e) => [e.id, e.pid, e.tid])).toEqual([
+      [77, 4242, lane],
+      [90, child, lane],
+    ]);
+    const back = await readTrace(path);
+    expect(back.gpu.map((g) => [g.name, g.pid, g.device, g.stream])).toEqual([
+      ["void gemm<float>(…)", 4242, 0, 7],
+      ["Memcpy HtoD (Pageable -> Device)", 4242, 0, 7],
+      ["void child()", child, 0, 7],
+    ]);
+  });
+
   test("streams a large trace (300 000 spans) to a valid file", async () => {
     const t = emptyTrace("inferscope");
     for (let i = 0; i < 300000; i++) t.spans.push({ cat: "python", name: `f${i % 50}`, start: 1e12 + i * 1000, end: 1e12 + i * 1000 + 500, pid: 1, tid: 1, file: "a.py", line: i % 100 });

@@ -1,7 +1,7 @@
 """GPU side inside the profiled process.
 
 The CUDA driver loads InferScope's shim at cuInit (CUDA_INJECTION64_PATH) and CUPTI streams
-activity records to a file from then on. What Python must add is the end: at exit, wait for the
+activity records to this process's own file from then on. What Python must add is the end: at exit, wait for the
 GPU work still in flight, then force CUPTI to hand back its last buffers. It runs as one of the
 recorder's finish hooks: from its atexit handler (registered before user code, so after the
 script's own handlers and before CUDA tears down) and from its SIGTERM handler. The shim's C
@@ -41,8 +41,9 @@ def _synchronize(torch):
 
 
 def _flush(shim, out, recorder):
-    # The shim writes <out>.status when the driver loaded it: no file, no CUDA, nothing to flush.
-    if not os.path.exists(out + ".status"):
+    # The shim writes <out>-<pid>.bin.status when the driver loaded it in this process: no file,
+    # no CUDA here, nothing to flush (a forked child of a CUDA process has none either).
+    if not os.path.exists("%s-%d.bin.status" % (out, os.getpid())):
         return
     torch = sys.modules.get("torch")
     sigterm = getattr(recorder, "reason", None) == "SIGTERM"
