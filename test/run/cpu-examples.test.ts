@@ -23,8 +23,14 @@ const CASES: { script: string; classification: Classification; culprit: RegExp; 
   { script: "asyncio_batching", classification: "wait_bound", culprit: /event loop waiting for input .*epoll/, rule: "waiting_for_input" },
 ];
 
-/** Functions that wait or import, which must never rank as CPU work. */
-const NOT_CPU_WORK = /(Condition|Event)\.wait|Queue\.get|Selector\.select|Future\.result|Thread\.join|_call_with_frames_removed|_compile_bytecode|^import /;
+/** Imports: start-up work, never a hot function of the steady state. */
+const IMPORTS = /_call_with_frames_removed|_compile_bytecode|^import /;
+/**
+ * Functions that wait: their waits are never counted as CPU work. The Python code around the
+ * wait is (an event loop's EpollSelector.select: ~3 µs per call, 1,779 calls; near the top of
+ * a quiet machine's asyncio run), so such a function may rank, by that running time alone.
+ */
+const WAITERS = /(Condition|Event)\.wait|Queue\.get|Selector\.select|Future\.result|Thread\.join/;
 
 describe.skipIf(!hasTorch)("the CPU examples", () => {
   for (const c of CASES) {
@@ -36,7 +42,11 @@ describe.skipIf(!hasTorch)("the CPU examples", () => {
       expect(rep.bottleneck.reason).toMatch(c.culprit);
       expect(rep.window!.mode).toBe("auto");
       expect(rep.startup!.top_importers[0]!.module).toBe("torch");
-      for (const f of rep.cpu.top_functions!.slice(0, 3)) expect([f.function, NOT_CPU_WORK.test(f.function)]).toEqual([f.function, false]);
+      for (const f of rep.cpu.top_functions!.slice(0, 3)) {
+        expect([f.function, IMPORTS.test(f.function)]).toEqual([f.function, false]);
+        // a waiting function ranks by its running time only: its wait, shown apart, is far larger
+        if (WAITERS.test(f.function)) expect([f.function, (f.wait_ms ?? 0) > 20 * f.self_ms]).toEqual([f.function, true]);
+      }
       if (c.rule) expect(rep.findings.map((f) => f.rule)).toContain(c.rule);
       for (const f of rep.findings) expect([f.rule, f.suggestions.length >= 2]).toEqual([f.rule, true]);
       expect(spans(r.trace!, "cpu_op").some((e) => e.name.startsWith("aten::"))).toBe(true);
