@@ -105,8 +105,10 @@ describe.skipIf(SIM_MISSING !== null)("every CUDA process of the run records", (
     expect(counts[child]).toBeGreaterThanOrEqual(delivered!);
     expect(counts[child]).toBeLessThan(launched!);
     const w = r.warnings.find((x) => x.startsWith(`process ${child} (`));
+    // "at least the last … s" only when a /proc sample saw the child alive after its last delivered
+    // record (one clean-clone run had none)
     expect(w).toMatch(
-      new RegExp(`^process ${child} \\(python3 \\S*scenario\\.py run_then kill 0\\.5\\) was killed \\(or crashed\\) before InferScope's final CUPTI flush: its GPU records cover the first \\d+\\.\\d\\d s after it started CUDA; its GPU work after that, at least the last \\d+\\.\\d\\d s before it ended, is missing; other processes' records are whole$`),
+      new RegExp(`^process ${child} \\(python3 \\S*scenario\\.py run_then kill 0\\.5\\) was killed \\(or crashed\\) before InferScope's final CUPTI flush: its GPU records cover the first \\d+\\.\\d\\d s after it started CUDA; its GPU work after that(, at least the last \\d+\\.\\d\\d s before it ended,)? is missing; other processes' records are whole$`),
     );
     expect(r.warnings.filter((x) => /final CUPTI flush/.test(x))).toEqual([w!]);
   });
