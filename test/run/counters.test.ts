@@ -25,9 +25,10 @@ describe("counter tracks", () => {
     const mem = counters(r.trace!, "memory").filter((e) => e.args!.rss_mb !== undefined);
     expect(mem.length).toBeGreaterThan(20);
     // The script then idles 0.4 s before exiting (and freeing it all): compare with the samples
-    // taken in the 200 ms after it read its status, the last one included.
-    const after = mem.filter((e) => ns(e.ts) >= at && ns(e.ts) <= at + 200e6);
-    expect(after.length).toBeGreaterThan(5);
+    // taken in that time, the last one included. How many there are depends on the machine's
+    // load (every 10 ms when idle; 3 in 200 ms with four test suites running at once).
+    const after = mem.filter((e) => ns(e.ts) >= at && ns(e.ts) <= at + 400e6);
+    expect(after.length).toBeGreaterThanOrEqual(2);
     for (const e of after) expect(Math.abs((e.args!.rss_mb as number) - expectedMb) / expectedMb).toBeLessThan(0.2);
     const last = after[after.length - 1]!.args!;
     expect(last.threads).toBe(1);
