@@ -4,9 +4,9 @@
 // machine does not expose leaves its metric out of the samples (absent, never 0).
 //
 // Tracks (docs/trace-format.md): `memory` {rss_mb, threads, swap_mb, mem_available_mb,
-// swap_used_mb}, `cpu` {utilization_pct} (100 = one core busy), `numa node N` {process_mb,
-// free_mb, total_mb}, and per thread that used CPU during the run `cpu thread <tid>`
-// {utilization_pct}.
+// swap_used_mb}, `cpu` {utilization_pct} (100 = one core busy; over the trailing ≥ 100 ms),
+// `numa node N` {process_mb, free_mb, total_mb}, and per thread that used CPU during the run
+// `cpu thread <tid>` {utilization_pct} (over each interval: summed into CPU time per thread).
 import { ptr } from "bun:ffi";
 import type { CounterSample } from "../trace/model.ts";
 import type { Native } from "./native.ts";
@@ -22,6 +22,8 @@ export interface SamplerOptions {
 
 const MAX_THREADS = 4096;
 const MAX_NODES = 64;
+/** The `cpu` track's shortest window, in /proc ticks (see the constructor). */
+const CPU_WINDOW_TICKS = 10;
 
 const mb = (kb: number) => Math.round((kb / 1024) * 1000) / 1000;
 const pct = (x: number) => Math.round(x * 10) / 10;
@@ -61,7 +63,9 @@ export class Sampler {
   private readonly ticks = new BigInt64Array(MAX_THREADS);
   private readonly hz: number;
   private nodes: number[] = [];
-  private lastCpu: { ts: number; ticks: number } | null = null;
+  /** The process's (ts, ticks) samples back to the oldest one a `cpu` figure still needs. */
+  private readonly cpuHistory: { ts: number; ticks: number }[] = [];
+  private readonly cpuWindowNs: number;
   private lastNumaMaps = -Infinity;
   private readonly threads = new Map<number, ThreadSeries>();
   private gone = false;
@@ -74,6 +78,10 @@ export class Sampler {
   ) {
     const s = native.lib.symbols;
     this.hz = Number(s.is_clock_ticks_per_sec()) || 100;
+    // /proc counts CPU time in whole ticks (10 ms at hz 100): over one 10 ms interval a busy
+    // core reads 0, 100 or 200 %, and 300 % once a late timer shortens the interval. The
+    // `cpu` track is therefore the trailing ≥ 10 ticks (± 10 %), one point per sample.
+    this.cpuWindowNs = Math.max(opts.intervalMs * 1e6, (CPU_WINDOW_TICKS / this.hz) * 1e9);
     const n = s.is_numa_nodes(ptr(this.nodeIds), MAX_NODES);
     this.nodes = Array.from(this.nodeIds.subarray(0, Math.max(0, n)));
     this.tree = opts.children ? new ProcTree(native, opts.pid) : null;
@@ -144,11 +152,13 @@ export class Sampler {
 
     const ticks = Number(s.is_proc_cpu_ticks(pid));
     if (ticks >= 0) {
-      if (this.lastCpu && t0 > this.lastCpu.ts) {
-        const used = (ticks - this.lastCpu.ticks) / this.hz;
-        this.counters.push({ track: "cpu", ts: t0, values: { utilization_pct: pct((100 * used) / ((t0 - this.lastCpu.ts) / 1e9)) } });
+      const h = this.cpuHistory;
+      while (h.length > 1 && t0 - h[1]!.ts >= this.cpuWindowNs) h.shift();
+      if (h.length && t0 - h[0]!.ts >= this.cpuWindowNs) {
+        const used = (ticks - h[0]!.ticks) / this.hz;
+        this.counters.push({ track: "cpu", ts: t0, values: { utilization_pct: pct((100 * used) / ((t0 - h[0]!.ts) / 1e9)) } });
       }
-      this.lastCpu = { ts: t0, ticks };
+      h.push({ ts: t0, ticks });
     }
     this.tree?.update(t0);
     for (const p of this.tree ? this.tree.pids() : [pid]) {

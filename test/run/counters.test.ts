@@ -51,9 +51,11 @@ describe("counter tracks", () => {
   test("cpu: the process's utilization (the allocation loop keeps one core busy for a while)", () => {
     const cpu = counters(r.trace!, "cpu");
     expect(cpu.length).toBeGreaterThan(10);
+    // One thread busy: about one core. /proc's whole 10 ms ticks over a single 10 ms interval
+    // read 200-300 % here (seen 292 %): the track's trailing 100 ms window keeps it within a tick.
     const peak = Math.max(...cpu.map((e) => e.args!.utilization_pct as number));
     expect(peak).toBeGreaterThanOrEqual(50);
-    expect(peak).toBeLessThanOrEqual(250);
+    expect(peak).toBeLessThanOrEqual(130);
     const perThread = r.trace!.traceEvents.filter((e) => e.ph === "C" && e.name.startsWith("cpu thread "));
     expect(perThread.length).toBeGreaterThan(0);
   });
