@@ -357,7 +357,9 @@ function verdictView(r: Report): ReportView["verdict"] {
   const label = CLASS_LABEL[r.bottleneck.classification] ?? r.bottleneck.classification;
   const conf = confidence(r.bottleneck.confidence);
   const clause = verdictClause(r);
-  const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, ...largestSaving(r.findings), { t: "." }];
+  // Without GPU data the clause is the analysis's reason, which already names the largest saving.
+  const saving = r.gpu ? largestSaving(r.findings) : [];
+  const sentence: Seg[] = [{ t: `${label} (confidence ${conf}): ` }, ...clause, ...saving, { t: "." }];
   const reasonSegs = rich(r.bottleneck.reason);
   const first = reasonSegs[0];
   if (first && !first.code) first.t = first.t.charAt(0).toUpperCase() + first.t.slice(1);

@@ -115,6 +115,17 @@ describe("Markdown", () => {
     r.bottleneck.reason = "";
     expect(renderReport(r, "md")).toContain("**Unknown (confidence 0.00): no GPU activity was recorded.**");
   });
+  test("no GPU: the largest saving, already in the reason, is named once", () => {
+    const r = clone(handmade);
+    r.gpu = null;
+    for (const [i, f] of r.findings.entries()) {
+      const ms = 6.681 / (i + 1);
+      f.estimated_saving = { ms, window_ms: ms, pct_of_window: 89.5 / (i + 1), per: "step", scope: "step", steps: 1, basis: "" };
+    }
+    r.bottleneck = { classification: "cpu_bound", confidence: 0.95, reason: "on the CPU, `f` took the most running time; largest estimated saving: 6.681 ms per `step` (89.5 % of the window), from launch_bound" };
+    const verdict = renderReport(r, "md").split("\n")[2]!;
+    expect(verdict).toBe("**CPU-bound (confidence 0.95): on the CPU, `f` took the most running time; largest estimated saving: 6.681 ms per `step` (89.5 % of the window), from launch_bound.**");
+  });
 });
 
 describe("verdict sentences", () => {
