@@ -21,15 +21,20 @@ import { EventConverter, kinetoTrace, type TraceHeader } from "./kineto.ts";
 import { inferscopeTrace, isInferScopeHeader } from "./inferscope-reader.ts";
 import type { Trace } from "./model.ts";
 
-/** Bytes of JSON handed to one JSON.parse call. */
-export const BATCH_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes of JSON handed to one JSON.parse call. 512 KB read a 1 M-event trace about a quarter
+ * faster than 2 MB, with a fifth fewer page faults (each batch's string is a fresh allocation, and
+ * smaller ones are apparently reused instead of mapped afresh); 256 KB was no better
+ * (docs/benchmarks.md).
+ */
+export const BATCH_BYTES = 512 * 1024;
 
 /** The end of every "this is not a trace" message: what to pass instead. */
 export const PASS_A_TRACE = "pass a trace written by 'inferscope run' or torch.profiler's export_chrome_trace";
 
 /**
  * UTF-8 bytes → string, as TextDecoder would (invalid sequences become U+FFFD). Buffer's
- * utf8Slice: 2–5× faster than TextDecoder.decode on this trace's 2 MB batches (docs/benchmarks.md).
+ * utf8Slice: 2–5× faster than TextDecoder.decode on a trace's 2 MB batches (docs/benchmarks.md).
  */
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: (this: Uint8Array, start: number, end: number) => string }).utf8Slice;
 function utf8(b: Uint8Array, from: number, to: number): string {

@@ -111,7 +111,7 @@ export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): 
 /**
  * A plain file, read in BATCH_BYTES pieces into one buffer the parser may write into, reused
  * for every piece: the unconsumed tail (a partial event) moves to its front and the next piece is
- * read after it. Allocating a fresh 2 MB buffer per piece cost measurable time in allocation and
+ * read after it. Allocating a fresh buffer per piece cost measurable time in allocation and
  * garbage collection with a million events alive (docs/benchmarks.md).
  */
 async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadOptions): Promise<Trace> {
