@@ -10,6 +10,7 @@ import { type ClassStat, type KernelClass, classStats, classifyByName, classifyB
 import { paceSetting, pacedOps } from "./savings.ts";
 import { type GapTable, gapTable } from "./claims.ts";
 import type { SyncMetrics } from "./syncs.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 export interface GpuWork {
   /** Aligned with gpu.ops. */
@@ -51,7 +52,7 @@ export function gpuWork(trace: Trace, gpu: GpuTime, syncs: SyncMetrics): GpuWork
     pace,
     paced: pacedOps(gpu.ops, pace),
     streams: byStream(gpu.ops),
-    dur: Float64Array.from(gpu.ops, (op) => op.end - op.start),
+    dur: mapF64(gpu.ops, (op) => op.end - op.start),
     gaps: gapTable(gpu, syncs.gapOccasion),
   };
 }

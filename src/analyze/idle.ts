@@ -10,6 +10,7 @@ import type { CpuSpan } from "../trace/model.ts";
 import { Union } from "../core/intervals.ts";
 import type { Gap } from "./gpu.ts";
 import { isCodeSpan, isScopeSpan, scopeName } from "../merge/stacks.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 export const UNTRACED = "(no traced function)";
 
@@ -83,7 +84,7 @@ export function attributeHostWait(gaps: Gap[], byThread: Map<number, CpuSpan[]>)
 
   let untracedNs = 0;
   for (const [tid, tg] of perThread) {
-    const u = new Union(Float64Array.from(tg, (g) => g.start), Float64Array.from(tg, (g) => g.end));
+    const u = new Union(mapF64(tg, (g) => g.start), mapF64(tg, (g) => g.end));
     const covered = u.cursor();
     const spans = byThread.get(tid) ?? [];
     let rootCodeNs = 0;

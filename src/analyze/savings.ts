@@ -10,6 +10,7 @@ import type { CpuSpan, GpuOp } from "../trace/model.ts";
 import type { GpuTime } from "./gpu.ts";
 import type { EstimatedSaving, Finding } from "./report-types.ts";
 import { Union, UnionBuilder, mergeUnions, sortIndexByStart, subtractUnion, unionOf } from "../core/intervals.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 /** Disjoint intervals, sorted by start, each with the share of it (0 < w ≤ 1) a fix removes. */
 export interface Claim {
@@ -59,9 +60,9 @@ export class ClaimBuilder {
     for (let k = 1; k < order.length && disjoint; k++) if (this.s[order[k]!]! < this.e[order[k - 1]!]!) disjoint = false;
     if (disjoint) {
       return {
-        starts: Float64Array.from(order, (i) => this.s[i]!),
-        ends: Float64Array.from(order, (i) => this.e[i]!),
-        weights: Float64Array.from(order, (i) => this.w[i]!),
+        starts: mapF64(order, (i) => this.s[i]!),
+        ends: mapF64(order, (i) => this.e[i]!),
+        weights: mapF64(order, (i) => this.w[i]!),
       };
     }
     // the largest share first; each smaller share keeps only what the larger ones left uncovered
@@ -83,9 +84,9 @@ export class ClaimBuilder {
     }
     pieces.sort((a, b) => a.s - b.s);
     return {
-      starts: Float64Array.from(pieces, (p) => p.s),
-      ends: Float64Array.from(pieces, (p) => p.e),
-      weights: Float64Array.from(pieces, (p) => p.w),
+      starts: mapF64(pieces, (p) => p.s),
+      ends: mapF64(pieces, (p) => p.e),
+      weights: mapF64(pieces, (p) => p.w),
     };
   }
 }

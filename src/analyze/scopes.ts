@@ -7,6 +7,7 @@ import type { ScopeStat } from "./report-types.ts";
 import { latencyStat } from "./latency.ts";
 import type { GpuTime } from "./gpu.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 /** Most instance durations a report keeps per scope (an evenly spaced sample beyond). */
 export const MAX_DURATIONS = 10_000;
@@ -43,7 +44,7 @@ export function scopeMetrics(trace: Trace, gpu: GpuTime | null): ScopeMetrics {
   }
   const rows: { total: number; stat: ScopeStat }[] = [];
   for (const [name, list] of instances) {
-    const durs = Float64Array.from(list, (s) => s.end - s.start).sort();
+    const durs = mapF64(list, (s) => s.end - s.start).sort();
     let total = 0;
     for (const d of durs) total += d;
     const n = durs.length;

@@ -8,6 +8,7 @@ import type { Gap } from "./gpu.ts";
 import { isSyncCopyCall } from "./transfers.ts";
 import { resolveStacks, scopeName, type StackContext } from "../merge/stacks.ts";
 import type { MergeResult } from "../merge/index.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 /**
  * A host-wait gap "follows a sync" when the launching thread was blocked in a sync at the
@@ -130,7 +131,7 @@ export function syncMetrics(trace: Trace, merge: MergeResult, gaps: Gap[] | null
     // per thread, prefix maximum of the ends and the occasion that reaches it
     const maxEnds = new Map<number, { end: Float64Array; at: Int32Array }>();
     for (const [tid, a] of perThread) {
-      starts.set(tid, Float64Array.from(a, (o) => o.start));
+      starts.set(tid, mapF64(a, (o) => o.start));
       const end = new Float64Array(a.length);
       const at = new Int32Array(a.length);
       let m = -Infinity;

