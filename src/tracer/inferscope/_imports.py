@@ -5,10 +5,11 @@ times slower and fill most of the trace, while the report only needs how long ea
 So the import machinery's entry point (importlib._bootstrap._find_and_load, which the
 interpreter calls for every module not yet in sys.modules) is wrapped: each import becomes one
 span named "import <module>" (file "<import>"), nested as imports nest, and the calls inside an
-import are not recorded: with sys.setprofile (Python <= 3.11) the profile function is taken off
-the thread for the outermost import, which also spares that code the interpreter's slower
-profiled mode; with sys.monitoring (3.12+) the C hot path is told to skip them (its callbacks
-still run, at ~40 ns). Imports made by InferScope's own code are left out.
+import are not recorded (_quiet.py): with sys.setprofile (Python <= 3.11) the profile function is
+taken off the thread for the outermost import, which also spares that code the interpreter's
+slower profiled mode; with sys.monitoring (3.12+) the C hot path is told to skip them (its
+callbacks still run, at ~40 ns). Imports made by InferScope's own code get no span, and the calls
+inside them are not recorded either.
 
 The wrapper is compiled under importlib's own file name, so that the interpreter strips its
 frame from tracebacks as it strips importlib's (an error raised while importing a module reads
@@ -19,6 +20,8 @@ import os
 import sys
 import threading
 
+from inferscope import _quiet
+
 IMPORT_FILE = "<import>"
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
 _IMPORTLIB_FILE = "<frozen importlib._bootstrap>"
@@ -27,9 +30,11 @@ _WRAPPER = '''
 def _find_and_load(name, import_):
     if skip(name):
         tl.ours = getattr(tl, "ours", 0) + 1
+        off()
         try:
             return orig(name, import_)
         finally:
+            on()
             tl.ours -= 1
     depth = getattr(tl, "depth", 0)
     w = word(name)
@@ -96,30 +101,8 @@ def install(rec):
         def end(w):
             rec.close_scope(w | 1)
 
-    if rec.backend.startswith("setprofile"):
-
-        def off():
-            _off(rec)
-
-        def on():
-            _on(rec)
-
-    elif c is not None:
-        quiet = c["quiet"]
-
-        def off():
-            quiet(1)
-
-        def on():
-            quiet(0)
-
-    else:
-
-        def off():
-            pass
-
-        def on():
-            pass
+    off = _quiet.begin
+    on = _quiet.end
 
     ns = {"orig": orig, "tl": tl, "skip": skip, "word": word, "begin": begin, "end": end, "off": off, "on": on, "getattr": getattr}
     exec(compile(_WRAPPER, _IMPORTLIB_FILE, "exec"), ns)
@@ -130,21 +113,3 @@ def install(rec):
     rec.finish_hooks.append(lambda: setattr(boot, "_find_and_load", orig))
     return True
 
-
-def _off(rec):
-    if rec.c is not None:
-        rec.c["unset_profile"]()
-    else:
-        from inferscope import _backends
-
-        _backends._sys_setprofile(None)  # the original: the guarded one would report it as the script's
-
-
-def _on(rec):
-    if rec.c is not None:
-        # Outside a capture window capture(1) puts the profile function back when one opens
-        # (3.9 - 3.11); where it cannot (3.8), the profile function stays and checks a flag.
-        if rec.live or not rec.capture_moves_profile:
-            rec.c["set_profile"]()
-    else:
-        rec._first_event_here()

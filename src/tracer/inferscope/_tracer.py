@@ -46,7 +46,7 @@ from array import array
 from collections import deque
 from time import perf_counter_ns as _now
 
-from inferscope import _backends, _guards
+from inferscope import _backends, _guards, _quiet
 from inferscope._window import Window
 
 # Spill mode writes every thread's pending records this often (from the first record made after
@@ -668,6 +668,7 @@ class Recorder(object):
     def finish(self, reason=None):
         if self.done or os.getpid() != self.pid:
             return
+        _quiet.begin()  # the flush (signal, ctypes, the finish hooks) is not the script's; never ended: recording stops
         # A Ctrl-C during the final flush would cut the record file short. Hold it until the
         # flush ends and then drop it: plain Python also ignores a KeyboardInterrupt in atexit,
         # so the exit status stays the script's (InferScope's parent saw the signal anyway).
@@ -996,6 +997,17 @@ def start(opts):
     rec.window.hand_down_t0()  # before install: none of it is recorded
     rec.install()
     rec.window.begin()  # before anything else runs: a closed window records none of it
+    _quiet.setup(rec)
+    # The rest is InferScope's set-up (imports, ctypes, signal handlers): not the script's calls.
+    _quiet.begin()
+    try:
+        _set_up(rec)
+    finally:
+        _quiet.end()
+    return rec
+
+
+def _set_up(rec):
     if rec.backend != "none":
         from inferscope import _imports
 
@@ -1012,7 +1024,7 @@ def start(opts):
     from inferscope import _cuda
 
     _cuda.install(rec)
-    if opts.get("modules", True):
+    if rec.opts.get("modules", True):
         from inferscope import _modules
 
         _modules.watch(rec)
@@ -1033,7 +1045,6 @@ def start(opts):
         pass
     rec.window.install_signals()
     _say_ready(rec)
-    return rec
 
 
 def _say_ready(rec):
