@@ -26,6 +26,8 @@ __call__ is not recorded (its submodules are).
 import sys
 import weakref
 
+from inferscope import _quiet
+
 MODULE_PREFIX = "\x00module\x00"
 
 _state = {"orig": None, "call": None}
@@ -118,7 +120,11 @@ def install(rec, torch):
                 return orig(self, *args, **kwargs)
             w = words_get(id(self))
             if w is None:
-                w = names.name(self)
+                _quiet.begin()  # named_modules() and the rest: InferScope's work, not the script's
+                try:
+                    w = names.name(self)
+                finally:
+                    _quiet.end()
             emit(w[0])
             try:
                 return orig(self, *args, **kwargs)
@@ -157,6 +163,7 @@ class _Names(object):
     def __init__(self, rec):
         self.rec = rec
         self.words = {}  # id(module) -> (begin, end, path)
+        self.refs = {}  # id(module) -> weakref whose callback forgets it
         self.root_of = {}  # id(module) -> id of the outermost module it was named under
         self.first = None  # id of the model named with bare paths
         self.root_names = {}  # id(outermost module) -> its name
@@ -168,14 +175,17 @@ class _Names(object):
         nid = self.rec.name_id(MODULE_PREFIX + path + "\x00" + type(module).__name__)
         key = id(module)
         if key not in self.words:
+            # a weakref callback, not weakref.finalize: that is Python code, run again for every
+            # module at exit (atexit), and recorded when the script's calls are
             try:
-                weakref.finalize(module, self._forget, key)
+                self.refs[key] = weakref.ref(module, lambda _r, key=key: self._forget(key))
             except TypeError:
                 pass
         self.words[key] = ((nid << SHIFT) | K_SCOPE_BEGIN, (nid << SHIFT) | K_SCOPE_END, path)
         self.root_of[key] = root
 
     def _forget(self, key):
+        self.refs.pop(key, None)
         self.words.pop(key, None)
         self.root_of.pop(key, None)
         self.root_names.pop(key, None)
