@@ -101,10 +101,7 @@ def install(rec):
         def end(w):
             rec.close_scope(w | 1)
 
-    off = _quiet.begin
-    on = _quiet.end
-
-    ns = {"orig": orig, "tl": tl, "skip": skip, "word": word, "begin": begin, "end": end, "off": off, "on": on, "getattr": getattr}
+    ns = {"orig": orig, "tl": tl, "skip": skip, "word": word, "begin": begin, "end": end, "off": _quiet.begin, "on": _quiet.end, "getattr": getattr}
     exec(compile(_WRAPPER, _IMPORTLIB_FILE, "exec"), ns)
     wrapper = ns["_find_and_load"]
     rec.never_record(wrapper.__code__)
