@@ -1,8 +1,8 @@
 // InferScope's own work in the profiled process is not recorded as the script's calls: the
 // tracer's set-up once recording has begun (its imports, ctypes, signal handlers), naming a
 // model's modules (named_modules(), weakrefs) and the final flush (src/tracer/inferscope/_quiet.py).
-// Before, a run of this script recorded ~1000 such calls (signal, enum, ctypes, weakref.finalize,
-// importlib) around the script's 40, and a burst of them could become the analysis window.
+// Before, a run of this script recorded ~1250 such calls (signal, enum, ctypes, weakref.finalize,
+// importlib, named_modules) around the script's 40, and a burst of them could become the analysis window.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { cleanEnv } from "../helpers.ts";
 import { findPython, inferscopeRun, PYTHON, spans, type ChromeEvent } from "./helpers.ts";
