@@ -14,6 +14,7 @@ const VARIANTS = [
   ["default, pure-Python tracer", PYTHON, { _INFERSCOPE_PURE_PYTHON: "1" }],
   ["3.8", findPython("3.8"), {}],
   ["3.12", findPython("3.12"), {}],
+  ["3.12, pure-Python tracer", findPython("3.12"), { _INFERSCOPE_PURE_PYTHON: "1" }],
 ] as const;
 
 const fileOf = (e: ChromeEvent) => String(e.args?.file ?? "");

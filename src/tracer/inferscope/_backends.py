@@ -220,6 +220,8 @@ def _install_monitoring(rec):
             b = tl.b
         except AttributeError:
             b = new_thread().buf
+        if b is None:  # a quiet stretch of this thread (_quiet.py)
+            return
         if len(b) >= cap:
             full()
         b.append(w)
@@ -236,6 +238,8 @@ def _install_monitoring(rec):
             b = tl.b
         except AttributeError:
             b = new_thread().buf
+        if b is None:
+            return
         b.append(w)
         b.append(now())
 
@@ -249,6 +253,8 @@ def _install_monitoring(rec):
                 b = tl.b
             except AttributeError:
                 b = new_thread().buf
+            if b is None:
+                return
             if len(b) >= cap:
                 full()
             b.append(w)
@@ -261,6 +267,8 @@ def _install_monitoring(rec):
                 b = tl.b
             except AttributeError:
                 b = new_thread().buf
+            if b is None:
+                return
             b.append(w)
             b.append(now())
 

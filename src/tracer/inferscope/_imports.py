@@ -8,8 +8,9 @@ span named "import <module>" (file "<import>"), nested as imports nest, and the 
 import are not recorded (_quiet.py): with sys.setprofile (Python <= 3.11) the profile function is
 taken off the thread for the outermost import, which also spares that code the interpreter's
 slower profiled mode; with sys.monitoring (3.12+) the C hot path is told to skip them (its
-callbacks still run, at ~40 ns). Imports made by InferScope's own code get no span, and the calls
-inside them are not recorded either.
+callbacks still run, at ~40 ns), and its pure-Python fallback's callbacks find no buffer.
+Imports made by InferScope's own code get no span, and the calls inside them are not recorded
+either.
 
 The wrapper is compiled under importlib's own file name, so that the interpreter strips its
 frame from tracebacks as it strips importlib's (an error raised while importing a module reads

@@ -8,7 +8,7 @@ window of a short script.
 begin() / end() nest per thread: only the outermost pair switches recording off and on.
   setprofile back-ends: the profile function is taken off the thread (and put back);
   sys.monitoring with the C hot path: its per-thread quiet flag (the callbacks still run, ~40 ns);
-  sys.monitoring in pure Python: nothing (its callbacks are global; that fallback records it all).
+  sys.monitoring in pure Python: the thread's list is hidden from its (global) callbacks.
 """
 
 import threading
@@ -37,6 +37,17 @@ def setup(rec):
                     rec.c["set_profile"]()
             else:
                 rec._first_event_here()
+
+    elif rec.backend == "sys.monitoring":
+        # Its callbacks are global: the thread's list is hidden from them (they skip a None).
+        tl = rec.tl
+
+        def off():
+            rec._info()  # the thread's list exists, to be put back
+            tl.b = None
+
+        def on():
+            tl.b = tl.info.buf
 
     elif rec.c is not None and rec.backend != "none":
         quiet = rec.c["quiet"]
