@@ -4,15 +4,24 @@ import { extractRuntime } from "../collect/extract.ts";
 import { scanDevices } from "../collect/devices.ts";
 import { Native } from "../collect/native.ts";
 import { resolveConfig } from "../config/resolve.ts";
+import { checkPython } from "../collect/python-check.ts";
+import type { PythonLauncher } from "../trace/model.ts";
 import { writeStdout } from "./output.ts";
 
-function pythonVersion(python: string): string | null {
+/** The interpreter as `run` would check it; what is wrong with it instead of a version. */
+async function pythonInfo(python: string): Promise<{ version: string | null; launcher: PythonLauncher | null; problem: string | null }> {
   try {
-    const r = Bun.spawnSync([python, "-c", "import sys; print(sys.version.split()[0])"], { stdout: "pipe", stderr: "pipe" });
-    return r.exitCode === 0 ? r.stdout.toString().trim() : null;
-  } catch {
-    return null;
+    const p = await checkPython(python);
+    return { version: p.version.join("."), launcher: p.launcher, problem: null };
+  } catch (e) {
+    return { version: null, launcher: null, problem: (e as Error).message };
   }
+}
+
+function launcherNote(l: PythonLauncher | null): string {
+  if (!l) return "";
+  const direct = l.direct_start_ms === null ? "" : `, ${Math.round(l.direct_start_ms)} ms directly`;
+  return ` (a launcher script, ${l.command}, in front of ${l.executable}: ${Math.round(l.start_ms)} ms to start Python through it${direct})`;
 }
 
 export const doctorCommand = defineCommand({
@@ -23,6 +32,7 @@ export const doctorCommand = defineCommand({
     const rt = await extractRuntime();
     const native = new Native(rt.shimPath);
     const scan = scanDevices(native);
+    const py = await pythonInfo(config.python);
     const info = {
       runtimeDir: rt.dir,
       shimVersion: native.version(),
@@ -30,7 +40,9 @@ export const doctorCommand = defineCommand({
       gpus: scan.devices,
       gpuReason: scan.reason ?? null,
       python: config.python,
-      pythonVersion: pythonVersion(config.python),
+      pythonVersion: py.version,
+      pythonLauncher: py.launcher,
+      pythonProblem: py.problem,
     };
     if (args.json) {
       return writeStdout(JSON.stringify(info, null, 2) + "\n");
@@ -41,7 +53,7 @@ export const doctorCommand = defineCommand({
         `runtime   ${info.runtimeDir}`,
         `shim      v${info.shimVersion}, CLOCK_MONOTONIC ${info.monotonicNs} ns`,
         `gpus      ${gpus}`,
-        `python    ${info.python} ${info.pythonVersion ?? "(not found: set --python or INFERSCOPE_PYTHON)"}`,
+        `python    ${info.python} ${info.pythonVersion !== null ? `${info.pythonVersion}${launcherNote(py.launcher)}` : `(${py.problem})`}`,
         "",
       ].join("\n"),
     );

@@ -23,7 +23,7 @@ import { fail, ioProblem } from "../errors.ts";
 import { levelFromFlags, log, setLogLevel } from "../log.ts";
 import { type MergeResult, mergeTrace } from "../merge/index.ts";
 import type { ReportFormat } from "../report/formats.ts";
-import type { Trace } from "../trace/model.ts";
+import type { PythonLauncher, Trace } from "../trace/model.ts";
 import { FORMAT_FILES } from "../report/formats.ts";
 import { cutTo, eventCount, windowWarning } from "../trace/window.ts";
 import { writeTrace } from "../trace/writer.ts";
@@ -93,6 +93,7 @@ function keepWithinBudget(trace: Trace, maxEvents: number, processes: TracedProc
 function runMetadata(trace: Trace): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (trace.meta.pythonTracer) out.pythonTracer = trace.meta.pythonTracer;
+  if (trace.meta.pythonLauncher) out.pythonLauncher = trace.meta.pythonLauncher;
   if (trace.meta.sampler) out.sampler = trace.meta.sampler;
   if (trace.meta.capture) out.capture = trace.meta.capture;
   if (trace.meta.captureWindows) out.captureWindows = trace.meta.captureWindows;
@@ -192,7 +193,7 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   const { target, module, pyArgv, command, reportExtra } = t;
   // A bad rules file stops before the script runs, not after.
   const rules = await loadRulesOption(a.rules);
-  const [rt] = await Promise.all([extractRuntime(), t.python]);
+  const [rt, py] = await Promise.all([extractRuntime(), t.python]);
   const native = new Native(rt.shimPath);
   const session = createSession(config.outputDir, target, module);
   log.debug(`run directory ${session.dir}`);
@@ -235,7 +236,7 @@ async function profile(a: Record<string, unknown>, config: Config, t: Target, re
   }
   const seen = tree ? [...tree.seen.values()] : [];
   try {
-    return await finish(a, config, session, child, { counters, sampler: samplerSummary, endNs, spawnNs, seen }, gpuPlan, { reportExtra, rules }, command);
+    return await finish(a, config, session, child, { counters, sampler: samplerSummary, endNs, spawnNs, seen }, gpuPlan, { reportExtra, rules, launcher: py.launcher }, command);
   } catch (e) {
     resultsFailed(session, e, child.exitCode);
   }
@@ -257,7 +258,7 @@ async function finish(
   child: ChildResult,
   ended: { counters: Trace["counters"]; sampler: SamplerSummary | null; endNs: number; spawnNs: number; seen: Parameters<typeof assembleTrace>[0]["seen"] },
   gpuPlan: GpuPlan,
-  out: { reportExtra: OutputFile | null; rules: RulesConfig | null },
+  out: { reportExtra: OutputFile | null; rules: RulesConfig | null; launcher: PythonLauncher | null },
   command: string[],
 ): Promise<number> {
   // With GPU collection on every call and op is kept: kernels are attributed to the innermost
@@ -274,6 +275,7 @@ async function finish(
   const trace = assembleTrace({ config, command, child, processes, counters: ended.counters, sampler: ended.sampler, gpuPlan, gpu, sampleIntervalMs: config.sampleIntervalMs, seen: ended.seen });
   trace.meta.processStartNs = ended.spawnNs;
   if (python?.meta?.tStart) trace.meta.tracerStartNs = python.meta.tStart;
+  if (out.launcher) trace.meta.pythonLauncher = out.launcher;
   keepWithinBudget(trace, config.maxEvents, processes);
   const merge = mergeTrace(trace);
 

@@ -2,6 +2,8 @@
 // this `--python /bin/echo` "ran" and wrote an empty report, and Python 2.7 / 3.6 ran with
 // contradictory warnings. The probe prints a marker line that no other program would.
 import { fail } from "../errors.ts";
+import type { PythonLauncher } from "../trace/model.ts";
+import { isScript, resolveCommand, roundMs } from "./python-launcher.ts";
 
 /** The oldest Python InferScope supports: the tracer is tested on 3.8–3.13 (README). */
 export const PYTHON_MIN: readonly [number, number] = [3, 8];
@@ -11,11 +13,13 @@ export const PYTHON_TESTED_MAX: readonly [number, number] = [3, 13];
 export const SUPPORTED_PYTHON = `Python ${PYTHON_MIN.join(".")} or newer (tested up to ${PYTHON_TESTED_MAX.join(".")})`;
 
 // Valid Python 2 and 3, so an old interpreter reports its version instead of a syntax error.
-const PROBE = "import sys; sys.stdout.write('\\ninferscope-python %d.%d.%d\\n' % tuple(sys.version_info[:3]))";
-const MARKER = /^inferscope-python (\d+)\.(\d+)\.(\d+)$/m;
+const PROBE = "import sys; sys.stdout.write('\\ninferscope-python %d.%d.%d %s\\n' % (tuple(sys.version_info[:3]) + (sys.executable or '',)))";
+const MARKER = /^inferscope-python (\d+)\.(\d+)\.(\d+)(?: (.*))?$/m;
 
 export interface PythonInfo {
   version: [number, number, number];
+  /** When `python` is a launcher script in front of the interpreter (python-launcher.ts). */
+  launcher: PythonLauncher | null;
 }
 
 const FIX = "pass --python PATH (or set INFERSCOPE_PYTHON, or python: in .inferscope.yaml)";
@@ -26,13 +30,19 @@ export function parseProbe(stdout: string): [number, number, number] | null {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
+/** The interpreter's sys.executable from the probe's output ("" when it did not say). */
+export function probeExecutable(stdout: string): string {
+  return MARKER.exec(stdout)?.[4]?.trim() ?? "";
+}
+
 /**
  * Starts `python` once with a probe (run concurrently with the other start-up work: it costs one
- * interpreter start). Throws a UserError (exit 2) for a missing interpreter, a program that is
+ * interpreter start; a second, of the interpreter itself, when `python` is a launcher script). Throws a UserError (exit 2) for a missing interpreter, a program that is
  * not Python, or a Python older than PYTHON_MIN.
  */
 export async function checkPython(python: string, env: Record<string, string | undefined> = process.env): Promise<PythonInfo> {
   let proc;
+  const started = performance.now();
   try {
     proc = Bun.spawn({ cmd: [python, "-c", PROBE], env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   } catch (e) {
@@ -42,6 +52,7 @@ export async function checkPython(python: string, env: Record<string, string | u
     fail(`cannot start the Python interpreter "${python}" (${code ?? (e as Error).message}); ${FIX}`);
   }
   const [out, err, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const startMs = performance.now() - started;
   const version = parseProbe(out);
   if (!version) {
     const last = err.trim().split("\n").pop() ?? "";
@@ -52,5 +63,24 @@ export async function checkPython(python: string, env: Record<string, string | u
   if (major < PYTHON_MIN[0] || (major === PYTHON_MIN[0] && minor < PYTHON_MIN[1])) {
     fail(`"${python}" is Python ${version.join(".")}; InferScope needs ${SUPPORTED_PYTHON}; ${FIX}`);
   }
-  return { version };
+  return { version, launcher: await findLauncher(python, probeExecutable(out), startMs, env) };
+}
+
+/**
+ * The launcher script `python` is, with what the same probe costs through it and directly; null
+ * when `python` is the interpreter (or a link to it).
+ */
+async function findLauncher(python: string, executable: string, startMs: number, env: Record<string, string | undefined>): Promise<PythonLauncher | null> {
+  const command = resolveCommand(python, env);
+  if (!command || !executable || !isScript(command)) return null;
+  const started = performance.now();
+  let direct: number | null = null;
+  try {
+    const proc = Bun.spawn({ cmd: [executable, "-c", PROBE], env, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    const [out, status] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    if (status === 0 && parseProbe(out)) direct = roundMs(performance.now() - started);
+  } catch {
+    // the interpreter cannot start without its launcher: no figure to compare with
+  }
+  return { command, executable, start_ms: roundMs(startMs), direct_start_ms: direct };
 }

@@ -4,7 +4,7 @@
 // baseTimeNanoseconds, and the model wants absolute CLOCK_MONOTONIC ns) and the `inferscope`
 // metadata block.
 import { deviceFromRecord } from "./device-record.ts";
-import type { CallSummary, ProcessInfo, Trace } from "./model.ts";
+import type { CallSummary, ProcessInfo, PythonLauncher, Trace } from "./model.ts";
 import { TRACE_SCHEMA } from "./event-args.ts";
 import { num, str } from "./values.ts";
 import { type EventConverter, type TraceHeader } from "./kineto.ts";
@@ -83,9 +83,21 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   for (const key of ["torchThreads", "cpus", "processStartNs", "tracerStartNs"]) if (num(block[key]) !== undefined) meta[key] = block[key];
   if (Array.isArray(block.processes)) meta.processes = block.processes.filter((p): p is ProcessInfo => p !== null && typeof p === "object" && typeof (p as ProcessInfo).pid === "number");
   if (block.pythonTracer !== null && typeof block.pythonTracer === "object") meta.pythonTracer = block.pythonTracer;
+  const launcher = pythonLauncher(block.pythonLauncher);
+  if (launcher) meta.pythonLauncher = launcher;
   trace.summaries = readSummaries(block.summaries);
   meta.eventCount = conv.eventCount;
   return trace;
+}
+
+/** The `pythonLauncher` entry (src/collect/python-launcher.ts), or undefined when it is not one. */
+function pythonLauncher(v: unknown): PythonLauncher | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  const l = v as Record<string, unknown>;
+  const startMs = num(l.start_ms);
+  const direct = l.direct_start_ms === null ? null : num(l.direct_start_ms);
+  if (typeof l.command !== "string" || typeof l.executable !== "string" || startMs === undefined || startMs < 0 || direct === undefined || (direct !== null && direct < 0)) return undefined;
+  return { command: l.command, executable: l.executable, start_ms: startMs, direct_start_ms: direct };
 }
 
 /** The `summaries` block (see summariesBlock in writer.ts); malformed rows are skipped. */

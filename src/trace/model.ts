@@ -194,7 +194,21 @@ export interface TraceMeta {
   cudaVersion?: string;
   /** Largest causality violation seen by the merger, ns. */
   clockErrorBoundNs?: number;
+  /** `inferscope run`'s Python command was a launcher script (src/collect/python-launcher.ts). */
+  pythonLauncher?: PythonLauncher;
   [k: string]: unknown;
+}
+
+/** A launcher script in front of the interpreter; the trace's `inferscope.pythonLauncher` (docs/trace-format.md). */
+export interface PythonLauncher {
+  /** The launcher script, as found on PATH. */
+  command: string;
+  /** The interpreter it started (its sys.executable). */
+  executable: string;
+  /** Start to exit of the version probe through the launcher, ms (measured once, before the run). */
+  start_ms: number;
+  /** The same probe run by the interpreter directly, ms; null when that did not work. */
+  direct_start_ms: number | null;
 }
 
 export interface Trace {
