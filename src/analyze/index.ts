@@ -347,6 +347,7 @@ export function buildReport(ctx: AnalysisContext, path: string, rules?: RulesCon
           other_ms: nsToMs(ctx.startup.otherNs),
           pct_of_run: ctx.startup.share * 100,
           top_importers: ctx.startup.topImporters.map((m) => ({ module: m.module, ms: nsToMs(m.ns) })),
+          ...(ctx.startup.launcher ? { launcher: ctx.startup.launcher } : {}),
         }
       : null,
     processes: processStats(ctx),

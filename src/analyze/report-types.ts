@@ -391,6 +391,8 @@ export interface Report {
     other_ms: number;
     pct_of_run: number;
     top_importers: { module: string; ms: number }[];
+    /** Extension: the run's Python command was a launcher script (pyenv/asdf shim, wrapper) in front of the interpreter; absent otherwise. */
+    launcher?: { command: string; executable: string; start_ms: number; direct_start_ms: number | null };
   } | null;
   /** Extension: the processes of the run (the script and its traced children). */
   processes?: ProcessStat[];

@@ -12,7 +12,7 @@
 //   4. else everything after the last import that ends in the first half of the run.
 // A torch.profiler (Kineto) trace covers what it was recorded for: auto means all there.
 // Other values: all, mark:NAME (from the first such mark to the end), scope:NAME[,skip=N].
-import { type CallSummary, type CpuSpan, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
+import { type CallSummary, type CpuSpan, type PythonLauncher, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { UnionBuilder } from "../core/intervals.ts";
 import { IMPORT_SPAN_FILE, IMPORTLIB_FILE as IMPORT_FILE, isImport } from "./imports.ts";
 
@@ -49,6 +49,8 @@ export interface StartupPhase {
   /** Share of the run (process start → end) that start-up took. */
   share: number;
   topImporters: { module: string; ns: number }[];
+  /** The run's Python command was a launcher script in front of the interpreter. */
+  launcher: PythonLauncher | null;
 }
 
 
@@ -289,6 +291,7 @@ export function startupPhase(trace: Trace, w: AnalysisWindow): StartupPhase | nu
     otherNs: Math.max(0, totalNs - importsNs - (interpreterNs ?? 0)),
     share: runNs > 0 ? totalNs / runNs : 0,
     topImporters,
+    launcher: trace.meta.pythonLauncher ?? null,
   };
 }
 

@@ -43,7 +43,9 @@ export function windowSummary(r: Report): KV[] {
   const s = r.startup;
   if (s) {
     const imp = s.top_importers.slice(0, 3).map((m) => `${m.module} ${dur(m.ms)}`).join(", ");
-    out.push(kv("Start-up", `${dur(s.total_ms)} (${pct(s.pct_of_run)} of the run): ${s.interpreter_ms !== null ? `interpreter ${dur(s.interpreter_ms)}, ` : ""}imports ${dur(s.imports_ms)}${imp ? ` (${imp})` : ""}, model construction and other set-up ${dur(s.other_ms)}`));
+    const l = s.launcher;
+    const via = l ? ` (through the launcher script ${l.command}: ${dur(l.start_ms)} to start Python through it${l.direct_start_ms === null ? "" : `, ${dur(l.direct_start_ms)} directly`})` : "";
+    out.push(kv("Start-up", `${dur(s.total_ms)} (${pct(s.pct_of_run)} of the run): ${s.interpreter_ms !== null ? `interpreter ${dur(s.interpreter_ms)}${via}, ` : ""}imports ${dur(s.imports_ms)}${imp ? ` (${imp})` : ""}, model construction and other set-up ${dur(s.other_ms)}`));
   }
   return out;
 }
