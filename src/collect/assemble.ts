@@ -45,6 +45,7 @@ export function assembleTrace(opts: {
     trace.instants = python.instants;
     trace.threadNames = python.threadNames;
     trace.summaries = python.summaries;
+    const shapes = [...python.codeShapes];
     let events = python.events;
     let ops = python.ops;
     let filtered = python.filtered;
@@ -54,6 +55,7 @@ export function assembleTrace(opts: {
       for (const s of r.spans) trace.spans.push(s);
       for (const i of r.instants) trace.instants.push(i);
       for (const s of r.summaries) trace.summaries.push(s);
+      for (const c of r.codeShapes) shapes.push(c);
       for (const [tid, name] of r.threadNames) trace.threadNames.set(tid, name);
       trace.processNames.set(p.pid, p.info.label);
       events += r.events;
@@ -65,6 +67,7 @@ export function assembleTrace(opts: {
       if (r.meta?.droppedWaits) m.dropped.python_waits = (m.dropped.python_waits ?? 0) + r.meta.droppedWaits;
     }
     m.processes = opts.processes.map((p) => p.info);
+    if (shapes.length) m.codeShapes = shapes;
     // Absent = not measured: only a tracer that reached its final flush knows its drop count.
     if (python.meta) m.dropped.python = (m.dropped.python ?? 0) + python.meta.dropped;
     if (python.meta?.droppedWaits) m.dropped.python_waits = (m.dropped.python_waits ?? 0) + python.meta.droppedWaits;

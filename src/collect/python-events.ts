@@ -11,7 +11,7 @@
 //
 // A recording may be gigabytes: the file is read a chunk at a time, and with maxEvents only the
 // events that start before a cutoff time are kept (src/trace/window.ts), so memory stays bounded.
-import { type CallSummary, type CpuSpan, type Instant, SUMMARY_BUCKET_NS } from "../trace/model.ts";
+import { type CallSummary, type CodeShape, type CpuSpan, type Instant, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { cutoffFor } from "../trace/window.ts";
 import { ARG } from "../trace/event-args.ts";
 import { grown } from "../core/typed-arrays.ts";
@@ -101,6 +101,8 @@ export interface PythonRecording {
   /** With maxEvents: the events left out (the recording's later part), those kept, and the window kept (ns). */
   window?: { skipped: number; kept: number; ns: number };
   warnings: string[];
+  /** The bytecode shape of each recorded function (from the tracer's code table). */
+  codeShapes: CodeShape[];
 }
 
 export interface ReadPythonOptions {
@@ -172,6 +174,7 @@ function readRecords(input: Uint8Array | Source, opts: ReadPythonOptions): Pytho
     windowCut: 0,
     truncatedBytes: 0,
     warnings: [],
+    codeShapes: [],
   };
   const py = readIscFile(input);
   if (py.badHeaderAt >= 0) out.warnings.push(`python events: bad record header at byte ${py.badHeaderAt}; the rest of the file was ignored`);
@@ -180,7 +183,10 @@ function readRecords(input: Uint8Array | Source, opts: ReadPythonOptions): Pytho
   const codes = new Map<number, Code>();
   const names = new Map<number, string>();
   for (const t of py.tables) {
-    for (const [id, name, file, line] of (t.codes as [number, string, string, number][] | undefined) ?? []) codes.set(id, { name, file, line });
+    for (const [id, name, file, line, instructions, loop] of (t.codes as [number, string, string, number, number?, number?][] | undefined) ?? []) {
+      codes.set(id, { name, file, line });
+      if (typeof instructions === "number" && (loop === 0 || loop === 1)) out.codeShapes.push({ name, file, line, instructions, loop: loop === 1 });
+    }
     for (const [id, name] of (t.names as [number, string][] | undefined) ?? []) names.set(id, name);
   }
   const opsInput = opts.ops ?? null;

@@ -4,7 +4,7 @@
 // baseTimeNanoseconds, and the model wants absolute CLOCK_MONOTONIC ns) and the `inferscope`
 // metadata block.
 import { deviceFromRecord } from "./device-record.ts";
-import type { CallSummary, ProcessInfo, PythonLauncher, Trace } from "./model.ts";
+import type { CallSummary, CodeShape, ProcessInfo, PythonLauncher, Trace } from "./model.ts";
 import { TRACE_SCHEMA } from "./event-args.ts";
 import { num, str } from "./values.ts";
 import { type EventConverter, type TraceHeader } from "./kineto.ts";
@@ -86,6 +86,8 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   const launcher = pythonLauncher(block.pythonLauncher);
   if (launcher) meta.pythonLauncher = launcher;
   trace.summaries = readSummaries(block.summaries);
+  const shapes = readCodeShapes(block.codeShapes);
+  if (shapes.length) meta.codeShapes = shapes;
   meta.eventCount = conv.eventCount;
   return trace;
 }
@@ -98,6 +100,19 @@ function pythonLauncher(v: unknown): PythonLauncher | undefined {
   const direct = l.direct_start_ms === null ? null : num(l.direct_start_ms);
   if (typeof l.command !== "string" || typeof l.executable !== "string" || startMs === undefined || startMs < 0 || direct === undefined || (direct !== null && direct < 0)) return undefined;
   return { command: l.command, executable: l.executable, start_ms: startMs, direct_start_ms: direct };
+}
+
+/** The `codeShapes` block (see codeShapesBlock in writer.ts); malformed rows are skipped. */
+function readCodeShapes(b: unknown): CodeShape[] {
+  if (!Array.isArray(b)) return [];
+  const out: CodeShape[] = [];
+  for (const r of b) {
+    if (!Array.isArray(r) || r.length < 5) continue;
+    const [name, file, line, instructions, loop] = r as unknown[];
+    if (typeof name !== "string" || typeof file !== "string" || num(line) === undefined || num(instructions) === undefined || (instructions as number) < 0 || (loop !== 0 && loop !== 1)) continue;
+    out.push({ name, file, line: line as number, instructions: instructions as number, loop: loop === 1 });
+  }
+  return out;
 }
 
 /** The `summaries` block (see summariesBlock in writer.ts); malformed rows are skipped. */

@@ -196,7 +196,18 @@ export interface TraceMeta {
   clockErrorBoundNs?: number;
   /** `inferscope run`'s Python command was a launcher script (src/collect/python-launcher.ts). */
   pythonLauncher?: PythonLauncher;
+  /** The bytecode shape of the recorded Python functions (src/analyze/native-time.ts); absent when not recorded. */
+  codeShapes?: CodeShape[];
   [k: string]: unknown;
+}
+
+/** A Python function's bytecode: its instructions and whether it has a loop (src/tracer/inferscope/_shapes.py). */
+export interface CodeShape {
+  name: string;
+  file: string;
+  line: number;
+  instructions: number;
+  loop: boolean;
 }
 
 /** A launcher script in front of the interpreter; the trace's `inferscope.pythonLauncher` (docs/trace-format.md). */

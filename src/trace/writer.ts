@@ -5,7 +5,7 @@
 import { createWriteStream, renameSync, rmSync, type WriteStream } from "node:fs";
 import { createGzip, type Gzip } from "node:zlib";
 import { ARG, gpuLaneTid, TRACE_SCHEMA } from "./event-args.ts";
-import type { ApiCall, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
+import type { ApiCall, CodeShape, CounterSample, CpuSpan, GpuOp, Instant, Launcher, SyncWait, Trace } from "./model.ts";
 
 export interface WriteTraceOptions {
   /** InferScope version for the metadata block. */
@@ -140,6 +140,7 @@ export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<str
   if (m.sampleIntervalMs !== undefined) block.sampleIntervalMs = m.sampleIntervalMs;
   for (const key of ["processes", "gpuProcesses", "torchThreads", "cpus", "processStartNs", "tracerStartNs"] as const) if (m[key] !== undefined) block[key] = m[key];
   if (trace.summaries.length) block.summaries = summariesBlock(trace);
+  if (m.codeShapes?.length) block.codeShapes = codeShapesBlock(m.codeShapes);
   Object.assign(block, opts.extra ?? {});
   block.warnings = trace.warnings;
   return block;
@@ -240,6 +241,19 @@ async function writeEvents(trace: Trace, sink: Sink, opts: WriteTraceOptions): P
   for (const c of trace.counters) await emit(counterEvent(c, pid, ts, q));
   await sink.write("\n]}\n");
   return n;
+}
+
+/** Each function's bytecode shape once (a forked child restates its parent's): [name, file, line, instructions, loop 0/1]. */
+function codeShapesBlock(shapes: CodeShape[]): unknown[][] {
+  const seen = new Set<string>();
+  const out: unknown[][] = [];
+  for (const c of shapes) {
+    const key = `${c.name}\0${c.file}\0${c.line}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push([c.name, c.file, c.line, c.instructions, c.loop ? 1 : 0]);
+  }
+  return out;
 }
 
 /**

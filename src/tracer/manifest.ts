@@ -11,6 +11,7 @@ import torchOps from "./inferscope/_torch_ops.py" with { type: "text" };
 import imports from "./inferscope/_imports.py" with { type: "text" };
 import waits from "./inferscope/_waits.py" with { type: "text" };
 import quiet from "./inferscope/_quiet.py" with { type: "text" };
+import shapes from "./inferscope/_shapes.py" with { type: "text" };
 import boot from "./inferscope/_boot/sitecustomize.py" with { type: "text" };
 
 export const TRACER_FILES: Record<string, string> = {
@@ -25,6 +26,7 @@ export const TRACER_FILES: Record<string, string> = {
   "inferscope/_imports.py": imports,
   "inferscope/_waits.py": waits,
   "inferscope/_quiet.py": quiet,
+  "inferscope/_shapes.py": shapes,
   "inferscope/_boot/sitecustomize.py": boot,
 };
 

@@ -28,7 +28,8 @@ past the size budget (policy "wrap": the events lost are counted exactly).
 
 File `python-<pid>.isc` in the session dir, a sequence of records:
   header  <4s I Q>: b"ISC1", record type, payload bytes
-  type 1  tables: JSON {"codes": [[id, qualname, file, line], ...], "names": [[id, name], ...]}
+  type 1  tables: JSON {"codes": [[id, qualname, file, line, instructions, loop], ...], "names": [[id, name], ...]}
+          (instructions, loop: the bytecode's shape, _shapes.py; absent for synthetic rows such as imports)
   type 2  chunk:  <i I I I> tid, words, side-table bytes, 0; then words * int64 (little endian),
                   then the side table (UTF-8 JSON array)
   type 3  end:    JSON metadata (pid, python, backend, dropped, threads, t_start, t_end, ...)
@@ -46,7 +47,7 @@ from array import array
 from collections import deque
 from time import perf_counter_ns as _now
 
-from inferscope import _backends, _guards, _quiet
+from inferscope import _backends, _guards, _quiet, _shapes
 from inferscope._window import Window
 
 # Spill mode writes every thread's pending records this often (from the first record made after
@@ -356,6 +357,7 @@ class Recorder(object):
         filename = code.co_filename
         keep = not filename.startswith(_PKG_DIR) and (self.calls == "all" or self._is_user_file(filename))
         name = (getattr(code, "co_qualname", None) or self._qualname(code, frame)) if keep else None
+        shape = _shapes.shape(code) if keep else None
         with self.ilock:
             w = self.codes.get(key)
             if w is not None:
@@ -368,6 +370,7 @@ class Recorder(object):
             self.ncodes += 1
             cid = self.ncodes
             row = [cid, name, filename, code.co_firstlineno]
+            row.extend(shape)
             self.code_rows.append(row)
             self.all_code_rows.append(row)
             self.ends[key] = (cid << SHIFT) | K_PY_END
