@@ -6,6 +6,7 @@ import type { ThreadMetrics } from "./cpu.ts";
 import type { HotFunction } from "./hot-functions.ts";
 import type { AnalysisContext } from "./rules/common.ts";
 import { mainPid } from "./window.ts";
+import { ClaimBuilder, type SavingSpec } from "./savings.ts";
 import { isUserFile } from "./waits.ts";
 
 /** Length of the analysed window (the trace's CPU extent when there is none). */
@@ -103,4 +104,15 @@ export function describePlace(p: FunctionPlace): string {
 
 export function joinAnd(xs: string[]): string {
   return xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+}
+
+/** A function's own running time as a saving: its calls in the script's process, weighted by its share of self time in them. */
+export function ownTime(ctx: AnalysisContext, fn: HotFunction): SavingSpec {
+  const pid = mainPid(ctx.trace);
+  const b = new ClaimBuilder();
+  const w = fn.totalNs > 0 ? Math.min(1, fn.selfNs / fn.totalNs) : 0;
+  for (const spans of ctx.merge.byThread.values()) {
+    for (const s of spans) if (s.name === fn.function && s.file === fn.file && s.line === fn.line && (pid === null || s.pid === pid)) b.add(s.start, s.end, w);
+  }
+  return { kind: "time", claim: b.build(), basis: "its own running time (self time over its calls), all of it gone if the work cost nothing" };
 }

@@ -18,6 +18,7 @@ import { unfusedGlueRule } from "./unfused-glue.ts";
 import { unevenLayersRule } from "./uneven-layers.ts";
 import { dataLoadingStarvedRule } from "./data-loading-starved.ts";
 import { pythonPreprocessingRule } from "./python-preprocessing.ts";
+import { nativeCodeRule } from "./native-code.ts";
 import { startupDominatesRule } from "./startup-dominates.ts";
 import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
 import { waitingForInputRule } from "./waiting-for-input.ts";
@@ -44,6 +45,7 @@ export const RULES: readonly Rule<any>[] = [
   unevenLayersRule,
   // CPU side (no GPU needed; on a GPU they explain host-wait idle time)
   pythonPreprocessingRule,
+  nativeCodeRule,
   dataLoadingStarvedRule,
   waitingForInputRule,
   threadOversubscriptionRule,

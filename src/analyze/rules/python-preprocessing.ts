@@ -2,10 +2,8 @@
 // whose running self time (its own bytecode and the builtins it calls, not torch ops, not
 // waits) is a large share of the CPU busy time — a tokenizer, an image resize, feature hashing
 // written as per-element Python loops. Needs Python calls (an InferScope trace).
-import { describePlace, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
-import { ClaimBuilder, type SavingSpec } from "../savings.ts";
-import type { HotFunction } from "../hot-functions.ts";
-import { mainPid } from "../window.ts";
+import { describePlace, ownTime, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { nativeTime } from "../native-time.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -34,17 +32,6 @@ function specific(name: string): string {
   return "Replace the per-element Python loop with NumPy or torch operations over whole arrays (or a compiled extension: Cython, Numba, Rust via PyO3).";
 }
 
-/** The function's calls in the script's process, weighted by its share of self time in them. */
-function ownTime(ctx: AnalysisContext, fn: HotFunction): SavingSpec {
-  const pid = mainPid(ctx.trace);
-  const b = new ClaimBuilder();
-  const w = fn.totalNs > 0 ? Math.min(1, fn.selfNs / fn.totalNs) : 0;
-  for (const spans of ctx.merge.byThread.values()) {
-    for (const s of spans) if (s.name === fn.function && s.file === fn.file && s.line === fn.line && (pid === null || s.pid === pid)) b.add(s.start, s.end, w);
-  }
-  return { kind: "time", claim: b.build(), basis: "its own running time (self time over its calls), all of it gone if the work cost nothing" };
-}
-
 export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
   id: "python_preprocessing",
   description: `a function of the user's code takes ≥ ${PREPROCESSING_MIN_SHARE * 100} % of the CPU busy time running pure Python`,
@@ -54,7 +41,8 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
     const run = runningNs(ctx);
     const W = windowNs(ctx);
     if (run <= 0 || W <= 0 || run < p.min_busy_share * W) return null;
-    const user = ctx.hot.functions.filter((f) => f.kind === "python").map((f) => placeOf(ctx, f)).filter((x) => x.user);
+    // a function whose self time is native code it calls is native_code's (native-time.ts)
+    const user = ctx.hot.functions.filter((f) => f.kind === "python" && !nativeTime(ctx.trace, f)).map((f) => placeOf(ctx, f)).filter((x) => x.user);
     const top = user[0];
     if (!top || top.fn.selfNs < p.min_share * run) return null;
     const also = user.slice(1, 3).filter((x) => x.fn.selfNs >= p.also_share * run);
