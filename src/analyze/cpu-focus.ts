@@ -43,6 +43,14 @@ export function runningNs(ctx: AnalysisContext): number {
   return n;
 }
 
+/** The threads' running time and the window, when Python calls were traced and the threads ran at least `minBusyShare` of the window; else null. */
+export function busyCpu(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
+  if (!ctx.cpu.pythonTraced) return null;
+  const run = runningNs(ctx);
+  const W = windowNs(ctx);
+  return run <= 0 || W <= 0 || run < minBusyShare * W ? null : { run, W };
+}
+
 export interface FunctionPlace {
   fn: HotFunction;
   /** The user scope most of its self time ran in, if any. */

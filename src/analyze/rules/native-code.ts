@@ -4,7 +4,7 @@
 // which the tracer does not see (native-time.ts). "Rewrite the loop in NumPy" would be the wrong
 // advice here: the work is already native. Needs Python calls and the tracer's code shapes (an
 // InferScope trace).
-import { describePlace, ownTime, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { busyCpu, describePlace, ownTime, placeOf } from "../cpu-focus.ts";
 import { NATIVE_FACTOR, nativeTime } from "../native-time.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
@@ -25,10 +25,9 @@ export const nativeCodeRule: Rule<typeof PARAMS> = {
   description: `a loop-free function of the user's code takes ≥ ${NATIVE_MIN_SHARE * 100} % of the CPU busy time in native code it calls (≥ ${NATIVE_FACTOR}× what its own bytecode can take)`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
-    if (!ctx.cpu.pythonTraced) return null;
-    const run = runningNs(ctx);
-    const W = windowNs(ctx);
-    if (run <= 0 || W <= 0 || run < p.min_busy_share * W) return null;
+    const busy = busyCpu(ctx, p.min_busy_share);
+    if (!busy) return null;
+    const { run, W } = busy;
     for (const fn of ctx.hot.functions) {
       if (fn.selfNs < p.min_share * run) return null; // by self time: none further can qualify
       const native = nativeTime(ctx.trace, fn);

@@ -2,7 +2,7 @@
 // whose running self time (its own bytecode and the builtins it calls, not torch ops, not
 // waits) is a large share of the CPU busy time — a tokenizer, an image resize, feature hashing
 // written as per-element Python loops. Needs Python calls (an InferScope trace).
-import { describePlace, ownTime, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { busyCpu, describePlace, ownTime, placeOf } from "../cpu-focus.ts";
 import { nativeTime } from "../native-time.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
@@ -37,10 +37,9 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
   description: `a function of the user's code takes ≥ ${PREPROCESSING_MIN_SHARE * 100} % of the CPU busy time running pure Python`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
-    if (!ctx.cpu.pythonTraced) return null;
-    const run = runningNs(ctx);
-    const W = windowNs(ctx);
-    if (run <= 0 || W <= 0 || run < p.min_busy_share * W) return null;
+    const busy = busyCpu(ctx, p.min_busy_share);
+    if (!busy) return null;
+    const { run, W } = busy;
     // a function whose self time is native code it calls is native_code's (native-time.ts)
     const user = ctx.hot.functions.filter((f) => f.kind === "python" && !nativeTime(ctx.trace, f)).map((f) => placeOf(ctx, f)).filter((x) => x.user);
     const top = user[0];
