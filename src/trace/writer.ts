@@ -288,6 +288,7 @@ function spanEvent(s: CpuSpan, ts: Ts, q: Q): string {
     const parts: string[] = [];
     if (s.file !== undefined) parts.push(`${FILE_KEY}${q(s.file)}`);
     if (s.line !== undefined) parts.push(`${LINE_KEY}${s.line}`);
+    if (s.hiddenNs) parts.push(`"hidden_ns":${Math.round(s.hiddenNs)}`); // short callees' time: out of its self time
     if (s.args) for (const [k, v] of Object.entries(s.args)) parts.push(`${JSON.stringify(k)}:${JSON.stringify(v) ?? "null"}`);
     args = parts.length ? `,"args":{${parts.join(",")}}` : "";
   } else {
