@@ -133,7 +133,8 @@ export function metadataBlock(trace: Trace, opts: WriteTraceOptions): Record<str
   block.devices = m.devices;
   block.dropped = m.dropped;
   if (m.buffer !== undefined) block.buffer = m.buffer;
-  block.clockErrorBoundNs = m.clockErrorBoundNs ?? 0;
+  // absent when no causality check could be made (no GPU ops): unknown, not 0
+  if (m.clockErrorBoundNs !== undefined) block.clockErrorBoundNs = m.clockErrorBoundNs;
   if (m.gpuCollection !== undefined) block.gpuCollection = m.gpuCollection;
   if (typeof m.cuptiLibrary === "string") block.cuptiLibrary = m.cuptiLibrary;
   if (m.cuptiVersion !== undefined) block.cuptiVersion = m.cuptiVersion;
