@@ -35,24 +35,38 @@ export function probeExecutable(stdout: string): string {
   return MARKER.exec(stdout)?.[4]?.trim() ?? "";
 }
 
+interface ProbeRun {
+  out: string;
+  err: string;
+  status: number;
+  /** Start to exit, ms. */
+  ms: number;
+}
+
+/** Starts the probe with `python` (throws what Bun.spawn throws: a missing or unrunnable program); resolves when it has exited. */
+function startProbe(python: string, env: Record<string, string | undefined>): Promise<ProbeRun> {
+  const started = performance.now();
+  const proc = Bun.spawn({ cmd: [python, "-c", PROBE], env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).then(([out, err, status]) => ({ out, err, status, ms: performance.now() - started }));
+}
+
 /**
  * Starts `python` once with a probe (run concurrently with the other start-up work: it costs one
- * interpreter start; a second, of the interpreter itself, when `python` is a launcher script). Throws a UserError (exit 2) for a missing interpreter, a program that is
- * not Python, or a Python older than PYTHON_MIN.
+ * interpreter start; a second, of the interpreter itself, when `python` is a launcher script).
+ * Throws a UserError (exit 2) for a missing interpreter, a program that is not Python, or a Python
+ * older than PYTHON_MIN.
  */
 export async function checkPython(python: string, env: Record<string, string | undefined> = process.env): Promise<PythonInfo> {
-  let proc;
-  const started = performance.now();
+  let running: Promise<ProbeRun>;
   try {
-    proc = Bun.spawn({ cmd: [python, "-c", PROBE], env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    running = startProbe(python, env);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") fail(`Python interpreter "${python}" not found; ${FIX}`);
     if (code === "EACCES") fail(`Python interpreter "${python}" is not executable; ${FIX}`);
     fail(`cannot start the Python interpreter "${python}" (${code ?? (e as Error).message}); ${FIX}`);
   }
-  const [out, err, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  const startMs = performance.now() - started;
+  const { out, err, status, ms } = await running;
   const version = parseProbe(out);
   if (!version) {
     const last = err.trim().split("\n").pop() ?? "";
@@ -63,7 +77,7 @@ export async function checkPython(python: string, env: Record<string, string | u
   if (major < PYTHON_MIN[0] || (major === PYTHON_MIN[0] && minor < PYTHON_MIN[1])) {
     fail(`"${python}" is Python ${version.join(".")}; InferScope needs ${SUPPORTED_PYTHON}; ${FIX}`);
   }
-  return { version, launcher: await findLauncher(python, probeExecutable(out), startMs, env) };
+  return { version, launcher: await findLauncher(python, probeExecutable(out), ms, env) };
 }
 
 /**
@@ -73,12 +87,10 @@ export async function checkPython(python: string, env: Record<string, string | u
 async function findLauncher(python: string, executable: string, startMs: number, env: Record<string, string | undefined>): Promise<PythonLauncher | null> {
   const command = resolveCommand(python, env);
   if (!command || !executable || !isScript(command)) return null;
-  const started = performance.now();
   let direct: number | null = null;
   try {
-    const proc = Bun.spawn({ cmd: [executable, "-c", PROBE], env, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
-    const [out, status] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-    if (status === 0 && parseProbe(out)) direct = roundMs(performance.now() - started);
+    const p = await startProbe(executable, env);
+    if (p.status === 0 && parseProbe(p.out)) direct = roundMs(p.ms);
   } catch {
     // the interpreter cannot start without its launcher: no figure to compare with
   }
