@@ -68,6 +68,20 @@ int is_proc_children(int pid, int32_t *out, int cap);
 /* Command line with spaces for NULs; length or -1. */
 int is_proc_cmdline(int pid, char *out, int cap);
 
+/* json_tape.c: `analyze`'s JSON reader (src/trace/json-tape.ts). A handle holds the strings
+ * seen so far (interned across batches); is_tape_parse writes a batch of events as a tape of
+ * doubles: the slots written, -1 (not JSON it takes: the caller uses JSON.parse), -2 (tape too
+ * small). */
+void *is_tape_new(void);
+void is_tape_free(void *handle);
+int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap);
+/* The fields of complete events handed over one by one (NUL-separated lists); 0, or -1. */
+int is_tape_fields(void *handle, const uint8_t *args, int64_t args_len, const uint8_t *cats, int64_t cats_len, const uint8_t *whole, int64_t whole_len);
+/* The key ids of a shape (-1: no such shape, or more than cap keys). */
+int is_tape_shape(void *handle, uint32_t shape, uint32_t *keys, int cap);
+/* The bytes of string id into out when they fit; their length, or -1 when there is no such id. */
+int64_t is_tape_string(void *handle, uint32_t id, uint8_t *out, int64_t cap);
+
 /* pytrace */
 /* pytrace.c: the Python tracer's hot path, loaded into the profiled interpreter with
  * ctypes.PyDLL (it finds the Python C API with dlsym; no Python headers, no libpython link).

@@ -19,6 +19,7 @@
 import { fail } from "../errors.ts";
 import { EventConverter, kinetoTrace, type TraceHeader } from "./kineto.ts";
 import { inferscopeTrace, isInferScopeHeader } from "./inferscope-reader.ts";
+import type { TapeReader } from "./json-tape.ts";
 import type { Trace } from "./model.ts";
 
 /**
@@ -152,11 +153,17 @@ export class TraceJsonParser {
   /** Set by a state method that needs more bytes than the buffer holds. */
   private stalled = false;
 
+  /** The native reader (json-tape.ts), or null: JSON.parse reads every batch. */
+  private readonly tape: TapeReader | null;
+  private readonly addEvent: (e: unknown) => void;
+
   constructor(
     private readonly label: string,
-    opts: { maxEvents?: number } = {},
+    opts: { maxEvents?: number; tape?: TapeReader | null } = {},
   ) {
     this.conv = new EventConverter(opts);
+    this.tape = opts.tape ?? null;
+    this.addEvent = (e) => this.conv.add(e);
   }
 
   get eventCount(): number {
@@ -346,6 +353,8 @@ export class TraceJsonParser {
 
   /** Parse b[from, cut) as events if it is whole JSON; false when the guessed cut was wrong. */
   private tryBatch(b: Uint8Array, from: number, cut: number): boolean {
+    // the native reader refuses a batch cut inside a string or an object, as JSON.parse would
+    if (this.tape) return this.tape.read(b, from, cut, this.addEvent);
     let arr: unknown[];
     if (this.owned && from > 0) {
       // frame the batch as "[…]" in place: no second copy of 8 MB of text
@@ -408,6 +417,7 @@ export class TraceJsonParser {
   }
 
   private addBatch(b: Uint8Array, from: number, to: number): void {
+    if (this.tape?.read(b, from, to, this.addEvent)) return;
     const text = utf8(b, from, to);
     let arr: unknown[];
     try {

@@ -33,6 +33,7 @@ import { eventLabel, Ignored } from "./ignored.ts";
 import { Window } from "./window.ts";
 import { describeValue, MAX_DUR_US, MAX_TS_US, num, str, wholeNum } from "./values.ts";
 import { cudaCallKind, cudaCallName } from "./cuda-calls.ts";
+import type { EventFields } from "./json-tape.ts";
 
 /** Top-level keys of the trace object other than traceEvents. */
 export type TraceHeader = Record<string, unknown>;
@@ -102,6 +103,18 @@ const PY_FUNCTION_NAME = /^(.*)\((\d+)\): (.+)$/;
 
 /** Categories of complete events that become part of the model. */
 const CONTENT_CATS = new Set(["kernel", "gpu_memcpy", "gpu_memset", "cuda_runtime", "cuda_driver", "cpu_op", "user_annotation", "python_function", "python", "scope", "module", "wait", "other", "cuda_sync"]);
+
+/**
+ * What the native reader (json-tape.ts) hands over field by field, into one reused object: the
+ * categories whose events this converter reads without keeping the event or its args (scope and
+ * other spans keep their args), the argument keys it reads, and the one whose presence makes a
+ * cpu_op keep its args.
+ */
+export const EVENT_FIELDS: EventFields = {
+  cats: [...CONTENT_CATS].filter((c) => c !== "scope" && c !== "other"),
+  args: [...Object.values(ARG), "hidden_ns"],
+  whole: [ARG.inputDims],
+};
 
 /** Categories that are known and deliberately not part of the model. */
 const IGNORED_CATS = new Set([

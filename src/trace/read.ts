@@ -12,6 +12,8 @@ import { showPath } from "../core/raw-path.ts";
 import { fail, ioProblem } from "../errors.ts";
 import { log } from "../log.ts";
 import { BATCH_BYTES, PASS_A_TRACE, TraceJsonParser } from "./json-framer.ts";
+import { loadedTapeLibrary, newTapeReader, tapeLibrary, type TapeReader } from "./json-tape.ts";
+import { EVENT_FIELDS } from "./kineto.ts";
 import type { Trace } from "./model.ts";
 
 /** Inputs above this size log progress on stderr. */
@@ -28,6 +30,13 @@ export interface ReadOptions {
   progressMinBytes?: number;
   /** Events kept in memory (the config key maxEvents); a bigger trace is analyzed over its first part (window.ts). */
   maxEvents?: number;
+  /** "js": JSON.parse reads every batch, even where the native reader (json-tape.ts) could (tests compare the two). */
+  reader?: "native" | "js";
+}
+
+/** ReadOptions with the reader of this trace resolved. */
+interface ReadWith extends ReadOptions {
+  tape: TapeReader | null;
 }
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -61,7 +70,16 @@ function cannotRead(label: string, e: unknown): never {
  * a file name that is not valid UTF-8 (src/cli/raw-argv.ts). A FIFO or a device (process
  * substitution: `analyze <(zcat t.json.gz)`) is streamed like stdin.
  */
-export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): Promise<Trace> {
+export async function readTrace(path: string | Buffer, options: ReadOptions = {}): Promise<Trace> {
+  const tape = options.reader === "js" ? null : newTapeReader(await tapeLibrary(), EVENT_FIELDS);
+  try {
+    return await readWith(path, { ...options, tape });
+  } finally {
+    tape?.close();
+  }
+}
+
+async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
   if (path === "-") return readStream("<stdin>", stdinChunks(), null, opts, { sniffGzip: true });
   const label = showPath(path);
   let size: number;
@@ -114,8 +132,8 @@ export async function readTrace(path: string | Buffer, opts: ReadOptions = {}): 
  * read after it. Allocating a fresh buffer per piece cost measurable time in allocation and
  * garbage collection with a million events alive (docs/benchmarks.md).
  */
-async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadOptions): Promise<Trace> {
-  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
+async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadWith): Promise<Trace> {
+  const parser = new TraceJsonParser(label, opts);
   const progress = progressReporter(label, size, opts, () => parser.eventCount);
   let fh;
   try {
@@ -172,12 +190,18 @@ function gzipError(label: string, e: unknown): never {
  * whole text plus the conversion is slower than the batched parser (the converter then runs with
  * the whole parsed document alive on the heap) and needs twice the memory, so this streams too.
  */
-export function parseTrace(input: string | Uint8Array, label = "<memory>"): Trace {
+export function parseTrace(input: string | Uint8Array, label = "<memory>", reader: "native" | "js" = "native"): Trace {
   const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
   if (bytes.length === 0) fail(`${label}: empty file; ${PASS_A_TRACE}`);
-  const p = new TraceJsonParser(label);
-  p.feed(bytes, true);
-  return p.finish();
+  // synchronous: the native reader only once readTrace has loaded it
+  const tape = reader === "js" ? null : newTapeReader(loadedTapeLibrary(), EVENT_FIELDS);
+  try {
+    const p = new TraceJsonParser(label, { tape });
+    p.feed(bytes, true);
+    return p.finish();
+  } finally {
+    tape?.close();
+  }
 }
 
 async function* gunzipChunks(label: string, gunzip: ReturnType<typeof createGunzip>): AsyncGenerator<Uint8Array> {
@@ -239,10 +263,10 @@ async function readStream(
   label: string,
   chunks: AsyncIterable<Uint8Array>,
   total: number | null,
-  opts: ReadOptions,
+  opts: ReadWith,
   how: { sniffGzip?: boolean; compressedRead?: () => number } = {},
 ): Promise<Trace> {
-  const parser = new TraceJsonParser(label, { maxEvents: opts.maxEvents });
+  const parser = new TraceJsonParser(label, opts);
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let read = 0;
