@@ -235,31 +235,42 @@ export class EventConverter {
     return n;
   }
 
-  /** ts and dur (µs) → [start, end] ns, or null (counted) when they are not usable times. */
-  private times(e: Record<string, unknown>): [number, number] | null {
+  // The last event's times and lane (times(), lane()): fields, not a pair per event (a million
+  // short-lived arrays showed in profiles of big traces).
+  private start = 0;
+  private end = 0;
+  private pid = 0;
+  private tid = 0;
+
+  /** ts and dur (µs) → this.start, this.end (ns); false (counted) when they are not usable times. */
+  private times(e: Record<string, unknown>): boolean {
     const ts = e.ts;
     if (typeof ts !== "number") {
       this.malformed.note(ts === undefined ? "events without ts" : "events whose ts is not a number", () => eventLabel(e));
-      return null;
+      return false;
     }
     const d = e.dur;
     if (Math.abs(ts) > MAX_TS_US || (typeof d === "number" && d > MAX_DUR_US)) {
       this.malformed.note("events with an impossible time", () => `${eventLabel(e)}: ${Math.abs(ts) > MAX_TS_US ? `ts ${ts}` : `dur ${d}`} µs`);
-      return null;
+      return false;
     }
     const start = usToNs(ts);
-    return [start, typeof d === "number" && d > 0 ? start + usToNs(d) : start];
+    this.start = start;
+    this.end = typeof d === "number" && d > 0 ? start + usToNs(d) : start;
+    return true;
   }
 
-  /** pid and tid of a CPU-side event, or null (counted) when either is not a number. */
-  private lane(e: Record<string, unknown>): [number, number] | null {
+  /** pid and tid of a CPU-side event → this.pid, this.tid; false (counted) when either is not a number. */
+  private lane(e: Record<string, unknown>): boolean {
     const pid = num(e.pid);
     const tid = num(e.tid);
     if (pid === undefined || tid === undefined) {
       this.malformed.note("events without a numeric pid and tid", () => eventLabel(e));
-      return null;
+      return false;
     }
-    return [pid, tid];
+    this.pid = pid;
+    this.tid = tid;
+    return true;
   }
 
   private complete(e: Record<string, unknown>): void {
@@ -272,11 +283,10 @@ export class EventConverter {
       if (!IGNORED_CATS.has(cat)) this.skip(`cat ${describeValue(cat)}`);
       return;
     }
-    const t = this.times(e);
-    if (!t) return;
+    if (!this.times(e)) return;
     this.contentCount++;
-    if (this.window && !this.window.admit(t[0])) return;
-    const [start, end] = t;
+    const { start, end } = this;
+    if (this.window && !this.window.admit(start)) return;
     const name = typeof e.name === "string" ? e.name : "";
     const args = e.args !== null && typeof e.args === "object" && !Array.isArray(e.args) ? (e.args as Record<string, unknown>) : EMPTY;
     switch (cat) {
@@ -363,9 +373,8 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const lane = this.lane(e);
-    if (!lane) return;
-    const [pid, tid] = lane;
+    if (!this.lane(e)) return;
+    const { pid, tid } = this;
     let known = this.apiNames.get(name);
     if (known === undefined) {
       known = { name: this.intern(cudaCallName(name)), kind: cudaCallKind(name) };
@@ -398,9 +407,8 @@ export class EventConverter {
     e: Record<string, unknown>,
     args: Record<string, unknown>,
   ): void {
-    const lane = this.lane(e);
-    if (!lane) return;
-    const [pid, tid] = lane;
+    if (!this.lane(e)) return;
+    const { pid, tid } = this;
     let span: CpuSpan;
     const instance = cat === "python_function" ? kinetoModuleInstance(name) : null;
     if (instance !== null) {
@@ -501,10 +509,9 @@ export class EventConverter {
       this.malformed.note("counter events without a name", () => eventLabel(e));
       return;
     }
-    const t = this.times(e);
-    if (!t) return;
+    if (!this.times(e)) return;
     this.contentCount++;
-    if (this.window && !this.window.admit(t[0])) return;
+    if (this.window && !this.window.admit(this.start)) return;
     const values: Record<string, number> = {};
     const args = e.args as Record<string, unknown> | undefined;
     if (args && typeof args === "object") {
@@ -513,7 +520,7 @@ export class EventConverter {
         if (typeof v === "number" && Number.isFinite(v)) values[k] = v;
       }
     }
-    const sample: CounterSample = { track: e.name, ts: t[0], values };
+    const sample: CounterSample = { track: e.name, ts: this.start, values };
     this.trace.counters.push(sample);
     this.window?.added();
   }
