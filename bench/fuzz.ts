@@ -1,6 +1,8 @@
 // The fuzz test's long mode: many more seeded mutations of the real fixtures than `bun test`
 // runs (test/fuzz/fuzz.test.ts), in process, and a share of them through the compiled binary as a
-// subprocess (exit codes, stderr, hangs).
+// subprocess (exit codes, stderr, hangs). Every in-process case is also read twice, by the native
+// JSON reader and by JSON.parse alone, which must give the same trace or the same message
+// (test/fuzz/reader-parity.ts).
 //
 //   npx bun bench/fuzz.ts [--cases 5000] [--seed 1] [--cli 200] [--bin dist/inferscope] [--out fuzz-failures.txt]
 //
@@ -10,6 +12,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test/helpers.ts";
 import { loadBases, mutate, runCase, runCaseCli } from "../test/fuzz/mutate.ts";
+import { bothWays, parityProblem } from "../test/fuzz/reader-parity.ts";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +38,8 @@ for (let s = seed; s < seed + cases; s++) {
   outcomes[r.outcome]++;
   slowest.push({ seed: s, ms: r.ms });
   if (r.problems.length) failures.push(`in process, seed ${s} (${m.base}: ${m.ops.join("; ")}): ${r.problems.join(" / ")}`);
+  const parity = parityProblem(await bothWays(m.bytes, "case.json"));
+  if (parity) failures.push(`readers, seed ${s} (${m.base}: ${m.ops.join("; ")}): ${parity}`);
   if ((s - seed + 1) % 500 === 0) process.stderr.write(`${s - seed + 1}/${cases} cases, ${failures.length} failing, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }
 const cli = { ok: 0, "user-error": 0, crash: 0 };
