@@ -14,8 +14,12 @@
  *   NUM v | STR(id) | STR_NEW(id) off len (JavaScript learns string id) | STR_RAW off len |
  *   STR_ESC off len (the quotes included) | TRUE | FALSE | NULL | OBJ(n) then n × (key, value) |
  *   ARR(n) then n values | NUM_RAW off len | FLOW (a flow event, "ph" s / f / t, whose other
- *   fields nothing reads) | SHAPED(shape) then its values (keys: is_tape_shape).
- * Offsets are from the start of the batch. */
+ *   fields nothing reads) | SHAPED(shape) then its values (keys: is_tape_shape) |
+ *   EVENT(n) then n × (field, value): a complete event of a category the converter reads field
+ *   by field (is_tape_fields), with only the fields it reads.
+ * Offsets are from the start of the batch. A batch either goes onto the tape whole or not at
+ * all: a refused one leaves the string and shape tables as they were. */
+#include "byte_table.h"
 #include "inferscope.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,29 +32,11 @@ enum { T_NUM, T_STR, T_STR_NEW, T_STR_RAW, T_STR_ESC, T_TRUE, T_FALSE, T_NULL, T
 
 #define MAX_DEPTH 64
 #define MAX_COUNT ((1 << 26) - 1)
-/* Strings kept for interning: how many, their bytes, and the longest one worth keeping. */
+/* Strings kept for interning (byte_table.h bounds their bytes and length). */
 #define MAX_STRINGS (1u << 20)
-#define MAX_ARENA (64u << 20)
-#define MAX_INTERNED_LEN 8192
 /* Shapes: each is one compiled function in JavaScript, so few; the keys of one. */
 #define MAX_SHAPES 4096u
 #define MAX_SHAPE_KEYS 64
-
-typedef struct {
-  uint32_t off, len, hash;
-} entry;
-
-/* A set of byte strings numbered in the order they came: the strings, and the shapes (their key
- * ids as bytes). */
-typedef struct {
-  entry *entries; /* by id */
-  uint32_t count, cap;
-  int32_t *slots; /* open addressing: an id, or -1 */
-  uint32_t nslots;
-  uint8_t *arena;
-  uint32_t arena_len, arena_cap;
-  uint32_t max_count;
-} table;
 
 /* The fields of a complete event that the converter reads (src/trace/json-tape.ts gives them):
  * ph cat name ts dur pid tid, then argument keys. */
@@ -99,107 +85,16 @@ void *is_tape_new(void) {
   return r;
 }
 
-static void table_free(table *t) {
-  free(t->entries);
-  free(t->slots);
-  free(t->arena);
-}
-
 void is_tape_free(void *handle) {
   reader *r = handle;
   if (!r) return;
-  table_free(&r->strings);
-  table_free(&r->shapes);
-  table_free(&r->arg_keys);
-  table_free(&r->cats);
+  is_table_free(&r->strings);
+  is_table_free(&r->shapes);
+  is_table_free(&r->arg_keys);
+  is_table_free(&r->cats);
   free(r->known);
   free(r->marked);
   free(r);
-}
-
-/* Eight bytes at a time: the names are long (kernel names run to hundreds of bytes). */
-static uint32_t hash_bytes(const uint8_t *s, size_t n) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    memcpy(&w, s + i, 8);
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-  }
-  if (i < n) {
-    if (n >= 8) {
-      memcpy(&w, s + n - 8, 8); /* the last eight bytes, overlapping */
-    } else {
-      w = 0;
-      for (size_t k = 0; k < n; k++) w |= (uint64_t)s[k] << (8 * k);
-    }
-    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-  }
-  h *= 0x94D049BB133111EBull;
-  return (uint32_t)(h ^ (h >> 32));
-}
-
-static void reindex(table *t, uint32_t nslots) {
-  int32_t *slots = malloc(sizeof(int32_t) * nslots);
-  if (!slots) return; /* keep the old index */
-  memset(slots, 0xff, sizeof(int32_t) * nslots);
-  for (uint32_t id = 0; id < t->count; id++) {
-    uint32_t k = t->entries[id].hash & (nslots - 1);
-    while (slots[k] >= 0) k = (k + 1) & (nslots - 1);
-    slots[k] = (int32_t)id;
-  }
-  free(t->slots);
-  t->slots = slots;
-  t->nslots = nslots;
-}
-
-/* The id of s[0,n), added when new; -1 when it is not kept (too long, the table full). */
-static int64_t intern(table *t, const uint8_t *s, uint32_t n) {
-  if (n > MAX_INTERNED_LEN) return -1;
-  if (t->nslots == 0) reindex(t, 1024);
-  if (t->nslots == 0) return -1;
-  uint32_t h = hash_bytes(s, n);
-  uint32_t k = h & (t->nslots - 1);
-  for (;;) {
-    int32_t id = t->slots[k];
-    if (id < 0) break;
-    entry *e = &t->entries[id];
-    if (e->hash == h && e->len == n && memcmp(t->arena + e->off, s, n) == 0) return id;
-    k = (k + 1) & (t->nslots - 1);
-  }
-  /* (count + 2 > nslots: an index that could not grow must keep a free slot for the probe) */
-  if (t->count >= t->max_count || t->count + 2 > t->nslots || (size_t)t->arena_len + n > MAX_ARENA) return -1;
-  if (t->count == t->cap) {
-    uint32_t cap = t->cap ? t->cap * 2 : 1024;
-    entry *e = realloc(t->entries, sizeof(entry) * cap);
-    if (!e) return -1;
-    t->entries = e;
-    t->cap = cap;
-  }
-  if (t->arena_len + n > t->arena_cap) {
-    uint32_t cap = t->arena_cap ? t->arena_cap : 65536;
-    while (cap < t->arena_len + n) cap *= 2;
-    uint8_t *a = realloc(t->arena, cap);
-    if (!a) return -1;
-    t->arena = a;
-    t->arena_cap = cap;
-  }
-  if (n) memcpy(t->arena + t->arena_len, s, n);
-  uint32_t id = t->count++;
-  t->entries[id] = (entry){t->arena_len, n, h};
-  t->arena_len += n;
-  t->slots[k] = (int32_t)id;
-  if (t->count * 2 > t->nslots) reindex(t, t->nslots * 2); /* load under one half */
-  return id;
-}
-
-/* Forget what was added since the table held `count` entries. */
-static void truncate_table(table *t, uint32_t count, uint32_t arena_len) {
-  if (t->count == count) return;
-  t->count = count;
-  t->arena_len = arena_len;
-  if (t->nslots) reindex(t, t->nslots);
 }
 
 /* Mark string id as sent to JavaScript; 0, or -1 when out of memory. */
@@ -305,12 +200,12 @@ static int string_esc(parser *p, int emit, int64_t *key_id, int *had_esc) {
   uint32_t n = (uint32_t)(end - start);
   if (had_esc) *had_esc = esc;
   if (key_id) {
-    *key_id = esc ? -1 : intern(&p->r->strings, p->b + start, n);
+    *key_id = esc ? -1 : is_table_intern(&p->r->strings, p->b + start, n);
     return 0;
   }
   if (!emit) return 0;
   if (esc) return put_tag(p, T_STR_ESC, 0) || put(p, (double)(start - 1)) || put(p, (double)(n + 2)) ? -1 : 0;
-  int64_t id = intern(&p->r->strings, p->b + start, n);
+  int64_t id = is_table_intern(&p->r->strings, p->b + start, n);
   if (id < 0) return put_tag(p, T_STR_RAW, 0) || put(p, (double)start) || put(p, (double)n) ? -1 : 0;
   if (p->r->known_cap > id && p->r->known[id]) return put_tag(p, T_STR, (uint32_t)id);
   if (mark(p->r, (uint32_t)id)) return -1;
@@ -407,7 +302,7 @@ static int delimited(parser *p) {
 
 /* The id of the key sequence keys[0,n), added when new; -1 when not kept. */
 static int64_t shape_id(reader *r, const uint32_t *keys, uint32_t n) {
-  return intern(&r->shapes, (const uint8_t *)keys, n * (uint32_t)sizeof(uint32_t));
+  return is_table_intern(&r->shapes, (const uint8_t *)keys, n * (uint32_t)sizeof(uint32_t));
 }
 
 /* An object: SHAPED (its values only) when its keys can make a shape, else OBJ (keys and values).
@@ -558,17 +453,6 @@ static int string_range(parser *p, size_t *start, uint32_t *n) {
   return esc;
 }
 
-static int64_t lookup(table *t, const uint8_t *s, uint32_t n) {
-  if (t->nslots == 0) return -1;
-  uint32_t h = hash_bytes(s, n);
-  for (uint32_t k = h & (t->nslots - 1);; k = (k + 1) & (t->nslots - 1)) {
-    int32_t id = t->slots[k];
-    if (id < 0) return -1;
-    entry *e = &t->entries[id];
-    if (e->hash == h && e->len == n && memcmp(t->arena + e->off, s, n) == 0) return id;
-  }
-}
-
 /* One field's value onto the tape: a number, a string, true, false, null, or an
  * array of three numbers (grid, block); 0, 1 when it is none of these, -1 bad JSON. */
 static int field_value(parser *p, uint32_t field, int depth) {
@@ -631,7 +515,7 @@ static int event(parser *p) {
           x = vn == 1 && p->b[vs] == 'X';
           if (!x) goto not_one;
         } else {
-          fast_cat = lookup(&r->cats, p->b + vs, vn) >= 0;
+          fast_cat = is_table_lookup(&r->cats, p->b + vs, vn) >= 0;
           if (!fast_cat) goto not_one;
           p->pos = vs - 1;
           if (field_value(p, field, 2)) goto not_one;
@@ -659,7 +543,7 @@ static int event(parser *p) {
         int ae = string_range(p, &ks, &kn);
         if (ae < 0) return -1;
         if (ae) goto not_one;
-        int64_t k = lookup(&r->arg_keys, p->b + ks, kn);
+        int64_t k = is_table_lookup(&r->arg_keys, p->b + ks, kn);
         if (k >= 0 && r->whole[k]) goto not_one;
         skip_ws(p);
         if (p->pos >= p->len || p->b[p->pos] != ':') return -1;
@@ -720,7 +604,7 @@ int is_tape_fields(void *handle, const uint8_t *args, int64_t args_len, const ui
       int64_t end = z ? z - lists[l] : lens[l];
       table *t = l == 1 ? &r->cats : &r->arg_keys;
       uint32_t before = t->count;
-      int64_t id = intern(t, lists[l] + i, (uint32_t)(end - i));
+      int64_t id = is_table_intern(t, lists[l] + i, (uint32_t)(end - i));
       if (id < 0 || (l < 2 && (uint32_t)id != before)) return -1; /* full, or a duplicate */
       if (l == 2) r->whole[id] = 1;
       i = end + 1;
@@ -760,8 +644,8 @@ int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tap
   if (ok) return (int64_t)p.n;
   /* JavaScript never sees this tape: forget what it would have learnt from it */
   unmark(r, 0);
-  truncate_table(&r->strings, strings0, arena0);
-  truncate_table(&r->shapes, shapes0, shape_arena0);
+  is_table_truncate(&r->strings, strings0, arena0);
+  is_table_truncate(&r->shapes, shapes0, shape_arena0);
   return p.overflow ? -2 : -1;
 }
 
