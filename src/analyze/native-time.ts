@@ -33,10 +33,16 @@ function shapes(trace: Trace): Map<string, CodeShape> {
   return m;
 }
 
+/** The recorded bytecode shape of a Python function, or null (not recorded: older traces, Kineto's). */
+export function codeShape(trace: Trace, fn: HotFunction): CodeShape | null {
+  if (fn.kind !== "python" || fn.file === undefined || fn.line === undefined) return null;
+  return shapes(trace).get(key(fn.function, fn.file, fn.line)) ?? null;
+}
+
 /** When a loop-free Python function's self time is almost all native code it called: the figures; else null. */
 export function nativeTime(trace: Trace, fn: HotFunction): NativeTime | null {
-  if (fn.kind !== "python" || fn.file === undefined || fn.line === undefined || fn.calls <= 0) return null;
-  const shape = shapes(trace).get(key(fn.function, fn.file, fn.line));
+  if (fn.calls <= 0) return null;
+  const shape = codeShape(trace, fn);
   if (!shape || shape.loop || shape.instructions <= 0) return null;
   const perCallNs = fn.selfNs / fn.calls;
   const boundNs = shape.instructions * NS_PER_INSTRUCTION;

@@ -231,3 +231,46 @@ describe("classification and merge", () => {
     expect(r.gpu!.syncs.blocked_ms).toBe(0.481);
   });
 });
+
+describe("python_preprocessing says what the trace knows of the function's bytecode", () => {
+  /** 10 steps of 1 ms, all CPU: `prep` (prep.py:5) 800 µs in its own code per step, over `calls` calls a step. */
+  function cpuBound(calls: number, shape?: { instructions: number; loop: boolean }): Trace {
+    const b = new Builder();
+    b.span("python", "main", 0, 10 * MS, { file: "infer.py", line: 1 });
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * MS;
+      b.span("scope", "step", t0, t0 + MS);
+      const each = (800 * US) / calls;
+      for (let c = 0; c < calls; c++) b.span("python", "prep", t0 + c * each, t0 + (c + 1) * each, { file: "prep.py", line: 5 });
+    }
+    if (shape) b.t.meta.codeShapes = [{ name: "prep", file: "prep.py", line: 5, ...shape }];
+    return b.t;
+  }
+  const finding = (t: Trace) => analyze(t, { path: "x" }).findings.find((f) => f.rule === "python_preprocessing")!;
+
+  test("a loop: the Python loop is named, and replacing it is the advice", () => {
+    const f = finding(cpuBound(1, { instructions: 40, loop: true }));
+    expect(f.title).toBe("Python loop in `prep` (prep.py:5) in scope `step` takes 80 % of the CPU time in the steady state");
+    expect(f.suggestions[0]).toBe("Make `prep` (prep.py:5) in scope `step` cheaper: it ran 80 % of the CPU busy time in the window (8 ms over 10 calls) in its own code, a loop (its bytecode and the C functions the loop calls, NumPy's included).");
+    expect(f.suggestions[1]).toStartWith("Replace the per-element Python loop with NumPy or torch operations");
+    expect(f.evidence.code).toEqual({ instructions: 40, loop: true });
+  });
+
+  test("loop-free and called often: the number of calls is named, and batching them is the advice", () => {
+    // 400 calls a step of 2 µs each: under 10 × its 30 instructions' bound, so not native_code's
+    const f = finding(cpuBound(400, { instructions: 30, loop: false }));
+    expect(f.title).toBe("`prep` (prep.py:5) in scope `step` takes 80 % of the CPU time over 4000 calls in the steady state");
+    expect(f.suggestions[0]).toStartWith("Call `prep` (prep.py:5) in scope `step` less often: it ran 80 % of the CPU busy time in the window (8 ms over 4000 calls), 2 µs per call in its own code, which has no loop");
+    expect(f.suggestions[1]).toStartWith("Replace the per-element calls with NumPy or torch operations over whole arrays, in the loop that calls it");
+    expect(f.evidence.code).toEqual({ instructions: 30, loop: false });
+  });
+
+  test("bytecode not recorded: not called pure Python, and the time may be C code it calls", () => {
+    const f = finding(cpuBound(1));
+    expect(f.title).toBe("`prep` (prep.py:5) in scope `step` takes 80 % of the CPU time in its own code in the steady state");
+    expect(f.title).not.toContain("Pure-Python");
+    expect(f.suggestions[0]).toContain("That time may be Python or C functions it calls (NumPy, builtins)");
+    expect(f.suggestions[1]).toStartWith("If it loops over elements in Python, replace the loop");
+    expect(f.evidence.code).toBeNull();
+  });
+});

@@ -1,9 +1,12 @@
-// Pure-Python preprocessing dominating the steady state: a function of the user's own code
-// whose running self time (its own bytecode and the builtins it calls, not torch ops, not
-// waits) is a large share of the CPU busy time — a tokenizer, an image resize, feature hashing
-// written as per-element Python loops. Needs Python calls (an InferScope trace).
-import { busyCpu, describePlace, ownTime, placeOf } from "../cpu-focus.ts";
-import { nativeTime } from "../native-time.ts";
+// Python preprocessing dominating the steady state: a function of the user's own code whose
+// running self time (its own bytecode and the builtins it calls, not torch ops, not waits) is a
+// large share of the CPU busy time — a tokenizer, an image resize, feature hashing written as
+// per-element Python loops. Needs Python calls (an InferScope trace). What the finding says
+// follows what the trace knows of the function's bytecode (native-time.ts): a loop (its own
+// code, run per element), loop-free (its time is the number of calls), or not recorded (its self
+// time may be C code it calls: the finding says so instead of calling it pure Python).
+import { busyCpu, describePlace, type FunctionPlace, ownTime, placeOf } from "../cpu-focus.ts";
+import { codeShape, nativeTime } from "../native-time.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -21,20 +24,45 @@ const PARAMS = {
   also_share: { default: PREPROCESSING_ALSO_SHARE, unit: "share", doc: "other user functions named in the finding take at least this share each", max: 1 },
 } satisfies ParamDefs;
 
+/** What the trace knows of the function's bytecode. */
+type Code = "loop" | "loop-free" | "unknown";
+
 /** A suggestion that fits what the function does, from its name. */
-function specific(name: string): string {
+function specific(name: string, code: Code): string {
   if (/token|bpe|merge|encode|vocab|wordpiece/i.test(name))
     return "Use a compiled tokenizer: Hugging Face `tokenizers` (Rust, batch encode releases the GIL) or `tiktoken` do byte-pair merges 10–100× faster than a Python loop.";
   if (/resiz|image|pixel|crop|interp|rgb|bilinear/i.test(name))
     return "Resize with a compiled implementation: PIL's Image.resize, torchvision.transforms.v2.functional.resize or torch.nn.functional.interpolate on a whole batch tensor instead of a Python loop over pixels.";
   if (/hash|feature|fnv|murmur/i.test(name))
     return "Hash features with a vectorised or compiled implementation: sklearn's FeatureHasher / HashingVectorizer, or NumPy over a whole batch, instead of a per-character Python loop.";
+  if (code === "loop-free") return "Replace the per-element calls with NumPy or torch operations over whole arrays, in the loop that calls it (or a compiled extension: Cython, Numba, Rust via PyO3).";
+  if (code === "unknown") return "If it loops over elements in Python, replace the loop with NumPy or torch operations over whole arrays (or a compiled extension: Cython, Numba, Rust via PyO3).";
   return "Replace the per-element Python loop with NumPy or torch operations over whole arrays (or a compiled extension: Cython, Numba, Rust via PyO3).";
 }
 
+/** The finding's title and first suggestion, by what is known of the function's bytecode. */
+function framing(what: string, top: FunctionPlace, code: Code, sharePct: number, steady: string): { title: string; first: string } {
+  const fn = top.fn;
+  const ran = `it ran ${sharePct} % of the CPU busy time in the window (${round(fn.selfNs / 1e6, 1)} ms over ${fn.calls} calls)`;
+  if (code === "loop")
+    return { title: `Python loop in ${what} takes ${sharePct} % of the CPU time${steady}`, first: `Make ${what} cheaper: ${ran} in its own code, a loop (its bytecode and the C functions the loop calls, NumPy's included).` };
+  if (code === "loop-free") {
+    const perCallUs = round(fn.selfNs / Math.max(1, fn.calls) / 1e3, 1);
+    return {
+      title: `${what} takes ${sharePct} % of the CPU time over ${fn.calls} calls${steady}`,
+      first: `Call ${what} less often: ${ran}, ${perCallUs} µs per call in its own code, which has no loop: the time is in how often it is called. Batch the work (one call over many items) or cache results when inputs repeat (functools.lru_cache).`,
+    };
+  }
+  return {
+    title: `${what} takes ${sharePct} % of the CPU time in its own code${steady}`,
+    first: `Make ${what} cheaper: ${ran} in its own code. That time may be Python or C functions it calls (NumPy, builtins): this trace does not record the functions' bytecode, which tells them apart (\`inferscope run\` records it); line_profiler or py-spy --native show which lines take it.`,
+  };
+}
+
+
 export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
   id: "python_preprocessing",
-  description: `a function of the user's code takes ≥ ${PREPROCESSING_MIN_SHARE * 100} % of the CPU busy time running pure Python`,
+  description: `a function of the user's code takes ≥ ${PREPROCESSING_MIN_SHARE * 100} % of the CPU busy time in its own Python code`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const busy = busyCpu(ctx, p.min_busy_share);
@@ -48,16 +76,19 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
     const share = top.fn.selfNs / run;
     const what = describePlace(top);
     const inWorkers = top.where.length > 0;
+    const shape = codeShape(ctx.trace, top.fn);
+    const code: Code = !shape ? "unknown" : shape.loop ? "loop" : "loop-free";
+    const { title, first } = framing(what, top, code, pct(top.fn.selfNs, run), ctx.window ? " in the steady state" : "");
     const suggestions = [
-      `Make ${what} cheaper: it ran ${pct(top.fn.selfNs, run)} % of the CPU busy time in the window (${round(top.fn.selfNs / 1e6, 1)} ms over ${top.fn.calls} calls) in its own Python code.`,
-      specific(top.fn.function),
+      first,
+      specific(top.fn.function, code),
       inWorkers
         ? "Cache what it computes when inputs repeat (precompute the features once and store them, or functools.lru_cache on the per-item function), so the workers do less per sample."
         : "Take it off the inference path: run it in DataLoader workers (num_workers > 0) or a process pool so it overlaps with the model, or cache its results when inputs repeat (functools.lru_cache).",
     ];
     if (also.length) suggestions.push(`Next in line: ${also.map((x) => `${describePlace(x)} (${pct(x.fn.selfNs, run)} %)`).join(", ")}.`);
     return {
-      title: `Pure-Python ${what} takes ${pct(top.fn.selfNs, run)} % of the CPU time${ctx.window ? " in the steady state" : ""}`,
+      title,
       severity: severityFor(top.fn.selfNs, W),
       confidence: round(clamp01(0.6 + 0.35 * clamp01((share - p.min_share) / (1 - p.min_share)))),
       impact_ms: msRounded(top.fn.selfNs),
@@ -73,6 +104,7 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
         self_ms: msRounded(top.fn.selfNs),
         calls: top.fn.calls,
         pct_of_cpu_busy: pct(top.fn.selfNs, run),
+        code: shape ? { instructions: shape.instructions, loop: shape.loop } : null,
         cpu_busy_ms: msRounded(run),
         window_ms: msRounded(W),
         also: also.map((x) => ({ function: x.fn.function, file: x.fn.file ?? null, self_ms: msRounded(x.fn.selfNs) })),
