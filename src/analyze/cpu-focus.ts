@@ -101,10 +101,16 @@ export function shortLocation(file: string | undefined, line: number | undefined
 }
 
 /** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
+const tick = (s: string) => s.replace(/`/g, "'");
+
+/** "`f` (c/pre.py:41)". */
+export function describeFunction(fn: { function: string; file?: string; line?: number }): string {
+  const loc = shortLocation(fn.file, fn.line);
+  return `\`${tick(fn.function)}\`${loc ? ` (${tick(loc)})` : ""}`;
+}
+
 export function describePlace(p: FunctionPlace): string {
-  const tick = (s: string) => s.replace(/`/g, "'");
-  const loc = shortLocation(p.fn.file, p.fn.line);
-  let s = `\`${tick(p.fn.function)}\`${loc ? ` (${tick(loc)})` : ""}`;
+  let s = describeFunction(p.fn);
   if (p.scope) s += ` in scope \`${tick(p.scope)}\``;
   if (p.where.length) s += ` in ${joinAnd(p.where.slice(0, 3))}${p.where.length > 3 ? ` and ${p.where.length - 3} more` : ""}`;
   return s;

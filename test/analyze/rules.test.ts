@@ -274,3 +274,67 @@ describe("python_preprocessing says what the trace knows of the function's bytec
     expect(f.evidence.code).toBeNull();
   });
 });
+
+describe("library_code: a library's Python code, and the user code that calls into it", () => {
+  const NP = "/venv/lib/python3.11/site-packages/numpy/_core/_methods.py";
+  /** 10 steps of 1 ms: `normalize` (prep.py:3) calls numpy's `_std` 4 times a step, 180 µs each, `_std` inside it runs `_var` 150 µs. */
+  function numpyLoop(): Trace {
+    const b = new Builder();
+    b.span("python", "main", 0, 10 * MS, { file: "infer.py", line: 1 });
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * MS;
+      b.span("scope", "step", t0, t0 + MS);
+      b.span("python", "normalize", t0, t0 + 900 * US, { file: "prep.py", line: 3 });
+      for (let c = 0; c < 4; c++) {
+        const s = t0 + 100 * US + c * 200 * US;
+        b.span("python", "_std", s, s + 180 * US, { file: NP, line: 200 });
+        b.span("python", "_var", s + 10 * US, s + 160 * US, { file: NP, line: 148 });
+      }
+    }
+    return b.t;
+  }
+  const finding = (t: Trace) => analyze(t, { path: "x" }).findings.find((f) => f.rule === "library_code");
+
+  test("numpy's functions, their share, and the user function that calls them", () => {
+    const f = finding(numpyLoop())!;
+    // numpy's self time: 4 × 180 µs a step of 1 ms busy
+    expect(f.title).toBe("`numpy` takes 72 % of the CPU time in the steady state in its Python functions and the C code they call: `_var` (_core/_methods.py:148) 60 %, `_std` (_core/_methods.py:200) 12 %, called from `normalize` (prep.py:3)");
+    expect(f.suggestions[0]).toBe("Call into `numpy` less often from `normalize` (prep.py:3): it made at least 40 calls into it (`_std` ×40; calls shorter than --min-duration-us are summed, not counted here), 7.2 ms in all; one call over a whole batch pays `numpy`'s per-call work once instead of once per item.");
+    expect(f.suggestions[1]).toStartWith("Call NumPy on whole batches: stack the items into one array (np.stack)");
+    expect(f.evidence).toMatchObject({ package: "numpy", stdlib: false, self_ms: 7.2, caller: { function: "normalize", file: "prep.py", line: 3, calls_into: 40, ms_into: 7.2 } });
+    expect(f.estimated_saving).toMatchObject({ ms: null, basis: "not estimated: how much of `numpy`'s time a batched call saves depends on the call" });
+  });
+
+  test("a standard-library module; no user caller kept: how to find one", () => {
+    const b = new Builder();
+    for (let k = 0; k < 10; k++) b.span("python", "decode", k * MS, k * MS + 800 * US, { file: "/usr/lib/python3.11/json/decoder.py", line: 332 });
+    const f = finding(b.t)!;
+    expect(f.title).toStartWith("The standard library's `json` takes 100 % of the CPU time in the steady state in its Python functions and the C code they call: `decode` (json/decoder.py:332) 100 %");
+    expect(f.title).not.toContain("called from");
+    expect(f.suggestions[0]).toStartWith("Find the code that calls into the standard library's `json`: the flame graph");
+    expect(f.suggestions[1]).toStartWith("Look for a compiled replacement of the standard library's `json`");
+  });
+
+  test("torch's module machinery: PyTorch's advice, CUDA graphs instead of moving the work off the path", () => {
+    const b = new Builder();
+    for (let k = 0; k < 10; k++) {
+      b.span("python", "generate", k * MS, k * MS + 900 * US, { file: "serve.py", line: 7 });
+      b.span("python", "_call_impl", k * MS + 50 * US, k * MS + 850 * US, { file: "/venv/lib/python3.11/site-packages/torch/nn/modules/module.py", line: 1740 });
+    }
+    const f = finding(b.t)!;
+    expect(f.title).toContain("`torch` takes 88.9 % of the CPU time");
+    expect(f.title).toEndWith("called from `generate` (serve.py:7)");
+    expect(f.suggestions[1]).toStartWith("Cut PyTorch's Python overhead");
+    expect(f.suggestions[2]).toStartWith("Where the GPU waits for these launches, replay them without the Python: CUDA graphs");
+  });
+
+  test("below 25 % of the CPU busy time, or the user's own code: no finding", () => {
+    const b = new Builder();
+    for (let k = 0; k < 10; k++) {
+      b.span("python", "work", k * MS, k * MS + MS, { file: "app.py", line: 1 });
+      b.span("python", "_var", k * MS, k * MS + 200 * US, { file: NP, line: 148 });
+    }
+    expect(finding(b.t)).toBeUndefined();
+    expect(rules(b.t)).toContain("python_preprocessing");
+  });
+});

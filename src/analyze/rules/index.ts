@@ -19,6 +19,7 @@ import { unevenLayersRule } from "./uneven-layers.ts";
 import { dataLoadingStarvedRule } from "./data-loading-starved.ts";
 import { pythonPreprocessingRule } from "./python-preprocessing.ts";
 import { nativeCodeRule } from "./native-code.ts";
+import { libraryCodeRule } from "./library-code.ts";
 import { startupDominatesRule } from "./startup-dominates.ts";
 import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
 import { waitingForInputRule } from "./waiting-for-input.ts";
@@ -46,6 +47,7 @@ export const RULES: readonly Rule<any>[] = [
   // CPU side (no GPU needed; on a GPU they explain host-wait idle time)
   pythonPreprocessingRule,
   nativeCodeRule,
+  libraryCodeRule,
   dataLoadingStarvedRule,
   waitingForInputRule,
   threadOversubscriptionRule,
