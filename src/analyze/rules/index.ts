@@ -20,6 +20,7 @@ import { dataLoadingStarvedRule } from "./data-loading-starved.ts";
 import { pythonPreprocessingRule } from "./python-preprocessing.ts";
 import { nativeCodeRule } from "./native-code.ts";
 import { libraryCodeRule } from "./library-code.ts";
+import { torchCpuOpsRule } from "./torch-cpu-ops.ts";
 import { startupDominatesRule } from "./startup-dominates.ts";
 import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
 import { waitingForInputRule } from "./waiting-for-input.ts";
@@ -48,6 +49,7 @@ export const RULES: readonly Rule<any>[] = [
   pythonPreprocessingRule,
   nativeCodeRule,
   libraryCodeRule,
+  torchCpuOpsRule,
   dataLoadingStarvedRule,
   waitingForInputRule,
   threadOversubscriptionRule,
