@@ -7,7 +7,8 @@
 // the last `}` `,` `{` of a batch without scanning the bytes; when that guess lands inside a
 // string or a nested object the batch cannot parse (its brackets or quotes do not balance), and
 // only then is the batch scanned exactly. So the cost stays close to one JSON.parse of the file
-// (docs/benchmarks.md).
+// (docs/benchmarks.md). With the native reader (json-tape.ts), a batch goes to C first; JSON.parse
+// reads what it refuses, so the values and the messages stay JSON.parse's.
 //
 // A state machine over the top level of the document, one method per state:
 //   start  before the first byte: `{` (an object with keys) or `[` (the bare event array)
