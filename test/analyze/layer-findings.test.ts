@@ -22,7 +22,7 @@ describe("uneven_layers", () => {
     const ev = f.evidence as { slowest_ms: number; median_ms: number; excess_ms: number; ratio: number };
     expect(ev.excess_ms).toBeCloseTo(ev.slowest_ms - ev.median_ms, 2);
     expect(ev.ratio).toBeGreaterThan(2);
-    expect(f.title.startsWith("`Sequential_0.ConvBlock_2` takes ")).toBe(true);
+    expect(f.title.startsWith("Layer `Sequential_0.ConvBlock_2` (ConvBlock) takes ")).toBe(true);
     expect(f.suggestions[1]).toContain("`Sequential_0.ConvBlock_2.Conv2d_5` (Conv2d)");
   });
 

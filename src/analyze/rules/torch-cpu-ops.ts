@@ -24,6 +24,11 @@ const PARAMS = {
 const VIEW_OPS = new Set(["aten::t", "aten::transpose", "aten::as_strided", "aten::view", "aten::reshape", "aten::expand", "aten::permute", "aten::contiguous", "aten::empty", "aten::unsqueeze", "aten::squeeze", "aten::slice", "aten::select", "aten::detach", "aten::alias", "aten::resolve_conj", "aten::resolve_neg"]);
 
 const perCallUs = (f: HotFunction) => round(f.selfNs / Math.max(1, f.calls) / 1e3, 1);
+/** "25 µs", "52.5 ms". */
+const perCall = (f: HotFunction) => {
+  const us = f.selfNs / Math.max(1, f.calls) / 1e3;
+  return us < 1000 ? `${round(us, 1)} µs` : `${round(us / 1e3, 1)} ms`;
+};
 
 export const torchCpuOpsRule: Rule<typeof PARAMS> = {
   id: "torch_cpu_ops",
@@ -44,11 +49,11 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
     const small = first.selfNs / Math.max(1, first.calls) < SMALL_OP_NS;
     const threads = processes(ctx).find((x) => x.role === "main")?.torchThreads ?? null;
     const views = viewNs >= 0.05 * run ? `; view and metadata ops alone (aten::t, aten::transpose …) take ${pct(viewNs, run)} %, pure per-call overhead` : "";
-    const batch = `Batch the inputs: ${describeFunction(first)} ran ${first.calls} times, ${perCallUs(first)} µs each, and the ops ${calls} times in all${views}; every op call pays the dispatcher's fixed cost, so one call over a batch of N items (torch.stack the samples, one forward) costs far less than N calls.`;
+    const batch = `Batch the inputs: ${describeFunction(first)} ran ${first.calls} times, ${perCall(first)} each, and the ops ${calls} times in all${views}; every op call pays the dispatcher's fixed cost, so one call over a batch of N items (torch.stack the samples, one forward) costs far less than N calls.`;
     const compile = "Cut the per-op overhead: run under torch.inference_mode(), and compile the model: torch.compile fuses the elementwise ops into the GEMMs' neighbours and removes most dispatch (torch.jit.trace + torch.jit.freeze also folds them).";
     const compute = `Match the threads and the precision to the work: torch runs ${threads !== null ? `${threads} intra-op threads here` : "one intra-op thread per core by default"} (torch.get_num_threads()); small ops often run faster on fewer (torch.set_num_threads(1–4)), large GEMMs on every physical core; on CPUs with AMX or VNNI, bfloat16 (torch.autocast("cpu", dtype=torch.bfloat16)) or int8 (torch.ao.quantization.quantize_dynamic) cuts GEMM time.`;
     return {
-      title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${ctx.window ? " in the steady state" : ""}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCallUs(f)} µs each)` : ""}`).join(", ")}`,
+      title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${ctx.window ? " in the steady state" : ""}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCall(f)} each)` : ""}`).join(", ")}`,
       severity: severityFor(opsNs, W),
       confidence: round(clamp01(0.6 + 0.35 * clamp01((opsNs / run - p.min_share) / (1 - p.min_share)))),
       impact_ms: msRounded(opsNs),

@@ -63,7 +63,8 @@ export const unevenLayersRule: Rule<typeof PARAMS> = {
       suggestions.push(`Profile the layer alone with its siblings' input shape (torch.profiler with record_shapes=True) to see which op grows.`);
     }
     return {
-      title: `\`${slow.path}\` takes ${round(ratio, 1)}× the ${what} of a typical ${c.type} (${round(c.spread.maxNs / 1e6, 3)} ms vs a median of ${round(c.spread.medianNs / 1e6, 3)} ms over ${c.instances} instances)`,
+      // "layer `1` (ReLU)": a path such as `1` (a Sequential's child) says nothing by itself
+      title: `Layer \`${slow.path}\` (${c.type}) takes ${round(ratio, 1)}× the ${what} of a typical ${c.type} (${round(c.spread.maxNs / 1e6, 3)} ms vs a median of ${round(c.spread.medianNs / 1e6, 3)} ms over ${c.instances} instances)`,
       severity: severityFor(excess, m.step.ns),
       confidence: round(clamp01(0.6 + 0.3 * Math.min(1, (ratio - p.min_ratio) / 2))),
       impact_ms: msRounded(excess),
