@@ -305,6 +305,16 @@ static int64_t shape_id(reader *r, const uint32_t *keys, uint32_t n) {
   return is_table_intern(&r->shapes, (const uint8_t *)keys, n * (uint32_t)sizeof(uint32_t));
 }
 
+/* After a member of an object or array: 1 at its closing bracket, 0 at a comma (another member
+ * follows), -1 otherwise (not JSON, or the bytes ran out). */
+static int after_member(parser *p, uint8_t close) {
+  skip_ws(p);
+  if (p->pos >= p->len) return -1;
+  uint8_t c = p->b[p->pos++];
+  if (c == close) return 1;
+  return c == ',' ? 0 : -1;
+}
+
 /* An object: SHAPED (its values only) when its keys can make a shape, else OBJ (keys and values).
  * generic: OBJ straight away (the second try of an object whose keys made no shape). */
 static int object(parser *p, int depth, int emit, int generic) {
@@ -338,11 +348,9 @@ static int object(parser *p, int depth, int emit, int generic) {
     skip_ws(p);
     if (value(p, depth + 1, emit)) return -1;
     if (++count > MAX_COUNT) return -1;
-    skip_ws(p);
-    if (p->pos >= p->len) return -1;
-    uint8_t c = p->b[p->pos++];
-    if (c == '}') break;
-    if (c != ',') return -1;
+    int m = after_member(p, '}');
+    if (m < 0) return -1;
+    if (m) break;
   }
   if (shaped) {
     int64_t sid = shape_id(p->r, keys, count);
@@ -374,11 +382,9 @@ static int array(parser *p, int depth, int emit) {
     skip_ws(p);
     if (value(p, depth + 1, emit)) return -1;
     if (++count > MAX_COUNT) return -1;
-    skip_ws(p);
-    if (p->pos >= p->len) return -1;
-    uint8_t c = p->b[p->pos++];
-    if (c == ']') break;
-    if (c != ',') return -1;
+    int m = after_member(p, ']');
+    if (m < 0) return -1;
+    if (m) break;
   }
   if (emit) p->tape[at] = (double)(T_ARR | ((uint64_t)count << 4));
   return 0;
@@ -420,11 +426,9 @@ static int flow(parser *p) {
   if (!plain_string_is(p, "s") && !plain_string_is(p, "f") && !plain_string_is(p, "t")) goto no;
   /* the rest, checked without a trace of it on the tape; a later key that is (or may be) "ph" */
   for (;;) {
-    skip_ws(p);
-    if (p->pos >= p->len) return -1;
-    uint8_t c = p->b[p->pos++];
-    if (c == '}') break;
-    if (c != ',') return -1;
+    int m = after_member(p, '}');
+    if (m < 0) return -1;
+    if (m) break;
     skip_ws(p);
     if (p->pos >= p->len || p->b[p->pos] != '"') return -1;
     size_t key = p->pos;
@@ -561,22 +565,19 @@ static int event(parser *p) {
         } else if (value(p, 3, 0)) {
           return -1;
         }
-        skip_ws(p);
-        if (p->pos >= p->len) return -1;
-        uint8_t c = p->b[p->pos++];
-        if (c == '}') break;
-        if (c != ',') return -1;
+        int m = after_member(p, '}');
+        if (m < 0) return -1;
+        if (m) break;
       }
       if (!delimited(p)) return -1;
     } else if (value(p, 2, 0)) {
       return -1;
     }
-  next:
-    skip_ws(p);
-    if (p->pos >= p->len) return -1;
-    uint8_t c = p->b[p->pos++];
-    if (c == '}') break;
-    if (c != ',') return -1;
+  next: {
+    int m = after_member(p, '}');
+    if (m < 0) return -1;
+    if (m) break;
+  }
   }
   if (!x || !fast_cat || !delimited(p)) goto not_one;
   p->tape[n0] = (double)(T_EVENT | ((uint64_t)count << 4));
