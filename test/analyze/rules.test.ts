@@ -312,7 +312,7 @@ describe("library_code: a library's Python code, and the user code that calls in
     expect(f.title).toStartWith("The standard library's `json` takes 100 % of the CPU time in the steady state in its Python functions and the C code they call: `decode` (json/decoder.py:332) 100 %");
     expect(f.title).not.toContain("called from");
     expect(f.suggestions[0]).toStartWith("Find the code that calls into the standard library's `json`: the flame graph");
-    expect(f.suggestions[1]).toStartWith("Look for a compiled replacement of the standard library's `json`");
+    expect(f.suggestions[1]).toStartWith("Encode and decode with orjson (or msgspec)");
   });
 
   test("torch's module machinery: PyTorch's advice, CUDA graphs instead of moving the work off the path", () => {

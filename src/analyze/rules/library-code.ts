@@ -98,7 +98,11 @@ const tick = (s: string) => s.replace(/`/g, "'");
 
 /** What to do about this library's own Python time, where something better than "call it less" is known. */
 function libraryAdvice(pkg: Package): string {
-  if (pkg.stdlib) return `Look for a compiled replacement of the standard library's \`${pkg.name}\` in the hot path (orjson for json, re2 or a precompiled pattern for re, struct/NumPy for byte packing), or call it once per batch.`;
+  if (pkg.stdlib) {
+    if (pkg.name === "asyncio") return "Run the event loop on uvloop (uvloop.install() before asyncio.run): its loop, transports and callbacks are C, where asyncio's own are Python.";
+    if (pkg.name === "json") return "Encode and decode with orjson (or msgspec): C, several times faster than the standard library's json on the same data.";
+    return `Look for a compiled replacement of the standard library's \`${pkg.name}\` in the hot path (re2 or one precompiled pattern for re, struct or NumPy for byte packing), or call it once per batch.`;
+  }
   switch (pkg.name) {
     case "numpy":
       return "Call NumPy on whole batches: stack the items into one array (np.stack) and reduce over an axis (x.std(axis=(1, 2)), x.mean(axis=…)) instead of one call per item; each call runs NumPy's Python-level wrapper before its C loop.";
