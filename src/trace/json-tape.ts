@@ -58,6 +58,8 @@ interface FieldEvent {
   [k: string]: unknown;
 }
 
+/** Bigger batches go to JSON.parse. */
+const MAX_BATCH_BYTES = 16 << 20;
 /** ffi/json_tape.c's MAX_SHAPE_KEYS */
 const MAX_SHAPE_KEYS = 64;
 
@@ -113,14 +115,15 @@ export class TapeReader {
    * when C does not take these bytes: the caller parses them with JSON.parse instead.
    */
   read(b: Uint8Array, from: number, to: number, add: (v: unknown) => void): boolean {
-    if (this.handle === null) return false;
+    // a batch this big is one huge event: JSON.parse takes it (its tape would be 8 bytes a byte)
+    if (this.handle === null || to - from > MAX_BATCH_BYTES) return false;
     const bytes = b.subarray(from, to);
     let n: number;
     for (;;) {
-      if (this.tape.length < bytes.length + 16 && bytes.length < 1 << 27) this.tape = new Float64Array(Math.max(bytes.length + 16, this.tape.length * 2));
+      if (this.tape.length < bytes.length + 16) this.tape = new Float64Array(Math.max(bytes.length + 16, this.tape.length * 2));
       n = Number(this.lib.symbols.is_tape_parse(this.handle, bytes, bytes.length, this.tape, this.tape.length));
       if (n !== -2) break;
-      if (this.tape.length >= 1 << 28) return false;
+      if (this.tape.length > 4 * MAX_BATCH_BYTES) return false;
       this.tape = new Float64Array(this.tape.length * 2);
     }
     if (n < 0) {

@@ -133,6 +133,16 @@ const FIXTURE_FILES = [
   "handmade/handmade_gpu_bound_bf16.kineto.json.gz",
 ];
 
+test("an event over 16 MB goes to JSON.parse, and reads the same", async () => {
+  const huge = `{"ph":"X","cat":"cpu_op","name":"${"n".repeat(17 << 20)}","ts":1,"dur":2,"pid":1,"tid":1}`;
+  expect(native(huge)).toBe("refused");
+  const doc = new TextEncoder().encode(`{"traceEvents":[{"ph":"X","cat":"cpu_op","name":"a","ts":0,"dur":1,"pid":1,"tid":1},${huge}]}`);
+  const r = await bothWays(doc, "huge.json");
+  expect(typeof r.native).toBe("object");
+  expect(r.native).toStrictEqual(r.js);
+  expect((r.native as { spans: { name: string }[] }).spans[1]!.name.length).toBe(17 << 20);
+});
+
 describe("traces: the same model as JSON.parse gives", () => {
   for (const file of FIXTURE_FILES) {
     test(file, async () => {
