@@ -305,6 +305,25 @@ static int64_t shape_id(reader *r, const uint32_t *keys, uint32_t n) {
   return is_table_intern(&r->shapes, (const uint8_t *)keys, n * (uint32_t)sizeof(uint32_t));
 }
 
+/* The next string (at its quote) as a plain byte range: 0, 1 when it has escapes, -1 bad JSON. */
+static int string_range(parser *p, size_t *start, uint32_t *n) {
+  size_t q = p->pos;
+  int esc;
+  if (string_esc(p, 0, NULL, &esc)) return -1;
+  *start = q + 1;
+  *n = (uint32_t)(p->pos - q - 2);
+  return esc;
+}
+
+/* The `:` after a key, and the whitespace around it; -1 when it is not there or nothing follows. */
+static int colon(parser *p) {
+  skip_ws(p);
+  if (p->pos >= p->len || p->b[p->pos] != ':') return -1;
+  p->pos++;
+  skip_ws(p);
+  return p->pos < p->len ? 0 : -1;
+}
+
 /* After a member of an object or array: 1 at its closing bracket, 0 at a comma (another member
  * follows), -1 otherwise (not JSON, or the bytes ran out). */
 static int after_member(parser *p, uint8_t close) {
@@ -342,11 +361,7 @@ static int object(parser *p, int depth, int emit, int generic) {
     } else if (string(p, emit, NULL)) {
       return -1;
     }
-    skip_ws(p);
-    if (p->pos >= p->len || p->b[p->pos] != ':') return -1;
-    p->pos++;
-    skip_ws(p);
-    if (value(p, depth + 1, emit)) return -1;
+    if (colon(p) || value(p, depth + 1, emit)) return -1;
     if (++count > MAX_COUNT) return -1;
     int m = after_member(p, '}');
     if (m < 0) return -1;
@@ -419,10 +434,7 @@ static int flow(parser *p) {
   size_t start = p->pos;
   p->pos++;
   skip_ws(p);
-  if (!plain_string_is(p, "ph")) goto no;
-  skip_ws(p);
-  if (p->pos >= p->len || p->b[p->pos++] != ':') goto no;
-  skip_ws(p);
+  if (!plain_string_is(p, "ph") || colon(p)) goto no;
   if (!plain_string_is(p, "s") && !plain_string_is(p, "f") && !plain_string_is(p, "t")) goto no;
   /* the rest, checked without a trace of it on the tape; a later key that is (or may be) "ph" */
   for (;;) {
@@ -431,14 +443,12 @@ static int flow(parser *p) {
     if (m) break;
     skip_ws(p);
     if (p->pos >= p->len || p->b[p->pos] != '"') return -1;
-    size_t key = p->pos;
-    if (string(p, 0, NULL)) return -1;
-    size_t klen = p->pos - key;
-    if (memchr(p->b + key, '\\', klen) || (klen == 4 && memcmp(p->b + key, "\"ph\"", 4) == 0)) goto no;
-    skip_ws(p);
-    if (p->pos >= p->len || p->b[p->pos++] != ':') return -1;
-    skip_ws(p);
-    if (value(p, 2, 0)) return -1;
+    size_t ks;
+    uint32_t kn;
+    int e = string_range(p, &ks, &kn);
+    if (e < 0) return -1;
+    if (e || (kn == 2 && memcmp(p->b + ks, "ph", 2) == 0)) goto no;
+    if (colon(p) || value(p, 2, 0)) return -1;
   }
   if (!delimited(p)) return -1;
   return put_tag(p, T_FLOW, 0) ? -1 : 1;
@@ -447,15 +457,6 @@ no:
   return 0;
 }
 
-/* The next string (at its quote) as a plain byte range: 0, 1 when it has escapes, -1 bad JSON. */
-static int string_range(parser *p, size_t *start, uint32_t *n) {
-  size_t q = p->pos;
-  int esc;
-  if (string_esc(p, 0, NULL, &esc)) return -1;
-  *start = q + 1;
-  *n = (uint32_t)(p->pos - q - 2);
-  return esc;
-}
 
 /* One field's value onto the tape: a number, a string, true, false, null, or an
  * array of three numbers (grid, block); 0, 1 when it is none of these, -1 bad JSON. */
@@ -500,11 +501,7 @@ static int event(parser *p) {
     if (e) goto not_one; /* an escaped key may spell a field */
     int field = top_field(p->b + ks, kn);
     int is_args = kn == 4 && memcmp(p->b + ks, "args", 4) == 0;
-    skip_ws(p);
-    if (p->pos >= p->len || p->b[p->pos] != ':') return -1;
-    p->pos++;
-    skip_ws(p);
-    if (p->pos >= p->len) return -1;
+    if (colon(p)) return -1;
     if (field >= 0) {
       if (seen & (1ull << field)) goto not_one; /* a duplicate: JSON.parse keeps the last */
       seen |= 1ull << field;
@@ -549,11 +546,7 @@ static int event(parser *p) {
         if (ae) goto not_one;
         int64_t k = is_table_lookup(&r->arg_keys, p->b + ks, kn);
         if (k >= 0 && r->whole[k]) goto not_one;
-        skip_ws(p);
-        if (p->pos >= p->len || p->b[p->pos] != ':') return -1;
-        p->pos++;
-        skip_ws(p);
-        if (p->pos >= p->len) return -1;
+        if (colon(p)) return -1;
         if (k >= 0) {
           int f = F_ARGS0 + (int)k;
           if (seen & (1ull << f)) goto not_one;
