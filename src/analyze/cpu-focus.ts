@@ -43,12 +43,16 @@ export function runningNs(ctx: AnalysisContext): number {
   return n;
 }
 
-/** The threads' running time and the window, when Python calls were traced and the threads ran at least `minBusyShare` of the window; else null. */
-export function busyCpu(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
-  if (!ctx.cpu.pythonTraced) return null;
+/** The threads' running time and the window, when the threads ran at least `minBusyShare` of the window; else null. */
+export function busyThreads(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
   const run = runningNs(ctx);
   const W = windowNs(ctx);
   return run <= 0 || W <= 0 || run < minBusyShare * W ? null : { run, W };
+}
+
+/** As busyThreads, for the rules about Python code: null too when Python calls were not traced. */
+export function busyCpu(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
+  return ctx.cpu.pythonTraced ? busyThreads(ctx, minBusyShare) : null;
 }
 
 export interface FunctionPlace {
@@ -103,15 +107,18 @@ export function shortLocation(file: string | undefined, line: number | undefined
 /** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
 const tick = (s: string) => s.replace(/`/g, "'");
 
+/** A name as Markdown code: "`f`" (a backtick in it would end the code span: it becomes '). */
+export const inBackticks = (s: string) => `\`${tick(s)}\``;
+
 /** "`f` (c/pre.py:41)". */
 export function describeFunction(fn: { function: string; file?: string; line?: number }): string {
   const loc = shortLocation(fn.file, fn.line);
-  return `\`${tick(fn.function)}\`${loc ? ` (${tick(loc)})` : ""}`;
+  return `${inBackticks(fn.function)}${loc ? ` (${tick(loc)})` : ""}`;
 }
 
 export function describePlace(p: FunctionPlace): string {
   let s = describeFunction(p.fn);
-  if (p.scope) s += ` in scope \`${tick(p.scope)}\``;
+  if (p.scope) s += ` in scope ${inBackticks(p.scope)}`;
   if (p.where.length) s += ` in ${joinAnd(p.where.slice(0, 3))}${p.where.length > 3 ? ` and ${p.where.length - 3} more` : ""}`;
   return s;
 }

@@ -93,6 +93,14 @@ export function clamp01(x: number): number {
   return Math.max(0, Math.min(1, x));
 }
 
+/**
+ * The confidence of a rule that fires when a share passes its threshold: 0.6 at the threshold,
+ * rising to 0.95 at a share of 1 (docs/analysis.md, "Confidence").
+ */
+export function shareConfidence(share: number, threshold: number): number {
+  return round(clamp01(0.6 + 0.35 * clamp01((share - threshold) / (1 - threshold))));
+}
+
 /** For evidence and titles: ns → ms rounded to the µs (3 decimals), percentages with 1. */
 export const msRounded = (ns: number): number => Math.round(ns / 1e3) / 1e3;
 export const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);

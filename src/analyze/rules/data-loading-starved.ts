@@ -5,7 +5,7 @@
 import { describePlace, mainThread, placeOf, processes, windowNs } from "../cpu-focus.ts";
 import { hotFunctions } from "../hot-functions.ts";
 import { ClaimBuilder } from "../savings.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The main thread waits for workers at least this share of the window… */
@@ -66,7 +66,7 @@ export const dataLoadingStarvedRule: Rule<typeof PARAMS> = {
     return {
       title: `The main loop waits ${pct(waitNs, W)} % of the time for ${what}${traced.length ? `, which run ${pct(busy, traced.length * W)} % of it` : ""}`,
       severity: severityFor(waitNs, W),
-      confidence: round(traced.length ? clamp01(0.6 + 0.35 * clamp01((waitNs / W - p.min_wait_share) / (1 - p.min_wait_share))) : 0.5),
+      confidence: traced.length ? shareConfidence(waitNs / W, p.min_wait_share) : 0.5,
       impact_ms: msRounded(waitNs),
       saving: { kind: "time", claim: mainWaits(ctx, main.tid, waitNs), basis: "the main thread's waits for the workers, all of them gone if the workers kept ahead of the loop" },
       evidence: {

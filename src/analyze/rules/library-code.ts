@@ -7,11 +7,11 @@
 // in the code that calls the library, so the finding names it (from the call tree: the nearest
 // user function above the calls into the package). Needs Python calls (an InferScope trace).
 import type { CallTree } from "../call-tree.ts";
-import { busyCpu, describeFunction } from "../cpu-focus.ts";
+import { busyCpu, describeFunction, inBackticks } from "../cpu-focus.ts";
 import type { HotFunction } from "../hot-functions.ts";
 import { type Package, packageLabel, packageOf } from "../packages.ts";
 import { isUserFile } from "../waits.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** One library's Python functions take at least this share of the CPU busy time (their self time)… */
@@ -94,7 +94,6 @@ function callersInto(tree: CallTree, pkg: Package): Caller[] {
   return [...byFrame.values()].sort((a, b) => b.ns - a.ns);
 }
 
-const tick = (s: string) => s.replace(/`/g, "'");
 
 /** What to do about this library's own Python time, where something better than "call it less" is known. */
 function libraryAdvice(pkg: Package): string {
@@ -136,7 +135,7 @@ export const libraryCodeRule: Rule<typeof PARAMS> = {
     const entries = caller ? [...caller.entries].sort((a, b) => b[1].ns - a[1].ns).slice(0, 3) : [];
     const suggestions = [
       caller
-        ? `Call into ${label} less often from ${describeFunction(caller)}: it made at least ${caller.calls} calls into it (${entries.map(([n, e]) => `\`${tick(n)}\` ×${e.calls}`).join(", ")}; calls shorter than --min-duration-us are summed, not counted here), ${round(caller.ns / 1e6, 1)} ms in all; one call over a whole batch pays ${label}'s per-call work once instead of once per item.`
+        ? `Call into ${label} less often from ${describeFunction(caller)}: it made at least ${caller.calls} calls into it (${entries.map(([n, e]) => `${inBackticks(n)} ×${e.calls}`).join(", ")}; calls shorter than --min-duration-us are summed, not counted here), ${round(caller.ns / 1e6, 1)} ms in all; one call over a whole batch pays ${label}'s per-call work once instead of once per item.`
         : `Find the code that calls into ${label}: the flame graph (report.html, or --format speedscope) shows the stacks; calls shorter than --min-duration-us (50 µs by default) are summed, not kept as stacks: run with --min-duration-us 0 to see every caller.`,
       libraryAdvice(top.pkg),
       top.pkg.name === "torch" && !top.pkg.stdlib
@@ -146,7 +145,7 @@ export const libraryCodeRule: Rule<typeof PARAMS> = {
     return {
       title: `${label.charAt(0).toUpperCase()}${label.slice(1)} takes ${pct(top.selfNs, run)} % of the CPU time${steady} in its Python functions and the C code they call: ${hottest.map((f) => `${describeFunction(f)} ${pct(f.selfNs, run)} %`).join(", ")}${caller ? `, called from ${describeFunction(caller)}` : ""}`,
       severity: severityFor(top.selfNs, W),
-      confidence: round(clamp01(0.6 + 0.35 * clamp01((top.selfNs / run - p.min_share) / (1 - p.min_share)))),
+      confidence: shareConfidence(top.selfNs / run, p.min_share),
       impact_ms: msRounded(top.selfNs),
       saving: { kind: "none", reason: `how much of ${label}'s time a batched call saves depends on the call` },
       evidence: {

@@ -6,7 +6,7 @@
 // InferScope trace).
 import { busyCpu, describePlace, ownTime, placeOf } from "../cpu-focus.ts";
 import { NATIVE_FACTOR, nativeTime } from "../native-time.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The function's running self time is at least this share of the CPU busy time… */
@@ -41,7 +41,7 @@ export const nativeCodeRule: Rule<typeof PARAMS> = {
       return {
         title: `${what} takes ${pct(fn.selfNs, run)} % of the CPU time${ctx.window ? " in the steady state" : ""} in native code it calls, not in its own Python: ${perCallMs} ms per call, where its ${native.instructions} bytecode instructions (no loop) take at most ~${boundUs} µs`,
         severity: severityFor(fn.selfNs, W),
-        confidence: round(clamp01(0.6 + 0.35 * clamp01((fn.selfNs / run - p.min_share) / (1 - p.min_share)))),
+        confidence: shareConfidence(fn.selfNs / run, p.min_share),
         impact_ms: msRounded(fn.selfNs),
         saving: inWorkers
           ? { kind: "none", reason: "it runs in worker processes: a faster one shortens the main loop's wait for them (data_loading_starved), not the loop itself" }

@@ -7,7 +7,7 @@
 // time may be C code it calls: the finding says so instead of calling it pure Python).
 import { busyCpu, describePlace, type FunctionPlace, ownTime, placeOf } from "../cpu-focus.ts";
 import { codeShape, nativeTime } from "../native-time.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The top user function's running self time is at least this share of the CPU busy time… */
@@ -90,7 +90,7 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
     return {
       title,
       severity: severityFor(top.fn.selfNs, W),
-      confidence: round(clamp01(0.6 + 0.35 * clamp01((share - p.min_share) / (1 - p.min_share)))),
+      confidence: shareConfidence(share, p.min_share),
       impact_ms: msRounded(top.fn.selfNs),
       saving: inWorkers
         ? { kind: "none", reason: "it runs in worker processes: a faster one shortens the main loop's wait for them (data_loading_starved), not the loop itself" }

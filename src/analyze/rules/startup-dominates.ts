@@ -1,7 +1,7 @@
 // Start-up dominating a short run: interpreter start, imports and model construction take most
 // of the run, so the steady state hardly matters for its wall time. InferScope traces only
 // (a torch.profiler trace does not cover start-up).
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 import type { PythonLauncher } from "../../trace/model.ts";
 
@@ -31,7 +31,7 @@ export const startupDominatesRule: Rule<typeof PARAMS> = {
     return {
       title: `Start-up takes ${pct(s.totalNs, runNs)} % of the run: ${interpreter}imports ${round(s.importsNs / 1e6, 0)} ms${top.length ? ` (${top.join(", ")})` : ""}, other set-up ${round(s.otherNs / 1e6, 0)} ms`,
       severity: s.share >= 0.8 ? "high" : "medium",
-      confidence: round(clamp01(0.6 + 0.35 * clamp01((s.share - p.min_share) / (1 - p.min_share)))),
+      confidence: shareConfidence(s.share, p.min_share),
       impact_ms: msRounded(s.totalNs),
       saving: { kind: "none", reason: `start-up lies before the steady state the savings are shares of; it is ${round(s.totalNs / 1e6, 0)} ms of the run` },
       evidence: {

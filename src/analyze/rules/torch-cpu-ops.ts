@@ -3,9 +3,9 @@
 // busy time. Without this a CPU-bound torch model had no finding at all ("nothing stands out").
 // Small ops (a short mean call) are paid per call: batching and compiling come first; large ones
 // are compute: threads and precision come first. Works on Kineto and InferScope traces alike.
-import { describeFunction, processes, runningNs, windowNs } from "../cpu-focus.ts";
+import { busyThreads, describeFunction, processes } from "../cpu-focus.ts";
 import type { HotFunction } from "../hot-functions.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The torch ops' self time is at least this share of the CPU busy time… */
@@ -36,9 +36,9 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     if (ctx.gpu) return null;
-    const run = runningNs(ctx);
-    const W = windowNs(ctx);
-    if (run <= 0 || W <= 0 || run < p.min_busy_share * W) return null;
+    const busy = busyThreads(ctx, p.min_busy_share);
+    if (!busy) return null;
+    const { run, W } = busy;
     const ops = ctx.hot.functions.filter((f) => f.kind === "cpu_op");
     const opsNs = ops.reduce((n, f) => n + f.selfNs, 0);
     if (opsNs < p.min_share * run || ops.length === 0) return null;
@@ -55,7 +55,7 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
     return {
       title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${ctx.window ? " in the steady state" : ""}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCall(f)} each)` : ""}`).join(", ")}`,
       severity: severityFor(opsNs, W),
-      confidence: round(clamp01(0.6 + 0.35 * clamp01((opsNs / run - p.min_share) / (1 - p.min_share)))),
+      confidence: shareConfidence(opsNs / run, p.min_share),
       impact_ms: msRounded(opsNs),
       saving: { kind: "none", reason: "it depends on the batch size and on what compilation fuses" },
       evidence: {

@@ -2,7 +2,7 @@
 // window in select/epoll, accept, socket reads or a queue's get while the threads run little —
 // the program is not CPU-bound, and a profile of it idle says little about its speed.
 import { mainThread, runningNs, windowNs } from "../cpu-focus.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The main thread waits for input at least this share of the window… */
@@ -37,7 +37,7 @@ export const waitingForInputRule: Rule<typeof PARAMS> = {
     return {
       title: `Not CPU-bound: the main thread waits for input ${pct(waitNs, W)} % of the time (${top.on})`,
       severity: "low",
-      confidence: round(clamp01(0.6 + 0.35 * clamp01((waitNs / W - p.min_wait_share) / (1 - p.min_wait_share)))),
+      confidence: shareConfidence(waitNs / W, p.min_wait_share),
       impact_ms: 0,
       saving: { kind: "none", reason: "the program is not CPU-bound: it waits for its input, and a faster CPU side would wait longer" },
       evidence: {
