@@ -8,6 +8,11 @@
 // offset so they stay unique, and written as compact JSON. Each measurement is a fresh process
 // (`bun -e` for the bare parse, `bun src/main.ts analyze -f json` for the analysis), interleaved
 // over the rounds; the table gives medians and the peak RSS the kernel reported for the process.
+// CPU time (user, and user + system, as the kernel counted it for the whole process: every thread,
+// so JavaScriptCore's compiler and collector threads too) comes in a second table, because a
+// 2-core box's slow page faults flatter the wall-time ratio (docs/benchmarks.md).
+// The shipped binary (dist/inferscope, when built) is timed in the same rounds: it is what users run
+// (no TypeScript to transpile at start-up; bytecode).
 // A file too big for one JavaScript string cannot be JSON.parse'd at all: its parse column says so.
 // --baseline DIR: another checkout of InferScope (e.g. `git archive main | tar -x -C DIR`, with
 // node_modules linked) timed in the same rounds, interleaved: a change's effect in one run.
@@ -25,6 +30,9 @@ function arg(name: string, dflt: string): string {
 interface Run {
   seconds: number;
   rssMb: number;
+  /** CPU seconds: user, and user + system */
+  user: number;
+  cpu: number;
   ok: boolean;
   note?: string;
 }
@@ -34,9 +42,11 @@ function timed(cmd: string[]): Run {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
   const seconds = (performance.now() - t) / 1000;
   const rssMb = (r.resourceUsage?.maxRSS ?? 0) / 1048576;
+  const user = Number(r.resourceUsage?.cpuTime.user ?? 0n) / 1e6;
+  const cpu = Number(r.resourceUsage?.cpuTime.total ?? 0n) / 1e6;
   const ok = r.exitCode === 0;
   const err = r.stderr.toString().trim().split("\n");
-  return { seconds, rssMb, ok, note: ok ? undefined : (err.find((l) => /error/i.test(l)) ?? err.pop())?.trim() };
+  return { seconds, rssMb, user, cpu, ok, note: ok ? undefined : (err.find((l) => /error/i.test(l)) ?? err.pop())?.trim() };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -46,8 +56,11 @@ async function main(): Promise<void> {
   const dir = arg("dir", "/tmp/inferscope-bench");
   const rounds = Number(arg("rounds", "3"));
   const baseline = arg("baseline", "");
+  const binaryPath = join(ROOT, "dist/inferscope");
+  const binary = existsSync(binaryPath) ? binaryPath : null;
   mkdirSync(dir, { recursive: true });
   const rows: string[] = [];
+  const cpuRows: string[] = [];
   for (const n of sizes) {
     const path = join(dir, `llama-x${n}.json`);
     if (!existsSync(path)) await generate(n, path);
@@ -55,12 +68,17 @@ async function main(): Promise<void> {
     const parse: Run[] = [];
     const analyze: Run[] = [];
     const base: Run[] = [];
+    const shipped: Run[] = [];
     let events = 0;
     const analyzeCmd = (root: string) => [process.execPath, join(root, "src/main.ts"), "analyze", path, "-f", "json", "-o", "/dev/null", "--force"];
     for (let i = 0; i < rounds; i++) {
       parse.push(timed([process.execPath, "-e", `const t = await Bun.file(${JSON.stringify(path)}).text(); const v = JSON.parse(t); console.log(v.traceEvents.length)`]));
       analyze.push(timed(analyzeCmd(ROOT)));
       if (!analyze[i]!.ok) throw new Error(`analyze failed: ${analyze[i]!.note}`);
+      if (binary) {
+        shipped.push(timed([binary, "analyze", path, "-f", "json", "-o", "/dev/null", "--force"]));
+        if (!shipped[i]!.ok) throw new Error(`dist/inferscope analyze failed: ${shipped[i]!.note}`);
+      }
       if (baseline) {
         base.push(timed(analyzeCmd(baseline)));
         if (!base[i]!.ok) throw new Error(`baseline analyze failed: ${base[i]!.note}`);
@@ -77,6 +95,15 @@ async function main(): Promise<void> {
       `| ${events.toLocaleString("en-US")} | ${(bytes / 1e6).toFixed(0)} | ${p === null ? `fails (${parse[0]!.note})` : p.toFixed(2)} | ${pRss === null ? "—" : pRss.toFixed(0)} | ${a.toFixed(2)} | ${aRss.toFixed(0)} | ${p === null ? "—" : (a / p).toFixed(2)} | ${((events / a) / 1e6).toFixed(2)} | ${rounds} |`,
     );
     console.error(rows[rows.length - 1]);
+    const m = (runs: Run[], k: "seconds" | "user" | "cpu") => median(runs.map((x) => x[k]));
+    const ratio = (x: number, y: number | null) => (y === null ? "—" : (x / y).toFixed(2));
+    const pu = parsed ? m(parse, "user") : null;
+    const pc = parsed ? m(parse, "cpu") : null;
+    const cells = (runs: Run[]) => `${m(runs, "user").toFixed(2)} | ${ratio(m(runs, "user"), pu)} | ${m(runs, "cpu").toFixed(2)} | ${ratio(m(runs, "cpu"), pc)}`;
+    cpuRows.push(
+      `| ${events.toLocaleString("en-US")} | ${pu === null ? "—" : pu.toFixed(2)} | ${pc === null ? "—" : pc.toFixed(2)} | ${cells(analyze)} | ${binary ? `${m(shipped, "seconds").toFixed(2)} | ${ratio(m(shipped, "seconds"), p)} | ${cells(shipped)}` : "— | — | — | — | — | —"} |`,
+    );
+    console.error(cpuRows[cpuRows.length - 1]);
     if (baseline) {
       const b = median(base.map((x) => x.seconds));
       console.error(`  baseline ${baseline}: analyze ${b.toFixed(2)} s${p === null ? "" : ` (${(b / p).toFixed(2)}× the parse)`}; this tree / baseline ${(a / b).toFixed(2)}`);
@@ -85,6 +112,11 @@ async function main(): Promise<void> {
   console.log("| events | MB | bare JSON.parse s | its peak RSS MB | analyze s | its peak RSS MB | analyze / parse | M events/s | rounds |");
   console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) console.log(r);
+  console.log("");
+  console.log("CPU time (user; user + system), medians; the shipped binary's wall time and CPU time:");
+  console.log("| events | parse user s | parse user+sys s | analyze user s | / parse | analyze user+sys s | / parse | binary s | / parse | binary user s | / parse | binary user+sys s | / parse |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of cpuRows) console.log(r);
 }
 
 await main();
