@@ -54,6 +54,66 @@ describe("uneven_layers", () => {
     expect(fired(190 * US)).toEqual([]); // 1.9× the median
     expect(fired(100 * US)).toEqual([]); // even layers
   });
+
+  /** Three steps of `model` calling `children` in order, each [path, class, µs], the first one's path `Seq`. */
+  function sequence(children: [string, string, number][]): Trace {
+    const tr = emptyTrace("inferscope");
+    let t = 0;
+    for (let step = 0; step < 3; step++) {
+      const s0 = t;
+      tr.spans.push({ cat: "module", name: "Seq", moduleType: "Sequential", start: t, end: 0, pid: 1, tid: 1 });
+      const root = tr.spans[tr.spans.length - 1]!;
+      for (const [path, type, us] of children) {
+        tr.spans.push({ cat: "module", name: path, moduleType: type, start: t, end: t + us * US, pid: 1, tid: 1 });
+        t += us * US;
+      }
+      root.end = t;
+      tr.spans.push({ cat: "scope", name: "step", start: s0, end: t, pid: 1, tid: 1 });
+    }
+    return tr;
+  }
+
+  test("a plain Sequential's ReLUs (one after each conv, each on another size) are not repeats: no finding", () => {
+    // examples/cpu/cnn_resize.py's model: the first ReLU sees the largest activations
+    const convs: [string, string, number][] = [
+      ["0", "Conv2d", 2000], ["1", "ReLU", 3600], ["2", "MaxPool2d", 400],
+      ["3", "Conv2d", 700], ["4", "ReLU", 900], ["5", "MaxPool2d", 100],
+      ["6", "Conv2d", 400], ["7", "ReLU", 30], ["8", "AdaptiveAvgPool2d", 200],
+    ];
+    const r = analyze(sequence(convs), { path: "x" });
+    expect(r.findings.map((f) => f.rule)).not.toContain("uneven_layers");
+    // the same ReLUs as a stack (consecutive, one class) are repeats, and the first is named
+    const stacked = analyze(sequence([["0", "ReLU", 3600], ["1", "ReLU", 900], ["2", "ReLU", 30], ["3", "Conv2d", 2000]]), { path: "x" });
+    expect(stacked.findings.find((f) => f.rule === "uneven_layers")!.evidence).toMatchObject({ class: "ReLU", instances: 3, slowest: "0", median_ms: 2.7 });
+  });
+
+  test("inside a stack of blocks, the same child of each block is compared: the slow one is named", () => {
+    // layers.0 … layers.3, each an attention (1 ms) and an mlp whose act is 100 µs, 600 µs in layers.2
+    // (the blocks: 1.1 ms, 1.6 ms in layers.2, under 2× the median)
+    const kids: [string, string, number][] = [];
+    for (let i = 0; i < 4; i++) {
+      kids.push([`layers.${i}.attn`, "Attention", 1000], [`layers.${i}.mlp.act`, "GELU", i === 2 ? 600 : 100]);
+    }
+    // the blocks and their mlps as spans around their children
+    const tr = sequence(kids);
+    const blocks: typeof tr.spans = [];
+    for (const s of tr.spans) {
+      const m = /^layers\.(\d)\.(attn|mlp\.act)$/.exec(s.name);
+      if (!m) continue;
+      if (m[2] === "mlp.act") blocks.push({ ...s, name: `layers.${m[1]}.mlp`, moduleType: "MLP" });
+      if (m[2] === "attn") blocks.push({ ...s, name: `layers.${m[1]}`, moduleType: "Block" });
+    }
+    for (const b of blocks.filter((x) => x.moduleType === "Block")) {
+      const act = tr.spans.find((x) => x.name === `${b.name}.mlp.act` && x.start >= b.end && x.start < b.end + 2000 * US)!;
+      b.end = act.end;
+    }
+    tr.spans.push(...blocks);
+    tr.spans.sort((a, b) => a.start - b.start || b.end - a.end);
+    const f = analyze(tr, { path: "x" }).findings.find((x) => x.rule === "uneven_layers")!;
+    // the mlp and its act take the same time: the outer one is named, its act in the suggestions
+    expect(f.evidence).toMatchObject({ class: "MLP", instances: 4, slowest: "layers.2.mlp", median_ms: 0.3, slowest_ms: 1.8, typical: "layers.0.mlp" });
+    expect(f.suggestions[1]).toContain("`layers.2.mlp.act` (GELU)");
+  });
 });
 
 describe("launch_bound names the layer that launches most kernels", () => {

@@ -1,7 +1,9 @@
 // Uneven layers: one instance of a repeated layer (a decoder block, a conv block) takes far more
 // time than its siblings — a wider layer, another dtype, a fallback kernel, a sync inside it.
-// Needs the per-layer breakdown (nn.Module calls in the trace); otherwise not measured.
-import type { ModuleStat, ModuleTypeStat } from "../modules.ts";
+// Needs the per-layer breakdown (nn.Module calls in the trace); otherwise not measured. Only
+// repeats are compared (layer-stacks.ts): the blocks of a stack, or the same child of each.
+import type { ModuleStat } from "../modules.ts";
+import { firstCalls, repeatGroups } from "../layer-stacks.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -14,36 +16,42 @@ export const UNEVEN_MIN_STEP_SHARE = 0.05;
 
 /** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
 const PARAMS = {
-  min_instances: { default: UNEVEN_MIN_INSTANCES, unit: "instances", doc: "a module class with at least this many instances (paths)…", integer: true, min: 2 },
+  min_instances: { default: UNEVEN_MIN_INSTANCES, unit: "instances", doc: "a layer repeated at least this many times (the blocks of a stack, or the same child of each block)…", integer: true, min: 2 },
   min_ratio: { default: UNEVEN_MIN_RATIO, unit: "× the median", doc: "…whose slowest instance takes at least this many times the median instance's time…", min: 1 },
   min_step_share: { default: UNEVEN_MIN_STEP_SHARE, unit: "share of the step", doc: "…and the excess (slowest − median) is at least this share of the step", max: 1 },
 } satisfies ParamDefs;
 
 export const unevenLayersRule: Rule<typeof PARAMS> = {
   id: "uneven_layers",
-  description: `one of ≥ ${UNEVEN_MIN_INSTANCES} instances of a layer class takes ≥ ${UNEVEN_MIN_RATIO}× the median instance's time, the excess ≥ ${UNEVEN_MIN_STEP_SHARE * 100} % of the step`,
+  description: `one of ≥ ${UNEVEN_MIN_INSTANCES} repeats of a layer (the blocks of a stack) takes ≥ ${UNEVEN_MIN_RATIO}× the median repeat's time, the excess ≥ ${UNEVEN_MIN_STEP_SHARE * 100} % of the step`,
   params: PARAMS,
   evaluate(ctx: AnalysisContext, p): RuleFinding | null {
     const m = ctx.modules;
     if (!m || m.step.ns <= 0) return null;
-    let worst: { c: ModuleTypeStat; excess: number; ratio: number } | null = null;
-    for (const c of m.types) {
-      const s = c.spread;
-      if (c.instances < p.min_instances || s.medianNs <= 0) continue;
-      const ratio = s.maxNs / s.medianNs;
-      const excess = s.maxNs - s.medianNs;
+    let worst: { group: ModuleStat[]; type: string; gpu: boolean; slow: ModuleStat; medianNs: number; minNs: number; excess: number; ratio: number } | null = null;
+    for (const group of repeatGroups(m.modules, firstCalls(ctx.trace))) {
+      if (group.length < p.min_instances) continue;
+      // kernel time when the layer launched kernels, else its CPU time (as the Layers table's spread)
+      const gpu = group.some((s) => s.kernelNs > 0);
+      const v = (s: ModuleStat) => (gpu ? s.kernelNs : s.totalNs);
+      const sorted = [...group].sort((a, b) => v(a) - v(b) || (a.path < b.path ? -1 : 1));
+      const mid = sorted.length >> 1;
+      const medianNs = sorted.length % 2 === 1 ? v(sorted[mid]!) : (v(sorted[mid - 1]!) + v(sorted[mid]!)) / 2;
+      const slow = sorted[sorted.length - 1]!;
+      if (medianNs <= 0) continue;
+      const ratio = v(slow) / medianNs;
+      const excess = v(slow) - medianNs;
       if (ratio < p.min_ratio || excess < p.min_step_share * m.step.ns) continue;
-      if (!worst || excess > worst.excess) worst = { c, excess, ratio };
+      // on a tie (a layer and its only child), the outer one: its suggestions name the child
+      if (!worst || excess > worst.excess || (excess === worst.excess && slow.path.length < worst.slow.path.length)) worst = { group, type: slow.type!, gpu, slow, medianNs, minNs: v(sorted[0]!), excess, ratio };
     }
     if (!worst) return null;
-    const { c, excess, ratio } = worst;
-    const byPath = new Map<string, ModuleStat>(m.modules.map((s) => [s.path, s]));
-    const slow = byPath.get(c.spread.slowest)!;
-    const gpu = c.spread.basis === "gpu";
+    const { group, type, gpu, slow, medianNs, minNs, excess, ratio } = worst;
     const time = (s: ModuleStat) => (gpu ? s.kernelNs : s.totalNs);
-    // the sibling closest to the median, to compare with
-    const siblings = m.modules.filter((s) => s.type === c.type && s.path !== slow.path);
-    const typical = siblings.reduce<ModuleStat | null>((b, s) => (!b || Math.abs(time(s) - c.spread.medianNs) < Math.abs(time(b) - c.spread.medianNs) ? s : b), null);
+    // the repeat closest to the median, to compare with
+    const typical = group
+      .filter((s) => s !== slow)
+      .reduce<ModuleStat | null>((b, s) => (!b || Math.abs(time(s) - medianNs) < Math.abs(time(b) - medianNs) ? s : b), null);
     // inside the slow instance: the child module with the most time of its own
     const inside = m.modules
       .filter((s) => s.path.startsWith(`${slow.path}.`))
@@ -64,18 +72,18 @@ export const unevenLayersRule: Rule<typeof PARAMS> = {
     }
     return {
       // "layer `1` (ReLU)": a path such as `1` (a Sequential's child) says nothing by itself
-      title: `Layer \`${slow.path}\` (${c.type}) takes ${round(ratio, 1)}× the ${what} of a typical ${c.type} (${round(c.spread.maxNs / 1e6, 3)} ms vs a median of ${round(c.spread.medianNs / 1e6, 3)} ms over ${c.instances} instances)`,
+      title: `Layer \`${slow.path}\` (${type}) takes ${round(ratio, 1)}× the ${what} of a typical ${type} (${round(time(slow) / 1e6, 3)} ms vs a median of ${round(medianNs / 1e6, 3)} ms over ${group.length} instances)`,
       severity: severityFor(excess, m.step.ns),
       confidence: round(clamp01(0.6 + 0.3 * Math.min(1, (ratio - p.min_ratio) / 2))),
       impact_ms: msRounded(excess),
       evidence: {
-        class: c.type,
-        instances: c.instances,
+        class: type,
+        instances: group.length,
         slowest: slow.path,
-        basis: c.spread.basis,
-        slowest_ms: msRounded(c.spread.maxNs),
-        median_ms: msRounded(c.spread.medianNs),
-        min_ms: msRounded(c.spread.minNs),
+        basis: gpu ? "gpu" : "cpu",
+        slowest_ms: msRounded(time(slow)),
+        median_ms: msRounded(medianNs),
+        min_ms: msRounded(minNs),
         ratio: round(ratio, 2),
         excess_ms: msRounded(excess),
         excess_pct_of_step: pct(excess, m.step.ns),

@@ -1,0 +1,93 @@
+// Which layer instances are repeats of one another (for uneven_layers): the blocks of a stack
+// (`layers.0` … `layers.31`, Kineto's `Block_0` … `Block_3`), and inside them the same child of
+// each block. Instances of one class at different places are not repeats: the ReLUs after each
+// conv of a plain Sequential each see a tensor of another size, so their times differ by design.
+import type { Trace } from "../trace/model.ts";
+import type { ModuleStat } from "./modules.ts";
+
+/** A path component that indexes its container: `3` (ModuleList, Sequential), `Block_2` (Kineto's instance names). */
+const INDEXED = /^(\d+|.+_\d+)$/;
+
+/** A call's start and end (ns). */
+export type Call = readonly [start: number, end: number];
+
+/** Each module path's first call, from the trace's module spans. */
+export function firstCalls(trace: Trace): Map<string, Call> {
+  const first = new Map<string, Call>();
+  for (const s of trace.spans) {
+    if (s.cat !== "module") continue;
+    const t = first.get(s.name);
+    if (t === undefined || s.start < t[0]) first.set(s.name, [s.start, s.end]);
+  }
+  return first;
+}
+
+const NEVER: Call = [Infinity, Infinity];
+/** Call order; at one start the enclosing call first (a model's path sits beside its children's). */
+const byCall = (a: Call, b: Call) => a[0] - b[0] || b[1] - a[1];
+
+/**
+ * The instances grouped by their place in the model, groups of ≥ 2 only. A stack is a run of
+ * ≥ 2 consecutive siblings of one class with indexed names, in the order of their first call; a
+ * member of a stack is placed by the stack alone (`*`), any other component by its name, or, when
+ * indexed, by its class and rank among the siblings of that class (the second Conv2d of a block).
+ * Instances whose paths place the same, component by component, and of one class, are a group.
+ */
+export function repeatGroups(modules: readonly ModuleStat[], first: ReadonlyMap<string, Call>): ModuleStat[][] {
+  const typeOf = new Map<string, string | undefined>(modules.map((s) => [s.path, s.type]));
+  // every container (a path prefix, "" for the top) → its children's paths; first call of each prefix
+  const children = new Map<string, Set<string>>();
+  const firstOf = new Map<string, Call>();
+  for (const s of modules) {
+    const parts = s.path.split(".");
+    const t = first.get(s.path) ?? NEVER;
+    let container = "";
+    for (let i = 0; i < parts.length; i++) {
+      const path = i === 0 ? parts[0]! : `${container}.${parts[i]}`;
+      let set = children.get(container);
+      if (!set) children.set(container, (set = new Set()));
+      set.add(path);
+      if (byCall(t, firstOf.get(path) ?? NEVER) < 0) firstOf.set(path, t);
+      container = path;
+    }
+  }
+  // each child's place among its siblings
+  const place = new Map<string, string>();
+  for (const set of children.values()) {
+    const sibs = [...set].sort((a, b) => byCall(firstOf.get(a) ?? NEVER, firstOf.get(b) ?? NEVER) || (a < b ? -1 : a > b ? 1 : 0));
+    const last = (p: string) => p.slice(p.lastIndexOf(".") + 1);
+    const rank = new Map<string, number>();
+    for (let i = 0; i < sibs.length; ) {
+      const type = typeOf.get(sibs[i]!);
+      let j = i + 1;
+      if (type !== undefined && INDEXED.test(last(sibs[i]!))) while (j < sibs.length && typeOf.get(sibs[j]!) === type && INDEXED.test(last(sibs[j]!))) j++;
+      if (j - i >= 2) {
+        for (let k = i; k < j; k++) place.set(sibs[k]!, `*${i}`);
+      } else {
+        const p = sibs[i]!;
+        const name = last(p);
+        const key = type ?? name;
+        const r = rank.get(key) ?? 0;
+        rank.set(key, r + 1);
+        place.set(p, INDEXED.test(name) ? `${key}#${r}` : name);
+      }
+      i = j;
+    }
+  }
+  const groups = new Map<string, ModuleStat[]>();
+  for (const s of modules) {
+    if (s.type === undefined) continue;
+    const parts = s.path.split(".");
+    let path = "";
+    const key: string[] = [s.type];
+    for (let i = 0; i < parts.length; i++) {
+      path = i === 0 ? parts[0]! : `${path}.${parts[i]}`;
+      key.push(place.get(path)!);
+    }
+    const k = key.join("/");
+    const g = groups.get(k);
+    if (g) g.push(s);
+    else groups.set(k, [s]);
+  }
+  return [...groups.values()].filter((g) => g.length >= 2);
+}
