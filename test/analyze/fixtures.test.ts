@@ -218,6 +218,13 @@ describe("labelled cases", () => {
     expect(f.suggestions[0]).toContain("larger batch");
   });
 
+  test("cudagraph: the idle finding names the sync calls itself (no sync finding to point to: its 4 item() syncs are under sync_stalls' threshold)", async () => {
+    const r = await report("cudagraph");
+    const idle = r.findings.find((x) => x.rule === "gpu_idle")!;
+    expect(idle.suggestions[0]).toEndWith("remove .item()/.cpu()/print(tensor) from the loop; the most blocking syncs come from `aten::item` in scope `step` (4×, 1.49 ms blocked).");
+    expect(r.findings.some((x) => x.rule === "sync_stalls")).toBe(false);
+  });
+
   test("sync_stall: kernel launchers are the outermost torch op of the launch call, checked independently", async () => {
     const { events } = loadRaw("sync_stall");
     const calls = new Map<number, RawEvent>();

@@ -81,9 +81,12 @@ export const gpuIdleRule: Rule<typeof PARAMS> = {
     };
     const suggestions: string[] = [];
     const drainShare = g.hostWaitNs > 0 ? ctx.syncs.drainIdleNs / g.hostWaitNs : 0;
+    // name the sync calls here: sync_stalls, below its own threshold, may not be in the report
+    const topSync = ctx.syncs.callers[0];
+    const syncCaller = topSync ? `; the most blocking syncs come from ${codeName(topSync)} (${topSync.count}×, ${formatMs(topSync.blockedNs)} blocked)` : "";
     if (drainShare >= 0.5) {
       suggestions.push(
-        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited, then the GPU waited for the next launch): remove .item()/.cpu()/print(tensor) from the loop (see the sync finding).`,
+        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited, then the GPU waited for the next launch): remove .item()/.cpu()/print(tensor) from the loop${syncCaller}.`,
       );
     }
     for (const e of named.slice(0, 2)) {
@@ -100,7 +103,7 @@ export const gpuIdleRule: Rule<typeof PARAMS> = {
     }
     if (drainShare >= 0.25 && drainShare < 0.5) {
       suggestions.push(
-        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited): see the sync finding and avoid .item()/.cpu()/print(tensor) inside the loop.`,
+        `${pct(ctx.syncs.drainIdleNs, g.hostWaitNs)} % of the host-wait time follows a CPU–GPU synchronization (the queue drained while the CPU waited): avoid .item()/.cpu()/print(tensor) inside the loop${syncCaller}.`,
       );
     }
     suggestions.push(
