@@ -1,6 +1,6 @@
 // Where threads waited instead of running (docs/analysis.md, "Running and waiting"): every wait
 // span (a blocking builtin that took at least the tracer's threshold: time.sleep, lock.acquire,
-// select/poll/epoll, a pipe or socket read, os.waitpid …) with the Python function that called
+// select/poll/epoll, a pipe or socket read, a write or fsync, os.waitpid …) with the Python function that called
 // it, the innermost user-code frame above it, and what it waited for, told from the builtin and
 // the frames around it (DataLoader workers, an event loop, a queue, futures …).
 import type { CpuSpan } from "../trace/model.ts";
@@ -53,6 +53,8 @@ export function waitKind(call: string, frames: CpuSpan[]): string {
   if (/sleep/.test(call)) return "sleep";
   if (/accept|recv|socket/.test(call)) return "the network (socket)";
   if (/read/.test(call)) return "a read (pipe, terminal or disk)";
+  if (/fsync|fdatasync|^os\.sync$/.test(call)) return "the disk (fsync)";
+  if (/write|flush/.test(call)) return "a write (disk or pipe)";
   if (/select|poll/.test(call)) return "I/O readiness (select/poll)";
   if (/lock|RLock|Condition/.test(call) || has(/^Condition\.wait$|^Event\.wait$/)) return "a lock or condition (another thread)";
   return call;

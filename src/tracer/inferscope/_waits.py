@@ -3,8 +3,12 @@
 A call to one of them that lasts at least WAIT_MIN_NS is recorded as a wait (ffi/pytrace.c), so
 a Python function's time splits into running and waiting: Condition.wait, queue.Queue.get,
 Future.result, Thread.join reach lock.acquire; asyncio's loop and multiprocessing queues reach
-select/poll/epoll; pipes and sockets reach os.read / recv. Reads (is_io) count only the part of
-the call the thread spent off the CPU: a read served from the page cache is CPU work.
+select/poll/epoll; pipes and sockets reach os.read / recv; files, pipes and sockets are written
+through os.write / FileIO.write / BufferedWriter, and fsync waits for the disk. Reads and writes
+(is_io) are waits only for the part of the call the thread spent off the CPU: a read served from
+the page cache, or a write into it, is CPU work (ffi/pytrace.c measures it while the thread's
+reads and writes take long). TextIOWrapper.write is left out: it fills a buffer far more often
+than it writes.
 
 Not seen: a `with lock:` block on a bare lock (its __enter__ is called without a call event),
 the GIL, and waits inside C extensions that do not go through these functions.
@@ -28,6 +32,13 @@ _CATALOGUE = (
     ("select", "epoll.poll", 0),
     ("os", "read", 1),
     ("os", "readv", 1),
+    ("os", "pread", 1),
+    ("os", "write", 1),
+    ("os", "writev", 1),
+    ("os", "pwrite", 1),
+    ("os", "fsync", 0),
+    ("os", "fdatasync", 0),
+    ("os", "sync", 0),
     ("os", "waitpid", 0),
     ("os", "wait", 0),
     ("os", "wait3", 0),
@@ -40,6 +51,9 @@ _CATALOGUE = (
     ("_socket", "socket.recvfrom_into", 1),
     ("_socket", "socket.recvmsg", 1),
     ("_socket", "socket.connect", 0),
+    ("_socket", "socket.send", 1),
+    ("_socket", "socket.sendall", 1),
+    ("_socket", "socket.sendto", 1),
     ("_io", "FileIO.read", 1),
     ("_io", "FileIO.readinto", 1),
     ("_io", "FileIO.readall", 1),
@@ -49,6 +63,11 @@ _CATALOGUE = (
     ("_io", "BufferedReader.readline", 1),
     ("_io", "TextIOWrapper.read", 1),
     ("_io", "TextIOWrapper.readline", 1),
+    ("_io", "FileIO.write", 1),
+    ("_io", "BufferedWriter.write", 1),
+    ("_io", "BufferedWriter.flush", 1),
+    ("_io", "BufferedRandom.write", 1),
+    ("_io", "BufferedRandom.flush", 1),
 )
 
 # Shortest blocking call recorded as a wait: an uncontended lock takes ~0.1 µs, a context

@@ -6,6 +6,7 @@ import json
 import os
 import select
 import sys
+import tempfile
 import threading
 import time
 
@@ -56,6 +57,28 @@ def blocking_read(r):
     truth["blocking_read"] = ((now() - t0) * 1e3, (t1 - t0) * 1e3)
 
 
+def blocking_write(w, payload):
+    t0 = now()
+    os.write(w, payload)
+    t1 = now()
+    truth["blocking_write"] = ((now() - t0) * 1e3, (t1 - t0) * 1e3)
+
+
+def cached_io(path):
+    # reads served from the page cache and writes into it: CPU work, not waits (1 MB writes, 30 MB
+    # reads). The thread's reads and writes just before were long (blocking_write), so the tracer
+    # measures these from the first (ffi/pytrace.c: a first long one after short ones counts whole)
+    t0 = now()
+    block = b"z" * (1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(30):
+            f.write(block)
+    for _ in range(30):
+        with open(path, "rb") as f:
+            f.read()
+    truth["cached_io"] = ((now() - t0) * 1e3, 0.0)
+
+
 def half_and_half():
     t0 = now()
     spin(MS / 2e3)
@@ -75,5 +98,28 @@ r, w = os.pipe()
 selector(r)
 threading.Timer(MS / 1e3, lambda: os.write(w, b"x")).start()
 blocking_read(r)
+# a full pipe: the write blocks until a timer thread drains it (pipe buffers are 64 KiB on Linux)
+r2, w2 = os.pipe()
+os.set_blocking(w2, False)
+try:
+    while True:
+        os.write(w2, b"x" * 65536)
+except BlockingIOError:
+    pass
+os.set_blocking(w2, True)
+
+
+def drain():
+    while os.read(r2, 1 << 20):
+        pass
+
+
+threading.Timer(MS / 1e3, drain).start()
+blocking_write(w2, b"y" * 4096)
+os.close(w2)
+fd, cached = tempfile.mkstemp()
+os.close(fd)
+cached_io(cached)
+os.unlink(cached)
 half_and_half()
 print(json.dumps({k: {"wall_ms": v[0], "blocked_ms": v[1]} for k, v in truth.items()}))
