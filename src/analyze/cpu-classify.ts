@@ -25,13 +25,13 @@ export const RUNNABLE_NOTE_SHARE = 0.6;
 
 /**
  * "; the kernel counted only 12 % of it as CPU time: …" when the traced threads were often ready
- * to run without a core. The kernel's figure covers every sampled thread (torch's intra-op
+ * to run without a core, or blocked where the tracer sees no wait. The kernel's figure covers every sampled thread (torch's intra-op
  * threads run ops on behalf of traced ones).
  */
 function runnableNote(ctx: AnalysisContext, run: number): string {
   const kernel = [...kernelCpuByThread(ctx.trace).values()].reduce((a, b) => a + b, 0);
   if (kernel <= 0 || run <= 0 || kernel >= RUNNABLE_NOTE_SHARE * run) return "";
-  return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often ready to run but had no core (other processes on the machine, or more threads than cores)`;
+  return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often ready to run but had no core (other processes on the machine, or more threads than cores), or blocked in the kernel in calls not counted as waits (page faults, a C extension's I/O)`;
 }
 
 /** `note`: a clause about the missing GPU data appended to the reason ("" for none). */

@@ -338,3 +338,46 @@ describe("library_code: a library's Python code, and the user code that calls in
     expect(rules(b.t)).toContain("python_preprocessing");
   });
 });
+
+describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, child processes or locks", () => {
+  /** 10 steps of 1 ms: `handle` (app.py:3) runs the whole step, blocked in `calls` ([name, µs]) one after another from its start. */
+  function blocked(calls: [string, number][], frames: [string, string][] = []): Trace {
+    const b = new Builder();
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * MS;
+      b.span("python", "handle", t0, t0 + MS, { file: "app.py", line: 3 });
+      for (const [name, file] of frames) b.span("python", name, t0, t0 + MS, { file, line: 1 });
+      let at = t0;
+      for (const [call, us] of calls) {
+        b.span("wait", call, at, at + us * US);
+        at += us * US;
+      }
+    }
+    return b.t;
+  }
+  const finding = (t: Trace) => analyze(t, { path: "x" }).findings.find((f) => f.rule === "blocking_calls");
+
+  test("a sleep: named with where it is called, and removing it is the advice", () => {
+    const f = finding(blocked([["time.sleep", 900]]))!;
+    expect(f.title).toBe("The main thread is blocked 90 % of the time in the steady state, mostly waiting for sleep: `time.sleep` in `handle` (app.py:3), 90 %");
+    expect(f.suggestions[0]).toBe("Remove the sleep from the processing path, or shorten it: `time.sleep` in `handle` (app.py:3) held the thread 9.00 ms over 10 calls; a fixed delay adds its whole length to every item it is on the way of.");
+    expect(f.suggestions[1]).toStartWith("Wait for the event itself instead of sleeping");
+    expect(f.evidence).toMatchObject({ blocked_ms: 9, blocked_pct: 90, window_ms: 10, waits: [{ on: "sleep", call: "time.sleep", function: "handle", ms: 9, count: 10 }] });
+    expect(f.estimated_saving!.window_ms).toBe(9);
+  });
+
+  test("fsync, then writes: syncing less often is the advice, the writes named next", () => {
+    const f = finding(blocked([["os.fsync", 500], ["io.BufferedWriter.write", 100]]))!;
+    expect(f.title).toBe("The main thread is blocked 60 % of the time in the steady state, mostly waiting for the disk (fsync): `os.fsync` in `handle` (app.py:3), 50 %");
+    expect(f.suggestions[0]).toStartWith("Sync less often: `os.fsync` in `handle` (app.py:3) waited for the disk 5.00 ms over 10 calls");
+    expect(f.suggestions[2]).toBe("Next: a write (disk or pipe) 10 % (`io.BufferedWriter.write` in `handle` (app.py:3)).");
+  });
+
+  test("not for waits other rules explain (input, futures), nor below 25 % of the window", () => {
+    // a select under an event loop: waiting_for_input's; a lock under Future.result: work on other threads
+    expect(finding(blocked([["select.epoll.poll", 900]], [["BaseEventLoop._run_once", "/usr/lib/python3.11/asyncio/base_events.py"]]))).toBeUndefined();
+    expect(finding(blocked([["lock.acquire", 900]], [["Future.result", "/usr/lib/python3.11/concurrent/futures/_base.py"]]))).toBeUndefined();
+    expect(finding(blocked([["time.sleep", 240]]))).toBeUndefined();
+    expect(finding(blocked([["time.sleep", 260]]))).toBeDefined();
+  });
+});

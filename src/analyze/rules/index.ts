@@ -24,6 +24,7 @@ import { torchCpuOpsRule } from "./torch-cpu-ops.ts";
 import { startupDominatesRule } from "./startup-dominates.ts";
 import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
 import { waitingForInputRule } from "./waiting-for-input.ts";
+import { blockingCallsRule } from "./blocking-calls.ts";
 
 // Each rule has its own parameter type; the runner hands each its own resolved values.
 export const RULES: readonly Rule<any>[] = [
@@ -52,6 +53,7 @@ export const RULES: readonly Rule<any>[] = [
   torchCpuOpsRule,
   dataLoadingStarvedRule,
   waitingForInputRule,
+  blockingCallsRule,
   threadOversubscriptionRule,
   startupDominatesRule,
 ];
