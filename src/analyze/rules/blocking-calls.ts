@@ -115,7 +115,8 @@ export const blockingCallsRule: Rule<typeof PARAMS> = {
         blocked_ms: msRounded(blockedNs),
         blocked_pct: pct(blockedNs, W),
         window_ms: msRounded(W),
-        waits: ranked.slice(0, 3).map(([o, k]) => ({ on: o, call: k.top.call, function: k.top.function ?? null, caller: k.top.caller ?? null, ms: msRounded(k.ns), count: k.count })),
+        // `caller` only when the user code above the wait is not the function itself
+        waits: ranked.slice(0, 3).map(([o, k]) => ({ on: o, call: k.top.call, function: k.top.function ?? null, ...(k.top.caller ? { caller: k.top.caller } : {}), ms: msRounded(k.ns), count: k.count })),
       },
       suggestions,
     };
