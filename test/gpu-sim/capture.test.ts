@@ -49,7 +49,12 @@ describe.skipIf(SIM_MISSING !== null)("capture windows through the simulated dri
       expect(start).toBeGreaterThanOrEqual(from);
       expect(start).toBeLessThanOrEqual(to);
     }
-    // every recorded kernel was launched by a recorded call of my_step (inside the window)
-    expect(r.kernels.every((k) => k.args!["python function"] === "my_step")).toBe(true);
+    // every recorded kernel was launched by a recorded call of my_step (inside the window), but for
+    // the window's first launch, when the my_step making it was already running as the window
+    // opened: a call begun outside a window is not recorded (docs/analysis.md, capture windows)
+    const byTime = [...r.kernels].sort((a, b) => a.ts - b.ts);
+    const without = byTime.filter((k) => k.args!["python function"] !== "my_step");
+    expect(without.length).toBeLessThanOrEqual(1);
+    if (without.length === 1) expect(without[0] === byTime[0]).toBe(true);
   });
 });
