@@ -137,3 +137,17 @@ export function ownTime(ctx: AnalysisContext, fn: HotFunction): SavingSpec {
   }
   return { kind: "time", claim: b.build(), basis: "its own running time (self time over its calls), all of it gone if the work cost nothing" };
 }
+
+/**
+ * A thread's wait spans as a saving claim, weighted so that they add up to `ns` (the part of its
+ * waiting a rule speaks for: the waits for workers, the blocking calls); the weight is the same
+ * for every span, as the spans do not say which kind of wait each is.
+ */
+export function waitClaim(ctx: AnalysisContext, tid: number, ns: number) {
+  const b = new ClaimBuilder();
+  const spans = (ctx.merge.byThread.get(tid) ?? []).filter((s) => s.cat === "wait");
+  const all = spans.reduce((a, s) => a + (s.end - s.start), 0);
+  const w = all > 0 ? Math.min(1, ns / all) : 0;
+  for (const s of spans) b.add(s.start, s.end, w);
+  return b.build();
+}

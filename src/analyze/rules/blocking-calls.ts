@@ -3,9 +3,8 @@
 // child process, a lock. The verdict says "waiting"; this finding says on what, and what to do.
 // Input waits are waiting_for_input's, DataLoader workers data_loading_starved's; futures and
 // joins wait for work on other threads, which their own CPU time explains.
-import { describeFunction, mainThread, windowNs } from "../cpu-focus.ts";
+import { describeFunction, mainThread, waitClaim, windowNs } from "../cpu-focus.ts";
 import type { WaitEntry } from "../waits.ts";
-import { ClaimBuilder } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, formatMs, msRounded, pct, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -68,16 +67,6 @@ function advice(e: WaitEntry): string[] {
   ];
 }
 
-/** The main thread's wait spans, weighted so that they add up to the blocked time (waits of other kinds are among them). */
-function blockedClaim(ctx: AnalysisContext, tid: number, blockedNs: number) {
-  const b = new ClaimBuilder();
-  const spans = (ctx.merge.byThread.get(tid) ?? []).filter((s) => s.cat === "wait");
-  const all = spans.reduce((a, s) => a + (s.end - s.start), 0);
-  const w = all > 0 ? Math.min(1, blockedNs / all) : 0;
-  for (const s of spans) b.add(s.start, s.end, w);
-  return b.build();
-}
-
 export const blockingCallsRule: Rule<typeof PARAMS> = {
   id: "blocking_calls",
   description: `the main thread is blocked ≥ ${BLOCKING_MIN_SHARE * 100} % of the window in sleeps, fsync and writes, child processes or locks (not input, not work on other threads)`,
@@ -110,7 +99,7 @@ export const blockingCallsRule: Rule<typeof PARAMS> = {
       confidence: shareConfidence(blockedNs / W, p.min_share),
       impact_ms: msRounded(blockedNs),
       // an upper bound, as every saving: a sleep may go entirely, a durable write only less often
-      saving: { kind: "time", claim: blockedClaim(ctx, main.tid, blockedNs), basis: "the main thread's time blocked in these calls, all of it gone if they did not block (a sleep removed; a durable write, only made less often, saves part of it)" },
+      saving: { kind: "time", claim: waitClaim(ctx, main.tid, blockedNs), basis: "the main thread's time blocked in these calls, all of it gone if they did not block (a sleep removed; a durable write, only made less often, saves part of it)" },
       evidence: {
         blocked_ms: msRounded(blockedNs),
         blocked_pct: pct(blockedNs, W),

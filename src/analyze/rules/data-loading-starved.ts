@@ -2,9 +2,8 @@
 // worker processes) most of the steady state while the workers run flat out — the model is
 // not the bottleneck, `__getitem__` is. Needs waits (InferScope's C hot path); the workers'
 // share needs them traced (children followed, the default).
-import { describePlace, mainThread, placeOf, processes, windowNs } from "../cpu-focus.ts";
+import { describePlace, mainThread, placeOf, processes, waitClaim, windowNs } from "../cpu-focus.ts";
 import { hotFunctions } from "../hot-functions.ts";
-import { ClaimBuilder } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -20,16 +19,6 @@ const PARAMS = {
 } satisfies ParamDefs;
 
 const WORKER_WAIT = /DataLoader workers|other processes/;
-
-/** The main thread's wait spans, weighted so that they add up to its wait for workers. */
-function mainWaits(ctx: AnalysisContext, tid: number, workerWaitNs: number) {
-  const b = new ClaimBuilder();
-  const spans = (ctx.merge.byThread.get(tid) ?? []).filter((s) => s.cat === "wait");
-  const all = spans.reduce((a, s) => a + (s.end - s.start), 0);
-  const w = all > 0 ? Math.min(1, workerWaitNs / all) : 0;
-  for (const s of spans) b.add(s.start, s.end, w);
-  return b.build();
-}
 
 export const dataLoadingStarvedRule: Rule<typeof PARAMS> = {
   id: "data_loading_starved",
@@ -68,7 +57,7 @@ export const dataLoadingStarvedRule: Rule<typeof PARAMS> = {
       severity: severityFor(waitNs, W),
       confidence: traced.length ? shareConfidence(waitNs / W, p.min_wait_share) : 0.5,
       impact_ms: msRounded(waitNs),
-      saving: { kind: "time", claim: mainWaits(ctx, main.tid, waitNs), basis: "the main thread's waits for the workers, all of them gone if the workers kept ahead of the loop" },
+      saving: { kind: "time", claim: waitClaim(ctx, main.tid, waitNs), basis: "the main thread's waits for the workers, all of them gone if the workers kept ahead of the loop" },
       evidence: {
         main_wait_ms: msRounded(waitNs),
         window_ms: msRounded(W),
