@@ -47,6 +47,8 @@ export function waitKind(call: string, frames: CpuSpan[]): string {
   if (has(/BaseEventLoop\._run_once|BaseSelectorEventLoop\._run_once/) && /select|poll/.test(call)) return "an event loop waiting for input (select/epoll)";
   if (has(/^Future\.result$|_base\.Future|^wait$|as_completed/) && /lock/.test(call)) return "futures (work running on other threads)";
   if (has(/^Thread\.join$/)) return "a thread to finish (Thread.join)";
+  // Thread.start waits (Event.wait → lock.acquire) until the new thread runs: start-up, not contention
+  if (has(/^Thread\.start$/)) return "a thread to start (Thread.start)";
   if (has(/^Queue\.get$|SimpleQueue|JoinableQueue/) || /queue/.test(call)) return "a queue (the producer side)";
   if (has(/Connection\.(recv|poll)|Pool\.|ApplyResult|_multiprocessing/) || /SemLock/.test(call)) return "other processes (multiprocessing)";
   if (has(/^Popen\.(wait|communicate)$|subprocess\.run$/) || /os\.wait/.test(call)) return "a child process";

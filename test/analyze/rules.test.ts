@@ -377,6 +377,12 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
     expect(lib.evidence.waits).toEqual([{ on: "the disk (fsync)", call: "os.fsync", function: "FileHandler.flush", caller: "handle", ms: 5, count: 10 }]);
   });
 
+  test("Thread.start's wait for the new thread is start-up, not a lock another thread holds", () => {
+    const f = finding(blocked([["lock.acquire", 400]], [["Thread.start", "/usr/lib/python3.11/threading.py"], ["Event.wait", "/usr/lib/python3.11/threading.py"], ["Condition.wait", "/usr/lib/python3.11/threading.py"]]))!;
+    expect(f.title).toBe("The main thread is blocked 40 % of the time in the steady state, mostly waiting for a thread to start (Thread.start): `lock.acquire` in `handle` (app.py:3), 40 %");
+    expect(f.suggestions[0]).toStartWith("Start threads once: `lock.acquire` in `handle` (app.py:3) waited 4.00 ms over 10 calls for new threads to begin running");
+  });
+
   test("not for waits other rules explain (input, futures), nor below 25 % of the window", () => {
     // a select under an event loop: waiting_for_input's; a lock under Future.result: work on other threads
     expect(finding(blocked([["select.epoll.poll", 900]], [["BaseEventLoop._run_once", "/usr/lib/python3.11/asyncio/base_events.py"]]))).toBeUndefined();

@@ -1,6 +1,6 @@
 // Blocking calls: the main thread spends much of the window blocked in calls that wait for
 // something other than input or work on other threads — a sleep, the disk (fsync, writes), a
-// child process, a lock. The verdict says "waiting"; this finding says on what, and what to do.
+// child process, a lock, threads starting. The verdict says "waiting"; this finding says on what, and what to do.
 // Input waits are waiting_for_input's, DataLoader workers data_loading_starved's; futures and
 // joins wait for work on other threads, which their own CPU time explains.
 import { describeFunction, mainThread, waitClaim, windowNs } from "../cpu-focus.ts";
@@ -53,6 +53,12 @@ function advice(e: WaitEntry): string[] {
     return [
       `Start fewer processes: ${call} waited for a child process ${held}; a long-lived worker pool (concurrent.futures.ProcessPoolExecutor, multiprocessing.Pool) pays the start-up once, not per item.`,
       "Run the children side by side: start them all (subprocess.Popen) and wait for them afterwards, instead of subprocess.run one at a time.",
+    ];
+  }
+  if (e.on.startsWith("a thread to start")) {
+    return [
+      `Start threads once: ${call} waited ${held} for new threads to begin running; a pool (concurrent.futures.ThreadPoolExecutor) started up front reuses its threads for every item.`,
+      "Hand work to running threads through a queue.Queue instead of a thread per task; where the work is Python code, a thread per task also queues for the GIL.",
     ];
   }
   if (e.on.startsWith("a lock")) {
