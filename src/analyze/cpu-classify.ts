@@ -25,8 +25,8 @@ export const RUNNABLE_NOTE_SHARE = 0.6;
 
 /**
  * "; the kernel counted only 12 % of it as CPU time: …" when the traced threads were often ready
- * to run without a core, or blocked where the tracer sees no wait. The kernel's figure covers every sampled thread (torch's intra-op
- * threads run ops on behalf of traced ones).
+ * to run without a core, or blocked where the tracer sees no wait. The kernel's figure covers
+ * every sampled thread (torch's intra-op threads run ops on behalf of traced ones).
  */
 function runnableNote(ctx: AnalysisContext, run: number): string {
   const kernel = [...kernelCpuByThread(ctx.trace).values()].reduce((a, b) => a + b, 0);

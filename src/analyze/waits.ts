@@ -1,8 +1,8 @@
 // Where threads waited instead of running (docs/analysis.md, "Running and waiting"): every wait
 // span (a blocking builtin that took at least the tracer's threshold: time.sleep, lock.acquire,
-// select/poll/epoll, a pipe or socket read, a write or fsync, os.waitpid …) with the Python function that called
-// it, the innermost user-code frame above it, and what it waited for, told from the builtin and
-// the frames around it (DataLoader workers, an event loop, a queue, futures …).
+// select/poll/epoll, a pipe or socket read, a write or fsync, os.waitpid …) with the Python
+// function that called it, the innermost user-code frame above it, and what it waited for, told
+// from the builtin and the frames around it (DataLoader workers, an event loop, a queue, futures …).
 import type { CpuSpan } from "../trace/model.ts";
 
 export interface WaitEntry {

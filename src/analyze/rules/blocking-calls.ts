@@ -1,8 +1,8 @@
 // Blocking calls: the main thread spends much of the window blocked in calls that wait for
 // something other than input or work on other threads — a sleep, the disk (fsync, writes), a
-// child process, a lock, threads starting. The verdict says "waiting"; this finding says on what, and what to do.
-// Input waits are waiting_for_input's, DataLoader workers data_loading_starved's; futures and
-// joins wait for work on other threads, which their own CPU time explains.
+// child process, a lock, threads starting. The verdict says "waiting"; this finding says on what,
+// and what to do. Input waits are waiting_for_input's, DataLoader workers data_loading_starved's;
+// futures and joins wait for work on other threads, which their own CPU time explains.
 import { describeFunction, mainThread, waitClaim, windowNs } from "../cpu-focus.ts";
 import type { WaitEntry } from "../waits.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, formatMs, msRounded, pct, severityFor, shareConfidence } from "./common.ts";
