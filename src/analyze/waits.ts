@@ -25,7 +25,7 @@ export interface WaitEntry {
 }
 
 export interface WaitMetrics {
-  /** Grouped by (thread, call, function, caller), longest first. */
+  /** Grouped by (thread, call, what it waited for, function, caller), longest first. */
   entries: WaitEntry[];
   /** Time waiting per thread (union of its waits). */
   byThread: Map<number, number>;
@@ -93,10 +93,13 @@ export function waitMetrics(byThread: Map<number, CpuSpan[]>): WaitMetrics {
           break;
         }
       }
-      const key = `${tid}\u0000${s.name}\u0000${fn?.name ?? ""}\u0000${fn?.file ?? ""}\u0000${caller?.name ?? ""}\u0000${caller?.file ?? ""}\u0000${caller?.line ?? ""}`;
+      // what it waited for is part of the key: Condition.wait under <module> may wait for a thread
+      // to start, then for a pool's results (the frames above it tell them apart)
+      const on = waitKind(s.name, stack);
+      const key = `${tid}\u0000${s.name}\u0000${on}\u0000${fn?.name ?? ""}\u0000${fn?.file ?? ""}\u0000${caller?.name ?? ""}\u0000${caller?.file ?? ""}\u0000${caller?.line ?? ""}`;
       let e = groups.get(key);
       if (!e) {
-        e = { pid: s.pid, tid, call: s.name, on: waitKind(s.name, stack), count: 0, ns: 0 };
+        e = { pid: s.pid, tid, call: s.name, on, count: 0, ns: 0 };
         if (fn) {
           e.function = fn.name;
           if (fn.file !== undefined) e.file = fn.file;

@@ -383,6 +383,25 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
     expect(f.suggestions[0]).toStartWith("Start threads once: `lock.acquire` in `handle` (app.py:3) waited 4.00 ms over 10 calls for new threads to begin running");
   });
 
+  test("one call in one function, waiting for two things, is two waits: a thread starting, then a pool's results", () => {
+    const TH = "/usr/lib/python3.11/threading.py";
+    const b = new Builder();
+    b.span("python", "<module>", 0, 10 * MS, { file: "app.py", line: 1 });
+    b.span("python", "Thread.start", 0, MS, { file: TH, line: 964 });
+    b.span("python", "Condition.wait", 0, MS, { file: TH, line: 295 });
+    b.span("wait", "lock.acquire", 0, MS);
+    b.span("python", "Pool.map", MS, 10 * MS, { file: "/usr/lib/python3.11/multiprocessing/pool.py", line: 367 });
+    b.span("python", "Condition.wait", MS, 10 * MS, { file: TH, line: 295 });
+    b.span("wait", "lock.acquire", MS, 10 * MS);
+    const r = analyze(b.t, { path: "x" });
+    expect(r.cpu.waits.map((w) => [w.on, w.ms])).toEqual([
+      ["other processes (multiprocessing)", 9],
+      ["a thread to start (Thread.start)", 1],
+    ]);
+    // the pool's 90 % is work in other processes: not a blocking call (it was, merged under the first one's kind)
+    expect(r.findings.map((f) => f.rule)).not.toContain("blocking_calls");
+  });
+
   test("not for waits other rules explain (input, futures), nor below 25 % of the window", () => {
     // a select under an event loop: waiting_for_input's; a lock under Future.result: work on other threads
     expect(finding(blocked([["select.epoll.poll", 900]], [["BaseEventLoop._run_once", "/usr/lib/python3.11/asyncio/base_events.py"]]))).toBeUndefined();
