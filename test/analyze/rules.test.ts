@@ -394,7 +394,7 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
     b.span("python", "Condition.wait", MS, 10 * MS, { file: TH, line: 295 });
     b.span("wait", "lock.acquire", MS, 10 * MS);
     const r = analyze(b.t, { path: "x" });
-    expect(r.cpu.waits.map((w) => [w.on, w.ms])).toEqual([
+    expect(r.cpu.waits!.map((w) => [w.on, w.ms])).toEqual([
       ["other processes (multiprocessing)", 9],
       ["a thread to start (Thread.start)", 1],
     ]);
