@@ -328,6 +328,20 @@ describe("library_code: a library's Python code, and the user code that calls in
     expect(f.suggestions[2]).toStartWith("Where the GPU waits for these launches, replay them without the Python: CUDA graphs");
   });
 
+  test("logging: records off the request path and cheaper records, not 'a compiled replacement' or DataLoader workers", () => {
+    const LOG = "/usr/lib/python3.11/logging/__init__.py";
+    const b = new Builder();
+    for (let k = 0; k < 10; k++) {
+      b.span("python", "handle", k * MS, k * MS + 900 * US, { file: "app.py", line: 4 });
+      b.span("python", "Logger.info", k * MS + 50 * US, k * MS + 850 * US, { file: LOG, line: 1477 });
+    }
+    const f = finding(b.t)!;
+    expect(f.title).toStartWith("The standard library's `logging` takes 88.9 % of the CPU time");
+    expect(f.suggestions[1]).toStartWith("Take the records off the request path: a logging.handlers.QueueHandler");
+    expect(f.suggestions[2]).toStartWith("Make each record cheaper (the logging docs' Optimization section)");
+    expect(f.suggestions.join(" ")).not.toContain("DataLoader");
+  });
+
   test("below 25 % of the CPU busy time, or the user's own code: no finding", () => {
     const b = new Builder();
     for (let k = 0; k < 10; k++) {

@@ -100,6 +100,7 @@ function libraryAdvice(pkg: Package): string {
   if (pkg.stdlib) {
     if (pkg.name === "asyncio") return "Run the event loop on uvloop (uvloop.install() before asyncio.run): its loop, transports and callbacks are C, where asyncio's own are Python.";
     if (pkg.name === "json") return "Encode and decode with orjson (or msgspec): C, several times faster than the standard library's json on the same data.";
+    if (pkg.name === "logging") return "Take the records off the request path: a logging.handlers.QueueHandler on the logger, with a QueueListener owning the real handlers, formats and writes them on another thread; FileHandler and StreamHandler flush after every record, which a MemoryHandler (or one summary record per batch) avoids.";
     return `Look for a compiled replacement of the standard library's \`${pkg.name}\` in the hot path (re2 or one precompiled pattern for re, struct or NumPy for byte packing), or call it once per batch.`;
   }
   switch (pkg.name) {
@@ -140,7 +141,9 @@ export const libraryCodeRule: Rule<typeof PARAMS> = {
       libraryAdvice(top.pkg),
       top.pkg.name === "torch" && !top.pkg.stdlib
         ? 'Where the GPU waits for these launches, replay them without the Python: CUDA graphs (torch.cuda.CUDAGraph, or torch.compile(mode="reduce-overhead")).'
-        : "Take the work off the inference path: run it in DataLoader workers (num_workers > 0) or a process pool so it overlaps with the model, or cache its results when inputs repeat (functools.lru_cache).",
+        : top.pkg.name === "logging" && top.pkg.stdlib
+          ? "Make each record cheaper (the logging docs' Optimization section): keep hot-path records below the level you keep (guard costly arguments with logger.isEnabledFor), set logging._srcfile = None to skip the caller lookup every record makes, and logging.logThreads, logging.logProcesses and logging.logMultiprocessing to False."
+          : "Take the work off the inference path: run it in DataLoader workers (num_workers > 0) or a process pool so it overlaps with the model, or cache its results when inputs repeat (functools.lru_cache).",
     ];
     return {
       title: `${label.charAt(0).toUpperCase()}${label.slice(1)} takes ${pct(top.selfNs, run)} % of the CPU time${steady} in its Python functions and the C code they call: ${hottest.map((f) => `${describeFunction(f)} ${pct(f.selfNs, run)} %`).join(", ")}${caller ? `, called from ${describeFunction(caller)}` : ""}`,
