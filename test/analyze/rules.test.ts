@@ -424,3 +424,29 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
     expect(finding(blocked([["time.sleep", 260]]))).toBeDefined();
   });
 });
+
+describe("waiting_for_input on a queue names the thread that likely fills it", () => {
+  const QM = "/usr/lib/python3.11/queue.py";
+  /** 10 steps of 1 ms: the main thread waits in Queue.get 900 µs; `producer` (tid 202) sleeps 950 µs of each and runs 50 µs. */
+  function queueFed(): Trace {
+    const b = new Builder();
+    b.t.threadNames.set(202, "Thread-1 (producer)");
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * MS;
+      b.span("python", "loop", t0, t0 + MS, { file: "app.py", line: 9 });
+      b.span("python", "Queue.get", t0, t0 + 900 * US, { file: QM, line: 154 });
+      b.span("wait", "lock.acquire", t0, t0 + 900 * US);
+      b.span("python", "producer", t0, t0 + MS, { file: "app.py", line: 3 }, 202);
+      b.span("wait", "time.sleep", t0, t0 + 950 * US, {}, 202);
+    }
+    return b.t;
+  }
+
+  test("its running and waiting share, and what it mostly waited for", () => {
+    const f = analyze(queueFed(), { path: "x" }).findings.find((x) => x.rule === "waiting_for_input")!;
+    expect(f.title).toBe("Not CPU-bound: the main thread waits for input 90 % of the time (a queue (the producer side))");
+    expect(f.suggestions[2]).toBe(
+      "Look at what feeds the queue: the other thread with the most time traced, `Thread-1 (producer)`, ran 5 % of the window and waited 95 %, mostly for sleep (`time.sleep` in `producer`); if it is the one that fills the queue, its time is the loop's.",
+    );
+  });
+});

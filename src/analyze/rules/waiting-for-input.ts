@@ -2,6 +2,7 @@
 // window in select/epoll, accept, socket reads or a queue's get while the threads run little —
 // the program is not CPU-bound, and a profile of it idle says little about its speed.
 import { mainThread, runningNs, windowNs } from "../cpu-focus.ts";
+import type { ThreadMetrics } from "../cpu.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -17,6 +18,20 @@ const PARAMS = {
 } satisfies ParamDefs;
 
 const INPUT = /event loop|network|queue|I\/O readiness|a read/;
+
+/**
+ * When the main thread waits on a queue, the thread that fills it is what to make faster; the
+ * trace does not say which thread puts, so this names the other thread of the process with the
+ * most time traced, what it did, and says "if".
+ */
+function feeder(ctx: AnalysisContext, main: ThreadMetrics, W: number): string | null {
+  const others = ctx.cpu.threads.filter((t) => t.tid !== main.tid && t.pid === main.pid && t.busyNs > 0).sort((a, b) => b.busyNs - a.busyNs);
+  const t = others[0];
+  if (!t) return null;
+  const w = ctx.waits.entries.find((e) => e.tid === t.tid); // longest first
+  const mostly = w && t.waitNs >= 0.5 * t.busyNs ? `, mostly for ${w.on} (\`${w.call}\`${w.function ? ` in \`${w.function}\`` : ""})` : "";
+  return `Look at what feeds the queue: the other thread with the most time traced, \`${t.name}\`, ran ${pct(t.runningNs, W)} % of the window and waited ${pct(t.waitNs, W)} %${mostly}; if it is the one that fills the queue, its time is the loop's.`;
+}
 
 export const waitingForInputRule: Rule<typeof PARAMS> = {
   id: "waiting_for_input",
@@ -50,7 +65,8 @@ export const waitingForInputRule: Rule<typeof PARAMS> = {
       suggestions: [
         `Nothing here is slow on the CPU: the threads ran ${pct(run, W)} % of the window; the main thread waited in \`${top.call}\`${where}${caller}. Profile it under load (more clients or requests at once) to see where time goes when it is busy.`,
         "If requests wait to be batched, the batching timeout sets their latency: lower the maximum wait (or the batch size) so a batch leaves sooner, or measure each request's latency with scope() around its handling.",
-        `Look at what feeds it: the time goes to waiting for ${top.on}; a faster producer (client, upstream queue, reader) is what would make this loop do more.${perItem ? ` Its \`${perItem.name}\` takes ${round(perItem.mean_ms, 2)} ms on average.` : ""}`,
+        (top.on.startsWith("a queue") ? feeder(ctx, main, W) : null) ??
+          `Look at what feeds it: the time goes to waiting for ${top.on}; a faster producer (client, upstream queue, reader) is what would make this loop do more.${perItem ? ` Its \`${perItem.name}\` takes ${round(perItem.mean_ms, 2)} ms on average.` : ""}`,
       ],
     };
   },
