@@ -7,6 +7,7 @@ import { clamp01, codeName, pct, round } from "./rules/common.ts";
 import { CLASS_LABELS, kernelLabel } from "./kernel-classes.ts";
 import { kernelGroups } from "./rules/kernel-groups.ts";
 import { classifyWithoutGpu } from "./cpu-classify.ts";
+import { tick } from "./cpu-focus.ts";
 
 /** GPU computing at least this share of its window: gpu_bound. */
 export const GPU_BOUND_COMPUTE_SHARE = 0.7;
@@ -24,7 +25,6 @@ export const CLASSIFY_MIN_GPU_OPS = 3;
  * calls but no kernels or copies)".
  */
 export function noGpuNote(ctx: AnalysisContext): string {
-  const tick = (s: string) => s.replace(/`/g, "'");
   const gc = ctx.trace.meta.gpuCollection;
   const nApi = ctx.trace.api.length;
   if (nApi === 0 && typeof gc === "string" && gc !== "cupti") return "";

@@ -11,7 +11,7 @@
 import type { Report } from "./report-types.ts";
 import { clamp01, pct, round } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { describePlace, mainThread, placeOf, runningNs, windowNs } from "./cpu-focus.ts";
+import { describePlace, inBackticks, mainThread, placeOf, runningNs, windowNs } from "./cpu-focus.ts";
 import { kernelCpuByThread } from "./cpu.ts";
 
 /** The threads ran at least this share of the window (Σ over threads): CPU-bound. */
@@ -68,7 +68,7 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
     return { classification: "cpu_bound", confidence: round(0.5 + 0.45 * clamp01((Math.min(runShare, 1) - CPU_BOUND_RUNNING_SHARE) / (1 - CPU_BOUND_RUNNING_SHARE))), reason };
   }
   if (main && mainWait >= WAIT_BOUND_WAIT_SHARE * W) {
-    const fn = topCall?.function ? ` in \`${topCall.function.replace(/`/g, "'")}\`` : "";
+    const fn = topCall?.function ? ` in ${inBackticks(topCall.function)}` : "";
     const on = topKind ? `, mostly for ${topKind[0]} (\`${topCall!.call}\`${fn})` : "";
     return {
       classification: "wait_bound",

@@ -104,8 +104,8 @@ export function shortLocation(file: string | undefined, line: number | undefined
   return line !== undefined && Number.isFinite(line) ? `${short}:${line}` : short;
 }
 
-/** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
-const tick = (s: string) => s.replace(/`/g, "'");
+/** Text with its backticks made quotes, so that it cannot end a Markdown code span around it. */
+export const tick = (s: string) => s.replace(/`/g, "'");
 
 /** A name as Markdown code: "`f`" (a backtick in it would end the code span: it becomes '). */
 export const inBackticks = (s: string) => `\`${tick(s)}\``;
@@ -116,6 +116,7 @@ export function describeFunction(fn: { function: string; file?: string; line?: n
   return `${inBackticks(fn.function)}${loc ? ` (${tick(loc)})` : ""}`;
 }
 
+/** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
 export function describePlace(p: FunctionPlace): string {
   let s = describeFunction(p.fn);
   if (p.scope) s += ` in scope ${inBackticks(p.scope)}`;

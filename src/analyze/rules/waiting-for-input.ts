@@ -1,7 +1,7 @@
 // An event loop or server that mostly waits for input: the main thread spends most of the
 // window in select/epoll, accept, socket reads or a queue's get while the threads run little —
 // the program is not CPU-bound, and a profile of it idle says little about its speed.
-import { mainThread, runningNs, windowNs } from "../cpu-focus.ts";
+import { inBackticks, mainThread, runningNs, windowNs } from "../cpu-focus.ts";
 import type { ThreadMetrics } from "../cpu.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
@@ -29,8 +29,8 @@ function feeder(ctx: AnalysisContext, main: ThreadMetrics, W: number): string | 
   const t = others[0];
   if (!t) return null;
   const w = ctx.waits.entries.find((e) => e.tid === t.tid); // longest first
-  const mostly = w && t.waitNs >= 0.5 * t.busyNs ? `, mostly for ${w.on} (\`${w.call}\`${w.function ? ` in \`${w.function}\`` : ""})` : "";
-  return `Look at what feeds the queue: the other thread with the most time traced, \`${t.name}\`, ran ${pct(t.runningNs, W)} % of the window and waited ${pct(t.waitNs, W)} %${mostly}; if it is the one that fills the queue, its time is the loop's.`;
+  const mostly = w && t.waitNs >= 0.5 * t.busyNs ? `, mostly for ${w.on} (\`${w.call}\`${w.function ? ` in ${inBackticks(w.function)}` : ""})` : "";
+  return `Look at what feeds the queue: the other thread with the most time traced, ${inBackticks(t.name)}, ran ${pct(t.runningNs, W)} % of the window and waited ${pct(t.waitNs, W)} %${mostly}; if it is the one that fills the queue, its time is the loop's.`;
 }
 
 export const waitingForInputRule: Rule<typeof PARAMS> = {
