@@ -25,6 +25,7 @@ import type { RulesConfig } from "../rules/file.ts";
 import { resolveParams } from "./params.ts";
 import { buildCallTree, type CallTree } from "./call-tree.ts";
 import { moduleMetrics } from "./modules.ts";
+import { firstCalls } from "./layer-stacks.ts";
 import { modulesReport } from "./modules-report.ts";
 import { waitMetrics } from "./waits.ts";
 import { type AnalysisWindow, chooseWindow, STARTUP_TOP_IMPORTERS, startupPhase, windowTrace } from "./window.ts";
@@ -105,7 +106,7 @@ function metrics(trace: Trace, top: number, merge: MergeResult): AnalysisContext
   let tree: CallTree | null = null;
   const callTree = (): CallTree => (tree ??= buildCallTree(trace, merge, syncs.occasions));
   // the tree is built here only when there are layers to show; the flame graphs build it on demand
-  const modules = trace.spans.some((s) => s.cat === "module") ? moduleMetrics(callTree(), gpu && gpu.windowNs > 0 ? gpu.busyNs / gpu.windowNs : null) : null;
+  const modules = trace.spans.some((s) => s.cat === "module") ? moduleMetrics(callTree(), gpu && gpu.windowNs > 0 ? gpu.busyNs / gpu.windowNs : null, firstCalls(trace)) : null;
   return { trace, merge, gpu, kernels, transfers, work, syncs, scopes, requests, cpu, idle, hot, modules, callTree, top, waits, window: null, startup: null, eventCount: 0 };
 }
 

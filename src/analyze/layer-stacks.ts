@@ -1,4 +1,5 @@
-// Which layer instances are repeats of one another (for uneven_layers): the blocks of a stack
+// Which layer instances are repeats of one another (for uneven_layers and the Layers table's
+// "slowest repeat"): the blocks of a stack
 // (`layers.0` … `layers.31`, Kineto's `Block_0` … `Block_3`), and inside them the same child of
 // each block. Instances of one class at different places are not repeats: the ReLUs after each
 // conv of a plain Sequential each see a tensor of another size, so their times differ by design.
@@ -7,6 +8,8 @@ import type { ModuleStat } from "./modules.ts";
 
 /** A path component that indexes its container: `3` (ModuleList, Sequential), `Block_2` (Kineto's instance names). */
 const INDEXED = /^(\d+|.+_\d+)$/;
+/** An index into a ModuleList or Sequential, as InferScope records it. */
+const NUMBERED = /^\d+$/;
 
 /** A call's start and end (ns). */
 export type Call = readonly [start: number, end: number];
@@ -28,9 +31,12 @@ const byCall = (a: Call, b: Call) => a[0] - b[0] || b[1] - a[1];
 
 /**
  * The instances grouped by their place in the model, groups of ≥ 2 only. A stack is a run of
- * ≥ 2 consecutive siblings of one class with indexed names, in the order of their first call; a
- * member of a stack is placed by the stack alone (`*`), any other component by its name, or, when
- * indexed, by its class and rank among the siblings of that class (the second Conv2d of a block).
+ * ≥ 2 consecutive siblings of one class with indexed names, in the order of their first call;
+ * with Kineto's names (`Linear_7`: every instance has one) only blocks, siblings with children of
+ * their own, since an attention's qkv and output projections (3d and d wide) follow each other
+ * as leaves. A member of a stack is placed by the stack alone (`*`), any other component by its name,
+ * or, when indexed, by its class and rank among the siblings of that class (the second Conv2d of a
+ * block).
  * Instances whose paths place the same, component by component, and of one class, are a group.
  */
 export function repeatGroups(modules: readonly ModuleStat[], first: ReadonlyMap<string, Call>): ModuleStat[][] {
@@ -60,7 +66,8 @@ export function repeatGroups(modules: readonly ModuleStat[], first: ReadonlyMap<
     for (let i = 0; i < sibs.length; ) {
       const type = typeOf.get(sibs[i]!);
       let j = i + 1;
-      if (type !== undefined && INDEXED.test(last(sibs[i]!))) while (j < sibs.length && typeOf.get(sibs[j]!) === type && INDEXED.test(last(sibs[j]!))) j++;
+      const stacked = (p: string) => typeOf.get(p) === type && (NUMBERED.test(last(p)) || (INDEXED.test(last(p)) && children.has(p)));
+      if (type !== undefined && stacked(sibs[i]!)) while (j < sibs.length && stacked(sibs[j]!)) j++;
       if (j - i >= 2) {
         for (let k = i; k < j; k++) place.set(sibs[k]!, `*${i}`);
       } else {
@@ -90,4 +97,23 @@ export function repeatGroups(modules: readonly ModuleStat[], first: ReadonlyMap<
     else groups.set(k, [s]);
   }
   return [...groups.values()].filter((g) => g.length >= 2);
+}
+
+/** The time of a layer's instances compared: kernel time when they launched kernels, else total CPU time. */
+export interface Spread {
+  gpu: boolean;
+  minNs: number;
+  medianNs: number;
+  maxNs: number;
+  slowest: ModuleStat;
+}
+
+/** The spread of `instances` (≥ 1), by kernel time when `gpu` (default: when any launched kernels). */
+export function spreadOf(instances: readonly ModuleStat[], gpu = instances.some((s) => s.kernelNs > 0)): Spread {
+  const v = (s: ModuleStat) => (gpu ? s.kernelNs : s.totalNs);
+  const sorted = [...instances].sort((a, b) => v(a) - v(b) || (a.path < b.path ? -1 : 1));
+  const mid = sorted.length >> 1;
+  const medianNs = sorted.length % 2 === 1 ? v(sorted[mid]!) : (v(sorted[mid - 1]!) + v(sorted[mid]!)) / 2;
+  const slowest = sorted[sorted.length - 1]!;
+  return { gpu, minNs: v(sorted[0]!), medianNs, maxNs: v(slowest), slowest };
 }

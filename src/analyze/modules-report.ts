@@ -41,6 +41,7 @@ export function modulesReport(m: ModuleMetrics, top: number, hasGpu: boolean): M
       pct_of_step: share(c.totalNs, step),
       kernel_ms: hasGpu ? nsToMs(c.kernelNs) : null,
       spread: { basis: c.spread.basis, min_ms: nsToMs(c.spread.minNs), median_ms: nsToMs(c.spread.medianNs), max_ms: nsToMs(c.spread.maxNs), slowest: c.spread.slowest },
+      repeats: c.repeats && { instances: c.repeats.instances, basis: c.repeats.basis, min_ms: nsToMs(c.repeats.minNs), median_ms: nsToMs(c.repeats.medianNs), max_ms: nsToMs(c.repeats.maxNs), slowest: c.repeats.slowest },
     })),
   };
 }

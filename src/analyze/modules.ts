@@ -11,6 +11,7 @@
 // loading before the first step would otherwise be shares "of the step" that the step never had.
 // Their time is reported apart (outsideStepNs).
 import type { CallTree } from "./call-tree.ts";
+import { type Call, repeatGroups, spreadOf } from "./layer-stacks.ts";
 
 export interface ModuleStat {
   path: string;
@@ -35,6 +36,13 @@ export interface ModuleTypeStat {
   kernelNs: number;
   /** Per instance (path): its total CPU time, or its kernel time when the class launched kernels. */
   spread: { basis: "cpu" | "gpu"; minNs: number; medianNs: number; maxNs: number; slowest: string };
+  /**
+   * The same over the class's most uneven group of repeats (layer-stacks.ts: the blocks of a stack,
+   * or the same child of each), by kernel time when that group launched kernels; null when no two
+   * instances are repeats (each at its own place: the ReLUs of a plain Sequential see tensors of
+   * different sizes, so their times differ by design).
+   */
+  repeats: { instances: number; basis: "cpu" | "gpu"; minNs: number; medianNs: number; maxNs: number; slowest: string } | null;
 }
 
 export interface ModuleMetrics {
@@ -42,6 +50,8 @@ export interface ModuleMetrics {
   modules: ModuleStat[];
   /** Classes with ≥ 2 instances, by total time. */
   types: ModuleTypeStat[];
+  /** The groups of instances that repeat one another (layer-stacks.ts), ≥ 2 each. */
+  repeats: ModuleStat[][];
   /** Time with at least one module open (Σ of the outermost modules' totals), inside the step. */
   inModulesNs: number;
   /** The same outside the step's instances (warm-up, loading); 0 when there is no step scope. */
@@ -60,7 +70,8 @@ export const SORT_BY_KERNEL_MIN_UTILIZATION = 0.5;
 
 const isKernelLike = (k: string) => k === "kernel" || k === "memset";
 
-export function moduleMetrics(t: CallTree, gpuUtilization: number | null): ModuleMetrics | null {
+/** `first`: each module path's first call (layer-stacks.ts firstCalls), which places the repeats. */
+export function moduleMetrics(t: CallTree, gpuUtilization: number | null, first: ReadonlyMap<string, Call>): ModuleMetrics | null {
   if (!t.hasModules) return null;
   const n = t.size;
   const kindOf = (node: number) => t.frames[t.frame[node]!]!.kind;
@@ -199,9 +210,11 @@ export function moduleMetrics(t: CallTree, gpuUtilization: number | null): Modul
     return kb - ka || b.totalNs - a.totalNs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   });
 
+  const repeats = repeatGroups(modules, first);
   return {
     modules,
-    types: typeStats(t, modNode, upper, inStep, kernelTotal, stats),
+    types: typeStats(t, modNode, upper, inStep, kernelTotal, stats, repeats),
+    repeats,
     inModulesNs,
     outsideStepNs,
     step: step.frame < 0 ? { scope: null, count: step.count, ns: inModulesNs } : { scope: step.scope, count: step.count, ns: step.ns },
@@ -219,6 +232,7 @@ function typeStats(
   inStep: Uint8Array,
   kernelTotal: Float64Array,
   stats: Map<number, ModuleStat>,
+  repeats: ModuleStat[][],
 ): ModuleTypeStat[] {
   const byType = new Map<string, { instances: ModuleStat[]; totalNs: number; kernelNs: number }>();
   for (const s of stats.values()) {
@@ -242,11 +256,7 @@ function typeStats(
   const out: ModuleTypeStat[] = [];
   for (const [type, e] of byType) {
     if (e.instances.length < 2) continue;
-    const gpu = e.kernelNs > 0;
-    const v = (s: ModuleStat) => (gpu ? s.kernelNs : s.totalNs);
-    const sorted = [...e.instances].sort((a, b) => v(a) - v(b) || (a.path < b.path ? -1 : 1));
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2 === 1 ? v(sorted[mid]!) : (v(sorted[mid - 1]!) + v(sorted[mid]!)) / 2;
+    const all = spreadOf(e.instances, e.kernelNs > 0);
     let calls = 0;
     let selfNs = 0;
     for (const s of e.instances) {
@@ -260,10 +270,24 @@ function typeStats(
       selfNs,
       totalNs: e.totalNs,
       kernelNs: e.kernelNs,
-      spread: { basis: gpu ? "gpu" : "cpu", minNs: v(sorted[0]!), medianNs: median, maxNs: v(sorted[sorted.length - 1]!), slowest: sorted[sorted.length - 1]!.path },
+      spread: { basis: all.gpu ? "gpu" : "cpu", minNs: all.minNs, medianNs: all.medianNs, maxNs: all.maxNs, slowest: all.slowest.path },
+      repeats: mostUneven(repeats.filter((g) => g[0]!.type === type)),
     });
   }
   return out.sort((a, b) => b.totalNs - a.totalNs || (a.type < b.type ? -1 : 1));
+}
+
+/** Of a class's groups of repeats, the one whose slowest member is furthest above its median (then the larger group). */
+function mostUneven(groups: ModuleStat[][]): ModuleTypeStat["repeats"] {
+  let best: { n: number; ratio: number; s: ReturnType<typeof spreadOf> } | null = null;
+  for (const g of groups) {
+    const s = spreadOf(g);
+    const ratio = s.medianNs > 0 ? s.maxNs / s.medianNs : s.maxNs > 0 ? Infinity : 1;
+    if (!best || ratio > best.ratio || (ratio === best.ratio && g.length > best.n)) best = { n: g.length, ratio, s };
+  }
+  if (!best) return null;
+  const { s } = best;
+  return { instances: best.n, basis: s.gpu ? "gpu" : "cpu", minNs: s.minNs, medianNs: s.medianNs, maxNs: s.maxNs, slowest: s.slowest.path };
 }
 
 /** The scope that holds the most time of the outermost modules (`step`, its frame), with its instances' time; frame -1: none (count: the outermost module calls). */

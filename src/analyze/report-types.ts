@@ -275,6 +275,8 @@ export interface ModuleTypeRow {
   kernel_ms: number | null;
   /** Per instance: its kernel time when the class launched kernels ("gpu"), else its total CPU time ("cpu"). */
   spread: { basis: "cpu" | "gpu"; min_ms: number; median_ms: number; max_ms: number; slowest: string };
+  /** The same over the class's most uneven group of repeats (the blocks of a stack, or the same child of each); null when no two instances are repeats. */
+  repeats: { instances: number; basis: "cpu" | "gpu"; min_ms: number; median_ms: number; max_ms: number; slowest: string } | null;
 }
 
 /** The per-layer breakdown (`modules`, an extension). */

@@ -1,7 +1,7 @@
 // The report's per-layer section (`modules`): one table per nn.Module path, one per class with
 // several instances. GPU columns appear only when the trace has GPU ops (else they would all say
 // "not measured").
-import type { ModulesSection, Report } from "../analyze/report-types.ts";
+import type { ModulesSection, ModuleTypeRow, Report } from "../analyze/report-types.ts";
 import { bytes, dur, int, ms, pct, rich, shortKernel, type Seg } from "./format.ts";
 import type { Cell, Table } from "./view-model.ts";
 
@@ -30,6 +30,17 @@ function stepText(m: ModulesSection): string {
   const share = pct(s.ms > 0 ? (100 * m.in_modules_ms) / s.ms : 0);
   const outside = m.outside_step_ms > 0 ? `; ${dur(m.outside_step_ms)} in modules outside it (a warm-up, loading, other scopes) not counted here` : "";
   return `${dur(m.in_modules_ms)} inside modules: ${share} of scope \`${s.scope}\` (${int(s.count)} ${s.count === 1 ? "instance" : "instances"}, ${dur(s.ms)} in all)${outside}`;
+}
+
+/**
+ * Only repeats are compared (the blocks of a stack, the same child of each): instances of a class
+ * at different places see different inputs, so "10× the median" between them means nothing.
+ */
+function slowestRepeat(c: ModuleTypeRow): Cell {
+  const r = c.repeats;
+  if (!r) return t("—", { sub: "no repeats: each instance at its own place" });
+  const of = `of ${int(r.instances)} repeats`;
+  return t(r.slowest, { code: true, sub: r.median_ms > 0 ? `${(r.max_ms / r.median_ms).toFixed(1)}× the median ${of}` : of });
 }
 
 export function layersView(r: Report): LayersView | null {
@@ -76,7 +87,7 @@ export function layersView(r: Report): LayersView | null {
       col("% of step"),
       ...(gpu ? [col("kernel ms")] : []),
       col("per instance: min / median / max ms", false),
-      col("slowest instance", false),
+      col("slowest repeat", false),
     ],
     rows: m.types.map((c) => [
       t(`${c.type} ×${c.instances}`, { code: true }),
@@ -86,10 +97,7 @@ export function layersView(r: Report): LayersView | null {
       n(pct(c.pct_of_step), c.pct_of_step),
       ...(gpu ? [n(ms(c.kernel_ms), c.kernel_ms)] : []),
       t(`${ms(c.spread.min_ms)} / ${ms(c.spread.median_ms)} / ${ms(c.spread.max_ms)}`, { sub: c.spread.basis === "gpu" ? "kernel time" : "CPU time" }),
-      t(c.spread.slowest, {
-        code: true,
-        sub: c.spread.median_ms > 0 ? `${(c.spread.max_ms / c.spread.median_ms).toFixed(1)}× the median` : undefined,
-      }),
+      slowestRepeat(c),
     ]),
     empty: "No module class has more than one instance.",
   };

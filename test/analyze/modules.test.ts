@@ -9,6 +9,7 @@ import { pathPattern } from "../../src/analyze/modules.ts";
 import { readTrace } from "../../src/trace/read.ts";
 import { emptyTrace, type Trace } from "../../src/trace/model.ts";
 import { reportJson } from "../../src/report/json.ts";
+import { renderReport } from "../../src/report/render.ts";
 
 setDefaultTimeout(60_000);
 
@@ -115,7 +116,10 @@ describe("GPU work per layer (hand-made trace)", () => {
       total_ms: 0.0007,
       kernel_ms: 0.00175,
       spread: { basis: "gpu", min_ms: 0.00085, median_ms: 0.000875, max_ms: 0.0009, slowest: "layers.1" },
+      // the two blocks of the stack layers.* are repeats, and so is the fc of each
+      repeats: { instances: 2, basis: "gpu", min_ms: 0.00085, median_ms: 0.000875, max_ms: 0.0009, slowest: "layers.1" },
     });
+    expect(m.types[1]!.repeats).toEqual({ instances: 2, basis: "gpu", min_ms: 0.0008, median_ms: 0.00085, max_ms: 0.0009, slowest: "layers.1.fc" });
   });
 
   test("the JSON section's keys come in the contract's order", () => {
@@ -125,8 +129,41 @@ describe("GPU work per layer (hand-made trace)", () => {
     expect(Object.keys(section.top[0])).toEqual([
       "path", "type", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "kernel_self_ms", "pct_of_kernels", "kernels", "copies", "syncs", "top_kernel",
     ]);
+    expect(Object.keys(section.types[0])).toEqual(["type", "instances", "calls", "self_ms", "total_ms", "pct_of_step", "kernel_ms", "spread", "repeats"]);
+    expect(Object.keys(section.types[0].repeats)).toEqual(["instances", "basis", "min_ms", "median_ms", "max_ms", "slowest"]);
     expect(json.indexOf('"modules"')).toBeGreaterThan(json.indexOf('"scopes"'));
     expect(json.indexOf('"modules"')).toBeLessThan(json.indexOf('"findings"'));
+  });
+});
+
+describe("classes: only repeats are compared", () => {
+  test("a plain Sequential's convs and ReLUs (each at its own place, on another size): no slowest repeat, in the JSON and the table", () => {
+    // examples/cpu/cnn_resize.py's model as `inferscope run` records it: the first ReLU sees the largest activations
+    const tr = emptyTrace("inferscope");
+    const kids: [string, string, number][] = [["0", "Conv2d", 2000], ["1", "ReLU", 3600], ["2", "MaxPool2d", 400], ["3", "Conv2d", 700], ["4", "ReLU", 900], ["5", "MaxPool2d", 100], ["6", "Conv2d", 400], ["7", "ReLU", 30]];
+    let t = 0;
+    tr.spans.push({ cat: "module", name: "Sequential", moduleType: "Sequential", start: 0, end: 8130_000, pid: 1, tid: 1 });
+    for (const [path, type, us] of kids) {
+      tr.spans.push({ cat: "module", name: path, moduleType: type, start: t, end: t + us * 1000, pid: 1, tid: 1 });
+      t += us * 1000;
+    }
+    const r = buildReport(analysisContext(tr), "x");
+    const relu = r.modules!.types.find((c) => c.type === "ReLU")!;
+    expect(relu.spread).toMatchObject({ min_ms: 0.03, median_ms: 0.9, max_ms: 3.6, slowest: "1" });
+    expect(relu.repeats).toBeNull();
+    expect(r.modules!.types.every((c) => c.repeats === null)).toBe(true);
+    const md = renderReport(r, "md");
+    expect(md).toContain("| `ReLU ×3` | 3 | 3 | 4.530 | 56 % | 0.030 / 0.900 / 3.600 (CPU time) | — (no repeats: each instance at its own place) |");
+    expect(md).not.toContain("× the median");
+  });
+
+  test("Kineto names: an attention's qkv and output projections (consecutive Linear leaves) are not a stack; the same Linear of each block is", async () => {
+    const m = await layers("decoder.kineto.json.gz");
+    const linear = m.types.find((c) => c.type === "Linear")!;
+    expect(linear.instances).toBe(17);
+    expect(linear.repeats).toMatchObject({ instances: 4, basis: "cpu" });
+    expect(linear.repeats!.slowest).toMatch(/^Encoder_0\.Block_\d\.(Attention|MLP)_\d\.Linear_\d+$/);
+    expect(m.types.find((c) => c.type === "Block")!.repeats).toMatchObject({ instances: 4, slowest: "Encoder_0.Block_2" });
   });
 });
 

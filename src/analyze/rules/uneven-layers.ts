@@ -3,7 +3,7 @@
 // Needs the per-layer breakdown (nn.Module calls in the trace); otherwise not measured. Only
 // repeats are compared (layer-stacks.ts): the blocks of a stack, or the same child of each.
 import type { ModuleStat } from "../modules.ts";
-import { firstCalls, repeatGroups } from "../layer-stacks.ts";
+import { spreadOf } from "../layer-stacks.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, pct, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -29,21 +29,16 @@ export const unevenLayersRule: Rule<typeof PARAMS> = {
     const m = ctx.modules;
     if (!m || m.step.ns <= 0) return null;
     let worst: { group: ModuleStat[]; type: string; gpu: boolean; slow: ModuleStat; medianNs: number; minNs: number; excess: number; ratio: number } | null = null;
-    for (const group of repeatGroups(m.modules, firstCalls(ctx.trace))) {
+    for (const group of m.repeats) {
       if (group.length < p.min_instances) continue;
-      // kernel time when the layer launched kernels, else its CPU time (as the Layers table's spread)
-      const gpu = group.some((s) => s.kernelNs > 0);
-      const v = (s: ModuleStat) => (gpu ? s.kernelNs : s.totalNs);
-      const sorted = [...group].sort((a, b) => v(a) - v(b) || (a.path < b.path ? -1 : 1));
-      const mid = sorted.length >> 1;
-      const medianNs = sorted.length % 2 === 1 ? v(sorted[mid]!) : (v(sorted[mid - 1]!) + v(sorted[mid]!)) / 2;
-      const slow = sorted[sorted.length - 1]!;
+      // kernel time when the layer launched kernels, else its CPU time (as the Layers table's "slowest repeat")
+      const { gpu, minNs, medianNs, maxNs, slowest: slow } = spreadOf(group);
       if (medianNs <= 0) continue;
-      const ratio = v(slow) / medianNs;
-      const excess = v(slow) - medianNs;
+      const ratio = maxNs / medianNs;
+      const excess = maxNs - medianNs;
       if (ratio < p.min_ratio || excess < p.min_step_share * m.step.ns) continue;
       // on a tie (a layer and its only child), the outer one: its suggestions name the child
-      if (!worst || excess > worst.excess || (excess === worst.excess && slow.path.length < worst.slow.path.length)) worst = { group, type: slow.type!, gpu, slow, medianNs, minNs: v(sorted[0]!), excess, ratio };
+      if (!worst || excess > worst.excess || (excess === worst.excess && slow.path.length < worst.slow.path.length)) worst = { group, type: slow.type!, gpu, slow, medianNs, minNs, excess, ratio };
     }
     if (!worst) return null;
     const { group, type, gpu, slow, medianNs, minNs, excess, ratio } = worst;
