@@ -130,7 +130,10 @@ async function main(): Promise<void> {
     console.error(mainRows[mainRows.length - 1]);
     if (baseline) {
       const b = median(base.map((x) => x.seconds));
-      console.error(`  baseline ${baseline}: analyze ${b.toFixed(2)} s${p === null ? "" : ` (${(b / p).toFixed(2)}× the parse)`}; this tree / baseline ${(a / b).toFixed(2)}`);
+      const bm = m(base, "main");
+      console.error(
+        `  baseline ${baseline}: analyze ${b.toFixed(2)} s${p === null ? "" : ` (${(b / p).toFixed(2)}× the parse)`}; this tree / baseline ${(a / b).toFixed(2)}; main thread ${bm.toFixed(2)} s${pm === null ? "" : ` (${(bm / pm).toFixed(2)}× the parse's)`}, this tree / baseline ${(m(analyze, "main") / bm).toFixed(2)}`,
+      );
     }
   }
   console.log("| events | MB | bare JSON.parse s | its peak RSS MB | analyze s | its peak RSS MB | analyze / parse | M events/s | rounds |");

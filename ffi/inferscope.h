@@ -75,6 +75,12 @@ int is_proc_cmdline(int pid, char *out, int cap);
 void *is_tape_new(void);
 void is_tape_free(void *handle);
 int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap);
+/* The same on the reader's thread: 0 started (is_tape_join waits for it and returns what
+ * is_tape_parse would), -1 not started. buf and tape must stay untouched until then. A batch not
+ * collected is forgotten by the next start or parse, or by is_tape_forget. */
+int is_tape_start(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap);
+int64_t is_tape_join(void *handle);
+void is_tape_forget(void *handle);
 /* The fields of complete events handed over one by one (NUL-separated lists); 0, or -1. */
 int is_tape_fields(void *handle, const uint8_t *args, int64_t args_len, const uint8_t *cats, int64_t cats_len, const uint8_t *whole, int64_t whole_len);
 /* The key ids of a shape (-1: no such shape, or more than cap keys). */

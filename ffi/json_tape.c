@@ -18,9 +18,16 @@
  *   EVENT(n) then n × (field, value): a complete event of a category the converter reads field
  *   by field (is_tape_fields), with only the fields it reads.
  * Offsets are from the start of the batch. A batch either goes onto the tape whole or not at
- * all: a refused one leaves the string and shape tables as they were. */
+ * all: a refused one leaves the string and shape tables as they were.
+ *
+ * is_tape_start parses a batch on a thread of the reader's own while JavaScript walks the tape of
+ * the one before (is_tape_join collects it): the parse leaves the main thread, which is what a
+ * machine with cores to spare waits for. Only that thread touches the tables while it parses;
+ * every other entry point waits for it first. A parsed batch JavaScript never collects (its
+ * guessed cut was not the one the framer took) is forgotten like a refused one. */
 #include "byte_table.h"
 #include "inferscope.h"
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +71,16 @@ typedef struct {
   uint32_t known_cap;
   uint32_t *marked;
   uint32_t marked_n, marked_cap;
+  /* the tables' sizes before the last parse, to forget it */
+  uint32_t strings0, arena0, shapes0, shape_arena0;
+  /* is_tape_start's thread: state 0 idle, 1 parsing, 2 parsed (result not collected) */
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int has_thread, state, quit;
+  const uint8_t *job_buf;
+  int64_t job_len, job_cap, job_result;
+  double *job_tape;
 } reader;
 
 typedef struct {
@@ -78,6 +95,8 @@ typedef struct {
 void *is_tape_new(void) {
   reader *r = calloc(1, sizeof(reader));
   if (!r) return NULL;
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_cond_init(&r->cv, NULL);
   r->strings.max_count = MAX_STRINGS;
   r->shapes.max_count = MAX_SHAPES;
   r->arg_keys.max_count = MAX_FIELDS - F_ARGS0 - 1; /* bit 63 of `seen` is "args" */
@@ -88,6 +107,15 @@ void *is_tape_new(void) {
 void is_tape_free(void *handle) {
   reader *r = handle;
   if (!r) return;
+  if (r->has_thread) {
+    pthread_mutex_lock(&r->mu);
+    r->quit = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+  }
+  pthread_mutex_destroy(&r->mu);
+  pthread_cond_destroy(&r->cv);
   is_table_free(&r->strings);
   is_table_free(&r->shapes);
   is_table_free(&r->arg_keys);
@@ -610,12 +638,10 @@ int is_tape_fields(void *handle, const uint8_t *args, int64_t args_len, const ui
 /* buf[0,len) = `value (, value)*` with whitespace around: the values onto the tape. Returns the
  * slots written; -1 when the bytes are not that (or are beyond this reader: JSON.parse decides);
  * -2 when the tape is too small (nothing is kept: call again with a bigger one). */
-int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap) {
-  reader *r = handle;
-  if (!r || len < 0 || cap < 0) return -1;
+static int64_t parse_batch(reader *r, const uint8_t *buf, int64_t len, double *tape, int64_t cap) {
   parser p = {buf, 0, (size_t)len, tape, 0, (size_t)cap, r, 0};
-  uint32_t strings0 = r->strings.count, arena0 = r->strings.arena_len;
-  uint32_t shapes0 = r->shapes.count, shape_arena0 = r->shapes.arena_len;
+  r->strings0 = r->strings.count, r->arena0 = r->strings.arena_len;
+  r->shapes0 = r->shapes.count, r->shape_arena0 = r->shapes.arena_len;
   r->marked_n = 0;
   skip_ws(&p);
   int ok = p.pos < p.len;
@@ -638,14 +664,91 @@ int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tap
   if (ok) return (int64_t)p.n;
   /* JavaScript never sees this tape: forget what it would have learnt from it */
   unmark(r, 0);
-  is_table_truncate(&r->strings, strings0, arena0);
-  is_table_truncate(&r->shapes, shapes0, shape_arena0);
+  is_table_truncate(&r->strings, r->strings0, r->arena0);
+  is_table_truncate(&r->shapes, r->shapes0, r->shape_arena0);
   return p.overflow ? -2 : -1;
+}
+
+/* Undo the last parse (JavaScript will not walk its tape); a refused one undid itself already. */
+static void forget_last(reader *r) {
+  unmark(r, 0);
+  is_table_truncate(&r->strings, r->strings0, r->arena0);
+  is_table_truncate(&r->shapes, r->shapes0, r->shape_arena0);
+}
+
+/* Wait until the thread is not parsing; with `drop`, forget a parsed batch not collected. */
+static void settle(reader *r, int drop) {
+  if (!r->has_thread) return;
+  pthread_mutex_lock(&r->mu);
+  while (r->state == 1) pthread_cond_wait(&r->cv, &r->mu);
+  if (drop && r->state == 2) {
+    if (r->job_result >= 0) forget_last(r);
+    r->state = 0;
+  }
+  pthread_mutex_unlock(&r->mu);
+}
+
+static void *parse_thread(void *arg) {
+  reader *r = arg;
+  pthread_mutex_lock(&r->mu);
+  for (;;) {
+    while (r->state != 1 && !r->quit) pthread_cond_wait(&r->cv, &r->mu);
+    if (r->quit) break;
+    pthread_mutex_unlock(&r->mu);
+    int64_t n = parse_batch(r, r->job_buf, r->job_len, r->job_tape, r->job_cap);
+    pthread_mutex_lock(&r->mu);
+    r->job_result = n;
+    r->state = 2;
+    pthread_cond_broadcast(&r->cv);
+  }
+  pthread_mutex_unlock(&r->mu);
+  return NULL;
+}
+
+int64_t is_tape_parse(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap) {
+  reader *r = handle;
+  if (!r || len < 0 || cap < 0) return -1;
+  settle(r, 1);
+  return parse_batch(r, buf, len, tape, cap);
+}
+
+int is_tape_start(void *handle, const uint8_t *buf, int64_t len, double *tape, int64_t cap) {
+  reader *r = handle;
+  if (!r || len < 0 || cap < 0) return -1;
+  settle(r, 1);
+  if (!r->has_thread) {
+    if (pthread_create(&r->thread, NULL, parse_thread, r) != 0) return -1;
+    r->has_thread = 1;
+  }
+  pthread_mutex_lock(&r->mu);
+  r->job_buf = buf, r->job_len = len, r->job_tape = tape, r->job_cap = cap;
+  r->state = 1;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+  return 0;
+}
+
+int64_t is_tape_join(void *handle) {
+  reader *r = handle;
+  if (!r || !r->has_thread) return -3;
+  pthread_mutex_lock(&r->mu);
+  while (r->state == 1) pthread_cond_wait(&r->cv, &r->mu);
+  int64_t n = r->state == 2 ? r->job_result : -3;
+  r->state = 0;
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+void is_tape_forget(void *handle) {
+  reader *r = handle;
+  if (r) settle(r, 1);
 }
 
 int is_tape_shape(void *handle, uint32_t shape, uint32_t *keys, int cap) {
   reader *r = handle;
-  if (!r || shape >= r->shapes.count) return -1;
+  if (!r) return -1;
+  settle(r, 0);
+  if (shape >= r->shapes.count) return -1;
   entry *e = &r->shapes.entries[shape];
   int n = (int)(e->len / sizeof(uint32_t));
   if (n > cap) return -1;
@@ -655,7 +758,9 @@ int is_tape_shape(void *handle, uint32_t shape, uint32_t *keys, int cap) {
 
 int64_t is_tape_string(void *handle, uint32_t id, uint8_t *out, int64_t cap) {
   reader *r = handle;
-  if (!r || id >= r->strings.count) return -1;
+  if (!r) return -1;
+  settle(r, 0);
+  if (id >= r->strings.count) return -1;
   entry *e = &r->strings.entries[id];
   if ((int64_t)e->len <= cap) memcpy(out, r->strings.arena + e->off, e->len);
   return e->len;

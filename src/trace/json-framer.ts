@@ -227,8 +227,16 @@ export class TraceJsonParser {
 
   /** Consume what can be consumed of b; returns the index of the first unconsumed byte. */
   private run(b: Uint8Array, final: boolean): number {
-    let pos = 0;
     this.stalled = false;
+    try {
+      return this.steps(b, 0, final);
+    } finally {
+      // a parse started on these bytes and not collected: the caller may reuse them now
+      this.tape?.settle();
+    }
+  }
+
+  private steps(b: Uint8Array, pos: number, final: boolean): number {
     while (!this.stalled) {
       switch (this.state) {
         case "start":
@@ -355,7 +363,15 @@ export class TraceJsonParser {
   /** Parse b[from, cut) as events if it is whole JSON; false when the guessed cut was wrong. */
   private tryBatch(b: Uint8Array, from: number, cut: number): boolean {
     // the native reader refuses a batch cut inside a string or an object, as JSON.parse would
-    if (this.tape) return this.tape.read(b, from, cut, this.addEvent);
+    if (this.tape) {
+      const n = this.tape.parse(b, from, cut);
+      if (n < 0) return false;
+      // C parses the next batch (as inEvents will guess it) while this one is walked
+      const next = this.nextGuess(b, cut);
+      if (next) this.tape.prefetch(b, next[0], next[1]);
+      this.tape.walk(n, this.addEvent);
+      return true;
+    }
     let arr: unknown[];
     if (this.owned && from > 0) {
       // frame the batch as "[…]" in place: no second copy of 8 MB of text
@@ -380,6 +396,16 @@ export class TraceJsonParser {
     }
     this.conv.addAll(arr);
     return true;
+  }
+
+  /** The batch inEvents will try after `pos` (the same guess), or null when it will not guess one. */
+  private nextGuess(b: Uint8Array, pos: number): [number, number] | null {
+    const end = b.length;
+    pos = skipWs(b, pos, end);
+    if (pos < end && b[pos] === COMMA) pos = skipWs(b, pos + 1, end);
+    if (pos >= end || b[pos] === RBRACKET) return null;
+    const cut = lastCut(b, pos, Math.min(end, pos + BATCH_BYTES));
+    return cut > pos ? [pos, cut] : null;
   }
 
   /** Walk whole elements from pos (up to about BATCH_BYTES of them) and parse them as one batch. */

@@ -13,6 +13,9 @@ const symbols = {
   is_tape_new: { args: [], returns: "ptr" },
   is_tape_free: { args: ["ptr"], returns: "void" },
   is_tape_parse: { args: ["ptr", "ptr", "i64", "ptr", "i64"], returns: "i64" },
+  is_tape_start: { args: ["ptr", "ptr", "i64", "ptr", "i64"], returns: "i32" },
+  is_tape_join: { args: ["ptr"], returns: "i64" },
+  is_tape_forget: { args: ["ptr"], returns: "void" },
   is_tape_shape: { args: ["ptr", "u32", "ptr", "i32"], returns: "i32" },
   is_tape_string: { args: ["ptr", "u32", "ptr", "i64"], returns: "i64" },
   is_tape_fields: { args: ["ptr", "ptr", "i64", "ptr", "i64", "ptr", "i64"], returns: "i32" },
@@ -76,6 +79,10 @@ export class TapeReader {
   private handle: Pointer | null;
   /** At most one slot per byte of JSON (ffi/json_tape.c); reused, so sized for the framer's batches at once (fresh pages are slow to fault in). */
   private tape = new Float64Array(1 << 20);
+  /** The tape C's thread writes the next batch into (prefetch), swapped with `tape` when collected. */
+  private spare = new Float64Array(0);
+  /** The batch being parsed on C's thread: its bytes (kept alive and untouched until collected) and range. */
+  private pending: { b: Uint8Array; from: number; to: number } | null = null;
   private readonly strings: string[] = [];
   private readonly makers: Maker[] = [];
   /** Batches read here, and batches refused (JSON.parse read them). */
@@ -115,30 +122,74 @@ export class TapeReader {
    * when C does not take these bytes: the caller parses them with JSON.parse instead.
    */
   read(b: Uint8Array, from: number, to: number, add: (v: unknown) => void): boolean {
+    const n = this.parse(b, from, to);
+    if (n < 0) return false;
+    this.walk(n, add);
+    return true;
+  }
+
+  /**
+   * Parse b[from, to) onto the tape (collecting the prefetched parse when it is of these bytes):
+   * the slots to walk, or -1 when C does not take them.
+   */
+  parse(b: Uint8Array, from: number, to: number): number {
     // a batch this big is one huge event: JSON.parse takes it (its tape would be 8 bytes a byte)
-    if (this.handle === null || to - from > MAX_BATCH_BYTES) return false;
+    if (this.handle === null || to - from > MAX_BATCH_BYTES) return -1;
     const bytes = b.subarray(from, to);
-    let n: number;
-    for (;;) {
+    let n = -2;
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      if (p.b === b && p.from === from && p.to === to) {
+        n = Number(this.lib.symbols.is_tape_join(this.handle));
+        if (n >= 0) [this.tape, this.spare] = [this.spare, this.tape];
+      } else {
+        this.lib.symbols.is_tape_forget(this.handle);
+      }
+    }
+    // not prefetched, or its tape was too small (-2): parse here
+    while (n === -2) {
       if (this.tape.length < bytes.length + 16) this.tape = new Float64Array(Math.max(bytes.length + 16, this.tape.length * 2));
       n = Number(this.lib.symbols.is_tape_parse(this.handle, bytes, bytes.length, this.tape, this.tape.length));
       if (n !== -2) break;
-      if (this.tape.length > 4 * MAX_BATCH_BYTES) return false;
+      if (this.tape.length > 4 * MAX_BATCH_BYTES) return -1;
       this.tape = new Float64Array(this.tape.length * 2);
     }
     if (n < 0) {
       this.refused++;
-      return false;
+      return -1;
     }
     this.taken++;
     this.b = bytes;
+    return n;
+  }
+
+  /**
+   * Start parsing b[from, to) on C's thread, for the next parse() of the same bytes to collect:
+   * the caller walks the batch before meanwhile. `b` must not change until then.
+   */
+  prefetch(b: Uint8Array, from: number, to: number): void {
+    if (this.handle === null || to - from > MAX_BATCH_BYTES) return;
+    this.settle();
+    if (this.spare.length < to - from + 16) this.spare = new Float64Array(Math.max(to - from + 16, this.tape.length));
+    if (this.lib.symbols.is_tape_start(this.handle, b.subarray(from, to), to - from, this.spare, this.spare.length) === 0) this.pending = { b, from, to };
+  }
+
+  /** Forget a prefetched parse not collected (before the caller's bytes change). */
+  settle(): void {
+    if (this.pending === null || this.handle === null) return;
+    this.pending = null;
+    this.lib.symbols.is_tape_forget(this.handle);
+  }
+
+  /** Hand the `n` slots of the tape parse() filled to `add`, value by value. */
+  walk(n: number, add: (v: unknown) => void): void {
     this.i = 0;
     try {
       while (this.i < n) add(this.next());
     } finally {
       this.b = new Uint8Array(0);
     }
-    return true;
   }
 
   /**
@@ -177,8 +228,10 @@ export class TapeReader {
   }
 
   close(): void {
+    // is_tape_free stops C's thread (waiting for a parse in flight, which writes into `spare`)
     if (this.handle !== null) this.lib.symbols.is_tape_free(this.handle);
     this.handle = null;
+    this.pending = null;
   }
 
   private text(): string {

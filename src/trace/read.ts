@@ -127,11 +127,18 @@ async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
 }
 
 /**
- * A plain file, read in BATCH_BYTES pieces into one buffer the parser may write into, reused
+ * A plain file, read in READ_BYTES pieces into one buffer the parser may write into, reused
  * for every piece: the unconsumed tail (a partial event) moves to its front and the next piece is
  * read after it. Allocating a fresh buffer per piece cost measurable time in allocation and
  * garbage collection with a million events alive (docs/benchmarks.md).
  */
+/**
+ * Bytes read from a plain file at a time: many batches, so that C parses each next one on its
+ * thread while JavaScript walks the one before (json-tape.ts prefetch); the overlap stops at the
+ * end of what was read.
+ */
+const READ_BYTES = 16 * BATCH_BYTES;
+
 async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadWith): Promise<Trace> {
   const parser = new TraceJsonParser(label, opts);
   const progress = progressReporter(label, size, opts, () => parser.eventCount);
@@ -143,18 +150,18 @@ async function readFileStream(label: string, path: string | Buffer, size: number
   }
   try {
     let read = 0;
-    let buf = new Uint8Array(2 * BATCH_BYTES);
+    let buf = new Uint8Array(READ_BYTES + BATCH_BYTES);
     let held = 0; // bytes at the front of buf not consumed yet
     for (;;) {
-      if (buf.length - held < BATCH_BYTES) {
+      if (buf.length - held < READ_BYTES) {
         // one event longer than a batch: grow (rare)
-        const bigger = new Uint8Array(held + 2 * BATCH_BYTES);
+        const bigger = new Uint8Array(held + READ_BYTES + BATCH_BYTES);
         bigger.set(buf.subarray(0, held), 0);
         buf = bigger;
       }
       let n: number;
       try {
-        ({ bytesRead: n } = await fh.read(buf, held, BATCH_BYTES, null));
+        ({ bytesRead: n } = await fh.read(buf, held, READ_BYTES, null));
       } catch (e) {
         cannotRead(label, e);
       }

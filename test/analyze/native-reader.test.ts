@@ -110,6 +110,48 @@ describe("values: what JSON.parse gives", () => {
     expect(native(`"beta",{"first":"alpha","second":"beta"}`, r)).toStrictEqual(parsed(`"beta",{"first":"alpha","second":"beta"}`));
   });
 
+  /** Parse `next` on C's thread while `now` is walked, then collect it: the values of both. */
+  function overlapped(r: TapeReader, now: Uint8Array, next: Uint8Array): [unknown[], unknown[]] {
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    const n = r.parse(now, 0, now.length);
+    r.prefetch(next, 0, next.length);
+    r.walk(n, (v) => a.push(v));
+    const m = r.parse(next, 0, next.length);
+    expect(m).toBeGreaterThan(0);
+    r.walk(m, (v) => b.push(v));
+    return [a, b];
+  }
+  const utf8 = (t: string) => new TextEncoder().encode(t);
+
+  test("a batch parsed on C's thread while the one before is walked: the same values, new shapes and strings included", () => {
+    const r = plainReader();
+    // the first batch's shape is built (its keys fetched from C) while the second one is parsed
+    const one = `{"k1":"a","k2":[1,2]},{"k1":"b","k2":[]}`;
+    const two = `{"k3":"c","k1":"a"},"b",{"k2":"fresh","k4":{"k1":"c"}}`;
+    const [a, b] = overlapped(r, utf8(one), utf8(two));
+    expect(a).toStrictEqual(parsed(one));
+    expect(b).toStrictEqual(parsed(two));
+    // and the strings it learnt stay known to the next batch
+    expect(native(`"fresh",{"k3":"fresh"}`, r)).toStrictEqual(parsed(`"fresh",{"k3":"fresh"}`));
+  });
+
+  test("a batch parsed ahead and never collected (another cut was taken) teaches the reader nothing", () => {
+    const r = plainReader();
+    const first = utf8(`{"a":"x"}`);
+    r.walk(r.parse(first, 0, first.length), () => {});
+    // parsed ahead: "only-ahead" and shape {"b","c"} are new there; then a different range is parsed
+    const ahead = utf8(`{"b":"only-ahead","c":1},{"b":"y","c":2}`);
+    r.prefetch(ahead, 0, ahead.length);
+    const other = utf8(`{"b":"only-ahead","c":3},"only-ahead"`);
+    expect(native(other, r)).toStrictEqual(parsed(`{"b":"only-ahead","c":3},"only-ahead"`));
+    // settle() forgets one in flight the same way
+    r.prefetch(ahead, 0, ahead.length);
+    r.settle();
+    expect(native(`{"z":"only-ahead"}`, r)).toStrictEqual(parsed(`{"z":"only-ahead"}`));
+    r.close();
+  });
+
   test("a tape too small for a batch grows; long strings and many strings stay exact", () => {
     const long = "k".repeat(20_000);
     const many = Array.from({ length: 30_000 }, (_, i) => `{"n${i % 700}":"v${i}","x":[${i},"${long.slice(0, i % 50)}"]}`).join(",");
