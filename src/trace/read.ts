@@ -113,8 +113,8 @@ async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
   }
   if (wantLogFor(opts, size)) log.info(`reading ${label} (${(size / 1048576).toFixed(0)} MB${gz ? " compressed" : ""})`);
   if (gz) {
-    const source = createReadStream(path);
-    const gunzip = createGunzip();
+    const source = createReadStream(path, { highWaterMark: GUNZIP_CHUNK_BYTES });
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
     let compressedRead = 0;
     source.on("data", (c: Buffer | string) => {
       compressedRead += c.length;
@@ -127,11 +127,12 @@ async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
 }
 
 /**
- * A plain file, read in READ_BYTES pieces into one buffer the parser may write into, reused
- * for every piece: the unconsumed tail (a partial event) moves to its front and the next piece is
- * read after it. Allocating a fresh buffer per piece cost measurable time in allocation and
- * garbage collection with a million events alive (docs/benchmarks.md).
+ * Decompressed bytes per chunk of a .gz (and the compressed bytes read at a time): zlib's default
+ * 16 KB made the 220 MB of a 1 M-event trace 13 783 chunks, each a turn of the stream's machinery;
+ * 1 MB ones decompress it in less than half the time and CPU (docs/benchmarks.md).
  */
+const GUNZIP_CHUNK_BYTES = 1 << 20;
+
 /**
  * Bytes read from a plain file at a time: many batches, so that C parses each next one on its
  * thread while JavaScript walks the one before (json-tape.ts prefetch); the overlap stops at the
@@ -139,6 +140,12 @@ async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
  */
 const READ_BYTES = 16 * BATCH_BYTES;
 
+/**
+ * A plain file, read in READ_BYTES pieces into one buffer the parser may write into, reused
+ * for every piece: the unconsumed tail (a partial event) moves to its front and the next piece is
+ * read after it. Allocating a fresh buffer per piece cost measurable time in allocation and
+ * garbage collection with a million events alive (docs/benchmarks.md).
+ */
 async function readFileStream(label: string, path: string | Buffer, size: number, opts: ReadWith): Promise<Trace> {
   const parser = new TraceJsonParser(label, opts);
   const progress = progressReporter(label, size, opts, () => parser.eventCount);
@@ -274,8 +281,9 @@ async function readStream(
   how: { sniffGzip?: boolean; compressedRead?: () => number } = {},
 ): Promise<Trace> {
   const parser = new TraceJsonParser(label, opts);
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  // one reused buffer, as readFileStream's: the chunks are copied in, the unconsumed tail moves to the front
+  let buf = new Uint8Array(READ_BYTES + BATCH_BYTES);
+  let held = 0;
   let read = 0;
   let first = true;
   let gzipped: boolean | null = null;
@@ -293,23 +301,28 @@ async function readStream(
     }
     first = false;
     read += chunk.length;
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= BATCH_BYTES) {
-      parser.feed(concat(pending, pendingBytes), false);
-      pending = [];
-      pendingBytes = 0;
+    if (held + chunk.length > buf.length) {
+      const bigger = new Uint8Array(Math.max(2 * buf.length, held + chunk.length));
+      bigger.set(buf.subarray(0, held), 0);
+      buf = bigger;
+    }
+    buf.set(chunk, held);
+    held += chunk.length;
+    if (held >= READ_BYTES) {
+      const used = parser.feedInPlace(buf.subarray(0, held), false);
+      buf.copyWithin(0, used, held);
+      held -= used;
       report();
     }
   }
   if (read === 0) fail(`${label}: empty input; ${PASS_A_TRACE}`);
-  parser.feed(concat(pending, pendingBytes), true);
+  parser.feedInPlace(buf.subarray(0, held), true);
   report();
   return parser.finish();
 }
 
 function pipeGzip(first: Uint8Array, rest: AsyncIterable<Uint8Array>): ReturnType<typeof createGunzip> {
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
   (async () => {
     gunzip.write(first);
     for await (const c of rest) {
@@ -320,13 +333,3 @@ function pipeGzip(first: Uint8Array, rest: AsyncIterable<Uint8Array>): ReturnTyp
   return gunzip;
 }
 
-function concat(parts: Uint8Array[], bytes: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(bytes);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
