@@ -1,6 +1,6 @@
 // Speed and memory of `inferscope analyze` against a bare JSON.parse of the same file.
 //
-//   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3] [--baseline DIR]
+//   npx bun bench/analyze-speed.ts [--events 1000000,10000000] [--dir /tmp/inferscope-bench] [--rounds 3] [--baseline DIR] [--gz]
 //
 // The big inputs (bench/trace-gen.ts) replicate a real recorded trace (test/fixtures/kineto/
 // llama_tiny_generate: 36 392 events of cpu_op / runtime / kernel / memcpy / flow kinds) end to
@@ -16,9 +16,13 @@
 // The shipped binary (dist/inferscope, when built) is timed in the same rounds: it is what users run
 // (no TypeScript to transpile at start-up; bytecode).
 // A file too big for one JavaScript string cannot be JSON.parse'd at all: its parse column says so.
+// --gz: the same traces gzip'd (level 1), read as .json.gz by every command; the floor is then
+// Bun.gunzipSync and a bare JSON.parse of the text.
 // --baseline DIR: another checkout of InferScope (e.g. `git archive main | tar -x -C DIR`, with
 // node_modules linked) timed in the same rounds, interleaved: a change's effect in one run.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
 import { join } from "node:path";
 import { generate } from "./trace-gen.ts";
 
@@ -68,6 +72,16 @@ async function timed(cmd: string[]): Promise<Run> {
   return { seconds, rssMb, user, cpu, main, ok, note: ok ? undefined : (err.find((l) => /error/i.test(l)) ?? err.pop())?.trim() };
 }
 
+/** `json` gzip'd at level 1 beside it (made once). */
+async function gzipped(json: string): Promise<string> {
+  const gz = `${json}.gz`;
+  if (!existsSync(gz)) {
+    await pipeline(createReadStream(json), createGzip({ level: 1 }), createWriteStream(`${gz}.tmp`));
+    renameSync(`${gz}.tmp`, gz);
+  }
+  return gz;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -82,8 +96,11 @@ async function main(): Promise<void> {
   const cpuRows: string[] = [];
   const mainRows: string[] = [];
   for (const n of sizes) {
-    const path = join(dir, `llama-x${n}.json`);
-    if (!existsSync(path)) await generate(n, path);
+    const json = join(dir, `llama-x${n}.json`);
+    if (!existsSync(json)) await generate(n, json);
+    const gz = process.argv.includes("--gz");
+    const path = gz ? await gzipped(json) : json;
+    const text = gz ? `new TextDecoder().decode(Bun.gunzipSync(await Bun.file(${JSON.stringify(path)}).bytes()))` : `await Bun.file(${JSON.stringify(path)}).text()`;
     const bytes = statSync(path).size;
     const parse: Run[] = [];
     const analyze: Run[] = [];
@@ -92,7 +109,7 @@ async function main(): Promise<void> {
     let events = 0;
     const analyzeCmd = (root: string) => [process.execPath, join(root, "src/main.ts"), "analyze", path, "-f", "json", "-o", "/dev/null", "--force"];
     for (let i = 0; i < rounds; i++) {
-      parse.push(await timed([process.execPath, "-e", `const t = await Bun.file(${JSON.stringify(path)}).text(); const v = JSON.parse(t); console.log(v.traceEvents.length)`]));
+      parse.push(await timed([process.execPath, "-e", `const t = ${text}; const v = JSON.parse(t); console.log(v.traceEvents.length)`]));
       analyze.push(await timed(analyzeCmd(ROOT)));
       if (!analyze[i]!.ok) throw new Error(`analyze failed: ${analyze[i]!.note}`);
       if (binary) {
