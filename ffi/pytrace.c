@@ -115,6 +115,9 @@ typedef struct tbuf {
   int64_t wword[8], wstart[8], wcpu[8];
   /* the thread's last read or write took at least wait_min_ns: measure the next one's CPU time */
   int io_long;
+  /* the thread's CPU clock at a monotonic time (the last time it was read): bounds how long an
+   * unmeasured read or write can have been off the CPU */
+  int64_t ref_wall, ref_cpu;
 } tbuf;
 
 static __thread tbuf *tb;
@@ -301,8 +304,8 @@ static void wait_enter(int64_t v) {
   t->wword[d] = v;
   /* A read or write (v & 4) is measured with the thread's CPU clock, which is a syscall (1.4 µs
    * each on a VM here), only while the thread's previous one was long: a loop of short reads or
-   * writes, the common case, costs two monotonic clock reads a call. An unmeasured long one counts
-   * whole, as any wait does. */
+   * writes, the common case, costs two monotonic clock reads a call. An unmeasured one that turns
+   * out long reads the clock once, at its end (wait_leave). */
   t->wcpu[d] = ((v & 4) && t->io_long) ? thread_cpu_ns() : -1;
   t->wstart[d] = now_ns();
 }
@@ -317,8 +320,26 @@ static void wait_leave(int64_t v) {
   /* a measured read or write waits when it spent at least half its time off the CPU: a long copy
    * from the page cache that lost the CPU for a moment is work */
   if (t->wcpu[d] >= 0) {
-    waited -= thread_cpu_ns() - t->wcpu[d];
+    int64_t cpu = thread_cpu_ns();
+    waited -= cpu - t->wcpu[d];
+    t->ref_wall = end, t->ref_cpu = cpu;
     if (2 * waited < wall) return;
+  } else if ((v & 4) && wall >= wait_min_ns) {
+    /* Long but not measured from its start (the one before was short: a header, then the body).
+     * It cannot have been off the CPU longer than the thread was since its clock was last read:
+     * a thread that computed in between was on the CPU, and then a long read from the page cache
+     * is work, not a wait. */
+    int64_t cpu = thread_cpu_ns();
+    if (t->ref_wall > 0) {
+      int64_t off = (end - t->ref_wall) - (cpu - t->ref_cpu);
+      if (off < waited) waited = off;
+    }
+    t->ref_wall = end, t->ref_cpu = cpu;
+    if (2 * waited < wall) return;
+  } else if (wall >= wait_min_ns) {
+    /* after a long sleep or lock wait, the clock's reference starts afresh (a stale one would
+     * count that wait against the next read) */
+    t->ref_wall = end, t->ref_cpu = thread_cpu_ns();
   }
   if (waited < wait_min_ns) return;
   int64_t word = v & ~(int64_t)7;
@@ -336,6 +357,8 @@ static tbuf *new_tbuf(void) {
     return NULL;
   }
   t->tid = (int32_t)syscall(SYS_gettid);
+  t->ref_cpu = thread_cpu_ns();
+  t->ref_wall = now_ns();
   pthread_mutex_lock(&all_lock);
   t->next = all_bufs;
   all_bufs = t;
