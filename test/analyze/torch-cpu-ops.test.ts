@@ -5,6 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { analyze } from "../../src/analyze/index.ts";
 import { readTrace } from "../../src/trace/read.ts";
+import { emptyTrace, type Trace } from "../../src/trace/model.ts";
 import { ROOT } from "../helpers.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
@@ -30,6 +31,30 @@ describe("torch_cpu_ops", () => {
     expect(f.title).toStartWith("Torch ops on the CPU take 96.7 % of the CPU busy time: `aten::mkldnn_convolution` 80.6 %");
     expect(f.evidence.small_ops).toBe(false);
     expect(f.suggestions[0]).toStartWith("Match the threads and the precision to the work");
+  });
+
+  /** An InferScope trace: `threads` thread(s) each running `<module>` with 50 large aten::addmm (2 ms each), torch at `torchThreads` intra-op threads on `cpus` CPUs. */
+  function gemms(torchThreads: number, cpus: number, threads = 1): Trace {
+    const tr = emptyTrace("inferscope");
+    tr.meta.cpus = cpus;
+    tr.meta.processes = [{ pid: 1, role: "main", label: "main", traced: true, torchThreads, cpus }];
+    for (let tid = 1; tid <= threads; tid++) {
+      tr.spans.push({ cat: "python", name: "<module>", file: "infer.py", line: 1, start: 0, end: 101_000_000, pid: 1, tid });
+      for (let i = 0; i < 50; i++) tr.spans.push({ cat: "cpu_op", name: "aten::addmm", start: 1_000_000 + i * 2_000_000, end: 3_000_000 + i * 2_000_000, pid: 1, tid });
+    }
+    return tr;
+  }
+  const compute = (tr: Trace) => analyze(tr, { path: "x", window: "all" }).findings.find((f) => f.rule === "torch_cpu_ops")!;
+
+  test("large ops on fewer intra-op threads than CPUs, one thread running them: torch.set_num_threads(CPUs) by name", () => {
+    const f = compute(gemms(1, 8));
+    expect(f.suggestions[0]).toStartWith(
+      "Give the ops the idle cores: torch runs 1 intra-op thread on 8 CPUs (torch.get_num_threads()), and these ops are large (`aten::addmm` 2 ms a call): they split across cores, torch.set_num_threads(8)",
+    );
+    expect(f.evidence).toMatchObject({ torch_threads: 1, cpus: 8, small_ops: false });
+    // every core already, or several threads running ops (more would oversubscribe): the general advice
+    expect(compute(gemms(8, 8)).suggestions[0]).toStartWith("Match the threads and the precision to the work: torch runs 8 intra-op threads here on 8 CPUs (torch.get_num_threads())");
+    expect(compute(gemms(1, 8, 2)).suggestions[0]).toStartWith("Match the threads and the precision to the work: torch runs 1 intra-op thread here on 8 CPUs");
   });
 
   test("a GPU trace: not this rule's (its CPU ops are launch overhead, launch_bound's)", async () => {

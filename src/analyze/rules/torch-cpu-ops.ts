@@ -23,6 +23,7 @@ const PARAMS = {
 /** Ops that only make views or metadata: their time is per-call overhead, whatever the tensor size. */
 const VIEW_OPS = new Set(["aten::t", "aten::transpose", "aten::as_strided", "aten::view", "aten::reshape", "aten::expand", "aten::permute", "aten::contiguous", "aten::empty", "aten::unsqueeze", "aten::squeeze", "aten::slice", "aten::select", "aten::detach", "aten::alias", "aten::resolve_conj", "aten::resolve_neg"]);
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 const perCallUs = (f: HotFunction) => round(f.selfNs / Math.max(1, f.calls) / 1e3, 1);
 /** "25 µs", "52.5 ms". */
 const perCall = (f: HotFunction) => {
@@ -47,11 +48,21 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
     const viewNs = ops.filter((f) => VIEW_OPS.has(f.function)).reduce((n, f) => n + f.selfNs, 0);
     const calls = ops.reduce((n, f) => n + f.calls, 0);
     const small = first.selfNs / Math.max(1, first.calls) < SMALL_OP_NS;
-    const threads = processes(ctx).find((x) => x.role === "main")?.torchThreads ?? null;
+    const main = processes(ctx).find((x) => x.role === "main");
+    const threads = main?.torchThreads ?? (typeof ctx.trace.meta.torchThreads === "number" ? ctx.trace.meta.torchThreads : null);
+    const cpus = typeof ctx.trace.meta.cpus === "number" ? ctx.trace.meta.cpus : (main?.cpus ?? null);
+    // threads of the script running torch ops: with one, idle cores are the ops' to take
+    let opThreads = 0;
+    for (const spans of ctx.merge.byThread.values()) if (spans.some((x) => x.cat === "cpu_op")) opThreads++;
     const views = viewNs >= 0.05 * run ? `; view and metadata ops alone (aten::t, aten::transpose …) take ${pct(viewNs, run)} %, pure per-call overhead` : "";
     const batch = `Batch the inputs: ${describeFunction(first)} ran ${first.calls} times, ${perCall(first)} each, and the ops ${calls} times in all${views}; every op call pays the dispatcher's fixed cost, so one call over a batch of N items (torch.stack the samples, one forward) costs far less than N calls.`;
     const compile = "Cut the per-op overhead: run under torch.inference_mode(), and compile the model: torch.compile fuses the elementwise ops into the GEMMs' neighbours and removes most dispatch (torch.jit.trace + torch.jit.freeze also folds them).";
-    const compute = `Match the threads and the precision to the work: torch runs ${threads !== null ? `${threads} intra-op threads here` : "one intra-op thread per core by default"} (torch.get_num_threads()); small ops often run faster on fewer (torch.set_num_threads(1–4)), large GEMMs on every physical core; on CPUs with AMX or VNNI, bfloat16 (torch.autocast("cpu", dtype=torch.bfloat16)) or int8 (torch.ao.quantization.quantize_dynamic) cuts GEMM time.`;
+    const precision = `on CPUs with AMX or VNNI, bfloat16 (torch.autocast("cpu", dtype=torch.bfloat16)) or int8 (torch.ao.quantization.quantize_dynamic) cuts GEMM time.`;
+    const onCpus = cpus !== null ? ` on ${cpus} ${cpus === 1 ? "CPU" : "CPUs"}` : "";
+    const compute =
+      !small && threads !== null && cpus !== null && threads < cpus && opThreads === 1
+        ? `Give the ops the idle cores: torch runs ${plural(threads, "intra-op thread")}${onCpus} (torch.get_num_threads()), and these ops are large (${describeFunction(first)} ${perCall(first)} a call): they split across cores, torch.set_num_threads(${cpus}) (fewer if other work of yours needs cores); ${precision}`
+        : `Match the threads and the precision to the work: torch runs ${threads !== null ? `${plural(threads, "intra-op thread")} here${onCpus}` : "one intra-op thread per core by default"} (torch.get_num_threads()); small ops often run faster on fewer (torch.set_num_threads(1–4)), large GEMMs on every physical core; ${precision}`;
     return {
       title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${ctx.window ? " in the steady state" : ""}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCall(f)} each)` : ""}`).join(", ")}`,
       severity: severityFor(opsNs, W),
@@ -66,6 +77,7 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
         view_ops_pct: pct(viewNs, run),
         small_ops: small,
         torch_threads: threads,
+        cpus,
         cpu_busy_ms: msRounded(run),
         window_ms: msRounded(W),
       },
