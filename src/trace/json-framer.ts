@@ -133,6 +133,18 @@ function lastCut(b: Uint8Array, from: number, limit: number): number {
   return -1;
 }
 
+/** Past the whitespace and the comma after an element of "traceEvents": the next one's first byte (or "]"). */
+function nextElement(b: Uint8Array, pos: number): number {
+  const end = b.length;
+  pos = skipWs(b, pos, end);
+  return pos < end && b[pos] === COMMA ? skipWs(b, pos + 1, end) : pos;
+}
+
+/** The guessed end of a batch from pos: about BATCH_BYTES of whole events (lastCut), or -1. */
+function guessCut(b: Uint8Array, pos: number): number {
+  return lastCut(b, pos, Math.min(b.length, pos + BATCH_BYTES));
+}
+
 type State = "start" | "keys" | "events" | "done";
 
 /** Feeds on byte chunks of one JSON document; see the file comment. */
@@ -334,17 +346,15 @@ export class TraceJsonParser {
   /** A batch of events: the guessed cut first, the exact scan when the guess fails. */
   private inEvents(b: Uint8Array, pos: number, final: boolean): number {
     const end = b.length;
-    pos = skipWs(b, pos, end);
-    if (pos < end && b[pos] === COMMA) pos = skipWs(b, pos + 1, end);
+    pos = nextElement(b, pos);
     if (pos >= end) return this.stall(pos, final, `inside the "traceEvents" array`);
     if (b[pos] === RBRACKET) {
       this.state = this.topIsArray ? "done" : "keys";
       return pos + 1;
     }
-    const limit = Math.min(end, pos + BATCH_BYTES);
-    const cut = lastCut(b, pos, limit);
+    const cut = guessCut(b, pos);
     if (cut > pos && this.tryBatch(b, pos, cut)) {
-      if (limit === end && !final) this.stalled = true; // the rest is a partial event: wait for more
+      if (pos + BATCH_BYTES >= end && !final) this.stalled = true; // the rest is a partial event: wait for more
       return cut;
     }
     return this.exactBatch(b, pos, final);
@@ -400,11 +410,9 @@ export class TraceJsonParser {
 
   /** The batch inEvents will try after `pos` (the same guess), or null when it will not guess one. */
   private nextGuess(b: Uint8Array, pos: number): [number, number] | null {
-    const end = b.length;
-    pos = skipWs(b, pos, end);
-    if (pos < end && b[pos] === COMMA) pos = skipWs(b, pos + 1, end);
-    if (pos >= end || b[pos] === RBRACKET) return null;
-    const cut = lastCut(b, pos, Math.min(end, pos + BATCH_BYTES));
+    pos = nextElement(b, pos);
+    if (pos >= b.length || b[pos] === RBRACKET) return null;
+    const cut = guessCut(b, pos);
     return cut > pos ? [pos, cut] : null;
   }
 
