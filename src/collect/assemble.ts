@@ -91,6 +91,7 @@ export function assembleTrace(opts: {
       followChildren: config.followChildren,
     };
     if (windowCut) (m.pythonTracer as Record<string, unknown>).windowCut = windowCut; // spans cut where a capture window closed (every process)
+    if (python.meta?.forwards) (m.pythonTracer as Record<string, unknown>).forwards = python.meta.forwards; // the main process's forward passes, and those with autograd on
     if (python.meta?.torchThreads !== undefined) m.torchThreads = python.meta.torchThreads;
     if (python.meta?.process?.cpus !== undefined) m.cpus = python.meta.process.cpus;
     trace.warnings.push(...(python.meta?.warnings ?? []), ...python.warnings);

@@ -66,6 +66,8 @@ export interface PythonMeta {
   torchInteropThreads?: number;
   /** Op records written by the torch-op collector (begin and end count one each). */
   torchOps?: number;
+  /** Calls of outermost nn.Modules (forward passes), and those made with autograd on (_modules.py). */
+  forwards?: { calls: number; withGrad: number };
   /** Capture windows (_window.py), when anything chose one: [start ns, end ns, opened by, closed by]. */
   capture?: PythonCapture;
 }

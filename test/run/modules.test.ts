@@ -117,6 +117,18 @@ describe.skipIf(missing !== null)("inferscope run records nn.Module calls (real 
   }, 300_000);
 });
 
+describe.skipIf(missing !== null)("forward passes with autograd on (real CPU torch)", () => {
+  test("counted per outermost module call, with grad mode and parameters requiring grad; the finding names them", () => {
+    const r = inferscopeRun(["--quiet", "--formats", "json", "--window", "all", "--python", PY, join(SCRIPTS, "autograd_forwards.py")]);
+    expect(r.code).toBe(0);
+    expect((r.trace as unknown as { inferscope: { pythonTracer: { forwards: unknown } } }).inferscope.pythonTracer.forwards).toEqual({ calls: 12, withGrad: 6 });
+    const findings = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8")).findings as { rule: string; title: string; evidence: unknown }[];
+    const f = findings.find((x) => x.rule === "autograd_on")!;
+    expect(f.title).toBe("Autograd is on during inference: 6 of 12 forward passes ran with grad mode enabled and parameters that require grad");
+    expect(f.evidence).toMatchObject({ forwards: 12, with_grad: 6, pct_with_grad: 50 });
+  }, 180_000);
+});
+
 describe("without torch: a hand-made stand-in (scripts/handmade_torch, NOT torch)", () => {
   test("the wrapper goes in once `torch` is imported; paths from named_modules(); nested as called", () => {
     // --window all: a model that runs once for microseconds has no steady state; the default
@@ -133,5 +145,13 @@ describe("without torch: a hand-made stand-in (scripts/handmade_torch, NOT torch
     const off = inferscopeRun(["--quiet", "--no-modules", "--formats", "json", "--python", "python3", join(SCRIPTS, "handmade_modules.py")]);
     expect(JSON.parse(off.stdout)).toEqual({ y: 4, wrapped: false });
     expect(off.trace!.traceEvents.filter((e) => e.cat === "module")).toEqual([]);
+  });
+
+  test("forward passes: outermost calls counted, those with grad mode on and a parameter requiring grad apart", () => {
+    const r = inferscopeRun(["--quiet", "--formats", "json", "--window", "all", "--python", "python3", join(SCRIPTS, "handmade_autograd.py")]);
+    expect(r.code).toBe(0);
+    expect((r.trace as unknown as { inferscope: { pythonTracer: { forwards: unknown } } }).inferscope.pythonTracer.forwards).toEqual({ calls: 5, withGrad: 3 });
+    const findings = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8")).findings as { rule: string; title: string }[];
+    expect(findings.find((x) => x.rule === "autograd_on")?.title).toBe("Autograd is on during inference: 3 of 5 forward passes ran with grad mode enabled and parameters that require grad");
   });
 });

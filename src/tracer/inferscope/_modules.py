@@ -32,6 +32,10 @@ MODULE_PREFIX = "\x00module\x00"
 
 _state = {"orig": None, "call": None}
 
+# Calls of outermost modules (a model's forward) and those made with autograd on: grad mode
+# enabled and parameters that require grad, so every op records a backward graph nobody runs.
+forwards = {"calls": 0, "withGrad": 0}
+
 
 def watch(rec):
     """Record module calls from the moment torch is imported (now, if it already is).
@@ -113,6 +117,24 @@ def install(rec, torch):
         names = _Names(rec)
         emit = rec.c["emit"] if rec.c is not None else (lambda w: rec.open_scope(w, None))
         words_get = names.words.get
+        is_grad_enabled = getattr(torch, "is_grad_enabled", None)
+        needs_grad = {}  # id(outermost module) -> whether a parameter requires grad (asked once)
+
+        def forward(module):
+            forwards["calls"] += 1
+            if is_grad_enabled is None or not is_grad_enabled():
+                return
+            g = needs_grad.get(id(module))
+            if g is None:
+                _quiet.begin()
+                try:
+                    g = needs_grad[id(module)] = any(p.requires_grad for p in module.parameters())
+                except Exception:
+                    g = needs_grad[id(module)] = False
+                finally:
+                    _quiet.end()
+            if g:
+                forwards["withGrad"] += 1
 
         # hot: every module call goes through it (its cost: docs/benchmarks.md, "nn.Module calls")
         def __call__(self, *args, **kwargs):
@@ -126,6 +148,8 @@ def install(rec, torch):
                 finally:
                     _quiet.end()
             emit(w[0])
+            if w[3]:
+                forward(self)
             try:
                 return orig(self, *args, **kwargs)
             finally:
@@ -158,7 +182,7 @@ class _NoFlag(object):
 
 
 class _Names(object):
-    """Module → (begin word, end word, path), by id; paths computed once per outermost module."""
+    """Module → (begin word, end word, path, outermost), by id; paths computed once per outermost module."""
 
     def __init__(self, rec):
         self.rec = rec
@@ -181,7 +205,7 @@ class _Names(object):
                 self.refs[key] = weakref.ref(module, lambda _r, key=key: self._forget(key))
             except TypeError:
                 pass
-        self.words[key] = ((nid << SHIFT) | K_SCOPE_BEGIN, (nid << SHIFT) | K_SCOPE_END, path)
+        self.words[key] = ((nid << SHIFT) | K_SCOPE_BEGIN, (nid << SHIFT) | K_SCOPE_END, path, root == key)
         self.root_of[key] = root
 
     def _forget(self, key):

@@ -774,6 +774,9 @@ class Recorder(object):
         from inferscope import _torch_ops
 
         meta["torchOps"] = _torch_ops.records()
+        mods = sys.modules.get("inferscope._modules")
+        if mods is not None and mods.forwards["calls"]:
+            meta["forwards"] = dict(mods.forwards)
         return meta
 
     def after_fork_in_child(self):
