@@ -1,9 +1,11 @@
 // autograd_on: the tracer's forward-pass counts (pythonTracer.forwards, src/tracer/inferscope/
 // _modules.py) in hand-made traces built in code; the real tracer's counts are tested in
 // test/run/modules.test.ts. A torch.profiler trace has no counts: no finding.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { analyze } from "../../src/analyze/index.ts";
 import { emptyTrace, type Trace } from "../../src/trace/model.ts";
+
+setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 /** One Python call of 10 ms and the tracer's counts. */
 function trace(forwards: unknown): Trace {

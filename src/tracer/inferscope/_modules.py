@@ -24,6 +24,7 @@ __call__ is not recorded (its submodules are).
 """
 
 import sys
+import types
 import weakref
 
 from inferscope import _quiet
@@ -118,6 +119,16 @@ def install(rec, torch):
         emit = rec.c["emit"] if rec.c is not None else (lambda w: rec.open_scope(w, None))
         words_get = names.words.get
         is_grad_enabled = getattr(torch, "is_grad_enabled", None)
+        if is_grad_enabled is not None and not isinstance(is_grad_enabled, types.BuiltinFunctionType):
+            # torch's is C; Python in its place (a stand-in, a patch) runs as InferScope's work
+            py_grad_enabled = is_grad_enabled
+
+            def is_grad_enabled():
+                _quiet.begin()
+                try:
+                    return py_grad_enabled()
+                finally:
+                    _quiet.end()
         needs_grad = {}  # id(outermost module) -> whether a parameter requires grad (asked once)
 
         def forward(module):
