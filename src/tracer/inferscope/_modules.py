@@ -129,7 +129,7 @@ def install(rec, torch):
                     return py_grad_enabled()
                 finally:
                     _quiet.end()
-        needs_grad = {}  # id(outermost module) -> whether a parameter requires grad (asked once)
+        needs_grad = names.needs_grad
 
         def forward(module):
             forwards["calls"] += 1
@@ -202,6 +202,7 @@ class _Names(object):
         self.root_of = {}  # id(module) -> id of the outermost module it was named under
         self.first = None  # id of the model named with bare paths
         self.root_names = {}  # id(outermost module) -> its name
+        self.needs_grad = {}  # id(outermost module) -> whether a parameter requires grad (asked once)
         self.call_code = None
 
     def _set(self, module, path, root):
@@ -224,6 +225,7 @@ class _Names(object):
         self.words.pop(key, None)
         self.root_of.pop(key, None)
         self.root_names.pop(key, None)
+        self.needs_grad.pop(key, None)  # an id a new module may take
         if self.first == key:
             self.first = None
 
