@@ -4,7 +4,7 @@
 // writes them; each case applies a few structural mutations (a field removed, retyped, made
 // absurd, control characters in names, ids that are not integers…) or, more rarely, byte-level
 // damage (truncation, flipped bytes).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { analysisContext, buildReport } from "../../src/analyze/index.ts";
@@ -37,17 +37,21 @@ export interface Base {
 export async function loadBases(): Promise<Base[]> {
   const bases: Base[] = [];
   const dir = tempDir("inferscope-fuzz-base-");
-  for (const name of FIXTURE_NAMES) {
-    const doc = JSON.parse(gunzipSync(readFileSync(join(FIXTURE_DIR, `${name}.kineto.json.gz`))).toString("utf8")) as Obj;
-    doc.traceEvents = (doc.traceEvents as Json[]).slice(0, MAX_BASE_EVENTS);
-    bases.push({ name: `${name}.kineto`, doc });
-    // The same events as InferScope writes them (its reader and metadata block get fuzzed too).
-    const cut = join(dir, `${name}.json`);
-    await Bun.write(cut, JSON.stringify(doc));
-    const trace = await readTrace(cut, { progress: false });
-    const out = join(dir, `${name}.inferscope.json`);
-    await writeTrace(trace, out, { version: "fuzz" });
-    bases.push({ name: `${name}.inferscope`, doc: JSON.parse(readFileSync(out, "utf8")) as Obj });
+  try {
+    for (const name of FIXTURE_NAMES) {
+      const doc = JSON.parse(gunzipSync(readFileSync(join(FIXTURE_DIR, `${name}.kineto.json.gz`))).toString("utf8")) as Obj;
+      doc.traceEvents = (doc.traceEvents as Json[]).slice(0, MAX_BASE_EVENTS);
+      bases.push({ name: `${name}.kineto`, doc });
+      // The same events as InferScope writes them (its reader and metadata block get fuzzed too).
+      const cut = join(dir, `${name}.json`);
+      await Bun.write(cut, JSON.stringify(doc));
+      const trace = await readTrace(cut, { progress: false });
+      const out = join(dir, `${name}.inferscope.json`);
+      await writeTrace(trace, out, { version: "fuzz" });
+      bases.push({ name: `${name}.inferscope`, doc: JSON.parse(readFileSync(out, "utf8")) as Obj });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // the bases live on in memory
   }
   return bases;
 }
