@@ -26,35 +26,6 @@ describe("uneven_layers", () => {
     expect(f.suggestions[1]).toContain("`Sequential_0.ConvBlock_2.Conv2d_5` (Conv2d)");
   });
 
-  /** 4 blocks per step, block `slowIdx` taking `slowNs`, the others 100 µs. */
-  function blocks(slowNs: number, slowIdx = 2): Trace {
-    const tr = emptyTrace("inferscope");
-    let t = 0;
-    for (let step = 0; step < 3; step++) {
-      const s0 = t;
-      tr.spans.push({ cat: "module", name: "Net", moduleType: "Net", start: t, end: 0, pid: 1, tid: 1 });
-      const net = tr.spans[tr.spans.length - 1]!;
-      for (let i = 0; i < 4; i++) {
-        const d = i === slowIdx ? slowNs : 100 * US;
-        tr.spans.push({ cat: "module", name: `layers.${i}`, moduleType: "Block", start: t, end: t + d, pid: 1, tid: 1 });
-        t += d;
-      }
-      net.end = t;
-      tr.spans.push({ cat: "scope", name: "step", start: s0, end: t, pid: 1, tid: 1 });
-    }
-    return tr;
-  }
-
-  test("fires at 2× the median and an excess ≥ 5 % of the step, not below", () => {
-    const fired = (slowNs: number) => analyze(blocks(slowNs), { path: "x" }).findings.filter((x) => x.rule === "uneven_layers");
-    const f = fired(400 * US);
-    expect(f.length).toBe(1);
-    expect(f[0]!.evidence).toMatchObject({ slowest: "layers.2", slowest_ms: 1.2, median_ms: 0.3, ratio: 4, excess_ms: 0.9, typical: "layers.0" });
-    expect(f[0]!.impact_ms).toBe(0.9);
-    expect(fired(190 * US)).toEqual([]); // 1.9× the median
-    expect(fired(100 * US)).toEqual([]); // even layers
-  });
-
   /** Three steps of `model` calling `children` in order, each [path, class, µs], the first one's path `Seq`. */
   function sequence(children: [string, string, number][]): Trace {
     const tr = emptyTrace("inferscope");
@@ -72,6 +43,19 @@ describe("uneven_layers", () => {
     }
     return tr;
   }
+
+  /** 4 blocks per step, block `slowIdx` taking `slowNs`, the others 100 µs. */
+  const blocks = (slowNs: number, slowIdx = 2): Trace => sequence([0, 1, 2, 3].map((i): [string, string, number] => [`layers.${i}`, "Block", i === slowIdx ? slowNs / US : 100]));
+
+  test("fires at 2× the median and an excess ≥ 5 % of the step, not below", () => {
+    const fired = (slowNs: number) => analyze(blocks(slowNs), { path: "x" }).findings.filter((x) => x.rule === "uneven_layers");
+    const f = fired(400 * US);
+    expect(f.length).toBe(1);
+    expect(f[0]!.evidence).toMatchObject({ slowest: "layers.2", slowest_ms: 1.2, median_ms: 0.3, ratio: 4, excess_ms: 0.9, typical: "layers.0" });
+    expect(f[0]!.impact_ms).toBe(0.9);
+    expect(fired(190 * US)).toEqual([]); // 1.9× the median
+    expect(fired(100 * US)).toEqual([]); // even layers
+  });
 
   test("a plain Sequential's ReLUs (one after each conv, each on another size) are not repeats: no finding", () => {
     // examples/cpu/cnn_resize.py's model: the first ReLU sees the largest activations
