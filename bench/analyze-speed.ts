@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   const dir = arg("dir", "/tmp/inferscope-bench");
   const rounds = Number(arg("rounds", "3"));
   const baseline = arg("baseline", "");
+  const gz = process.argv.includes("--gz");
   const binaryPath = join(ROOT, "dist/inferscope");
   const binary = existsSync(binaryPath) ? binaryPath : null;
   mkdirSync(dir, { recursive: true });
@@ -98,7 +99,6 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     const json = join(dir, `llama-x${n}.json`);
     if (!existsSync(json)) await generate(n, json);
-    const gz = process.argv.includes("--gz");
     const path = gz ? await gzipped(json) : json;
     const text = gz ? `new TextDecoder().decode(Bun.gunzipSync(await Bun.file(${JSON.stringify(path)}).bytes()))` : `await Bun.file(${JSON.stringify(path)}).text()`;
     const bytes = statSync(path).size;
