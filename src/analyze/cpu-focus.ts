@@ -5,20 +5,15 @@ import type { CpuSpan, ProcessInfo } from "../trace/model.ts";
 import type { ThreadMetrics } from "./cpu.ts";
 import type { HotFunction } from "./hot-functions.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { mainPid } from "./window.ts";
+import { mainPid, spanExtent } from "./window.ts";
 import { ClaimBuilder, type SavingSpec } from "./savings.ts";
 import { isUserFile } from "./waits.ts";
 
 /** Length of the analysed window (the trace's CPU extent when there is none). */
 export function windowNs(ctx: AnalysisContext): number {
   if (ctx.window) return Math.max(0, ctx.window.end - ctx.window.start);
-  let s = Infinity;
-  let e = -Infinity;
-  for (const x of ctx.trace.spans) {
-    if (x.start < s) s = x.start;
-    if (x.end > e) e = x.end;
-  }
-  return Number.isFinite(s) ? e - s : 0;
+  const e = spanExtent(ctx.trace.spans);
+  return e ? e.end - e.start : 0;
 }
 
 export function processes(ctx: AnalysisContext): ProcessInfo[] {

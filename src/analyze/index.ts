@@ -28,7 +28,7 @@ import { moduleMetrics } from "./modules.ts";
 import { firstCalls } from "./layer-stacks.ts";
 import { modulesReport } from "./modules-report.ts";
 import { waitMetrics } from "./waits.ts";
-import { type AnalysisWindow, chooseWindow, STARTUP_TOP_IMPORTERS, startupPhase, windowTrace } from "./window.ts";
+import { type AnalysisWindow, chooseWindow, STARTUP_TOP_IMPORTERS, startupPhase, spanExtent, windowTrace } from "./window.ts";
 import { fail } from "../errors.ts";
 import type { ProcessInfo } from "../trace/model.ts";
 import type { ProcessStat, WaitStat } from "./report-types.ts";
@@ -126,13 +126,8 @@ export function evaluateRules(ctx: AnalysisContext, rules?: RulesConfig | null):
 export function savingWindow(ctx: AnalysisContext): [number, number] {
   if (ctx.gpu) return [ctx.gpu.windowStart, ctx.gpu.windowEnd];
   if (ctx.window) return [ctx.window.start, ctx.window.end];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const s of ctx.trace.spans) {
-    if (s.start < lo) lo = s.start;
-    if (s.end > hi) hi = s.end;
-  }
-  return lo <= hi ? [lo, hi] : [0, 0];
+  const e = spanExtent(ctx.trace.spans);
+  return e && e.start <= e.end ? [e.start, e.end] : [0, 0];
 }
 
 function windowStat(ctx: AnalysisContext): Report["window"] {

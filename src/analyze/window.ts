@@ -62,6 +62,25 @@ export function mainPid(trace: Trace): number | null {
   return trace.spans[0]?.pid ?? null;
 }
 
+/** The CPU spans' extent, computed once per list (the no-window rules each asked for it: a pass over every span, ~8 ms at 450,000 spans). */
+const spanExtents = new WeakMap<readonly CpuSpan[], { n: number; start: number; end: number }>();
+
+/** First start and last end of the trace's CPU spans, or null when it has none. */
+export function spanExtent(spans: readonly CpuSpan[]): { start: number; end: number } | null {
+  let hit = spanExtents.get(spans);
+  if (!hit || hit.n !== spans.length) {
+    let start = Infinity;
+    let end = -Infinity;
+    for (const x of spans) {
+      if (x.start < start) start = x.start;
+      if (x.end > end) end = x.end;
+    }
+    hit = { n: spans.length, start, end };
+    spanExtents.set(spans, hit);
+  }
+  return Number.isFinite(hit.start) ? { start: hit.start, end: hit.end } : null;
+}
+
 function extent(trace: Trace): { start: number; end: number } {
   let start = Infinity;
   let end = -Infinity;
