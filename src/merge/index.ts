@@ -301,19 +301,27 @@ function reportCausality(trace: Trace, m: MergeResult): void {
 }
 
 /**
- * correlation id → index in `api` (-1: none). CUPTI numbers correlations from 1 upwards, so a
- * dense table usually fits; sparse ids fall back to a Map.
+ * correlation id → index in `api` (-1: none). CUPTI numbers every API call, recorded or not, so a
+ * trace's ids rise but are sparse (a real torch.profiler trace: 5,381 calls, ids 12 to 58,933): a
+ * table over the ids' range takes them when it has at most 32 slots a call (4 bytes each, less than
+ * the call itself; a Map cost 54 ms at 150,000 calls); ids spread wider fall back to a Map.
  */
 function correlationIndex(api: ApiCall[]): (correlation: number) => number {
+  let min = Infinity;
   let max = -1;
-  for (const c of api) if (c.correlation > max) max = c.correlation;
-  if (max >= 0 && max <= 4 * api.length + 1_000_000 && Number.isInteger(max)) {
-    const table = new Int32Array(max + 1).fill(-1);
+  for (const c of api) {
+    const id = c.correlation;
+    if (id < 0) continue;
+    if (id > max) max = id;
+    if (id < min) min = id;
+  }
+  if (max >= 0 && max - min <= 32 * api.length + 1_000_000 && Number.isInteger(min) && Number.isInteger(max)) {
+    const table = new Int32Array(max - min + 1).fill(-1);
     for (let k = 0; k < api.length; k++) {
       const c = api[k]!.correlation;
-      if (c >= 0 && Number.isInteger(c)) table[c] = k;
+      if (c >= 0 && Number.isInteger(c)) table[c - min] = k;
     }
-    return (corr) => (corr >= 0 && corr <= max ? (table[corr] ?? -1) : -1);
+    return (corr) => (corr >= min && corr <= max ? (table[corr - min] ?? -1) : -1);
   }
   const m = new Map<number, number>();
   for (let k = 0; k < api.length; k++) if (api[k]!.correlation >= 0) m.set(api[k]!.correlation, k);
