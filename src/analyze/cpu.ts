@@ -2,7 +2,7 @@
 // tracks (docs/analysis.md, "CPU"). A value the trace does not contain is null ("not measured").
 import type { CpuSpan, Trace } from "../trace/model.ts";
 import type { ThreadStat } from "./report-types.ts";
-import { type Union, UnionBuilder, mergeUnions } from "../core/intervals.ts";
+import { UnionMeasure } from "../core/intervals.ts";
 
 export interface ThreadMetrics {
   tid: number;
@@ -80,66 +80,99 @@ function min(s: CounterSeries | null): number | null {
   return m;
 }
 
+/** The spans a thread's busy time counts: its code (Python calls, ops, modules, waits), not scopes or marks. */
+const CODE_CATS = new Set<CpuSpan["cat"]>(["python", "cpu_op", "module", "other", "wait"]);
+
+/** Index of the first code span at or after i. */
+function nextCode(spans: CpuSpan[], i: number): number {
+  while (i < spans.length && !CODE_CATS.has(spans[i]!.cat)) i++;
+  return i;
+}
+
+/** Each thread's items as a chain through a sorted list: its first index, and each index's next of the same thread (-1: none). Negative tids are left out. */
+function byTid(items: readonly { tid: number }[]): { head: Map<number, number>; next: Int32Array } {
+  const head = new Map<number, number>();
+  const tail = new Map<number, number>();
+  const next = new Int32Array(items.length).fill(-1);
+  // consecutive items are mostly of one thread: the Maps are asked only when the thread changes
+  let tid = NaN;
+  let last = -1;
+  for (let i = 0; i < items.length; i++) {
+    const t = items[i]!.tid;
+    if (t < 0) continue;
+    if (t !== tid) {
+      if (last >= 0) tail.set(tid, last);
+      tid = t;
+      last = tail.get(t) ?? -1;
+    }
+    if (last < 0) head.set(t, i);
+    else next[last] = i;
+    last = i;
+  }
+  return { head, next };
+}
+
 /**
  * `byThread`: spans per thread sorted by start (from the merger); `trace.api` and `trace.syncs`
  * sorted by start. Unions are built in linear time from the sorted lists.
  */
 export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, blockedByThread: Map<number, number>, waitByThread: Map<number, number> = new Map()): CpuMetrics {
-  const pythonTraced = trace.spans.some((s) => s.cat === "python");
-  const busyParts = new Map<number, Union[]>();
-  const part = (tid: number, u: Union) => {
-    let a = busyParts.get(tid);
-    if (!a) busyParts.set(tid, (a = []));
-    a.push(u);
-  };
-  const pythonNs = new Map<number, number>();
-  const spanCount = new Map<number, number>();
-  const pidOf = new Map<number, number>();
-  for (const [tid, spans] of byThread) {
-    spanCount.set(tid, spans.length);
-    if (spans.length) pidOf.set(tid, spans[0]!.pid);
-    const code = new UnionBuilder();
-    const py = pythonTraced ? new UnionBuilder() : null;
-    for (const s of spans) {
-      const cat = s.cat;
-      if (cat === "python") {
-        code.add(s.start, s.end);
-        py?.add(s.start, s.end);
-      } else if (cat === "cpu_op" || cat === "module" || cat === "other" || cat === "wait") code.add(s.start, s.end);
+  // A thread's busy time: the union of its code spans, CUDA calls and syncs, merged by start
+  // (each list is sorted) and measured as it goes; only the totals are kept.
+  const api = byTid(trace.api);
+  const syncs = byTid(trace.syncs);
+  const tids = new Set<number>([...byThread.keys(), ...api.head.keys(), ...syncs.head.keys()]);
+  const measured: { tid: number; busyNs: number; pythonNs: number; spans: number; pid: number | undefined }[] = [];
+  let pythonTraced = false;
+  for (const tid of tids) {
+    const spans = byThread.get(tid) ?? [];
+    const busy = new UnionMeasure();
+    const py = new UnionMeasure();
+    let si = nextCode(spans, 0);
+    let ai = api.head.get(tid) ?? -1;
+    let yi = syncs.head.get(tid) ?? -1;
+    for (;;) {
+      const ss = si < spans.length ? spans[si]!.start : Infinity;
+      const as = ai >= 0 ? trace.api[ai]!.start : Infinity;
+      const ys = yi >= 0 ? trace.syncs[yi]!.start : Infinity;
+      if (ss === Infinity && as === Infinity && ys === Infinity) break;
+      if (ss <= as && ss <= ys) {
+        const s = spans[si]!;
+        busy.add(s.start, s.end);
+        if (s.cat === "python") {
+          py.add(s.start, s.end);
+          pythonTraced = true;
+        }
+        si = nextCode(spans, si + 1);
+      } else if (as <= ys) {
+        busy.add(as, trace.api[ai]!.end);
+        ai = api.next[ai]!;
+      } else {
+        busy.add(ys, trace.syncs[yi]!.end);
+        yi = syncs.next[yi]!;
+      }
     }
-    part(tid, code.finish());
-    if (py) pythonNs.set(tid, py.finish().measure);
+    measured.push({ tid, busyNs: busy.measure, pythonNs: py.measure, spans: spans.length, pid: spans[0]?.pid });
   }
-  const perThread = (items: { tid: number; start: number; end: number }[]) => {
-    const m = new Map<number, UnionBuilder>();
-    for (const x of items) {
-      if (x.tid < 0) continue;
-      let b = m.get(x.tid);
-      if (!b) m.set(x.tid, (b = new UnionBuilder()));
-      b.add(x.start, x.end);
-    }
-    for (const [tid, b] of m) part(tid, b.finish());
-  };
-  perThread(trace.api);
-  perThread(trace.syncs);
   const kernel = kernelCpuByThread(trace);
   const threads: ThreadMetrics[] = [];
-  for (const [tid, parts] of busyParts) {
-    const busyNs = parts.length === 1 ? parts[0]!.measure : mergeUnions(parts).measure;
+  for (const m of measured) {
+    const { tid, busyNs } = m;
     const waitNs = Math.min(busyNs, waitByThread.get(tid) ?? 0);
     threads.push({
       tid,
-      pid: pidOf.get(tid) ?? trace.api.find((a) => a.tid === tid)?.pid ?? -1,
+      pid: m.pid ?? trace.api.find((a) => a.tid === tid)?.pid ?? -1,
       name: trace.threadNames.get(tid) ?? `thread ${tid}`,
       busyNs,
-      pythonNs: pythonTraced ? (pythonNs.get(tid) ?? 0) : null,
-      spans: spanCount.get(tid) ?? 0,
+      pythonNs: m.pythonNs,
+      spans: m.spans,
       blockedNs: blockedByThread.get(tid) ?? 0,
       waitNs,
       runningNs: busyNs - waitNs,
       kernelCpuNs: kernel.get(tid) ?? null,
     });
   }
+  if (!pythonTraced) for (const t of threads) t.pythonNs = null;
   threads.sort((a, b) => b.busyNs - a.busyNs || a.tid - b.tid);
 
   const rss = series(trace, "memory", "rss_mb");

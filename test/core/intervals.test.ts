@@ -1,6 +1,6 @@
 // Interval arithmetic against brute force on random intervals (a seeded generator: reproducible).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { UnionBuilder, gapsOf, mergeUnions, percentile, unionOf } from "../../src/core/intervals.ts";
+import { UnionBuilder, UnionMeasure, gapsOf, mergeUnions, percentile, unionOf } from "../../src/core/intervals.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
 
@@ -66,6 +66,23 @@ describe("intervals", () => {
     const m = mergeUnions([build(a), build(b)]);
     expect([...m.starts]).toEqual([...ref.starts]);
     expect([...m.ends]).toEqual([...ref.ends]);
+  });
+
+  test("UnionMeasure gives the UnionBuilder's measure, to the last bit, without keeping the intervals", () => {
+    const r = rng(5);
+    // ns-scale times (sums of doubles that do not fit 2^53 exactly would round differently if the order changed)
+    const iv = randomIntervals(r, 400, 5000)
+      .map(([s, e]) => [4.4e15 + s * 997.3, 4.4e15 + e * 997.3] as [number, number])
+      .sort((x, y) => x[0] - y[0]);
+    iv.push([iv.at(-1)![0], iv.at(-1)![0] - 5]); // an end before its start counts as empty
+    const ub = new UnionBuilder();
+    const um = new UnionMeasure();
+    for (const [s, e] of iv) {
+      ub.add(s, e);
+      um.add(s, e);
+    }
+    expect(um.measure).toBe(ub.finish().measure);
+    expect(new UnionMeasure().measure).toBe(0);
   });
 
   test("gaps of a union inside a window", () => {
