@@ -132,11 +132,15 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
     let ai = api.head.get(tid) ?? -1;
     let yi = syncs.head.get(tid) ?? -1;
     for (;;) {
-      const ss = si < spans.length ? spans[si]!.start : Infinity;
-      const as = ai >= 0 ? trace.api[ai]!.start : Infinity;
-      const ys = yi >= 0 ? trace.syncs[yi]!.start : Infinity;
-      if (ss === Infinity && as === Infinity && ys === Infinity) break;
-      if (ss <= as && ss <= ys) {
+      const hasS = si < spans.length;
+      const hasA = ai >= 0;
+      const hasY = yi >= 0;
+      if (!hasS && !hasA && !hasY) break;
+      // each branch moves its list on, whatever the times hold (a NaN compares false)
+      const ss = hasS ? spans[si]!.start : 0;
+      const as = hasA ? trace.api[ai]!.start : 0;
+      const ys = hasY ? trace.syncs[yi]!.start : 0;
+      if (hasS && (!hasA || ss <= as) && (!hasY || ss <= ys)) {
         const s = spans[si]!;
         busy.add(s.start, s.end);
         if (s.cat === "python") {
@@ -144,7 +148,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
           pythonTraced = true;
         }
         si = nextCode(spans, si + 1);
-      } else if (as <= ys) {
+      } else if (hasA && (!hasY || as <= ys)) {
         busy.add(as, trace.api[ai]!.end);
         ai = api.next[ai]!;
       } else {
