@@ -44,8 +44,9 @@ int InitializeInjection(void);
 int is_proc_status(int pid, int64_t *out);
 /* utime + stime of the process, clock ticks (/proc/<pid>/stat). */
 int64_t is_proc_cpu_ticks(int pid);
-/* Per thread (/proc/<pid>/task/<tid>/stat): tids[i], utime + stime ticks[i]; returns the count. */
-int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int cap);
+/* Per thread (/proc/<pid>/task/<tid>/stat): tids[i], utime + stime ticks[i], and stime alone in
+ * sys_ticks[i] (the kernel's share: system calls, page faults) when sys_ticks is not NULL; returns the count. */
+int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int64_t *sys_ticks, int cap);
 /* out[4] = MemTotal, MemAvailable, SwapTotal, SwapFree kB (/proc/meminfo). */
 int is_meminfo(int64_t *out);
 /* NUMA node ids (/sys/devices/system/node/node*), sorted; 0 when none are exposed. */

@@ -61,7 +61,7 @@ int is_proc_status(int pid, int64_t *out) {
 /* utime + stime (clock ticks) from a /proc/.../stat line; -1 when it does not parse. The
  * command name (field 2) may hold spaces and parentheses, so fields are counted after the last
  * ')'. */
-static int64_t stat_ticks(const char *line) {
+static int64_t stat_ticks_split(const char *line, int64_t *sys) {
   const char *p = strrchr(line, ')');
   if (!p) return -1;
   p++;
@@ -74,11 +74,18 @@ static int64_t stat_ticks(const char *line) {
     if (!*p) break;
     field++;
     if (field == 14) utime = strtoll(p, NULL, 10);
-    if (field == 15) return utime < 0 ? -1 : utime + strtoll(p, NULL, 10);
+    if (field == 15) {
+      if (utime < 0) return -1;
+      int64_t stime = strtoll(p, NULL, 10);
+      if (sys) *sys = stime;
+      return utime + stime;
+    }
     while (*p && *p != ' ') p++;
   }
   return -1;
 }
+
+static int64_t stat_ticks(const char *line) { return stat_ticks_split(line, NULL); }
 
 int64_t is_proc_cpu_ticks(int pid) {
   char path[64], buf[2048];
@@ -87,7 +94,7 @@ int64_t is_proc_cpu_ticks(int pid) {
   return stat_ticks(buf);
 }
 
-int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int cap) {
+int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int64_t *sys_ticks, int cap) {
   char path[96], buf[2048];
   snprintf(path, sizeof path, "/proc/%d/task", pid);
   DIR *d = opendir(path);
@@ -99,10 +106,12 @@ int is_proc_thread_cpu(int pid, int32_t *tids, int64_t *ticks, int cap) {
     int tid = atoi(e->d_name);
     snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
     if (read_small(path, buf, sizeof buf) < 0) continue; /* the thread just exited */
-    int64_t t = stat_ticks(buf);
+    int64_t sys = 0;
+    int64_t t = stat_ticks_split(buf, &sys);
     if (t < 0) continue;
     tids[n] = tid;
     ticks[n] = t;
+    if (sys_ticks) sys_ticks[n] = sys;
     n++;
   }
   closedir(d);

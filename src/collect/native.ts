@@ -12,7 +12,7 @@ const symbols = {
   // procfs.c: the sampler's reads (src/collect/sampler.ts wraps them)
   is_proc_status: { args: ["i32", "ptr"], returns: "i32" },
   is_proc_cpu_ticks: { args: ["i32"], returns: "i64" },
-  is_proc_thread_cpu: { args: ["i32", "ptr", "ptr", "i32"], returns: "i32" },
+  is_proc_thread_cpu: { args: ["i32", "ptr", "ptr", "ptr", "i32"], returns: "i32" },
   is_meminfo: { args: ["ptr"], returns: "i32" },
   is_numa_nodes: { args: ["ptr", "i32"], returns: "i32" },
   is_numa_node_meminfo: { args: ["i32", "ptr"], returns: "i32" },

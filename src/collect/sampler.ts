@@ -6,7 +6,8 @@
 // Tracks (docs/trace-format.md): `memory` {rss_mb, threads, swap_mb, mem_available_mb,
 // swap_used_mb}, `cpu` {utilization_pct} (100 = one core busy; over the trailing ≥ 100 ms),
 // `numa node N` {process_mb, free_mb, total_mb}, and per thread that used CPU during the run
-// `cpu thread <tid>` {utilization_pct} (over each interval: summed into CPU time per thread).
+// `cpu thread <tid>` {utilization_pct, system_pct} (over each interval: summed into CPU time per
+// thread; system_pct is the part in the kernel: system calls, page faults).
 import { ptr } from "bun:ffi";
 import type { CounterSample } from "../trace/model.ts";
 import type { Native } from "./native.ts";
@@ -42,6 +43,8 @@ export interface SamplerSummary {
 interface ThreadSeries {
   ts: number[];
   ticks: number[];
+  /** The kernel's part of ticks (stime). */
+  sys: number[];
 }
 
 export class Sampler {
@@ -61,6 +64,7 @@ export class Sampler {
   private readonly numaKb = new BigInt64Array(MAX_NODES);
   private readonly tids = new Int32Array(MAX_THREADS);
   private readonly ticks = new BigInt64Array(MAX_THREADS);
+  private readonly sysTicks = new BigInt64Array(MAX_THREADS);
   private readonly hz: number;
   private nodes: number[] = [];
   /** The process's (ts, ticks) samples back to the oldest one a `cpu` figure still needs. */
@@ -105,7 +109,8 @@ export class Sampler {
         const dt = (series.ts[i]! - series.ts[i - 1]!) / 1e9;
         if (dt <= 0) continue;
         const used = (series.ticks[i]! - series.ticks[i - 1]!) / this.hz;
-        this.counters.push({ track: `cpu thread ${tid}`, ts: series.ts[i]!, values: { utilization_pct: pct((100 * used) / dt) } });
+        const sys = (series.sys[i]! - series.sys[i - 1]!) / this.hz;
+        this.counters.push({ track: `cpu thread ${tid}`, ts: series.ts[i]!, values: { utilization_pct: pct((100 * used) / dt), system_pct: pct((100 * sys) / dt) } });
       }
     }
     this.threads.clear();
@@ -162,13 +167,14 @@ export class Sampler {
     }
     this.tree?.update(t0);
     for (const p of this.tree ? this.tree.pids() : [pid]) {
-      const nt = s.is_proc_thread_cpu(p, ptr(this.tids), ptr(this.ticks), MAX_THREADS);
+      const nt = s.is_proc_thread_cpu(p, ptr(this.tids), ptr(this.ticks), ptr(this.sysTicks), MAX_THREADS);
       for (let i = 0; i < nt; i++) {
         const tid = this.tids[i]!;
         let series = this.threads.get(tid);
-        if (!series) this.threads.set(tid, (series = { ts: [], ticks: [] }));
+        if (!series) this.threads.set(tid, (series = { ts: [], ticks: [], sys: [] }));
         series.ts.push(t0);
         series.ticks.push(Number(this.ticks[i]));
+        series.sys.push(Number(this.sysTicks[i]));
       }
     }
 
