@@ -19,6 +19,8 @@ export interface ThreadMetrics {
   runningNs: number;
   /** CPU time the kernel counted for the thread (sampled /proc), or null when not sampled. */
   kernelCpuNs: number | null;
+  /** The part of kernelCpuNs in the kernel itself (system calls, page faults), or null when not sampled. */
+  kernelSysNs: number | null;
 }
 
 export interface CounterSeries {
@@ -159,6 +161,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
     measured.push({ tid, busyNs: busy.measure, pythonNs: py.measure, spans: spans.length, pid: spans[0]?.pid });
   }
   const kernel = kernelCpuByThread(trace);
+  const kernelSys = kernelCpuByThread(trace, "system_pct");
   const threads: ThreadMetrics[] = [];
   for (const m of measured) {
     const { tid, busyNs } = m;
@@ -174,6 +177,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
       waitNs,
       runningNs: busyNs - waitNs,
       kernelCpuNs: kernel.get(tid) ?? null,
+      kernelSysNs: kernelSys.get(tid) ?? null,
     });
   }
   if (!pythonTraced) for (const t of threads) t.pythonNs = null;
@@ -246,16 +250,19 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
  * CPU time per thread from the sampled `cpu thread <tid>` tracks ({utilization_pct} over the
  * interval ending at each sample): Σ pct/100 × interval, over the samples in the trace (the
  * window's, once clipped). The kernel's ticks are 10 ms, so a thread's figure is ± 10 ms.
+ * With `key` "system_pct", the part of it in the kernel; a thread whose samples lack the value
+ * (a trace recorded before it was sampled) is left out: not measured.
  */
-export function kernelCpuByThread(trace: Trace): Map<number, number> {
+export function kernelCpuByThread(trace: Trace, key: "utilization_pct" | "system_pct" = "utilization_pct"): Map<number, number> {
   const last = new Map<number, number>();
   const out = new Map<number, number>();
   for (const c of trace.counters) {
     if (!c.track.startsWith("cpu thread ")) continue;
     const tid = Number(c.track.slice(11));
-    const v = c.values.utilization_pct;
+    const v = c.values[key];
     const prev = last.get(tid);
     last.set(tid, c.ts);
+    if (v === undefined && key === "system_pct") continue;
     if (prev === undefined || v === undefined) {
       if (!out.has(tid)) out.set(tid, 0);
       continue;

@@ -275,6 +275,42 @@ describe("python_preprocessing says what the trace knows of the function's bytec
   });
 });
 
+describe("python_preprocessing names system calls when its thread's time is in the kernel", () => {
+  /** 10 steps of 20 ms, all CPU: a loop `load` (load.py:3) 16 ms a step; /proc samples of its thread every 10 ms (90 % busy, `system` % of it in the kernel). */
+  function readLoop(system?: number): Trace {
+    const b = new Builder();
+    b.span("python", "main", 0, 200 * MS, { file: "infer.py", line: 1 });
+    for (let k = 0; k < 10; k++) {
+      const t0 = k * 20 * MS;
+      b.span("scope", "step", t0, t0 + 20 * MS);
+      b.span("python", "load", t0, t0 + 16 * MS, { file: "load.py", line: 3 });
+    }
+    b.t.meta.codeShapes = [{ name: "load", file: "load.py", line: 3, instructions: 40, loop: true }];
+    for (let ts = 0; ts <= 200 * MS; ts += 10 * MS) b.counter(`cpu thread ${MAIN}`, ts, system === undefined ? { utilization_pct: 90 } : { utilization_pct: 90, system_pct: (90 * system) / 100 });
+    return b.t;
+  }
+  const finding = (t: Trace) => analyze(t, { path: "x" }).findings.find((f) => f.rule === "python_preprocessing")!;
+
+  test("40 % of the thread's CPU time in the kernel: fewer system calls and larger reads are the advice, not NumPy", () => {
+    const f = finding(readLoop(40));
+    expect(f.title).toBe("`load` (load.py:3) in scope `step` takes 80 % of the CPU time in the steady state, and its thread spends 40 % of its CPU time in the kernel (system calls)");
+    expect(f.suggestions[0]).toStartWith("Make fewer system calls in `load` (load.py:3) in scope `step`: it ran 80 % of the CPU busy time in the window (160 ms over 10 calls), and its thread spent 40 % of its CPU time in the kernel, not in Python");
+    expect(f.suggestions[0]).toContain("Read files whole or in large blocks (f.read(), np.fromfile, mmap)");
+    expect(f.suggestions[1]).toStartWith("If it reads many small files, pack them into a few large ones");
+    expect(f.suggestions.join(" ")).not.toContain("NumPy or torch operations");
+    expect(f.evidence.kernel_pct_of_thread_cpu).toBe(40);
+  });
+
+  test("10 % in the kernel, or a trace without the kernel's share: the Python loop, as before", () => {
+    const low = finding(readLoop(10));
+    expect(low.title).toStartWith("Python loop in `load` (load.py:3)");
+    expect(low.evidence.kernel_pct_of_thread_cpu).toBe(10);
+    const old = finding(readLoop());
+    expect(old.title).toStartWith("Python loop in `load` (load.py:3)");
+    expect(old.evidence.kernel_pct_of_thread_cpu).toBeNull();
+  });
+});
+
 describe("library_code: a library's Python code, and the user code that calls into it", () => {
   const NP = "/venv/lib/python3.11/site-packages/numpy/_core/_methods.py";
   /** 10 steps of 1 ms: `normalize` (prep.py:3) calls numpy's `_std` 4 times a step, 180 µs each, `_std` inside it runs `_var` 150 µs. */

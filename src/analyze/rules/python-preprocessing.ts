@@ -4,8 +4,11 @@
 // per-element Python loops. Needs Python calls (an InferScope trace). What the finding says
 // follows what the trace knows of the function's bytecode (native-time.ts): a loop (its own
 // code, run per element), loop-free (its time is the number of calls), or not recorded (its self
-// time may be C code it calls: the finding says so instead of calling it pure Python).
+// time may be C code it calls: the finding says so instead of calling it pure Python). When its
+// thread spent a large part of its sampled CPU time in the kernel, the time is in system calls
+// (reads of small chunks, page faults), not in Python: the finding says that instead.
 import { busyCpu, describePlace, type FunctionPlace, ownTime, placeOf } from "../cpu-focus.ts";
+import type { HotFunction } from "../hot-functions.ts";
 import { codeShape, nativeTime } from "../native-time.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
@@ -16,12 +19,17 @@ export const PREPROCESSING_MIN_SHARE = 0.25;
 export const PREPROCESSING_MIN_BUSY_SHARE = 0.25;
 /** Other user functions named in the finding: at least this share each. */
 export const PREPROCESSING_ALSO_SHARE = 0.05;
+/** The function's thread spent at least this share of its sampled CPU time in the kernel… */
+export const PREPROCESSING_KERNEL_SHARE = 0.2;
+/** …of at least this much CPU time (/proc counts 10 ms ticks: less is noise). */
+const KERNEL_MIN_CPU_NS = 100e6;
 
 /** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
 const PARAMS = {
   min_share: { default: PREPROCESSING_MIN_SHARE, unit: "share", doc: "the top user function's running self time is at least this share of the CPU busy time…", max: 1 },
   min_busy_share: { default: PREPROCESSING_MIN_BUSY_SHARE, unit: "share", doc: "…and the threads run at least this share of the window", max: 1 },
   also_share: { default: PREPROCESSING_ALSO_SHARE, unit: "share", doc: "other user functions named in the finding take at least this share each", max: 1 },
+  kernel_share: { default: PREPROCESSING_KERNEL_SHARE, unit: "share", doc: "the finding names system calls when the function's thread spent at least this share of its sampled CPU time in the kernel", max: 1 },
 } satisfies ParamDefs;
 
 /** What the trace knows of the function's bytecode. */
@@ -59,6 +67,31 @@ function framing(what: string, top: FunctionPlace, code: Code, sharePct: number,
   };
 }
 
+/**
+ * The share of the CPU time of the thread that ran `fn` most that the kernel counted as its own
+ * (system calls, page faults), or null when /proc was not sampled or too little ran.
+ */
+function kernelShare(ctx: AnalysisContext, fn: HotFunction): number | null {
+  let tid: number | null = null;
+  let most = -1;
+  for (const [t, h] of ctx.hot.threads) {
+    const f = h.top;
+    if (f && f.function === fn.function && f.file === fn.file && f.line === fn.line && f.selfNs > most) [tid, most] = [t, f.selfNs];
+  }
+  const th = ctx.cpu.threads.find((t) => t.tid === tid);
+  if (!th || th.kernelCpuNs === null || th.kernelSysNs === null || th.kernelCpuNs < KERNEL_MIN_CPU_NS) return null;
+  return Math.min(1, th.kernelSysNs / th.kernelCpuNs);
+}
+
+/** The title and suggestions when the function's time is in the kernel: system calls, not Python. */
+function kernelFraming(what: string, top: FunctionPlace, sharePct: number, kernelPct: number, steady: string): { title: string; first: string; second: string } {
+  const fn = top.fn;
+  return {
+    title: `${what} takes ${sharePct} % of the CPU time${steady}, and its thread spends ${kernelPct} % of its CPU time in the kernel (system calls)`,
+    first: `Make fewer system calls in ${what}: it ran ${sharePct} % of the CPU busy time in the window (${round(fn.selfNs / 1e6, 1)} ms over ${fn.calls} calls), and its thread spent ${kernelPct} % of its CPU time in the kernel, not in Python: calls such as reads or writes of small chunks, opening many files, or page faults on fresh memory. Read files whole or in large blocks (f.read(), np.fromfile, mmap), write in batches, reuse buffers (readinto); \`strace -c -f\` counts the calls.`,
+    second: "If it reads many small files, pack them into a few large ones (a tar or WebDataset shard, one memory-mapped NumPy array) so a sample costs no open, read and close.",
+  };
+}
 
 export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
   id: "python_preprocessing",
@@ -78,10 +111,15 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
     const inWorkers = top.where.length > 0;
     const shape = codeShape(ctx.trace, top.fn);
     const code: Code = !shape ? "unknown" : shape.loop ? "loop" : "loop-free";
-    const { title, first } = framing(what, top, code, pct(top.fn.selfNs, run), ctx.window ? " in the steady state" : "");
+    const steady = ctx.window ? " in the steady state" : "";
+    const kernel = inWorkers ? null : kernelShare(ctx, top.fn);
+    const inKernel = kernel !== null && kernel >= p.kernel_share;
+    const { title, first, second } = inKernel
+      ? kernelFraming(what, top, pct(top.fn.selfNs, run), pct(kernel, 1), steady)
+      : { ...framing(what, top, code, pct(top.fn.selfNs, run), steady), second: specific(top.fn.function, code) };
     const suggestions = [
       first,
-      specific(top.fn.function, code),
+      second,
       inWorkers
         ? "Cache what it computes when inputs repeat (precompute the features once and store them, or functools.lru_cache on the per-item function), so the workers do less per sample."
         : "Take it off the inference path: run it in DataLoader workers (num_workers > 0) or a process pool so it overlaps with the model, or cache its results when inputs repeat (functools.lru_cache).",
@@ -105,6 +143,7 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
         calls: top.fn.calls,
         pct_of_cpu_busy: pct(top.fn.selfNs, run),
         code: shape ? { instructions: shape.instructions, loop: shape.loop } : null,
+        kernel_pct_of_thread_cpu: kernel === null ? null : pct(kernel, 1),
         cpu_busy_ms: msRounded(run),
         window_ms: msRounded(W),
         also: also.map((x) => ({ function: x.fn.function, file: x.fn.file ?? null, self_ms: msRounded(x.fn.selfNs) })),
