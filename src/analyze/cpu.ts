@@ -116,7 +116,7 @@ function byTid(items: readonly { tid: number }[]): { head: Map<number, number>; 
 
 /**
  * `byThread`: spans per thread sorted by start (from the merger); `trace.api` and `trace.syncs`
- * sorted by start. Unions are built in linear time from the sorted lists.
+ * sorted by start. Each thread's busy time is measured in one merge of its three sorted lists.
  */
 export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, blockedByThread: Map<number, number>, waitByThread: Map<number, number> = new Map()): CpuMetrics {
   // A thread's busy time: the union of its code spans, CUDA calls and syncs, merged by start
