@@ -284,5 +284,6 @@ export function threadStat(t: ThreadMetrics): ThreadStat {
     running_ms: t.runningNs / 1e6,
     waiting_ms: t.waitNs / 1e6,
     cpu_ms: t.kernelCpuNs === null ? null : t.kernelCpuNs / 1e6,
+    system_ms: t.kernelSysNs === null ? null : t.kernelSysNs / 1e6,
   };
 }

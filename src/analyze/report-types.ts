@@ -169,11 +169,12 @@ export interface ThreadStat {
   spans: number;
   /** Extension: CPU time blocked waiting for the GPU (syncs, blocking copies). */
   blocked_ms?: number;
-  /** Extensions: its process; busy_ms split into running and waiting in blocking builtins; CPU time the kernel counted (null: not sampled). */
+  /** Extensions: its process; busy_ms split into running and waiting in blocking builtins; CPU time the kernel counted (null: not sampled), and the part of it in the kernel: system calls, page faults (null: not sampled). */
   pid?: number;
   running_ms?: number;
   waiting_ms?: number;
   cpu_ms?: number | null;
+  system_ms?: number | null;
 }
 
 /** One row of the waits table (`cpu.waits`, an extension): where a thread waited, on what. */

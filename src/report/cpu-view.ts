@@ -72,6 +72,7 @@ export function threadsTable(r: Report): Table {
   const procs = multiProcess(r);
   const waits = r.cpu.waits !== null && r.cpu.waits !== undefined;
   const kernel = r.cpu.threads.some((th) => th.cpu_ms !== null && th.cpu_ms !== undefined);
+  const system = r.cpu.threads.some((th) => th.system_ms !== null && th.system_ms !== undefined);
   const columns = [
     col("thread", false),
     ...(procs ? [col("process", false)] : []),
@@ -79,6 +80,7 @@ export function threadsTable(r: Report): Table {
     col("busy ms"),
     ...(waits ? [col("running ms"), col("waiting ms")] : []),
     ...(kernel ? [col("CPU ms (kernel)")] : []),
+    ...(system ? [col("of it system ms")] : []),
     col("Python ms"),
     ...(gpu ? [col("blocked on GPU ms")] : []),
     col("spans"),
@@ -93,6 +95,7 @@ export function threadsTable(r: Report): Table {
       n(ms(th.busy_ms), th.busy_ms),
       ...(waits ? [n(ms(th.running_ms), th.running_ms), n(ms(th.waiting_ms), th.waiting_ms)] : []),
       ...(kernel ? [n(ms(th.cpu_ms), th.cpu_ms)] : []),
+      ...(system ? [n(ms(th.system_ms), th.system_ms)] : []),
       n(ms(th.python_ms), th.python_ms),
       ...(gpu ? [n(ms(th.blocked_ms), th.blocked_ms)] : []),
       n(int(th.spans), th.spans),

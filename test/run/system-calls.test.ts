@@ -1,6 +1,7 @@
 // A loop whose time is system calls (reads from the page cache in small chunks): the sampler
 // records each thread's kernel share (`cpu thread <tid>` system_pct, from /proc stime), and
-// python_preprocessing names the system calls instead of a Python loop to rewrite in NumPy.
+// python_preprocessing names the system calls instead of a Python loop to rewrite in NumPy. The
+// threads table shows each thread's system time beside the CPU time the kernel counted.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ setDefaultTimeout(60_000); // per file: see test/preload.ts
 
 describe("a loop of small reads", () => {
   test("its thread's kernel share is sampled, and the finding is about system calls; analyze of the saved trace says the same", () => {
-    const r = inferscopeRun(["--quiet", "--formats", "json", "--python", PYTHON, "small_reads.py"]);
+    const r = inferscopeRun(["--quiet", "--formats", "json,md", "--python", PYTHON, "small_reads.py"]);
     expect(r.code).toBe(0);
     const perThread = r.trace!.traceEvents.filter((e) => e.ph === "C" && e.name.startsWith("cpu thread "));
     expect(perThread.length).toBeGreaterThan(0);
@@ -23,6 +24,10 @@ describe("a loop of small reads", () => {
     }
 
     const report = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8")) as Report;
+    const main = report.cpu.threads[0]!;
+    expect(main.system_ms!).toBeGreaterThan(0);
+    expect(main.system_ms!).toBeLessThanOrEqual(main.cpu_ms! + 0.001);
+    expect(readFileSync(join(r.runDir!, "report.md"), "utf8")).toMatch(/\| CPU ms \(kernel\) \| of it system ms \|/);
     const f = report.findings.find((x) => x.rule === "python_preprocessing")!;
     expect(f.evidence.function).toBe("load");
     // ~45–51 % on the box this was written on: reads of 16 KiB copy in the kernel
