@@ -198,13 +198,14 @@ export function percentile(sortedAsc: ArrayLike<number>, p: number): number {
   return sortedAsc[Math.min(n, Math.max(1, rank)) - 1]!;
 }
 
-/** Builds a Union from intervals added in non-decreasing start order, in linear time. */
-export class UnionBuilder {
-  private readonly s: number[] = [];
-  private readonly e: number[] = [];
-  private cs = 0;
-  private ce = 0;
-  private open = false;
+/**
+ * Merges intervals added in non-decreasing start order into disjoint ones, in linear time: each
+ * finished one goes to `close` (UnionBuilder keeps it, UnionMeasure only adds up its length).
+ */
+abstract class IntervalMerger {
+  protected cs = 0;
+  protected ce = 0;
+  protected open = false;
 
   add(start: number, end: number): void {
     if (end < start) end = start;
@@ -212,19 +213,28 @@ export class UnionBuilder {
       if (end > this.ce) this.ce = end;
       return;
     }
-    if (this.open) {
-      this.s.push(this.cs);
-      this.e.push(this.ce);
-    }
+    if (this.open) this.close(this.cs, this.ce);
     this.cs = start;
     this.ce = end;
     this.open = true;
   }
 
+  protected abstract close(start: number, end: number): void;
+}
+
+/** Builds a Union from intervals added in non-decreasing start order, in linear time. */
+export class UnionBuilder extends IntervalMerger {
+  private readonly s: number[] = [];
+  private readonly e: number[] = [];
+
+  protected close(start: number, end: number): void {
+    this.s.push(start);
+    this.e.push(end);
+  }
+
   finish(): Union {
     if (this.open) {
-      this.s.push(this.cs);
-      this.e.push(this.ce);
+      this.close(this.cs, this.ce);
       this.open = false;
     }
     return new Union(Float64Array.from(this.s), Float64Array.from(this.e));
@@ -235,23 +245,11 @@ export class UnionBuilder {
  * The length a UnionBuilder's union would cover, without keeping its intervals: for callers that
  * want only the total (per-thread busy time), where storing millions of doubles was most of the cost.
  */
-export class UnionMeasure {
+export class UnionMeasure extends IntervalMerger {
   private total = 0;
-  private cs = 0;
-  private ce = 0;
-  private open = false;
 
-  /** Intervals come in non-decreasing start order, as UnionBuilder's. */
-  add(start: number, end: number): void {
-    if (end < start) end = start;
-    if (this.open && start <= this.ce) {
-      if (end > this.ce) this.ce = end;
-      return;
-    }
-    if (this.open) this.total += this.ce - this.cs;
-    this.cs = start;
-    this.ce = end;
-    this.open = true;
+  protected close(start: number, end: number): void {
+    this.total += end - start;
   }
 
   get measure(): number {
