@@ -635,6 +635,13 @@ int is_tape_fields(void *handle, const uint8_t *args, int64_t args_len, const ui
   return 0;
 }
 
+/* Undo the last parse: JavaScript will not walk its tape (refused, or parsed ahead and not collected). */
+static void forget_last(reader *r) {
+  unmark(r, 0);
+  is_table_truncate(&r->strings, r->strings0, r->arena0);
+  is_table_truncate(&r->shapes, r->shapes0, r->shape_arena0);
+}
+
 /* buf[0,len) = `value (, value)*` with whitespace around: the values onto the tape. Returns the
  * slots written; -1 when the bytes are not that (or are beyond this reader: JSON.parse decides);
  * -2 when the tape is too small (nothing is kept: call again with a bigger one). */
@@ -663,17 +670,8 @@ static int64_t parse_batch(reader *r, const uint8_t *buf, int64_t len, double *t
   }
   if (ok) return (int64_t)p.n;
   /* JavaScript never sees this tape: forget what it would have learnt from it */
-  unmark(r, 0);
-  is_table_truncate(&r->strings, r->strings0, r->arena0);
-  is_table_truncate(&r->shapes, r->shapes0, r->shape_arena0);
+  forget_last(r);
   return p.overflow ? -2 : -1;
-}
-
-/* Undo the last parse (JavaScript will not walk its tape); a refused one undid itself already. */
-static void forget_last(reader *r) {
-  unmark(r, 0);
-  is_table_truncate(&r->strings, r->strings0, r->arena0);
-  is_table_truncate(&r->shapes, r->shapes0, r->shape_arena0);
 }
 
 /* Wait until the thread is not parsing; with `drop`, forget a parsed batch not collected. */

@@ -138,14 +138,12 @@ export class TapeReader {
     const bytes = b.subarray(from, to);
     let n = -2;
     const p = this.pending;
-    if (p !== null) {
+    if (p !== null && p.b === b && p.from === from && p.to === to) {
       this.pending = null;
-      if (p.b === b && p.from === from && p.to === to) {
-        n = Number(this.lib.symbols.is_tape_join(this.handle));
-        if (n >= 0) [this.tape, this.spare] = [this.spare, this.tape];
-      } else {
-        this.lib.symbols.is_tape_forget(this.handle);
-      }
+      n = Number(this.lib.symbols.is_tape_join(this.handle));
+      if (n >= 0) [this.tape, this.spare] = [this.spare, this.tape];
+    } else {
+      this.settle(); // parsed ahead for another cut: forgotten
     }
     // not prefetched, or its tape was too small (-2): parse here
     while (n === -2) {

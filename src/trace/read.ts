@@ -9,6 +9,7 @@ import { constants as fsConstants, createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { showPath } from "../core/raw-path.ts";
+import { grown } from "../core/typed-arrays.ts";
 import { fail, ioProblem } from "../errors.ts";
 import { log } from "../log.ts";
 import { BATCH_BYTES, PASS_A_TRACE, TraceJsonParser } from "./json-framer.ts";
@@ -162,9 +163,7 @@ async function readFileStream(label: string, path: string | Buffer, size: number
     for (;;) {
       if (buf.length - held < READ_BYTES) {
         // one event longer than a batch: grow (rare)
-        const bigger = new Uint8Array(held + READ_BYTES + BATCH_BYTES);
-        bigger.set(buf.subarray(0, held), 0);
-        buf = bigger;
+        buf = grown(buf.subarray(0, held), held + READ_BYTES + BATCH_BYTES);
       }
       let n: number;
       try {
@@ -301,11 +300,7 @@ async function readStream(
     }
     first = false;
     read += chunk.length;
-    if (held + chunk.length > buf.length) {
-      const bigger = new Uint8Array(Math.max(2 * buf.length, held + chunk.length));
-      bigger.set(buf.subarray(0, held), 0);
-      buf = bigger;
-    }
+    if (held + chunk.length > buf.length) buf = grown(buf.subarray(0, held), Math.max(2 * buf.length, held + chunk.length));
     buf.set(chunk, held);
     held += chunk.length;
     if (held >= READ_BYTES) {
