@@ -5,12 +5,13 @@ import { resolveConfig, type Resolved } from "../config/resolve.ts";
 import { findRulesFile, RULES_ENV } from "../rules/find.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 import { writeStdout } from "./output.ts";
+import { showPath } from "../core/raw-path.ts";
 
 /** The rules file `analyze` and `run` would use, and where that came from. */
 function rulesOrigin(): { path: string | null; source: string } {
   const found = findRulesFile();
   if (!found) return { path: null, source: "none (no .inferscope_rules.yaml in cwd or the git root)" };
-  return { path: found.path, source: found.origin === "env" ? `env (${RULES_ENV})` : found.origin === "flag" ? "flag (--rules)" : "file (found in cwd or the git root)" };
+  return { path: showPath(found.path), source: found.origin === "env" ? `env (${RULES_ENV})` : found.origin === "flag" ? "flag (--rules)" : "file (found in cwd or the git root)" };
 }
 
 export function formatConfigTable(r: Resolved): string {

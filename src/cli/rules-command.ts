@@ -7,6 +7,7 @@ import { builtins } from "../rules/builtins.ts";
 import { findRulesFile, loadRules } from "../rules/file.ts";
 import { listing, listingText } from "../rules/listing.ts";
 import { writeStdout } from "./output.ts";
+import { showPath } from "../core/raw-path.ts";
 
 export const rulesListCommand = defineCommand({
   meta: { name: "list", description: "Print the built-in rules with their thresholds, and the metrics user rules can read" },
@@ -24,8 +25,9 @@ export const rulesCheckCommand = defineCommand({
     const found = findRulesFile({ flag: typeof args.file === "string" ? args.file : undefined });
     if (!found) fail("no rules file: pass one (inferscope rules check FILE), set INFERSCOPE_RULES, or create .inferscope_rules.yaml");
     const r = loadRules(found.path, builtins(), found.origin);
-    log.info(`${found.path}: OK (${r.thresholds.size} threshold override${r.thresholds.size === 1 ? "" : "s"}, ${r.disabled.size} disabled rule${r.disabled.size === 1 ? "" : "s"}, ${r.rules.length} user rule${r.rules.length === 1 ? "" : "s"})`);
-    return writeStdout(`${found.path}: OK\n`);
+    const shown = showPath(found.path);
+    log.info(`${shown}: OK (${r.thresholds.size} threshold override${r.thresholds.size === 1 ? "" : "s"}, ${r.disabled.size} disabled rule${r.disabled.size === 1 ? "" : "s"}, ${r.rules.length} user rule${r.rules.length === 1 ? "" : "s"})`);
+    return writeStdout(`${shown}: OK\n`);
   },
 });
 

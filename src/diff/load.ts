@@ -4,6 +4,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Report } from "../analyze/report-types.ts";
+import { pathArg, showPath } from "../core/raw-path.ts";
 import { fail } from "../errors.ts";
 import type { SideInfo } from "./compare.ts";
 
@@ -15,7 +16,12 @@ export interface Side {
   info: SideInfo;
 }
 
-function isReportFile(path: string): boolean {
+/** dir/name, for a directory named by bytes too. */
+function inDir(dir: string | Buffer, name: string): string | Buffer {
+  return typeof dir === "string" ? join(dir, name) : Buffer.concat([dir, Buffer.from(`/${name}`)]);
+}
+
+function isReportFile(path: string | Buffer): boolean {
   if (path === "-") return false;
   // A report written by inferscope starts with its schema (stable key order); only the head is read.
   try {
@@ -32,7 +38,7 @@ function isReportFile(path: string): boolean {
   }
 }
 
-function readReport(path: string, label: string): Report {
+function readReport(path: string | Buffer, label: string): Report {
   let v: unknown;
   try {
     v = JSON.parse(readFileSync(path, "utf8"));
@@ -46,20 +52,22 @@ function readReport(path: string, label: string): Report {
   return r as Report;
 }
 
-export async function loadSide(path: string, role: "BASE" | "NEW"): Promise<Side> {
-  const label = `${role} ${path}`;
+export async function loadSide(arg: string, role: "BASE" | "NEW"): Promise<Side> {
+  // a name that is not valid UTF-8 is used as the bytes the user typed (raw-path.ts)
+  const path = arg === "-" ? arg : pathArg(arg);
+  const label = `${role} ${showPath(path)}`;
   let file = path;
   if (path !== "-") {
     if (!existsSync(path)) fail(`${label}: no such file or directory; pass a trace, a run directory or a report.json`);
     if (statSync(path).isDirectory()) {
-      const found = ["trace.json.gz", "trace.json", "report.json"].map((f) => join(path, f)).find((f) => existsSync(f));
+      const found = ["trace.json.gz", "trace.json", "report.json"].map((f) => inDir(path, f)).find((f) => existsSync(f));
       if (!found) fail(`${label}: a directory without trace.json, trace.json.gz or report.json; pass a run directory written by inferscope run`);
       file = found;
     }
   }
   if (isReportFile(file)) {
     const report = readReport(file, label);
-    return { report, info: { path: file, format: report.source?.format ?? "inferscope", events: report.source?.events ?? 0, from: "report" } };
+    return { report, info: { path: showPath(file), format: report.source?.format ?? "inferscope", events: report.source?.events ?? 0, from: "report" } };
   }
   const [{ readTrace }, { analyze }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   let trace;
@@ -69,6 +77,6 @@ export async function loadSide(path: string, role: "BASE" | "NEW"): Promise<Side
     if ((e as Error).name === "UserError") fail(`${role}: ${(e as Error).message}`);
     throw e;
   }
-  const report = analyze(trace, { path: file === "-" ? "<stdin>" : file, top: DIFF_TOP });
+  const report = analyze(trace, { path: file === "-" ? "<stdin>" : showPath(file), top: DIFF_TOP });
   return { report, info: { path: report.source.path, format: report.source.format, events: report.source.events, from: "trace" } };
 }

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { fail } from "../errors.ts";
+import { showPath } from "../core/raw-path.ts";
 import { closest } from "../closest.ts";
 import { compileExpr, type Compiled } from "../expr/env.ts";
 import { REPORT_METRICS } from "../expr/catalogue.ts";
@@ -287,11 +288,12 @@ export function parseRules(path: string, text: string, builtins: Builtins, origi
 }
 
 /** Read and check the rules file at `path`. */
-export function loadRules(path: string, builtins: Builtins, origin: RulesConfig["origin"] = "file"): RulesConfig {
+export function loadRules(file: string | Buffer, builtins: Builtins, origin: RulesConfig["origin"] = "file"): RulesConfig {
+  const path = showPath(file);
   let text: string;
   try {
-    if (statSync(path).isDirectory()) fail(`${path} is a directory; the rules file must be a YAML file`);
-    text = readFileSync(path, "utf8");
+    if (statSync(file).isDirectory()) fail(`${path} is a directory; the rules file must be a YAML file`);
+    text = readFileSync(file, "utf8");
   } catch (e) {
     if (e instanceof Error && e.name === "UserError") throw e;
     const code = (e as NodeJS.ErrnoException).code;

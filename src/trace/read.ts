@@ -5,7 +5,7 @@
 // The JSON is streamed whatever the size, so that a trace too big for one JavaScript string
 // (10 M Kineto events are 2.2 GB; a string holds at most 2^31 − 1 characters) still reads in
 // bounded memory.
-import { constants as fsConstants, createReadStream } from "node:fs";
+import { constants as fsConstants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { showPath } from "../core/raw-path.ts";
@@ -114,7 +114,14 @@ async function readWith(path: string | Buffer, opts: ReadWith): Promise<Trace> {
   }
   if (wantLogFor(opts, size)) log.info(`reading ${label} (${(size / 1048576).toFixed(0)} MB${gz ? " compressed" : ""})`);
   if (gz) {
-    const source = createReadStream(path, { highWaterMark: GUNZIP_CHUNK_BYTES });
+    // through a handle: node:fs's createReadStream takes no Buffer path (a name not valid UTF-8)
+    let fh;
+    try {
+      fh = await open(path, fsConstants.O_RDONLY);
+    } catch (e) {
+      cannotRead(label, e);
+    }
+    const source = fh.createReadStream({ highWaterMark: GUNZIP_CHUNK_BYTES });
     const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
     let compressedRead = 0;
     source.on("data", (c: Buffer | string) => {
@@ -241,7 +248,8 @@ async function* stdinChunks(): AsyncGenerator<Uint8Array> {
 /** A FIFO or device, read as it comes (its size is unknown). */
 async function* streamChunks(label: string, path: string | Buffer): AsyncGenerator<Uint8Array> {
   try {
-    for await (const c of createReadStream(path)) yield c as Uint8Array;
+    const fh = await open(path, fsConstants.O_RDONLY); // a handle: a Buffer path works too
+    for await (const c of fh.createReadStream()) yield c as Uint8Array;
   } catch (e) {
     cannotRead(label, e);
   }

@@ -258,6 +258,27 @@ describe("analyze: inputs that are not plain files", () => {
     expect(missing).toEqual({ code: 2, stdout: "", stderr: "inferscope: gone\\xfe.json: no such file; check the path\n" });
   });
 
+  test("a gzip'd trace, a FIFO, a diff side and a rules file named in bytes that are not UTF-8 are read (gzip was exit 70, the others 'no such file')", () => {
+    writeFileSync(Buffer.from(join(dir, "gz\xff.json.gz"), "latin1"), readFileSync(fixture));
+    const gz = bash(`"$BUN" "$MAIN" analyze "$(printf 'gz\\xff.json.gz')" -f json`);
+    expect(gz.stderr).toBe("");
+    expect(gz.code).toBe(0);
+    expect(JSON.parse(gz.stdout).source.path).toBe("gz\\xff.json.gz");
+    const fifo = bash(`f="$(printf 'fifo\\xfe')"; rm -f "$f"; mkfifo "$f"; (zcat '${fixture}' > "$f" &); "$BUN" "$MAIN" analyze "$f" -f json`);
+    expect(fifo.stderr).toBe("");
+    expect(JSON.parse(fifo.stdout).source.path).toBe("fifo\\xfe");
+    const diff = bash(`"$BUN" "$MAIN" diff "$(printf 'gz\\xff.json.gz')" '${fixture}' -f json`);
+    expect(diff.stderr).toBe("");
+    expect(diff.code).toBe(0);
+    expect(JSON.parse(diff.stdout).base.path).toBe("gz\\xff.json.gz");
+    writeFileSync(Buffer.from(join(dir, "rules\xff.yaml"), "latin1"), "disable: [fp32_gemm]\n");
+    const rules = bash(`"$BUN" "$MAIN" rules check "$(printf 'rules\\xff.yaml')"`);
+    expect(rules).toEqual({ code: 0, stdout: `${dir}/rules\\xff.yaml: OK\n`, stderr: `[info] ${dir}/rules\\xff.yaml: OK (0 threshold overrides, 1 disabled rule, 0 user rules)\n` });
+    const withRules = bash(`"$BUN" "$MAIN" analyze '${fixture}' --rules "$(printf 'rules\\xff.yaml')" -f json`);
+    expect(withRules.code).toBe(0);
+    expect(JSON.parse(withRules.stdout).findings.map((f: { rule: string }) => f.rule)).toEqual(["sync_stalls", "gpu_idle"]); // fp32_gemm disabled by it
+  });
+
   test("stdin from a directory, or open for writing only: one line, exit 2 (it was exit 70 EISDIR / EBADF)", () => {
     expect(bash(`"$BUN" "$MAIN" analyze - < '${dir}'`)).toEqual({ code: 2, stdout: "", stderr: "inferscope: <stdin>: is a directory; pipe a trace in, or pass its path instead of -\n" });
     expect(bash(`"$BUN" "$MAIN" analyze - 0>'${join(dir, "wo")}'`)).toEqual({
