@@ -31,7 +31,7 @@ import { VERSION } from "../version.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { loadRulesOption } from "./analyze-command.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
-import { pathArg, showPath } from "../core/raw-path.ts";
+import { decodedLossily, pathArg, showPath } from "../core/raw-path.ts";
 import { checkOutputFile, type OutputFile, writeStdout } from "./output.ts";
 import { writeWhole } from "./output-file.ts";
 import { recordingProgress } from "./recording-progress.ts";
@@ -142,9 +142,16 @@ export const runCommand = defineCommand({
   },
   async run({ args }) {
     const a = args as Record<string, unknown> & { _: string[] };
-    const { config } = resolveConfig({ flags: flagsFromArgs(a) });
+    const { config, origins } = resolveConfig({ flags: flagsFromArgs(a) });
     setLogLevel(levelFromFlags({ quiet: a.quiet === true, verbose: a.verbose === true }, config.logLevel));
     // Checked before anything starts: a bad path must not cost a whole run.
+    // Bun decodes flags and variables as UTF-8: bytes that are not would name another path
+    for (const key of ["outputDir", "python"] as const) {
+      const from = origins[key];
+      if ((from.source === "flag" || from.source === "env") && decodedLossily(config[key])) {
+        fail(`${from.where} ${showPath(pathArg(config[key]))}: a path that is not valid UTF-8 cannot be used here; choose another name`);
+      }
+    }
     const reportExtra =
       typeof a.report === "string" ? checkOutputFile("--report", a.report, { force: a.force === true, requireExtension: true }) : null;
     const positional = a._ ?? [];

@@ -5,13 +5,15 @@
 // which node:fs accepts everywhere a string path is.
 import { readFileSync } from "node:fs";
 
-let raw: Buffer[] | null | undefined;
+const rawFiles = new Map<string, Buffer[] | null>();
 
-function cmdline(): Buffer[] | null {
-  if (raw !== undefined) return raw;
+/** A NUL-separated /proc file (cmdline, environ) as its raw entries; null when unreadable. */
+function entries(file: "/proc/self/cmdline" | "/proc/self/environ"): Buffer[] | null {
+  if (rawFiles.has(file)) return rawFiles.get(file)!;
+  let parts: Buffer[] | null = null;
   try {
-    const all = readFileSync("/proc/self/cmdline");
-    const parts: Buffer[] = [];
+    const all = readFileSync(file);
+    parts = [];
     let start = 0;
     for (let i = 0; i < all.length; i++) {
       if (all[i] === 0) {
@@ -19,11 +21,24 @@ function cmdline(): Buffer[] | null {
         start = i + 1;
       }
     }
-    raw = parts;
   } catch {
-    raw = null;
+    parts = null;
   }
-  return raw;
+  rawFiles.set(file, parts);
+  return parts;
+}
+
+const cmdline = () => entries("/proc/self/cmdline");
+
+/**
+ * Whether `value`, a flag's or an environment variable's text, was decoded from bytes that are
+ * not valid UTF-8 (Bun put U+FFFD in their place, so it names another path): no argument and no
+ * variable holds its exact UTF-8 bytes.
+ */
+export function decodedLossily(value: string): boolean {
+  if (!value.includes("\uFFFD")) return false;
+  const exact = Buffer.from(value, "utf8");
+  return ![...(cmdline() ?? []), ...(entries("/proc/self/environ") ?? [])].some((b) => b.includes(exact));
 }
 
 /**

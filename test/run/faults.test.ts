@@ -6,7 +6,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PYTHON_MIN } from "../../src/collect/python-check.ts";
-import { cleanEnv, cli, tempDir } from "../helpers.ts";
+import { ROOT, cleanEnv, cli, tempDir } from "../helpers.ts";
 import { findPython } from "./helpers.ts";
 
 /** pyenv's Python 2 has bin/python2.7, no bin/python3 (which findPython looks for). */
@@ -64,6 +64,19 @@ describe("--python is checked before the script runs", () => {
     expect(r.code).toBe(2);
     nothingRan();
   });
+});
+
+test("--output-dir, INFERSCOPE_OUTPUT_DIR and --python in bytes that are not UTF-8: one line, exit 2, before the script runs (it wrote into a directory named with U+FFFD)", () => {
+  const sh = (script: string) => {
+    const r = Bun.spawnSync(["bash", "-c", script], { cwd: dir, env: cleanEnv({ BUN: process.execPath, MAIN: join(ROOT, "src/main.ts") }), stdout: "pipe", stderr: "pipe" });
+    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  };
+  const why = "a path that is not valid UTF-8 cannot be used here; choose another name";
+  expect(sh(`"$BUN" "$MAIN" run --output-dir "$(printf 'out\\xff')" ok.py`)).toEqual({ code: 2, stdout: "", stderr: `inferscope: --output-dir out\\xff: ${why}\n` });
+  expect(sh(`INFERSCOPE_OUTPUT_DIR="$(printf 'out\\xfe')" "$BUN" "$MAIN" run ok.py`)).toEqual({ code: 2, stdout: "", stderr: `inferscope: INFERSCOPE_OUTPUT_DIR out\uFFFD: ${why}\n` });
+  expect(sh(`"$BUN" "$MAIN" run --python "$(printf '/usr/bin/py\\xff')" ok.py`)).toEqual({ code: 2, stdout: "", stderr: `inferscope: --python /usr/bin/py\\xff: ${why}\n` });
+  nothingRan();
+  expect(readdirSync(dir).filter((f) => f.startsWith("out"))).toEqual([]);
 });
 
 test("--report into a missing directory: refused before the script runs", () => {
