@@ -80,7 +80,8 @@ export function analysisContext(trace: Trace, top = DEFAULT_TOP, merge?: MergeRe
     const m = merge ?? mergeTrace(trace);
     ctx.requests = requestMetrics(trace, gpuTime(trace, m.opCall), top);
   }
-  ctx.window = trace.format === "kineto" ? null : w;
+  // a torch.profiler trace is analysed whole unless --window names a part of it
+  ctx.window = trace.format === "kineto" && w.mode === "all" ? null : w;
   ctx.startup = startupPhase(trace, w);
   ctx.eventCount =
     typeof trace.meta.eventCount === "number"

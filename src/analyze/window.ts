@@ -15,6 +15,7 @@
 import { type CallSummary, type CpuSpan, type PythonLauncher, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { UnionBuilder } from "../core/intervals.ts";
 import { IMPORT_SPAN_FILE, IMPORTLIB_FILE as IMPORT_FILE, isImport } from "./imports.ts";
+import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 
 /** API calls that put work on the GPU (the GPU span begins with the first). */
 const LAUNCHES = new Set(["launch", "graph_launch", "memcpy", "memset"]);
@@ -121,13 +122,14 @@ export function chooseWindow(trace: Trace, spec = "auto"): AnalysisWindow {
     return { mode: "mark", how: `from mark \`${w.name}\` to the end (--window mark:${w.name})`, start: m.ts, end: runEnd, ...base };
   }
   if (w.mode === "scope") {
-    const inst = trace.spans.filter((s) => s.cat === "scope" && s.name === w.name).sort((a, b) => a.start - b.start);
+    // the scopes the report lists: scope()s and record_function annotations, `step#3` an instance of `step`
+    const inst = trace.spans.filter((s) => isScopeSpan(s) && (scopeName(s.name) === w.name || s.name === w.name)).sort((a, b) => a.start - b.start);
     const kept = inst.slice(w.skip ?? 0);
     if (!kept.length) {
       throw new Error(
         inst.length
           ? `--window scope:${w.name},skip=${w.skip}: only ${inst.length} instances of scope "${w.name}"; skip fewer`
-          : `--window scope:${w.name}: no scope named "${w.name}" in the trace (scopes: ${[...new Set(trace.spans.filter((s) => s.cat === "scope").map((s) => s.name))].slice(0, 5).join(", ") || "none"})`,
+          : `--window scope:${w.name}: no scope named "${w.name}" in the trace (scopes: ${[...new Set(trace.spans.filter(isScopeSpan).map((s) => scopeName(s.name)))].slice(0, 5).join(", ") || "none"})`,
       );
     }
     const skipped = w.skip ? `, the first ${w.skip} skipped as warm-up` : "";

@@ -33,7 +33,7 @@ export function windowSummary(r: Report): KV[] {
   const out: KV[] = [];
   const w = r.window;
   if (w) {
-    const label = w.mode === "all" ? "Window" : "Steady state";
+    const label = w.mode === "auto" ? "Steady state" : "Window";
     out.push(kv(label, `${dur(w.duration_ms)}, ${dur(w.start_ms)} → ${dur(w.end_ms)} of a ${dur(w.run_ms)} run: ${w.how.replace(/`/g, "")}; the diagnosis, hot functions and waits cover it (--window all for the whole run)`));
     if (w.imports_ms) {
       const mods = (w.imports ?? []).slice(0, 3).map((m) => `${m.module} ${dur(m.ms)}`).join(", ");

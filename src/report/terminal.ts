@@ -11,7 +11,7 @@ export function terminalSummary(r: Report): string {
   const v = buildView(r);
   const lines = [plain(v.verdict.sentence)];
   const w = r.window;
-  if (w && w.mode !== "all") lines.push(`  (steady state: ${(w.duration_ms / 1000).toFixed(2)} s of a ${(w.run_ms / 1000).toFixed(2)} s run; --window all for the whole run)`);
+  if (w && w.mode !== "all") lines.push(`  (${w.mode === "auto" ? "steady state" : "window"}: ${(w.duration_ms / 1000).toFixed(2)} s of a ${(w.run_ms / 1000).toFixed(2)} s run; --window all for the whole run)`);
   for (const f of v.findings.slice(0, TERMINAL_FINDINGS)) {
     lines.push(`  ${f.rank}. ${plain(f.title)} [${f.severity}]`);
     const first = f.suggestions[0];

@@ -398,7 +398,7 @@ function summaryCards(r: Report): ReportView["cards"] {
     cards.push({ label: "Copies", value: dur(copyMs), note: bytes(g.memcpy.h2d.bytes + g.memcpy.d2h.bytes + g.memcpy.d2d.bytes + g.memcpy.other.bytes) });
     cards.push({ label: "Syncs", value: int(g.syncs.count), note: `blocked ${dur(g.syncs.blocked_ms)}` });
   }
-  if (r.window) cards.push({ label: r.window.mode === "all" ? "Window" : "Steady state", value: dur(r.window.duration_ms), note: `of a ${dur(r.window.run_ms)} run` });
+  if (r.window) cards.push({ label: r.window.mode === "auto" ? "Steady state" : "Window", value: dur(r.window.duration_ms), note: `of a ${dur(r.window.run_ms)} run` });
   if (r.startup) cards.push({ label: "Start-up", value: dur(r.startup.total_ms), note: `${pct(r.startup.pct_of_run)} of the run` });
   cards.push({ label: "Events", value: int(r.source.events), note: r.source.format });
   return cards;

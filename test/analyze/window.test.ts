@@ -5,6 +5,9 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { analyze } from "../../src/analyze/index.ts";
 import { chooseWindow } from "../../src/analyze/window.ts";
 import { emptyTrace, type CpuSpan, type Trace } from "../../src/trace/model.ts";
+import { readTrace } from "../../src/trace/read.ts";
+import { join } from "node:path";
+import { FIXTURES } from "./raw.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
 
@@ -70,6 +73,20 @@ describe("--window", () => {
     expect(() => chooseWindow(loopTrace(), "mark:nope")).toThrow('--window mark:nope: no mark_event named "nope" in the trace (marks: warm)');
     expect(() => chooseWindow(loopTrace(), "scope:nope")).toThrow('--window scope:nope: no scope named "nope" in the trace (scopes: none)');
     expect(() => chooseWindow(loopTrace(), "steady")).toThrow("--window steady: expected auto, all, mark:NAME or scope:NAME[,skip=N]");
+  });
+});
+
+describe("--window on a torch.profiler trace (real H100 recording)", () => {
+  test("scope:step,skip=1 takes record_function(\"step#i\") annotations as instances of `step`, and the report says so (it was 'no scope named step')", async () => {
+    const trace = await readTrace(join(FIXTURES, "sync_stall.kineto.json.gz"), { progress: false });
+    const whole = analyze(trace, { path: "t", window: "auto" });
+    const part = analyze(trace, { path: "t", window: "scope:step,skip=1" });
+    expect(whole.window).toBeNull(); // a torch.profiler trace is analysed whole by default
+    expect([whole.gpu!.kernels.count, whole.scopes[0]!.count]).toEqual([320, 4]); // 80 kernels a step
+    expect([part.gpu!.kernels.count, part.scopes[0]!.count]).toEqual([240, 3]);
+    expect([part.window!.mode, part.window!.how]).toEqual(["scope", "instances of scope `step` (3, the first 1 skipped as warm-up)"]);
+    expect(analyze(trace, { path: "t", window: "scope:step#2" }).gpu!.kernels.count).toBe(80); // one instance by its own name
+    expect(() => chooseWindow(trace, "scope:decode")).toThrow('--window scope:decode: no scope named "decode" in the trace (scopes: step)');
   });
 });
 

@@ -5,7 +5,7 @@
 // futures and joins wait for work on other threads, which their own CPU time explains.
 import { describeFunction, mainThread, waitClaim, windowNs } from "../cpu-focus.ts";
 import type { WaitEntry } from "../waits.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, formatMs, msRounded, pct, severityFor, shareConfidence } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, formatMs, msRounded, pct, severityFor, shareConfidence, inWindow } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The main thread is blocked in such calls at least this share of the window. */
@@ -100,7 +100,7 @@ export const blockingCallsRule: Rule<typeof PARAMS> = {
     const suggestions = advice(first.top);
     if (also.length) suggestions.push(`Next: ${also.map(([o, k]) => `${o} ${pct(k.ns, W)} % (\`${k.top.call}\`${at(k.top)})`).join(", ")}.`);
     return {
-      title: `The main thread is blocked ${pct(blockedNs, W)} % of the time${ctx.window ? " in the steady state" : ""}, mostly waiting for ${on}: \`${first.top.call}\`${at(first.top)}, ${pct(first.ns, W)} %`,
+      title: `The main thread is blocked ${pct(blockedNs, W)} % of the time${inWindow(ctx)}, mostly waiting for ${on}: \`${first.top.call}\`${at(first.top)}, ${pct(first.ns, W)} %`,
       severity: severityFor(blockedNs, W),
       confidence: shareConfidence(blockedNs / W, p.min_share),
       impact_ms: msRounded(blockedNs),

@@ -103,6 +103,12 @@ export function shareConfidence(share: number, threshold: number): number {
 
 /** For evidence and titles: ns → ms rounded to the µs (3 decimals), percentages with 1. */
 export const msRounded = (ns: number): number => Math.round(ns / 1e3) / 1e3;
+/** " in the steady state" (--window auto), " in the window" (a scope or mark), or "" (the whole run): for titles. */
+export function inWindow(ctx: AnalysisContext): string {
+  const mode = ctx.window?.mode ?? "all";
+  return mode === "auto" ? " in the steady state" : mode === "all" ? "" : " in the window";
+}
+
 export const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
 export const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;

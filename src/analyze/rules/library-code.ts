@@ -11,7 +11,7 @@ import { busyCpu, describeFunction, inBackticks } from "../cpu-focus.ts";
 import type { HotFunction } from "../hot-functions.ts";
 import { type Package, packageLabel, packageOf } from "../packages.ts";
 import { isUserFile } from "../waits.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence, inWindow } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** One library's Python functions take at least this share of the CPU busy time (their self time)… */
@@ -132,7 +132,7 @@ export const libraryCodeRule: Rule<typeof PARAMS> = {
     // the hottest, and up to two more that take at least 5 % each
     const hottest = top.fns.filter((f, i) => i === 0 || f.selfNs >= 0.05 * run).slice(0, 3);
     const caller = callersInto(ctx.callTree(), top.pkg)[0] ?? null;
-    const steady = ctx.window ? " in the steady state" : "";
+    const steady = inWindow(ctx);
     const entries = caller ? [...caller.entries].sort((a, b) => b[1].ns - a[1].ns).slice(0, 3) : [];
     const suggestions = [
       caller

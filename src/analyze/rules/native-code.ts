@@ -6,7 +6,7 @@
 // InferScope trace).
 import { busyCpu, describePlace, ownTime, placeOf } from "../cpu-focus.ts";
 import { NATIVE_FACTOR, nativeTime } from "../native-time.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence, inWindow } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The function's running self time is at least this share of the CPU busy time… */
@@ -39,7 +39,7 @@ export const nativeCodeRule: Rule<typeof PARAMS> = {
       const boundUs = round(native.boundNs / 1e3, 0);
       const inWorkers = place.where.length > 0;
       return {
-        title: `${what} takes ${pct(fn.selfNs, run)} % of the CPU time${ctx.window ? " in the steady state" : ""} in native code it calls, not in its own Python: ${perCallMs} ms per call, where its ${native.instructions} bytecode instructions (no loop) take at most ~${boundUs} µs`,
+        title: `${what} takes ${pct(fn.selfNs, run)} % of the CPU time${inWindow(ctx)} in native code it calls, not in its own Python: ${perCallMs} ms per call, where its ${native.instructions} bytecode instructions (no loop) take at most ~${boundUs} µs`,
         severity: severityFor(fn.selfNs, W),
         confidence: shareConfidence(fn.selfNs / run, p.min_share),
         impact_ms: msRounded(fn.selfNs),

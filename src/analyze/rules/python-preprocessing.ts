@@ -10,7 +10,7 @@
 import { busyCpu, describePlace, type FunctionPlace, ownTime, placeOf } from "../cpu-focus.ts";
 import type { HotFunction } from "../hot-functions.ts";
 import { codeShape, nativeTime } from "../native-time.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence, inWindow } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The top user function's running self time is at least this share of the CPU busy time… */
@@ -111,7 +111,7 @@ export const pythonPreprocessingRule: Rule<typeof PARAMS> = {
     const inWorkers = top.where.length > 0;
     const shape = codeShape(ctx.trace, top.fn);
     const code: Code = !shape ? "unknown" : shape.loop ? "loop" : "loop-free";
-    const steady = ctx.window ? " in the steady state" : "";
+    const steady = inWindow(ctx);
     const kernel = inWorkers ? null : kernelShare(ctx, top.fn);
     const inKernel = kernel !== null && kernel >= p.kernel_share;
     const { title, first, second } = inKernel

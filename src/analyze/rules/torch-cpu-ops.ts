@@ -5,7 +5,7 @@
 // are compute: threads and precision come first. Works on Kineto and InferScope traces alike.
 import { busyThreads, describeFunction, processes } from "../cpu-focus.ts";
 import type { HotFunction } from "../hot-functions.ts";
-import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence } from "./common.ts";
+import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, severityFor, shareConfidence, inWindow } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The torch ops' self time is at least this share of the CPU busy time… */
@@ -64,7 +64,7 @@ export const torchCpuOpsRule: Rule<typeof PARAMS> = {
         ? `Give the ops the idle cores: torch runs ${plural(threads, "intra-op thread")}${onCpus} (torch.get_num_threads()), and these ops are large (${describeFunction(first)} ${perCall(first)} a call): they split across cores, torch.set_num_threads(${cpus}) (fewer if other work of yours needs cores); ${precision}`
         : `Match the threads and the precision to the work: torch runs ${threads !== null ? `${plural(threads, "intra-op thread")} here${onCpus}` : "one intra-op thread per core by default"} (torch.get_num_threads()); small ops often run faster on fewer (torch.set_num_threads(1–4)), large GEMMs on every physical core; ${precision}`;
     return {
-      title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${ctx.window ? " in the steady state" : ""}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCall(f)} each)` : ""}`).join(", ")}`,
+      title: `Torch ops on the CPU take ${pct(opsNs, run)} % of the CPU busy time${inWindow(ctx)}: ${top.map((f, i) => `${describeFunction(f)} ${pct(f.selfNs, run)} %${i === 0 ? ` (${f.calls} calls, ${perCall(f)} each)` : ""}`).join(", ")}`,
       severity: severityFor(opsNs, W),
       confidence: shareConfidence(opsNs / run, p.min_share),
       impact_ms: msRounded(opsNs),
