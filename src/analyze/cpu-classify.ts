@@ -7,11 +7,12 @@
 //               WAIT_BOUND_WAIT_SHARE of the window: the program waits (for input, a lock, a
 //               child); it is not CPU-bound;
 //   balanced    neither dominates.
-// unknown only when no Python call, torch op or wait was traced.
+// unknown when no Python call, torch op or wait was traced, or the window is shorter than
+// CPU_MIN_WINDOW_NS (cpu-focus.ts).
 import type { Report } from "./report-types.ts";
-import { clamp01, pct, round } from "./rules/common.ts";
+import { clamp01, formatMs, pct, round } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { describePlace, inBackticks, mainThread, placeOf, runningNs, windowNs } from "./cpu-focus.ts";
+import { describePlace, inBackticks, mainThread, placeOf, runningNs, tooShort, windowNs } from "./cpu-focus.ts";
 import { kernelCpuByThread } from "./cpu.ts";
 
 /** The threads ran at least this share of the window (Σ over threads): CPU-bound. */
@@ -50,6 +51,9 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
   const mode = ctx.window?.mode ?? "all";
   const span = mode === "auto" ? "the steady state" : mode === "all" ? "the run" : "the window";
   const where = `of ${span}`;
+  if (tooShort(ctx)) {
+    return { classification: "unknown", confidence: 0, reason: `${span} lasts only ${formatMs(W)}: too little work to diagnose; profile more of it (more iterations, a longer input), or --window all for the whole run${tail}` };
+  }
   // the main thread's longest kind of wait
   const mainWaits = ctx.waits.entries.filter((e) => main && e.tid === main.tid);
   const byKind = new Map<string, number>();

@@ -38,11 +38,24 @@ export function runningNs(ctx: AnalysisContext): number {
   return n;
 }
 
-/** The threads' running time and the window, when the threads ran at least `minBusyShare` of the window; else null. */
+/**
+ * A steady state (the window --window auto picks) shorter than this is too short for a CPU
+ * diagnosis: a few calls and one-off work, where a function "taking 60 % of the CPU time" means
+ * 0.1 ms (a script that does next to nothing after its imports gave findings about its
+ * `<module>`). A window the user names (all, a scope, a mark) is diagnosed whatever its length.
+ */
+export const CPU_MIN_WINDOW_NS = 5e6;
+
+/** Whether the window is a steady state too short to diagnose (CPU_MIN_WINDOW_NS). */
+export function tooShort(ctx: AnalysisContext): boolean {
+  return ctx.window?.mode === "auto" && windowNs(ctx) < CPU_MIN_WINDOW_NS;
+}
+
+/** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose; else null. */
 export function busyThreads(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
   const run = runningNs(ctx);
   const W = windowNs(ctx);
-  return run <= 0 || W <= 0 || run < minBusyShare * W ? null : { run, W };
+  return run <= 0 || W <= 0 || tooShort(ctx) || run < minBusyShare * W ? null : { run, W };
 }
 
 /** As busyThreads, for the rules about Python code: null too when Python calls were not traced. */

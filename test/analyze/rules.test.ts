@@ -246,7 +246,8 @@ describe("python_preprocessing says what the trace knows of the function's bytec
     if (shape) b.t.meta.codeShapes = [{ name: "prep", file: "prep.py", line: 5, ...shape }];
     return b.t;
   }
-  const finding = (t: Trace) => analyze(t, { path: "x" }).findings.find((f) => f.rule === "python_preprocessing")!;
+  // --window auto, as the commands pick: the instances of scope `step`, 10 ms
+  const finding = (t: Trace) => analyze(t, { path: "x", window: "auto" }).findings.find((f) => f.rule === "python_preprocessing")!;
 
   test("a loop: the Python loop is named, and replacing it is the advice", () => {
     const f = finding(cpuBound(1, { instructions: 40, loop: true }));
@@ -275,6 +276,32 @@ describe("python_preprocessing says what the trace knows of the function's bytec
   });
 });
 
+describe("a steady state too short to diagnose", () => {
+  // a script that does next to nothing after start-up: 10 calls of 0.2 ms, the first to the last 2.45 ms
+  function tiny(): Trace {
+    const b = new Builder();
+    b.span("python", "<module>", 0, 2.5 * MS, { file: "ok.py", line: 1 });
+    for (let k = 0; k < 10; k++) b.span("python", "prep", k * 250 * US, k * 250 * US + 200 * US, { file: "prep.py", line: 5 });
+    return b.t;
+  }
+
+  test("--window auto: classified unknown, saying why and what to do, and no CPU findings (it named `prep` as 80 % of the CPU time)", () => {
+    const r = analyze(tiny(), { path: "x", window: "auto" });
+    expect(r.bottleneck).toEqual({
+      classification: "unknown",
+      confidence: 0,
+      reason: "the steady state lasts only 2.45 ms: too little work to diagnose; profile more of it (more iterations, a longer input), or --window all for the whole run; no GPU activity was recorded",
+    });
+    expect(r.findings.map((f) => f.rule)).toEqual([]);
+  });
+
+  test("a window the user names is diagnosed whatever its length", () => {
+    const r = analyze(tiny(), { path: "x", window: "all" });
+    expect(r.bottleneck.classification).toBe("cpu_bound");
+    expect(r.findings.map((f) => f.rule)).toEqual(["python_preprocessing"]);
+  });
+});
+
 describe("python_preprocessing names system calls when its thread's time is in the kernel", () => {
   /** 10 steps of 20 ms, all CPU: a loop `load` (load.py:3) 16 ms a step; /proc samples of its thread every 10 ms (90 % busy, `system` % of it in the kernel). */
   function readLoop(system?: number): Trace {
@@ -293,7 +320,7 @@ describe("python_preprocessing names system calls when its thread's time is in t
 
   test("40 % of the thread's CPU time in the kernel: fewer system calls and larger reads are the advice, not NumPy", () => {
     const f = finding(readLoop(40));
-    expect(f.title).toBe("`load` (load.py:3) in scope `step` takes 80 % of the CPU time in the steady state, and its thread spends 40 % of its CPU time in the kernel (system calls)");
+    expect(f.title).toBe("`load` (load.py:3) in scope `step` takes 80 % of the CPU time, and its thread spends 40 % of its CPU time in the kernel (system calls)");
     expect(f.suggestions[0]).toStartWith("Make fewer system calls in `load` (load.py:3) in scope `step`: it ran 80 % of the CPU busy time in the window (160 ms over 10 calls), and its thread spent 40 % of its CPU time in the kernel, not in Python");
     expect(f.suggestions[0]).toContain("Read files whole or in large blocks (f.read(), np.fromfile, mmap)");
     expect(f.suggestions[1]).toStartWith("If it reads many small files, pack them into a few large ones");
@@ -334,7 +361,7 @@ describe("library_code: a library's Python code, and the user code that calls in
   test("numpy's functions, their share, and the user function that calls them", () => {
     const f = finding(numpyLoop())!;
     // numpy's self time: 4 × 180 µs a step of 1 ms busy
-    expect(f.title).toBe("`numpy` takes 72 % of the CPU time in the steady state in its Python functions and the C code they call: `_var` (_core/_methods.py:148) 60 %, `_std` (_core/_methods.py:200) 12 %, called from `normalize` (prep.py:3)");
+    expect(f.title).toBe("`numpy` takes 72 % of the CPU time in its Python functions and the C code they call: `_var` (_core/_methods.py:148) 60 %, `_std` (_core/_methods.py:200) 12 %, called from `normalize` (prep.py:3)");
     expect(f.suggestions[0]).toBe("Call into `numpy` less often from `normalize` (prep.py:3): it made at least 40 calls into it (`_std` ×40; calls shorter than --min-duration-us are summed, not counted here), 7.2 ms in all; one call over a whole batch pays `numpy`'s per-call work once instead of once per item.");
     expect(f.suggestions[1]).toStartWith("Call NumPy on whole batches: stack the items into one array (np.stack)");
     expect(f.evidence).toMatchObject({ package: "numpy", stdlib: false, self_ms: 7.2, caller: { function: "normalize", file: "prep.py", line: 3, calls_into: 40, ms_into: 7.2 } });
@@ -345,7 +372,7 @@ describe("library_code: a library's Python code, and the user code that calls in
     const b = new Builder();
     for (let k = 0; k < 10; k++) b.span("python", "decode", k * MS, k * MS + 800 * US, { file: "/usr/lib/python3.11/json/decoder.py", line: 332 });
     const f = finding(b.t)!;
-    expect(f.title).toStartWith("The standard library's `json` takes 100 % of the CPU time in the steady state in its Python functions and the C code they call: `decode` (json/decoder.py:332) 100 %");
+    expect(f.title).toStartWith("The standard library's `json` takes 100 % of the CPU time in its Python functions and the C code they call: `decode` (json/decoder.py:332) 100 %");
     expect(f.title).not.toContain("called from");
     expect(f.suggestions[0]).toStartWith("Find the code that calls into the standard library's `json`: the flame graph");
     expect(f.suggestions[1]).toStartWith("Encode and decode with orjson (or msgspec)");
@@ -409,7 +436,7 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
 
   test("a sleep: named with where it is called, and removing it is the advice", () => {
     const f = finding(blocked([["time.sleep", 900]]))!;
-    expect(f.title).toBe("The main thread is blocked 90 % of the time in the steady state, mostly waiting for sleep: `time.sleep` in `handle` (app.py:3), 90 %");
+    expect(f.title).toBe("The main thread is blocked 90 % of the time, mostly waiting for sleep: `time.sleep` in `handle` (app.py:3), 90 %");
     expect(f.suggestions[0]).toBe("Remove the sleep from the processing path, or shorten it: `time.sleep` in `handle` (app.py:3) held the thread 9.00 ms over 10 calls; a fixed delay adds its whole length to every item it is on the way of.");
     expect(f.suggestions[1]).toStartWith("Wait for the event itself instead of sleeping");
     expect(f.evidence).toEqual({ blocked_ms: 9, blocked_pct: 90, window_ms: 10, waits: [{ on: "sleep", call: "time.sleep", function: "handle", ms: 9, count: 10 }] });
@@ -418,7 +445,7 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
 
   test("fsync, then writes: syncing less often is the advice, the writes named next", () => {
     const f = finding(blocked([["os.fsync", 500], ["io.BufferedWriter.write", 100]]))!;
-    expect(f.title).toBe("The main thread is blocked 60 % of the time in the steady state, mostly waiting for the disk (fsync): `os.fsync` in `handle` (app.py:3), 50 %");
+    expect(f.title).toBe("The main thread is blocked 60 % of the time, mostly waiting for the disk (fsync): `os.fsync` in `handle` (app.py:3), 50 %");
     expect(f.suggestions[0]).toStartWith("Sync less often: `os.fsync` in `handle` (app.py:3) waited for the disk 5.00 ms over 10 calls");
     expect(f.suggestions[2]).toBe("Next: a write (disk or pipe) 10 % (`io.BufferedWriter.write` in `handle` (app.py:3)).");
     // made in a library's function: the user's code above it is where to look
@@ -429,7 +456,7 @@ describe("blocking_calls: the main thread blocked in sleeps, fsync and writes, c
 
   test("Thread.start's wait for the new thread is start-up, not a lock another thread holds", () => {
     const f = finding(blocked([["lock.acquire", 400]], [["Thread.start", "/usr/lib/python3.11/threading.py"], ["Event.wait", "/usr/lib/python3.11/threading.py"], ["Condition.wait", "/usr/lib/python3.11/threading.py"]]))!;
-    expect(f.title).toBe("The main thread is blocked 40 % of the time in the steady state, mostly waiting for a thread to start (Thread.start): `lock.acquire` in `handle` (app.py:3), 40 %");
+    expect(f.title).toBe("The main thread is blocked 40 % of the time, mostly waiting for a thread to start (Thread.start): `lock.acquire` in `handle` (app.py:3), 40 %");
     expect(f.suggestions[0]).toStartWith("Start threads once: `lock.acquire` in `handle` (app.py:3) waited 4.00 ms over 10 calls for new threads to begin running");
   });
 
