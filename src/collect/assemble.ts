@@ -106,6 +106,7 @@ export function assembleTrace(opts: {
   if (capture) {
     m.capture = { mode: capture.mode, delay_s: capture.delay, duration_s: capture.duration, signals: capture.signals ? "SIGUSR1 start, SIGUSR2 stop" : "not taken" };
     m.captureWindows = captureWindows(capture, python!.meta!.tStart);
+    if (capture.windows.length === 0) trace.warnings.push(noWindow(capture, (python!.meta!.tEnd - python!.meta!.tStart) / 1e9));
   }
   if (opts.sampler) {
     m.sampler = opts.sampler;
@@ -194,6 +195,13 @@ export function shortCommand(cmdline: string): string {
 /** /proc samples taken inside a capture window (the sampler runs throughout, in this process). */
 function insideWindows(counters: Trace["counters"], windows: PythonCapture["windows"]): Trace["counters"] {
   return counters.filter((c) => windows.some(([from, to]) => c.ts >= from && (to === null || c.ts <= to)));
+}
+
+/** Why a run recorded nothing: its capture window never opened (the report would only say "no Python calls were traced"). */
+export function noWindow(c: PythonCapture, ranS: number): string {
+  const ran = `the script ran ${ranS < 10 ? ranS.toFixed(2) : Math.round(ranS)} s`;
+  if (c.mode === "manual") return `nothing was recorded: no capture window opened (--capture manual) — ${ran} without calling inferscope.start()${c.signals ? " and no SIGUSR1 arrived" : ""}; call inferscope.start() where recording should begin, or drop --capture manual`;
+  return `nothing was recorded: ${ran} and ended before --delay ${c.delay} s opened the capture window; lower --delay (or drop it)`;
 }
 
 /** The capture windows for the report: seconds from the tracer's start (before the script's first line), how each opened and closed. */

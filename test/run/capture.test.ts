@@ -107,6 +107,20 @@ describe("capture windows", () => {
     expect(r.stdout.trim()).toBe("False False False");
   });
 
+  test("a window that never opens (the script ends before --delay; manual mode without start()): one warning says why nothing was recorded (it said only 'no Python calls were traced')", () => {
+    const early = inferscopeRun(["--delay", "30", "--formats", "json", SCRIPT, "steps", "3", "-1", "-1"]);
+    expect(early.code).toBe(0);
+    expect(early.stderr).toMatch(/\[warn\] nothing was recorded: the script ran \d\.\d\d s and ended before --delay 30 s opened the capture window; lower --delay \(or drop it\)\n/);
+    const report = JSON.parse(readFileSync(join(early.runDir!, "report.json"), "utf8"));
+    expect(report.warnings.filter((w: string) => w.startsWith("nothing was recorded"))).toHaveLength(1);
+    expect(report.collection.captureWindows).toEqual([]);
+    const manual = inferscopeRun(["--capture", "manual", "--formats", "json", SCRIPT, "steps", "3", "-1", "-1"]);
+    expect(manual.code).toBe(0);
+    expect(manual.stderr).toMatch(
+      /\[warn\] nothing was recorded: no capture window opened \(--capture manual\) — the script ran \d\.\d\d s without calling inferscope\.start\(\) and no SIGUSR1 arrived; call inferscope\.start\(\) where recording should begin, or drop --capture manual\n/,
+    );
+  });
+
   test("without capture options the report says nothing about windows (behaviour kept)", () => {
     const r = inferscopeRun(["--formats", "json", SCRIPT, "steps", "3", "-1", "-1"]);
     expect(r.code).toBe(0);
