@@ -142,6 +142,8 @@ export function assembleTrace(opts: {
   if (cuptiClash) trace.warnings.push(cuptiClash);
   if (child.signal) trace.warnings.push(`the script was stopped by ${child.signal}: the trace holds what was recorded until then`);
   else if (child.signalsReceived.length) trace.warnings.push(`${child.signalsReceived.join(", ")} received during the run; the script ended with exit code ${child.exitCode}`);
+  // said with InferScope's own lines, after the script's output (its traceback may be far above)
+  else if (child.exitCode !== 0) trace.warnings.push(`the script exited with code ${child.exitCode} (an error, or sys.exit): the trace and the reports cover what ran until then`);
   return trace;
 }
 

@@ -17,6 +17,10 @@ describe("the process ends without its exit handlers", () => {
     expect(r.code).toBe(3);
     expect(works(r)).toBe(1000);
     expect(warnings(r).join(" ")).not.toContain("final record is missing");
+    // said with InferScope's own lines, below the script's output (it was not said at all)
+    const said = "the script exited with code 3 (an error, or sys.exit): the trace and the reports cover what ran until then";
+    expect(warnings(r)).toContain(said);
+    expect(r.stderr).toContain(`[warn] ${said}\n`);
   });
 
   for (const [label, env] of [
