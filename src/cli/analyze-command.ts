@@ -9,6 +9,7 @@ import { resolveConfig } from "../config/resolve.ts";
 import type { RulesConfig } from "../rules/file.ts";
 import { REPORT_EXTENSIONS, REPORT_FORMATS } from "../report/formats.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
+import { traceFile } from "../trace/trace-dir.ts";
 import { configArgs, flagsFromArgs } from "./config-flags.ts";
 import { checkOutputFile, parseChoice, parseTop, writeOutput, writeStdout } from "./output.ts";
 
@@ -35,12 +36,16 @@ export async function loadRulesOption(flag: unknown): Promise<RulesConfig | null
   return rules;
 }
 
+/** The file to read for a trace argument: a name that is not UTF-8 by its bytes (core/raw-path.ts), a directory's trace (trace/trace-dir.ts). */
+function inputFile(path: string): string | Buffer {
+  return path === "-" ? "-" : traceFile(pathArg(path));
+}
+
 /** Read and analyze one trace. */
 export async function analyzeFile(path: string, top: number, rules: RulesConfig | null, maxEvents?: number, window = "auto") {
   const [{ readTrace }, { analysisContext, buildReport }] = await Promise.all([import("../trace/read.ts"), import("../analyze/index.ts")]);
   const started = performance.now();
-  // a file name that is not UTF-8 is read by its bytes (core/raw-path.ts)
-  const file = path === "-" ? "-" : pathArg(path);
+  const file = inputFile(path);
   const trace = await readTrace(file, { maxEvents });
   const events = trace.spans.length + trace.api.length + trace.gpu.length;
   if (events >= 1_000_000) log.info(`analyzing ${events.toLocaleString("en-US")} events…`);
@@ -85,7 +90,7 @@ export const analyzeCommand = defineCommand({
     const paths = ((args as { _?: string[] })._ ?? [String(args.trace)]).map(String);
     const given = args.format === undefined ? undefined : parseFormat(args.format);
     // Checked before any trace is read: a bad path fails at once, not after minutes of analysis.
-    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map((p) => (p === "-" ? p : pathArg(p))) });
+    const out = args.output === undefined ? null : checkOutputFile("--output", String(args.output), { force: args.force === true, format: given, extensions: EXTENSIONS, inputs: paths.map(inputFile) });
     const format = (out?.format ?? given ?? "md") as Format;
     const { config } = resolveConfig({ flags: flagsFromArgs(args, ["maxEvents", "window"]) });
     const top = parseTop(args.top ?? config.top);

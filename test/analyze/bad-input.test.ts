@@ -34,10 +34,33 @@ describe("analyze: bad input", () => {
     expectOneLine(cli(["analyze", p]), `${p}: no such file; check the path`);
   });
 
-  test("a directory", () => {
+  test("a directory without a trace, or with several: one line saying what to pass", () => {
     const p = join(dir, "subdir");
     mkdirSync(p);
-    expectOneLine(cli(["analyze", p]), `${p}: is a directory, not a trace file; pass a .json or .json.gz trace`);
+    writeFileSync(join(p, "notes.txt"), "x");
+    expectOneLine(cli(["analyze", p]), `${p}: a directory without a trace (no trace.json, trace.json.gz or other .json file); pass a trace file, or a run directory written by inferscope run`);
+    const two = join(dir, "two-traces");
+    mkdirSync(two);
+    for (const n of ["w0.1.pt.trace.json", "w1.1.pt.trace.json.gz"]) writeFileSync(join(two, n), "{}");
+    expectOneLine(cli(["analyze", two]), `${two}: a directory with 2 traces (w0.1.pt.trace.json, w1.1.pt.trace.json.gz); pass one of them, or all at once: inferscope analyze --format ndjson ${two}/*.json*`);
+  });
+
+  test("a run directory, or a torch.profiler directory with one trace, is read like its trace (it was 'is a directory'); -o onto that trace is refused", () => {
+    const run = join(dir, "run-1");
+    mkdirSync(run);
+    writeFileSync(join(run, "trace.json"), syncStallJson);
+    writeFileSync(join(run, "report.json"), "{}");
+    const r = cli(["analyze", run, "-f", "json"]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(JSON.parse(r.stdout).source.path).toBe(join(run, "trace.json"));
+    expect(JSON.parse(r.stdout).gpu.kernels.count).toBe(320);
+    expectOneLine(cli(["analyze", run, "-o", join(run, "trace.json"), "--force"]), `--output ${join(run, "trace.json")} is the input trace; writing the report there would destroy it — choose another path`);
+    const tb = join(dir, "tb-logs");
+    mkdirSync(tb);
+    writeFileSync(join(tb, "host_123.1733.pt.trace.json.gz"), readFileSync(join(FIXTURES, "sync_stall.kineto.json.gz")));
+    const k = cli(["analyze", tb, "-f", "json"]);
+    expect(k.code).toBe(0);
+    expect(JSON.parse(k.stdout).source.path).toBe(join(tb, "host_123.1733.pt.trace.json.gz"));
   });
 
   test("an unreadable file", () => {
