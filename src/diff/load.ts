@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { Report } from "../analyze/report-types.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
 import { fail } from "../errors.ts";
+import { traceFile } from "../trace/trace-dir.ts";
 import type { SideInfo } from "./compare.ts";
 
 /** Rows kept per table when a trace is analyzed for a diff: every kernel and function, in practice. */
@@ -60,9 +61,9 @@ export async function loadSide(arg: string, role: "BASE" | "NEW"): Promise<Side>
   if (path !== "-") {
     if (!existsSync(path)) fail(`${label}: no such file or directory; pass a trace, a run directory or a report.json`);
     if (statSync(path).isDirectory()) {
+      // a run directory's trace, else its report; else a torch.profiler log directory's one trace
       const found = ["trace.json.gz", "trace.json", "report.json"].map((f) => inDir(path, f)).find((f) => existsSync(f));
-      if (!found) fail(`${label}: a directory without trace.json, trace.json.gz or report.json; pass a run directory written by inferscope run`);
-      file = found;
+      file = found ?? traceFile(path, label, false);
     }
   }
   if (isReportFile(file)) {

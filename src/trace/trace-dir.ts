@@ -15,14 +15,16 @@ function inDir(dir: string | Buffer, name: string | Buffer): string | Buffer {
   return Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
 }
 
-/** `path` itself, or the trace in it when it is a directory; one line (exit 2) when it holds none or several. */
-export function traceFile(path: string | Buffer): string | Buffer {
+/**
+ * `path` itself, or the trace in it when it is a directory; one line (exit 2, starting with
+ * `label`) when it holds none or several (`ndjson`: say how `analyze` reads them all at once).
+ */
+export function traceFile(path: string | Buffer, label = showPath(path), ndjson = true): string | Buffer {
   try {
     if (!statSync(path).isDirectory()) return path;
   } catch {
     return path; // missing or unreadable: the reader says which
   }
-  const label = showPath(path);
   let names: (string | Buffer)[];
   try {
     names = typeof path === "string" ? readdirSync(path) : readdirSync(path, { encoding: "buffer" });
@@ -35,5 +37,6 @@ export function traceFile(path: string | Buffer): string | Buffer {
   if (traces.length === 1) return inDir(path, traces[0]!);
   if (traces.length === 0) fail(`${label}: a directory without a trace (no trace.json, trace.json.gz or other .json file); pass a trace file, or a run directory written by inferscope run`);
   const shown = traces.slice(0, 3).map(text).join(", ");
-  fail(`${label}: a directory with ${traces.length} traces (${shown}${traces.length > 3 ? ", …" : ""}); pass one of them, or all at once: inferscope analyze --format ndjson ${label}/*.json*`);
+  const all = ndjson ? `, or all at once: inferscope analyze --format ndjson ${showPath(path)}/*.json*` : "";
+  fail(`${label}: a directory with ${traces.length} traces (${shown}${traces.length > 3 ? ", …" : ""}); pass one of them${all}`);
 }

@@ -135,6 +135,17 @@ describe("real before/after pairs", () => {
     expect(d.scopes.step!.significant).toBe(true);
   });
 
+  test("a torch.profiler log directory: its one trace; several: one line asking for one (it said 'without trace.json')", async () => {
+    const dir = tempDir();
+    copyFileSync(join(K, "sync_stall.kineto.json.gz"), join(dir, "host_1.1733.pt.trace.json.gz"));
+    const d = await runDiff({ base: dir, next: join(K, "sync_stall.kineto.json.gz") });
+    expect(d.base.path).toBe(join(dir, "host_1.1733.pt.trace.json.gz"));
+    expect(d.scopes.step!.p50_change_pct).toBe(0);
+    copyFileSync(join(K, "sync_stall.kineto.json.gz"), join(dir, "host_2.1733.pt.trace.json.gz"));
+    const r = cli(["diff", dir, join(K, "sync_stall.kineto.json.gz")]);
+    expect(r).toEqual({ code: 2, stdout: "", stderr: `inferscope: BASE ${dir}: a directory with 2 traces (host_1.1733.pt.trace.json.gz, host_2.1733.pt.trace.json.gz); pass one of them\n` });
+  });
+
   test("two different programs: said plainly, no tables", async () => {
     const d = await runDiff({ base: LOOP, next: join(K, "cudagraph.kineto.json.gz") });
     expect(d.comparable).toBe(false);
