@@ -2,11 +2,10 @@
 // kernel and function tables), a run directory (its trace, else its report.json), or a stored
 // report.json (`inferscope.report/v1`).
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { Report } from "../analyze/report-types.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
 import { fail } from "../errors.ts";
-import { traceFile } from "../trace/trace-dir.ts";
+import { inDir, traceFile } from "../trace/trace-dir.ts";
 import type { SideInfo } from "./compare.ts";
 
 /** Rows kept per table when a trace is analyzed for a diff: every kernel and function, in practice. */
@@ -15,11 +14,6 @@ export const DIFF_TOP = 10_000;
 export interface Side {
   report: Report;
   info: SideInfo;
-}
-
-/** dir/name, for a directory named by bytes too. */
-function inDir(dir: string | Buffer, name: string): string | Buffer {
-  return typeof dir === "string" ? join(dir, name) : Buffer.concat([dir, Buffer.from(`/${name}`)]);
 }
 
 function isReportFile(path: string | Buffer): boolean {

@@ -10,7 +10,8 @@ import { fail } from "../errors.ts";
 const RUN_TRACES = ["trace.json.gz", "trace.json"];
 const TRACE_NAME = /\.json(\.gz)?$/i;
 
-function inDir(dir: string | Buffer, name: string | Buffer): string | Buffer {
+/** dir/name, for a directory or a name given as bytes (not valid UTF-8) too. */
+export function inDir(dir: string | Buffer, name: string | Buffer): string | Buffer {
   if (typeof dir === "string" && typeof name === "string") return join(dir, name);
   return Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
 }
