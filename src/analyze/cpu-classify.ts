@@ -10,7 +10,7 @@
 // unknown when no Python call, torch op or wait was traced, or the window is shorter than
 // CPU_MIN_WINDOW_NS (cpu-focus.ts).
 import type { Report } from "./report-types.ts";
-import { clamp01, formatMs, pct, round } from "./rules/common.ts";
+import { clamp01, formatMs, pct, round, windowName } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
 import { describePlace, inBackticks, mainThread, placeOf, runningNs, tooShort, windowNs } from "./cpu-focus.ts";
 import { kernelCpuByThread } from "./cpu.ts";
@@ -48,8 +48,7 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
   const mainWait = main?.waitNs ?? 0;
   const runShare = run / W;
   const top = hot[0];
-  const mode = ctx.window?.mode ?? "all";
-  const span = mode === "auto" ? "the steady state" : mode === "all" ? "the run" : "the window";
+  const span = windowName(ctx);
   const where = `of ${span}`;
   if (tooShort(ctx)) {
     return { classification: "unknown", confidence: 0, reason: `${span} lasts only ${formatMs(W)}: too little work to diagnose; profile more of it (more iterations, a longer input), or --window all for the whole run${tail}` };

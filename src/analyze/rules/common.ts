@@ -103,10 +103,15 @@ export function shareConfidence(share: number, threshold: number): number {
 
 /** For evidence and titles: ns → ms rounded to the µs (3 decimals), percentages with 1. */
 export const msRounded = (ns: number): number => Math.round(ns / 1e3) / 1e3;
-/** " in the steady state" (--window auto), " in the window" (a scope or mark), or "" (the whole run): for titles. */
-export function inWindow(ctx: AnalysisContext): string {
+/** What the analysed span is called: "the steady state" (--window auto), "the run" (all), "the window" (a scope or mark). */
+export function windowName(ctx: AnalysisContext): string {
   const mode = ctx.window?.mode ?? "all";
-  return mode === "auto" ? " in the steady state" : mode === "all" ? "" : " in the window";
+  return mode === "auto" ? "the steady state" : mode === "all" ? "the run" : "the window";
+}
+
+/** " in the steady state", " in the window", or "" for the whole run: for titles. */
+export function inWindow(ctx: AnalysisContext): string {
+  return (ctx.window?.mode ?? "all") === "all" ? "" : ` in ${windowName(ctx)}`;
 }
 
 export const pct = (part: number, whole: number): number => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : 0);
