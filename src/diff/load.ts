@@ -5,7 +5,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import type { Report } from "../analyze/report-types.ts";
 import { pathArg, showPath } from "../core/raw-path.ts";
 import { fail } from "../errors.ts";
-import { inDir, traceFile } from "../trace/trace-dir.ts";
+import { inDir, RUN_TRACES, traceFile } from "../trace/trace-dir.ts";
 import type { SideInfo } from "./compare.ts";
 
 /** Rows kept per table when a trace is analyzed for a diff: every kernel and function, in practice. */
@@ -56,7 +56,7 @@ export async function loadSide(arg: string, role: "BASE" | "NEW"): Promise<Side>
     if (!existsSync(path)) fail(`${label}: no such file or directory; pass a trace, a run directory or a report.json`);
     if (statSync(path).isDirectory()) {
       // a run directory's trace, else its report; else a torch.profiler log directory's one trace
-      const found = ["trace.json.gz", "trace.json", "report.json"].map((f) => inDir(path, f)).find((f) => existsSync(f));
+      const found = [...RUN_TRACES, "report.json"].map((f) => inDir(path, f)).find((f) => existsSync(f));
       file = found ?? traceFile(path, label, false);
     }
   }

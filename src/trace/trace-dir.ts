@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { showPath } from "../core/raw-path.ts";
 import { fail } from "../errors.ts";
 
-const RUN_TRACES = ["trace.json.gz", "trace.json"];
+/** The trace a run directory holds, in the order looked for. */
+export const RUN_TRACES = ["trace.json.gz", "trace.json"] as const;
 const TRACE_NAME = /\.json(\.gz)?$/i;
 
 /** dir/name, for a directory or a name given as bytes (not valid UTF-8) too. */
