@@ -7,12 +7,13 @@
 //               WAIT_BOUND_WAIT_SHARE of the window: the program waits (for input, a lock, a
 //               child); it is not CPU-bound;
 //   balanced    neither dominates.
-// unknown when no Python call, torch op or wait was traced, or the window is shorter than
-// CPU_MIN_WINDOW_NS (cpu-focus.ts).
+// unknown when no Python call, torch op or wait was traced, or the steady state is shorter than
+// CPU_MIN_WINDOW_NS (cpu-focus.ts: the window --window auto picks, or the run after start-up
+// under --window all when start-up is most of it).
 import type { Report } from "./report-types.ts";
 import { clamp01, formatMs, pct, round, windowName } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { describePlace, inBackticks, mainThread, placeOf, runningNs, tooShort, windowNs } from "./cpu-focus.ts";
+import { describePlace, inBackticks, mainThread, placeOf, runningNs, shortSteadyState, windowNs } from "./cpu-focus.ts";
 import { kernelCpuByThread } from "./cpu.ts";
 
 /** The threads ran at least this share of the window (Σ over threads): CPU-bound. */
@@ -50,8 +51,10 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
   const top = hot[0];
   const span = windowName(ctx);
   const where = `of ${span}`;
-  if (tooShort(ctx)) {
-    return { classification: "unknown", confidence: 0, reason: `${span} lasts only ${formatMs(W)}: too little work to diagnose; profile more of it (more iterations, a longer input), or --window all for the whole run${tail}` };
+  const short = shortSteadyState(ctx);
+  if (short !== null) {
+    const what = ctx.window?.mode === "all" ? `start-up takes ${pct(ctx.startup!.totalNs, W)} % of the run, and the work after it lasts only ${formatMs(short)}` : `${span} lasts only ${formatMs(short)}`;
+    return { classification: "unknown", confidence: 0, reason: `${what}: too little work to diagnose; profile more of it (more iterations, a longer input)${tail}` };
   }
   // the main thread's longest kind of wait
   const mainWaits = ctx.waits.entries.filter((e) => main && e.tid === main.tid);

@@ -8,6 +8,7 @@ import type { AnalysisContext } from "./rules/common.ts";
 import { mainPid, spanExtent } from "./window.ts";
 import { ClaimBuilder, type SavingSpec } from "./savings.ts";
 import { isUserFile } from "./waits.ts";
+import { STARTUP_MIN_SHARE } from "./rules/startup-dominates.ts";
 
 /** Length of the analysed window (the trace's CPU extent when there is none). */
 export function windowNs(ctx: AnalysisContext): number {
@@ -39,17 +40,27 @@ export function runningNs(ctx: AnalysisContext): number {
 }
 
 /**
- * A steady state (the window --window auto picks) shorter than this is too short for a CPU
- * diagnosis: a few calls and one-off work, where a function "taking 60 % of the CPU time" means
- * 0.1 ms (a script that does next to nothing after its imports gave findings about its
- * `<module>`). A window the user names (all, a scope, a mark) is diagnosed whatever its length.
+ * A steady state shorter than this is too short for a CPU diagnosis: a few calls and one-off
+ * work, where a function "taking 60 % of the CPU time" means 0.1 ms (a script that does next to
+ * nothing after its imports gave findings about its `<module>`). It applies to the window
+ * --window auto picks, and to --window all when start-up is most of the run (there the run is
+ * start-up, which its own finding covers, and the threads' shares of it say nothing). A scope
+ * or a mark the user names is diagnosed whatever its length.
  */
 export const CPU_MIN_WINDOW_NS = 5e6;
 
-/** Whether the window is a steady state too short to diagnose (CPU_MIN_WINDOW_NS). */
-export function tooShort(ctx: AnalysisContext): boolean {
-  return ctx.window?.mode === "auto" && windowNs(ctx) < CPU_MIN_WINDOW_NS;
+/** The length of the steady state when it is too short to diagnose (CPU_MIN_WINDOW_NS), else null. */
+export function shortSteadyState(ctx: AnalysisContext): number | null {
+  const w = ctx.window;
+  if (w?.mode === "auto") return windowNs(ctx) < CPU_MIN_WINDOW_NS ? windowNs(ctx) : null;
+  const s = ctx.startup;
+  if (w?.mode !== "all" || !s || s.share < STARTUP_MIN_SHARE) return null;
+  const after = Math.max(0, w.end - s.endNs);
+  return after < CPU_MIN_WINDOW_NS ? after : null;
 }
+
+/** Whether the steady state is too short to diagnose (shortSteadyState). */
+export const tooShort = (ctx: AnalysisContext): boolean => shortSteadyState(ctx) !== null;
 
 /** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose; else null. */
 export function busyThreads(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {

@@ -39,8 +39,10 @@ export interface AnalysisWindow {
 }
 
 export interface StartupPhase {
-  /** From the process's start (or the first event) to the window's start. */
+  /** From the process's start (or the first event) to the steady state's start (the window's, unless --window all). */
   totalNs: number;
+  /** When start-up ends (the steady state begins), on the trace's clock. */
+  endNs: number;
   /** Interpreter start-up before the tracer ran; null when the process start is not known. */
   interpreterNs: number | null;
   /** Time in imports (outermost import calls on the main thread) before the window. */
@@ -266,7 +268,9 @@ export function startupPhase(trace: Trace, w: AnalysisWindow): StartupPhase | nu
   const pid = mainPid(trace);
   const ps = typeof trace.meta.processStartNs === "number" ? trace.meta.processStartNs : null;
   const begin = ps ?? w.runStart;
-  const end = w.start;
+  // --window all: the window holds start-up; the phase is the same as --window auto's (the run
+  // before the steady state), so that a run that is all start-up says so in every mode
+  const end = w.mode === "all" ? autoWindow(trace, pid, w.runStart, w.runEnd).start : w.start;
   if (end <= begin) return null;
   const tracerStart = typeof trace.meta.tracerStartNs === "number" ? trace.meta.tracerStartNs : null;
   const interpreterNs = ps !== null && tracerStart !== null && tracerStart > ps ? Math.min(tracerStart, end) - ps : null;
@@ -307,6 +311,7 @@ export function startupPhase(trace: Trace, w: AnalysisWindow): StartupPhase | nu
   const runNs = w.runEnd - begin;
   return {
     totalNs,
+    endNs: end,
     interpreterNs,
     importsNs,
     otherNs: Math.max(0, totalNs - importsNs - (interpreterNs ?? 0)),

@@ -34,7 +34,7 @@ export function windowSummary(r: Report): KV[] {
   const w = r.window;
   if (w) {
     const label = w.mode === "auto" ? "Steady state" : "Window";
-    out.push(kv(label, `${dur(w.duration_ms)}, ${dur(w.start_ms)} → ${dur(w.end_ms)} of a ${dur(w.run_ms)} run: ${w.how.replace(/`/g, "")}; the diagnosis, hot functions and waits cover it (--window all for the whole run)`));
+    out.push(kv(label, `${dur(w.duration_ms)}, ${dur(w.start_ms)} → ${dur(w.end_ms)} of a ${dur(w.run_ms)} run: ${w.how.replace(/`/g, "")}; the diagnosis, hot functions and waits cover it${w.mode === "all" ? "" : " (--window all for the whole run)"}`));
     if (w.imports_ms) {
       const mods = (w.imports ?? []).slice(0, 3).map((m) => `${m.module} ${dur(m.ms)}`).join(", ");
       out.push(kv("Imports in it", `${dur(w.imports_ms)}${mods ? ` (${mods})` : ""}: one-time import work, not counted among the hot functions`));
@@ -48,6 +48,12 @@ export function windowSummary(r: Report): KV[] {
     out.push(kv("Start-up", `${dur(s.total_ms)} (${pct(s.pct_of_run)} of the run): ${s.interpreter_ms !== null ? `interpreter ${dur(s.interpreter_ms)}${via}, ` : ""}imports ${dur(s.imports_ms)}${imp ? ` (${imp})` : ""}, model construction and other set-up ${dur(s.other_ms)}`));
   }
   return out;
+}
+
+/** The start-up section's line: whether the diagnosis covers start-up (--window all) or not. */
+export function startupNote(r: Report): string {
+  const covered = r.window?.mode === "all" ? "in the diagnosis above: --window all covers the whole run" : "not in the diagnosis above";
+  return `Before the steady state: interpreter start, imports and model construction (${covered}).`;
 }
 
 /** The start-up section: phases and the top importers. */

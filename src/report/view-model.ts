@@ -24,7 +24,7 @@ import {
   type Seg,
 } from "./format.ts";
 import { LAYERS_NOT_MEASURED, layersView, type LayersView } from "./layers-view.ts";
-import { hotFunctionsTable, hotNote, marksTable, noGpuLine, processesTable, startupTable, threadsTable, waitsTable, windowSummary } from "./cpu-view.ts";
+import { hotFunctionsTable, hotNote, marksTable, noGpuLine, processesTable, startupNote, startupTable, threadsTable, waitsTable, windowSummary } from "./cpu-view.ts";
 
 export const CLASS_LABEL: Record<Classification, string> = {
   cpu_bound: "CPU-bound",
@@ -149,6 +149,8 @@ export interface ReportView {
   hotNote: string;
   /** The start-up phase before the window, where threads waited, the processes, the marks. */
   startup: Table | null;
+  /** The start-up section's line under its heading. */
+  startupNote: string;
   waits: Table | null;
   processes: Table | null;
   marks: Table | null;
@@ -340,6 +342,7 @@ export function buildView(r: Report): ReportView {
     hotFunctions: hotFunctionsTable(r),
     hotNote: hotNote(r),
     startup: startupTable(r),
+    startupNote: startupNote(r),
     waits: waitsTable(r),
     processes: processesTable(r),
     marks: marksTable(r),

@@ -290,9 +290,25 @@ describe("a steady state too short to diagnose", () => {
     expect(r.bottleneck).toEqual({
       classification: "unknown",
       confidence: 0,
-      reason: "the steady state lasts only 2.45 ms: too little work to diagnose; profile more of it (more iterations, a longer input), or --window all for the whole run; no GPU activity was recorded",
+      reason: "the steady state lasts only 2.45 ms: too little work to diagnose; profile more of it (more iterations, a longer input); no GPU activity was recorded",
     });
     expect(r.findings.map((f) => f.rule)).toEqual([]);
+  });
+
+  test("--window all on a run that is almost all start-up: the same unknown, and the start-up finding (it said Balanced: 'the threads ran 0.1 %')", () => {
+    const t = tiny();
+    t.meta.processStartNs = -400 * MS; // the interpreter started 400 ms before the first call
+    t.meta.tracerStartNs = -10 * MS;
+    const r = analyze(t, { path: "x", window: "all" });
+    expect(r.bottleneck).toEqual({
+      classification: "unknown",
+      confidence: 0,
+      reason: "start-up takes 99.4 % of the run, and the work after it lasts only 2.50 ms: too little work to diagnose; profile more of it (more iterations, a longer input); no GPU activity was recorded",
+    });
+    expect(r.findings.map((f) => f.rule)).toEqual(["startup_dominates"]);
+    expect(r.findings[0]!.title).toBe("Start-up takes 99.4 % of the run: interpreter start 390 ms, imports 0 ms, other set-up 10 ms");
+    // the same start-up as --window auto measures
+    expect(r.startup).toEqual(analyze(t, { path: "x", window: "auto" }).startup);
   });
 
   test("a window the user names is diagnosed whatever its length", () => {

@@ -115,6 +115,19 @@ describe("Markdown", () => {
     r.bottleneck.reason = "";
     expect(renderReport(r, "md")).toContain("**Unknown (confidence 0.00): no GPU activity was recorded.**");
   });
+  test("start-up: the window line and the section say whether the diagnosis covers it (--window all) or not", () => {
+    const r = clone(handmade);
+    r.startup = { total_ms: 420, interpreter_ms: 410, imports_ms: 0, other_ms: 10, pct_of_run: 99.8, top_importers: [] };
+    r.window = { mode: "auto", how: "the run after start-up", start_ms: 420, end_ms: 421, duration_ms: 1, run_ms: 421 };
+    const auto = renderReport(r, "md");
+    expect(auto).toContain("- **Steady state:** 1.000 ms, 420.0 ms → 421.0 ms of a 421.0 ms run: the run after start-up; the diagnosis, hot functions and waits cover it (--window all for the whole run)\n");
+    expect(auto).toContain("## Start-up\n\nBefore the steady state: interpreter start, imports and model construction (not in the diagnosis above).\n");
+    r.window = { mode: "all", how: "the whole run (--window all)", start_ms: 0, end_ms: 421, duration_ms: 421, run_ms: 421 };
+    const all = renderReport(r, "md");
+    // it suggested --window all under --window all, and said start-up was not diagnosed
+    expect(all).toContain("- **Window:** 421.0 ms, 0 ms → 421.0 ms of a 421.0 ms run: the whole run (--window all); the diagnosis, hot functions and waits cover it\n");
+    expect(all).toContain("## Start-up\n\nBefore the steady state: interpreter start, imports and model construction (in the diagnosis above: --window all covers the whole run).\n");
+  });
   test("no GPU: the largest saving, already in the reason, is named once", () => {
     const r = clone(handmade);
     r.gpu = null;
