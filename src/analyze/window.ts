@@ -8,12 +8,14 @@
 //   3. else the repeated call that holds the most time: the Python function called at least
 //      WINDOW_MIN_CALLS times outside imports with the largest inclusive time (the request
 //      handler, the step, the event loop's _run_once), first call → last return; on the main
-//      thread if one there holds enough time, else on any thread;
+//      thread if one there holds enough time, else on any thread; one whose last return leaves
+//      most of the threads' work from its first call on still to run is passed over;
 //   4. else everything after the last import that ends in the first half of the run.
 // A torch.profiler (Kineto) trace covers what it was recorded for: auto means all there.
 // Other values: all, mark:NAME (from the first such mark to the end), scope:NAME[,skip=N].
 import { type CallSummary, type CpuSpan, type PythonLauncher, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { UnionBuilder } from "../core/intervals.ts";
+import { runningByThread } from "./running.ts";
 import { IMPORT_SPAN_FILE, IMPORTLIB_FILE as IMPORT_FILE, isImport } from "./imports.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 
@@ -24,6 +26,13 @@ const LAUNCHES = new Set(["launch", "graph_launch", "memcpy", "memset"]);
 export const WINDOW_MIN_CALLS = 3;
 /** …and hold at least this share of the run after start-up (else it is not the main loop). */
 export const WINDOW_MIN_SHARE = 0.2;
+/**
+ * …and the threads must run at least this share of their work from its first call on inside it:
+ * `Thread.start` called 4 times holds half the run, but the threads it starts run on long after
+ * its last call (the window took the first 158 ms of a 340 ms run, and the main thread's wait in
+ * it for the steady state's).
+ */
+export const WINDOW_MIN_WORK_SHARE = 0.5;
 /** Top importers listed in the start-up phase. */
 export const STARTUP_TOP_IMPORTERS = 5;
 
@@ -197,12 +206,11 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   // The main thread's loop first: a helper thread's (a multiprocessing queue's feeder waiting in
   // Condition.wait) spans the same time but is not what the script repeats.
   const enough = (e: { n: number; total: number }) => e.n >= WINDOW_MIN_CALLS && e.total >= WINDOW_MIN_SHARE * (runEnd - afterStartup);
-  let pick: { n: number; start: number; end: number; total: number; name: string } | null = null;
-  for (const main of [true, false]) {
-    for (const e of calls.values()) if (e.main === main && enough(e) && (!pick || e.total > pick.total)) pick = e;
-    if (pick) break;
-  }
-  if (pick) {
+  const ranked = [...calls.values()].filter(enough).sort((a, b) => Number(b.main) - Number(a.main) || b.total - a.total);
+  let work: ((a: number, b: number) => number) | null = null;
+  for (const pick of ranked) {
+    work ??= runningTime(trace);
+    if (work(pick.start, pick.end) < WINDOW_MIN_WORK_SHARE * work(pick.start, runEnd)) continue;
     return { how: `from the first call of \`${pick.name}\` to the last (${pick.n} calls): the repeated call holding the most time`, start: pick.start, end: pick.end };
   }
   // 4. after start-up: from the end of the last import in the first half of what was traced
@@ -213,6 +221,13 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   const start = imports.lastEndBefore(mid) ?? traced;
   return { how: start > traced ? "the run after start-up (interpreter start and imports)" : "the traced run after interpreter start", start, end: runEnd };
 }
+
+/** Running time of all threads (Python calls and torch ops, less their traced waits) in [a, b]. */
+function runningTime(trace: Trace): (a: number, b: number) => number {
+  const running = [...runningByThread(trace.spans, TRACED_WORK).values()];
+  return (a, b) => running.reduce((n, u) => n + u.covered(a, b), 0);
+}
+const TRACED_WORK = new Set(["python", "cpu_op"]);
 
 /** Outermost import calls of the main process's threads. */
 function importIntervals(trace: Trace, pid: number | null) {

@@ -53,6 +53,22 @@ describe("--window", () => {
     expect(w.how).toBe("from the first call of `step` to the last (5 calls): the repeated call holding the most time");
   });
 
+  test("auto: not a repeated call whose last return leaves most of the work to run (Thread.start while the threads it started run on)", () => {
+    // gil.py: the main thread starts 4 threads (each start waits for the new thread to run, 40 ms),
+    // then joins them; each thread runs `spin` from its start to 340 ms
+    const t = emptyTrace("inferscope");
+    t.threadNames.set(PID, "MainThread");
+    t.spans.push(span("python", "main", 0, 340, "/app/gil.py"));
+    for (let i = 0; i < 4; i++) {
+      t.spans.push(span("python", "Thread.start", i * 40, i * 40 + 39, "/usr/lib/python3.11/threading.py"), span("wait", "lock.acquire", i * 40 + 1, i * 40 + 38, undefined));
+      t.spans.push(span("python", "spin", i * 40 + 39, 340, "/app/gil.py", 600 + i));
+    }
+    t.spans.push(span("python", "Thread.join", 160, 340, "/usr/lib/python3.11/threading.py"), span("wait", "lock.acquire", 161, 339, undefined));
+    const w = chooseWindow(t, "auto");
+    // it took `Thread.start`'s 0–159 ms: 4 calls holding 156 ms of the 340 ms run
+    expect([w.start / MS, w.end / MS, w.how]).toEqual([0, 340, "the traced run after interpreter start"]);
+  });
+
   test("auto: the most instanced scope comes first", () => {
     const t = loopTrace();
     for (let i = 0; i < 3; i++) t.spans.push(span("scope", "request", 600 + i * 100, 650 + i * 100));

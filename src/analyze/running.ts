@@ -1,0 +1,26 @@
+// When each thread ran traced code: per thread, the union of its spans of the given kinds less
+// the union of its traced waits (blocking calls the tracer watched: lock.acquire, sleep, reads).
+// A thread inside Python but blocked in `Thread.join` is not running, nor competing for the GIL.
+import type { CpuSpan } from "../trace/model.ts";
+import { subtractUnion, type Union, unionOf } from "../core/intervals.ts";
+
+/** Per thread id: when it ran spans of `cats` outside its waits. */
+export function runningByThread(spans: readonly CpuSpan[], cats: ReadonlySet<string>): Map<number, Union> {
+  const byThread = new Map<number, { s: number[]; e: number[]; ws: number[]; we: number[] }>();
+  for (const x of spans) {
+    const wait = x.cat === "wait";
+    if (!wait && !cats.has(x.cat)) continue;
+    let t = byThread.get(x.tid);
+    if (!t) byThread.set(x.tid, (t = { s: [], e: [], ws: [], we: [] }));
+    if (wait) {
+      t.ws.push(x.start);
+      t.we.push(x.end);
+    } else {
+      t.s.push(x.start);
+      t.e.push(x.end);
+    }
+  }
+  const out = new Map<number, Union>();
+  for (const [tid, t] of byThread) if (t.s.length) out.set(tid, subtractUnion(unionOf(t.s, t.e), unionOf(t.ws, t.we)));
+  return out;
+}
