@@ -140,6 +140,26 @@ describe("CPU-side rules need their counters", () => {
     expect(r.cpu.threads.find((t) => t.tid === 202)!.python_ms).toBe(9);
   });
 
+  test("threading contention: a thread blocked in a traced wait (the main thread in Thread.join) is not competing; without GPU work the advice is processes, not the launching thread", () => {
+    // 4 threads run `spin` in Python 0–100 ms on one core; the main thread waits in join meanwhile
+    const b = new Builder();
+    b.span("python", "main", 0, 100 * MS, { file: "gil.py", line: 7 });
+    b.span("python", "Thread.join", 1 * MS, 100 * MS, { file: "threading.py", line: 1100 });
+    b.span("wait", "lock.acquire", 1 * MS, 100 * MS);
+    for (let i = 0; i < 4; i++) {
+      b.t.threadNames.set(300 + i, `Thread-${i + 1} (spin)`);
+      b.span("python", "spin", 0, 100 * MS, { file: "gil.py", line: 2 }, 300 + i);
+    }
+    for (let ts = 0; ts <= 100 * MS; ts += 10 * MS) b.counter("cpu", ts, { utilization_pct: 99 });
+    const f = analyze(b.t, { path: "x", window: "all" }).findings.find((x) => x.rule === "threading_contention")!;
+    // it said "5 threads compete for the GIL: 5 threads in Python at once"
+    expect(f.title).toBe("4 threads compete for the GIL: 4 threads in Python at once on ~0.99 cores");
+    expect(f.suggestions[0]).toBe(
+      "Run the CPU-heavy Python work (Thread-1 (spin), Thread-2 (spin), Thread-3 (spin)) in processes instead of threads (multiprocessing, concurrent.futures.ProcessPoolExecutor): threads take turns holding the GIL, and these 4 got ~0.99 cores between them.",
+    );
+    expect(f.suggestions.join(" ")).not.toContain("GPU");
+  });
+
   test("threading contention: two threads in Python frames but the process under 80 % of a core were blocked, not contending", () => {
     expect(rules(twoThreads(62))).not.toContain("threading_contention");
     expect(rules(twoThreads(135))).not.toContain("threading_contention");

@@ -1,13 +1,17 @@
 // Threading contention: several threads are inside Python at once while the process uses about
 // one core — with the GIL, all but one of them are waiting. Needs Python spans (InferScope) on
 // ≥ 2 threads and the process CPU-utilization samples; otherwise not measured. Time "in Python"
-// includes blocking waits (queue.get, Condition.wait, sleep): a process well under one core was
-// mostly blocked, not queueing for the GIL, so the rule also needs about one core in use.
-import { unionOf } from "../../core/intervals.ts";
+// leaves out the blocking waits the tracer saw (running.ts), but not those it does not watch (a C
+// extension's I/O): a process well under one core was mostly blocked, not queueing for the GIL,
+// so the rule also needs about one core in use.
+import { mergeUnions, type Union } from "../../core/intervals.ts";
+import { runningByThread } from "../running.ts";
 import { GAP_KIND, gapClaim } from "../claims.ts";
 import { ClaimBuilder, type SavingSpec } from "../savings.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, clamp01, msRounded, round, severityFor } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
+
+const PYTHON = new Set(["python"]);
 
 /** Threads in Python at the same time, on average over the time any is (sum / union)… */
 export const THREADING_MIN_CONCURRENCY = 1.5;
@@ -36,22 +40,16 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
     const c = ctx.cpu;
     if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < p.min_samples) return null;
     if (c.cpuUtilMean < p.min_cpu_pct || c.cpuUtilMean >= p.max_cpu_pct) return null;
-    const maxPy = Math.max(0, ...c.threads.map((t) => t.pythonNs ?? 0));
-    const busy = c.threads.filter((t) => (t.pythonNs ?? 0) >= p.min_thread_share * maxPy && (t.pythonNs ?? 0) > 0);
+    // in Python and not blocked in a traced wait: a main thread waiting in Thread.join is not competing
+    const running = runningByThread(ctx.trace.spans, PYTHON);
+    const inPython = (tid: number) => running.get(tid)?.measure ?? 0;
+    const maxPy = Math.max(0, ...c.threads.map((t) => inPython(t.tid)));
+    const busy = c.threads.filter((t) => inPython(t.tid) >= p.min_thread_share * maxPy && inPython(t.tid) > 0);
     if (busy.length < 2) return null;
-    const tids = new Set(busy.map((t) => t.tid));
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (const s of ctx.trace.spans) {
-      if (s.cat === "python" && tids.has(s.tid)) {
-        starts.push(s.start);
-        ends.push(s.end);
-      }
-    }
-    const pyUnion = unionOf(starts, ends);
+    const pyUnion = mergeUnions(busy.map((t) => running.get(t.tid)!));
     const unionNs = pyUnion.measure;
     let sum = 0;
-    for (const t of busy) sum += t.pythonNs ?? 0;
+    for (const t of busy) sum += inPython(t.tid);
     if (unionNs <= 0) return null;
     const concurrency = sum / unionNs;
     if (concurrency < p.min_concurrency) return null;
@@ -64,7 +62,7 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
       impact_ms: msRounded(waitingNs),
       saving: gilSaving(ctx, waitingNs, pyUnion),
       evidence: {
-        threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: msRounded(t.pythonNs ?? 0) })),
+        threads: busy.map((t) => ({ tid: t.tid, name: t.name, python_ms: msRounded(inPython(t.tid)) })),
         python_concurrency: round(concurrency, 2),
         python_union_ms: msRounded(unionNs),
         cpu_util_mean_pct: round(c.cpuUtilMean, 1),
@@ -72,14 +70,31 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
         cpu_samples: c.cpuSamples,
         launching_tid: launching ?? null,
       },
-      suggestions: [
-        `Move CPU-heavy Python work (${busy.filter((t) => t.tid !== launching).map((t) => t.name).slice(0, 3).join(", ") || "the other threads"}) to processes (DataLoader workers, multiprocessing, concurrent.futures.ProcessPoolExecutor) so it stops taking the GIL from the thread that launches GPU work.`,
-        "Use code that releases the GIL for the heavy parts (NumPy/torch vectorized ops, tokenizers' batch encode, PIL-SIMD) instead of per-element Python loops.",
-        "Keep one thread launching GPU work and give it priority: fewer Python threads, or a free-threaded Python build (3.13t) if the libraries support it.",
-      ],
+      suggestions: ctx.gpu ? gpuAdvice(busy, launching) : cpuAdvice(busy, round(c.cpuUtilMean / 100, 2)),
     };
   },
 };
+
+const names = (ts: { name: string }[]) => ts.map((t) => t.name).slice(0, 3).join(", ");
+const NO_GIL = "Use code that releases the GIL for the heavy parts (NumPy/torch vectorized ops, tokenizers' batch encode, PIL-SIMD) instead of per-element Python loops.";
+
+/** With GPU work: the GIL delays the thread that launches it. */
+function gpuAdvice(busy: { tid: number; name: string }[], launching: number | undefined): string[] {
+  return [
+    `Move CPU-heavy Python work (${names(busy.filter((t) => t.tid !== launching)) || "the other threads"}) to processes (DataLoader workers, multiprocessing, concurrent.futures.ProcessPoolExecutor) so it stops taking the GIL from the thread that launches GPU work.`,
+    NO_GIL,
+    "Keep one thread launching GPU work and give it priority: fewer Python threads, or a free-threaded Python build (3.13t) if the libraries support it.",
+  ];
+}
+
+/** Without GPU work: the threads take turns on one core. */
+function cpuAdvice(busy: { name: string }[], cores: number): string[] {
+  return [
+    `Run the CPU-heavy Python work (${names(busy)}) in processes instead of threads (multiprocessing, concurrent.futures.ProcessPoolExecutor): threads take turns holding the GIL, and these ${busy.length} got ~${cores} cores between them.`,
+    NO_GIL,
+    "Use fewer Python threads where they do not wait on I/O, or a free-threaded Python build (3.13t) if the libraries support it.",
+  ];
+}
 
 /**
  * Waiting for the GIL lengthens the run only where the GPU waited for the launching thread: at
@@ -87,7 +102,7 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
  * counts at that ratio). Without GPU work: at most the waiting time, spread over the wall time the
  * threads were in Python.
  */
-function gilSaving(ctx: AnalysisContext, waitingNs: number, python: ReturnType<typeof unionOf>): SavingSpec {
+function gilSaving(ctx: AnalysisContext, waitingNs: number, python: Union): SavingSpec {
   const g = ctx.gpu;
   if (g) {
     const share = g.hostWaitNs > 0 ? Math.min(1, waitingNs / g.hostWaitNs) : 0;
