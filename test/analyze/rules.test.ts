@@ -160,6 +160,24 @@ describe("CPU-side rules need their counters", () => {
     expect(f.suggestions.join(" ")).not.toContain("GPU");
   });
 
+  test("thread oversubscription: one thread runs torch ops with a pool larger than the cores (torch.set_num_threads(8) on 2)", () => {
+    const pool = (threads: number) => {
+      const b = new Builder();
+      for (let k = 0; k < 10; k++) {
+        b.span("python", "forward", k * 10 * MS, k * 10 * MS + 9 * MS, { file: "infer.py", line: 4 });
+        b.span("cpu_op", "aten::addmm", k * 10 * MS + 1 * MS, k * 10 * MS + 8 * MS);
+      }
+      b.t.meta.torchThreads = threads;
+      b.t.meta.cpus = 2;
+      return analyze(b.t, { path: "x" }).findings.find((f) => f.rule === "thread_oversubscription");
+    };
+    const f = pool(8)!;
+    expect(f.title).toBe("Thread oversubscription: torch runs 8 intra-op threads on 2 CPU cores");
+    expect(f.suggestions[0]).toStartWith("Match torch's threads to the cores the process may use: torch.set_num_threads(2) (or OMP_NUM_THREADS=2)");
+    expect(f.evidence.threads).toEqual([{ tid: MAIN, name: "MainThread", process: `pid ${PID}`, ops_ms: 70 }]);
+    expect(pool(2)).toBeUndefined();
+  });
+
   test("threading contention: two threads in Python frames but the process under 80 % of a core were blocked, not contending", () => {
     expect(rules(twoThreads(62))).not.toContain("threading_contention");
     expect(rules(twoThreads(135))).not.toContain("threading_contention");
