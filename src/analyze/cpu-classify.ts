@@ -53,7 +53,7 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
   const where = `of ${span}`;
   const short = shortSteadyState(ctx);
   if (short !== null) {
-    const what = ctx.window?.mode === "all" ? `start-up takes ${pct(ctx.startup!.totalNs, W)} % of the run, and the work after it lasts only ${formatMs(short)}` : `${span} lasts only ${formatMs(short)}`;
+    const what = ctx.window?.mode === "all" ? `start-up takes ${pct(ctx.startup!.share, 1)} % of the run, and the work after it lasts only ${formatMs(short)}` : `${span} lasts only ${formatMs(short)}`;
     return { classification: "unknown", confidence: 0, reason: `${what}: too little work to diagnose; profile more of it (more iterations, a longer input)${tail}` };
   }
   // the main thread's longest kind of wait

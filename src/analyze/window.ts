@@ -125,6 +125,13 @@ export function chooseWindow(trace: Trace, spec = "auto"): AnalysisWindow {
   const w = parseWindowSpec(spec);
   const pid = mainPid(trace);
   if (w.mode === "all" || (w.mode === "auto" && trace.format === "kineto")) {
+    // from the tracer's start: the interpreter's start before it is not traced, and counting it as
+    // neither running nor waiting diluted every share (4 threads spinning in Python "ran 1.79
+    // cores' worth of the run", half of it a launcher script's start)
+    const tracer = trace.meta.tracerStartNs;
+    if (w.mode === "all" && typeof tracer === "number" && tracer > runStart && tracer < runEnd) {
+      return { mode: "all", how: "the whole run from the tracer's start (--window all; the interpreter's start before it is not traced)", start: tracer, end: runEnd, ...base };
+    }
     return { mode: "all", how: w.mode === "all" ? "the whole run (--window all)" : "the whole trace (a torch.profiler trace covers what it was recorded for)", start: runStart, end: runEnd, ...base };
   }
   if (w.mode === "mark") {

@@ -85,6 +85,16 @@ describe("--window", () => {
     expect([s.start / MS, s.end / MS, s.how]).toEqual([700, 850, "instances of scope `request` (2, the first 1 skipped as warm-up)"]);
   });
 
+  test("all: from the tracer's start when it is known, so that the interpreter's untraced start does not dilute the shares; start-up is still measured from the process's start", () => {
+    const t = loopTrace();
+    t.meta.processStartNs = -300 * MS;
+    t.meta.tracerStartNs = -20 * MS;
+    const w = chooseWindow(t, "all");
+    expect([w.start / MS, w.end / MS, w.runStart / MS, w.how]).toEqual([-20, 1105, -300, "the whole run from the tracer's start (--window all; the interpreter's start before it is not traced)"]);
+    const r = analyze(t, { path: "x", window: "all" });
+    expect([r.startup!.total_ms, r.startup!.interpreter_ms]).toEqual([800, 280]);
+  });
+
   test("a name that is not in the trace, or a malformed value: one line naming what is there", () => {
     expect(() => chooseWindow(loopTrace(), "mark:nope")).toThrow('--window mark:nope: no mark_event named "nope" in the trace (marks: warm)');
     expect(() => chooseWindow(loopTrace(), "scope:nope")).toThrow('--window scope:nope: no scope named "nope" in the trace (scopes: none)');
