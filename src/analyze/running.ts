@@ -4,10 +4,11 @@
 import type { CpuSpan } from "../trace/model.ts";
 import { subtractUnion, type Union, unionOf } from "../core/intervals.ts";
 
-/** Per thread id: when it ran spans of `cats` outside its waits. */
-export function runningByThread(spans: readonly CpuSpan[], cats: ReadonlySet<string>): Map<number, Union> {
+/** Per thread id (of `tids`, or all): when it ran spans of `cats` outside its waits. */
+export function runningByThread(spans: readonly CpuSpan[], cats: ReadonlySet<string>, tids?: ReadonlySet<number>): Map<number, Union> {
   const byThread = new Map<number, { s: number[]; e: number[]; ws: number[]; we: number[] }>();
   for (const x of spans) {
+    if (tids && !tids.has(x.tid)) continue;
     const wait = x.cat === "wait";
     if (!wait && !cats.has(x.cat)) continue;
     let t = byThread.get(x.tid);

@@ -15,7 +15,6 @@
 // Other values: all, mark:NAME (from the first such mark to the end), scope:NAME[,skip=N].
 import { type CallSummary, type CpuSpan, type PythonLauncher, type Trace, SUMMARY_BUCKET_NS } from "../trace/model.ts";
 import { UnionBuilder } from "../core/intervals.ts";
-import { runningByThread } from "./running.ts";
 import { IMPORT_SPAN_FILE, IMPORTLIB_FILE as IMPORT_FILE, isImport } from "./imports.ts";
 import { isScopeSpan, scopeName } from "../merge/stacks.ts";
 
@@ -29,8 +28,8 @@ export const WINDOW_MIN_SHARE = 0.2;
 /**
  * …and the threads must run at least this share of their work from its first call on inside it:
  * `Thread.start` called 4 times holds half the run, but the threads it starts run on long after
- * its last call (the window took the first 158 ms of a 340 ms run, and the main thread's wait in
- * it for the steady state's).
+ * its last call (it made the first 158 ms of a 340 ms run the steady state, and the main
+ * thread's wait in Thread.start its bottleneck).
  */
 export const WINDOW_MIN_WORK_SHARE = 0.5;
 /** Top importers listed in the start-up phase. */
@@ -214,10 +213,9 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   // Condition.wait) spans the same time but is not what the script repeats.
   const enough = (e: { n: number; total: number }) => e.n >= WINDOW_MIN_CALLS && e.total >= WINDOW_MIN_SHARE * (runEnd - afterStartup);
   const ranked = [...calls.values()].filter(enough).sort((a, b) => Number(b.main) - Number(a.main) || b.total - a.total);
-  let work: ((a: number, b: number) => number) | null = null;
   for (const pick of ranked) {
-    work ??= runningTime(trace);
-    if (work(pick.start, pick.end) < WINDOW_MIN_WORK_SHARE * work(pick.start, runEnd)) continue;
+    const work = workSplit(trace.spans, pick.start, pick.end);
+    if (work.inside < WINDOW_MIN_WORK_SHARE * (work.inside + work.after)) continue;
     return { how: `from the first call of \`${pick.name}\` to the last (${pick.n} calls): the repeated call holding the most time`, start: pick.start, end: pick.end };
   }
   // 4. after start-up: from the end of the last import in the first half of what was traced
@@ -229,10 +227,35 @@ function autoWindow(trace: Trace, pid: number | null, runStart: number, runEnd: 
   return { how: start > traced ? "the run after start-up (interpreter start and imports)" : "the traced run after interpreter start", start, end: runEnd };
 }
 
-/** Running time of all threads (Python calls and torch ops, less their traced waits) in [a, b]. */
-function runningTime(trace: Trace): (a: number, b: number) => number {
-  const running = [...runningByThread(trace.spans, TRACED_WORK).values()];
-  return (a, b) => running.reduce((n, u) => n + u.covered(a, b), 0);
+/**
+ * The threads' running time (Python calls and torch ops, less their traced waits) in [a, b] and
+ * after b: per thread, the union of its spans less its waits (leaves inside them), in one sweep
+ * over spans in start order per thread (as the readers leave them; sorted here otherwise).
+ */
+function workSplit(spans: readonly CpuSpan[], a: number, b: number): { inside: number; after: number } {
+  const until = new Map<number, number>();
+  const lastStart = new Map<number, number>();
+  let inside = 0;
+  let after = 0;
+  const add = (s: number, e: number, sign: number) => {
+    if (e > a && s < b) inside += sign * (Math.min(e, b) - Math.max(s, a));
+    if (e > b) after += sign * (e - Math.max(s, b));
+  };
+  for (const x of spans) {
+    if (x.cat !== "wait" && !TRACED_WORK.has(x.cat)) continue;
+    if (x.start < (lastStart.get(x.tid) ?? -Infinity)) return workSplit([...spans].sort((p, q) => p.start - q.start), a, b);
+    lastStart.set(x.tid, x.start);
+    if (x.end <= a) continue;
+    if (x.cat === "wait") {
+      add(x.start, x.end, -1);
+      continue;
+    }
+    const u = until.get(x.tid) ?? -Infinity;
+    if (x.end <= u) continue;
+    add(Math.max(x.start, u), x.end, 1);
+    until.set(x.tid, x.end);
+  }
+  return { inside, after };
 }
 const TRACED_WORK = new Set(["python", "cpu_op"]);
 

@@ -40,11 +40,14 @@ export const threadingContentionRule: Rule<typeof PARAMS> = {
     const c = ctx.cpu;
     if (!c.pythonTraced || c.cpuUtilMean === null || c.cpuSamples < p.min_samples) return null;
     if (c.cpuUtilMean < p.min_cpu_pct || c.cpuUtilMean >= p.max_cpu_pct) return null;
-    // in Python and not blocked in a traced wait: a main thread waiting in Thread.join is not competing
-    const running = runningByThread(ctx.trace.spans, PYTHON);
+    // in Python and not blocked in a traced wait: a main thread waiting in Thread.join is not
+    // competing (one thread in Python frames: no pass over the spans)
+    const candidates = c.threads.filter((t) => (t.pythonNs ?? 0) > 0);
+    if (candidates.length < 2) return null;
+    const running = runningByThread(ctx.trace.spans, PYTHON, new Set(candidates.map((t) => t.tid)));
     const inPython = (tid: number) => running.get(tid)?.measure ?? 0;
-    const maxPy = Math.max(0, ...c.threads.map((t) => inPython(t.tid)));
-    const busy = c.threads.filter((t) => inPython(t.tid) >= p.min_thread_share * maxPy && inPython(t.tid) > 0);
+    const maxPy = Math.max(0, ...candidates.map((t) => inPython(t.tid)));
+    const busy = candidates.filter((t) => inPython(t.tid) >= p.min_thread_share * maxPy && inPython(t.tid) > 0);
     if (busy.length < 2) return null;
     const pyUnion = mergeUnions(busy.map((t) => running.get(t.tid)!));
     const unionNs = pyUnion.measure;
