@@ -116,6 +116,23 @@ describe("--window on a torch.profiler trace (real H100 recording)", () => {
   });
 });
 
+describe("summed short calls at the window's edge", () => {
+  test("a bucket the window cuts keeps the calls its spans hold inside the window, not the window's share of 100 ms (fib kept 23 % of its calls)", () => {
+    // 0–60 ms start-up; from the mark at 60 ms, `fib` runs to 100 ms with 1,000 short recursive
+    // calls summed into the bucket [0, 100 ms) (30 ms of self time, held by the span as hiddenNs)
+    const t = emptyTrace("inferscope");
+    t.threadNames.set(PID, "MainThread");
+    t.spans.push(span("python", "<module>", 0, 100, "/app/fib.py"));
+    const fib = span("python", "fib", 60, 100, "/app/fib.py");
+    fib.hiddenNs = 30 * MS;
+    t.spans.push(fib);
+    t.summaries.push({ pid: PID, tid: PID, kind: "python", name: "fib", file: "/app/fib.py", line: 1, start: 0, calls: 1000, selfNs: 30 * MS, totalNs: 0 });
+    t.instants.push({ name: "go", ts: 60 * MS, pid: PID, tid: PID });
+    const top = analyze(t, { path: "x", window: "mark:go" }).cpu.top_functions!.find((f) => f.function === "fib")!;
+    expect([top.calls, top.self_ms, top.total_ms]).toEqual([1001, 40, 40]);
+  });
+});
+
 describe("start-up", () => {
   test("the time before the window is start-up, unless a capture window began the recording later", () => {
     const t = loopTrace();
