@@ -1,6 +1,6 @@
 // Running apart from waiting: on functions whose split is known (busy loop, sleep, lock wait,
 // select, blocking pipe read and write, page-cache reads and writes, long reads after short ones
-// from the page cache and from a pipe that blocks, half and half), the report's
+// from the page cache and from a pipe that blocks, Thread.join, half and half), the report's
 // waiting time per function is within 10 % of the time the script itself measured around its
 // blocking call, and its running time (total − waiting) within 10 % of the rest. bench/wait-accuracy.ts prints the
 // same comparison over several rounds for docs/analysis.md.
@@ -19,7 +19,7 @@ const waitOk = (e: { fn: string; wait: number; trueWait: number; trueRun: number
   within(e.wait, e.trueWait) || ((e.fn === "cached_io" || e.fn === "cached_after_short") && e.wait <= 0.1 * e.trueRun);
 
 describe("running apart from waiting: known splits", () => {
-  for (const [label, python] of [["default", PYTHON], ["3.12", findPython("3.12")]] as const) {
+  for (const [label, python] of [["default", PYTHON], ["3.12", findPython("3.12")], ["3.13", findPython("3.13")]] as const) {
     test.skipIf(python === null)(`each function's running and waiting time within 10 % of the truth (${label})`, () => {
       for (const e of splitErrors(python!)) {
         expect([e.fn, "waiting", waitOk(e) ? "ok" : `${e.wait} vs ${e.trueWait}`]).toEqual([e.fn, "waiting", "ok"]);

@@ -11,7 +11,8 @@ reads and writes take long). TextIOWrapper.write is left out: it fills a buffer 
 than it writes.
 
 Not seen: a `with lock:` block on a bare lock (its __enter__ is called without a call event),
-the GIL, and waits inside C extensions that do not go through these functions.
+the GIL, waits inside C extensions that do not go through these functions, and these functions
+when C code calls them (iter(queue.get, None) in multiprocessing.Pool's task handler).
 """
 
 import sys
@@ -24,6 +25,7 @@ _CATALOGUE = (
     ("_thread", "LockType.__enter__", 0),
     ("_thread", "RLock.acquire", 0),
     ("_thread", "RLock.__enter__", 0),
+    ("_thread", "_ThreadHandle.join", 0),  # Thread.join from Python 3.13 (not lock.acquire)
     ("_queue", "SimpleQueue.get", 0),
     ("_multiprocessing", "SemLock.acquire", 0),
     ("_multiprocessing", "SemLock.__enter__", 0),
@@ -78,7 +80,7 @@ WAIT_MIN_NS = 20000
 def _name(module, path):
     # Shown to the user: "lock.acquire", "select.epoll.poll", "time.sleep", "socket.recv"...
     mod = {"_thread": "", "_queue": "queue.", "_multiprocessing": "multiprocessing.", "_socket": "", "_io": "io."}.get(module, module + ".")
-    return mod + path.replace("LockType", "lock")
+    return mod + path.replace("LockType", "lock").replace("_ThreadHandle", "thread")
 
 
 def blocking_builtins():

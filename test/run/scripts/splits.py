@@ -103,6 +103,20 @@ def blocking_after_short(f):
     truth["blocking_after_short"] = ((t2 - t0) * 1e3, (t2 - t1) * 1e3)
 
 
+def joiner(t):
+    # the blocking call Thread.join makes, called here so that the wait is joiner's own:
+    # _ThreadHandle.join from Python 3.13, the thread's lock before
+    t0 = now()
+    handle = getattr(t, "_handle", None)
+    if hasattr(handle, "join"):
+        handle.join()
+    else:
+        t._tstate_lock.acquire()
+        t._tstate_lock.release()
+    t1 = now()
+    truth["joiner"] = ((now() - t0) * 1e3, (t1 - t0) * 1e3)
+
+
 def half_and_half():
     t0 = now()
     spin(MS / 2e3)
@@ -151,5 +165,9 @@ os.write(w3, b"h" * 16)
 threading.Timer(MS / 1e3, lambda: os.write(w3, b"b" * 16)).start()
 with open(r3, "rb", buffering=0) as f3:
     blocking_after_short(f3)
+sleeping = threading.Thread(target=time.sleep, args=(MS / 1e3,))
+sleeping.start()
+joiner(sleeping)
+sleeping.join()
 half_and_half()
 print(json.dumps({k: {"wall_ms": v[0], "blocked_ms": v[1]} for k, v in truth.items()}))
