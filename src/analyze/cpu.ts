@@ -251,7 +251,8 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
  * interval ending at each sample): Σ pct/100 × interval, over the samples in the trace (the
  * window's, once clipped). The kernel's ticks are 10 ms, so a thread's figure is ± 10 ms.
  * With `key` "system_pct", the part of it in the kernel; a thread whose samples lack the value
- * (a trace recorded before it was sampled) is left out: not measured.
+ * (a trace recorded before it was sampled) is left out: not measured. A thread the sampler lists
+ * as idle (sampled throughout, never ran) has 0.
  */
 export function kernelCpuByThread(trace: Trace, key: "utilization_pct" | "system_pct" = "utilization_pct"): Map<number, number> {
   const last = new Map<number, number>();
@@ -269,6 +270,9 @@ export function kernelCpuByThread(trace: Trace, key: "utilization_pct" | "system
     }
     out.set(tid, (out.get(tid) ?? 0) + (v / 100) * (c.ts - prev));
   }
+  // threads the sampler saw throughout without a tick of CPU (a pool's helper thread blocked from C)
+  const idle = (trace.meta.sampler as { idleThreads?: unknown } | undefined)?.idleThreads;
+  if (Array.isArray(idle)) for (const tid of idle) if (typeof tid === "number" && !out.has(tid)) out.set(tid, 0);
   return out;
 }
 

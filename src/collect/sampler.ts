@@ -7,7 +7,8 @@
 // swap_used_mb}, `cpu` {utilization_pct} (100 = one core busy; over the trailing ≥ 100 ms),
 // `numa node N` {process_mb, free_mb, total_mb}, and per thread that used CPU during the run
 // `cpu thread <tid>` {utilization_pct, system_pct} (over each interval: summed into CPU time per
-// thread; system_pct is the part in the kernel: system calls, page faults).
+// thread; system_pct is the part in the kernel: system calls, page faults). A thread that never
+// ran has no track; the summary lists it (`idleThreads`), so its CPU time reads 0, not unknown.
 import { ptr } from "bun:ffi";
 import type { CounterSample } from "../trace/model.ts";
 import type { Native } from "./native.ts";
@@ -38,6 +39,8 @@ export interface SamplerSummary {
   /** What one sample cost (the sampler's own time), µs; null when none was taken. */
   meanSampleUs: number | null;
   maxSampleUs: number | null;
+  /** Threads sampled throughout that never ran (no `cpu thread` track: their CPU time is 0); absent when none. */
+  idleThreads?: number[];
 }
 
 interface ThreadSeries {
@@ -49,6 +52,8 @@ interface ThreadSeries {
 
 export class Sampler {
   readonly counters: CounterSample[] = [];
+  /** Threads sampled at least twice that used no CPU tick meanwhile (set by stop()). */
+  readonly idleThreads: number[] = [];
   /** Samples taken (one per tick, whatever it found). */
   samples = 0;
   /** Longest time one sample took, ns (the sampler's own cost). */
@@ -104,7 +109,11 @@ export class Sampler {
     this.timer = null;
     for (const [tid, series] of this.threads) {
       const first = series.ticks[0]!;
-      if (series.ticks[series.ticks.length - 1]! <= first) continue; // never ran during the run
+      if (series.ticks[series.ticks.length - 1]! <= first) {
+        // never ran during the run: no track, but its CPU time is known (0, to a tick)
+        if (series.ts.length >= 2) this.idleThreads.push(tid);
+        continue;
+      }
       for (let i = 1; i < series.ts.length; i++) {
         const dt = (series.ts[i]! - series.ts[i - 1]!) / 1e9;
         if (dt <= 0) continue;
@@ -127,6 +136,7 @@ export class Sampler {
       due: ran ? Math.floor((this.stoppedNs - this.startedNs) / intervalNs) + 1 : this.samples,
       meanSampleUs: this.samples > 0 ? us(this.totalSampleNs / this.samples) : null,
       maxSampleUs: this.samples > 0 ? us(this.maxSampleNs) : null,
+      ...(this.idleThreads.length ? { idleThreads: [...this.idleThreads].sort((a, b) => a - b) } : {}),
     };
   }
 

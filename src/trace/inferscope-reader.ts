@@ -83,6 +83,8 @@ export function inferscopeTrace(conv: EventConverter, header: TraceHeader): Trac
   for (const key of ["torchThreads", "cpus", "processStartNs", "tracerStartNs"]) if (num(block[key]) !== undefined) meta[key] = block[key];
   if (Array.isArray(block.processes)) meta.processes = block.processes.filter((p): p is ProcessInfo => p !== null && typeof p === "object" && typeof (p as ProcessInfo).pid === "number");
   if (block.pythonTracer !== null && typeof block.pythonTracer === "object") meta.pythonTracer = block.pythonTracer;
+  // the sampler's summary: its idle threads read 0 CPU, as in the run's own report
+  if (block.sampler !== null && typeof block.sampler === "object" && !Array.isArray(block.sampler)) meta.sampler = block.sampler;
   const launcher = pythonLauncher(block.pythonLauncher);
   if (launcher) meta.pythonLauncher = launcher;
   trace.summaries = readSummaries(block.summaries);

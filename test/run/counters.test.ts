@@ -1,12 +1,12 @@
 // Parent-side samples (through the C shim) land as counter tracks, on the script's clock, with
 // plausible values: RSS within 20 % of what /proc/<pid>/status said at the end.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { join } from "node:path";
 import { Native } from "../../src/collect/native.ts";
 import { Sampler, pciNumaNode } from "../../src/collect/sampler.ts";
-import { ROOT } from "../helpers.ts";
+import { cli, ROOT } from "../helpers.ts";
 import { counters, inferscopeRun, ns, spans } from "./helpers.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
@@ -72,6 +72,19 @@ describe("counter tracks", () => {
 
   test.skipIf(HAS_NODES)("no /sys/devices/system/node here: numa tracks are absent, not zero", () => {
     expect(r.trace!.traceEvents.some((e) => e.ph === "C" && e.name.startsWith("numa node"))).toBe(false);
+  });
+
+  test("a thread that never ran has CPU time 0, not 'not measured', in the run's report and in analyze of its trace", () => {
+    const run = inferscopeRun(["--sample-interval-ms", "10", "--formats", "json", "idle_thread.py"]);
+    expect(run.code).toBe(0);
+    const cpuOf = (report: { cpu: { threads: { name: string; cpu_ms?: number | null; running_ms: number }[] } }) => report.cpu.threads.find((t) => t.name === "handler")!;
+    const own = cpuOf(JSON.parse(readFileSync(join(run.runDir!, "report.json"), "utf8")));
+    // blocked 0.4 s in a wait the tracer cannot see: it reads as running, and the kernel says it used (almost) no CPU
+    expect(own.running_ms).toBeGreaterThan(300);
+    expect(own.cpu_ms).not.toBeNull();
+    expect(own.cpu_ms!).toBeLessThanOrEqual(10); // 0, or one 10 ms tick caught at its start
+    const again = cli(["analyze", join(run.runDir!, "trace.json"), "-f", "json"]);
+    expect(cpuOf(JSON.parse(again.stdout)).cpu_ms).toBe(own.cpu_ms);
   });
 
   test("a process that does not exist: every metric of it absent, no error", () => {
