@@ -258,14 +258,17 @@ static uintptr_t wait_keys[WAIT_SLOTS];
 static int64_t wait_vals[WAIT_SLOTS];
 static int64_t wait_min_ns = 20000;
 static int waits_on;
-static PyObject *type_cfunction, *type_method_descr;
+static PyObject *type_cfunction, *type_method_descr, *type_cmethod;
 
-/* The PyMethodDef behind a C callable: builtin_function_or_method {HEAD; m_ml; ...} or
- * method_descriptor {HEAD; d_type; d_name; d_qualname; d_method; ...}; 0 for anything else. */
+/* The PyMethodDef behind a C callable: builtin_function_or_method {HEAD; m_ml; ...}, its
+ * subtype builtin_method (PyCMethodObject, the same layout first: a method of a heap type that
+ * takes its defining class, as SimpleQueue.get from 3.10 and FileIO.read from 3.12; up to 3.11
+ * the profile function gets such a bound method for `q.get()`), or method_descriptor {HEAD;
+ * d_type; d_name; d_qualname; d_method; ...}; 0 for anything else. */
 static inline uintptr_t method_def(PyObject *callable) {
   if (!callable) return 0;
   PyObject *type = ((PyObject **)callable)[1];
-  if (type == type_cfunction) return (uintptr_t)((void **)callable)[2];
+  if (type == type_cfunction || type == type_cmethod) return (uintptr_t)((void **)callable)[2];
   if (type == type_method_descr) return (uintptr_t)((void **)callable)[5];
   return 0;
 }
@@ -532,17 +535,21 @@ static PyObject *m_c_return(PyObject *self, PyObject *const *args, Py_ssize_t na
   return ret_none();
 }
 
-/* set_waits([(callable, word, is_io), ...], min_ns, type(len), type(str.join)): the blocking
- * builtins, the shortest wait worth a record, and the two C callable types whose PyMethodDef
- * method_def() reads. Callables of other types are skipped. Returns how many were set. */
+/* set_waits([(callable, word, is_io), ...], min_ns, type(len), type(str.join)[, builtin_method]):
+ * the blocking builtins, the shortest wait worth a record, and the C callable types whose
+ * PyMethodDef method_def() reads. Callables of other types are skipped. Returns how many were set. */
 static PyObject *f_set_waits(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
   (void)self;
-  if (nargs != 4) return ret_none();
+  if (nargs != 4 && nargs != 5) return ret_none();
   if (!type_cfunction) {
     type_cfunction = args[2];
     type_method_descr = args[3];
     P.IncRef(type_cfunction);
     P.IncRef(type_method_descr);
+    if (nargs == 5) {
+      type_cmethod = args[4];
+      P.IncRef(type_cmethod);
+    }
   }
   long long min_ns = P.Long_AsLongLong(args[1]);
   if (min_ns == -1 && P.Err_Occurred()) return NULL;

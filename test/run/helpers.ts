@@ -115,7 +115,7 @@ export function nestingViolation(events: ChromeEvent[]): string | null {
   return null;
 }
 
-const SPLIT_FUNCTIONS = ["busy_loop", "sleeper", "lock_wait", "selector", "blocking_read", "blocking_write", "cached_io", "cached_after_short", "blocking_after_short", "joiner", "half_and_half"];
+const SPLIT_FUNCTIONS = ["busy_loop", "sleeper", "lock_wait", "selector", "blocking_read", "blocking_write", "cached_io", "cached_after_short", "blocking_after_short", "joiner", "queue_get", "half_and_half"];
 
 /**
  * One run of scripts/splits.py (functions whose split between running and waiting is known: the

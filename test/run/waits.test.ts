@@ -1,6 +1,6 @@
 // Running apart from waiting: on functions whose split is known (busy loop, sleep, lock wait,
 // select, blocking pipe read and write, page-cache reads and writes, long reads after short ones
-// from the page cache and from a pipe that blocks, Thread.join, half and half), the report's
+// from the page cache and from a pipe that blocks, Thread.join, SimpleQueue.get, half and half), the report's
 // waiting time per function is within 10 % of the time the script itself measured around its
 // blocking call, and its running time (total − waiting) within 10 % of the rest. bench/wait-accuracy.ts prints the
 // same comparison over several rounds for docs/analysis.md.

@@ -125,7 +125,7 @@ def _set_waits(rec):
 
     try:
         table = [(fn, rec.name_id(name) << SHIFT, io) for fn, name, io in _waits.blocking_builtins()]
-        rec.waits = rec.c["set_waits"](table, _waits.WAIT_MIN_NS, type(len), type(str.join)) > 0
+        rec.waits = rec.c["set_waits"](table, _waits.WAIT_MIN_NS, type(len), type(str.join), _waits.bound_cmethod_type()) > 0
     except Exception as e:
         rec.warnings.append("waits are not told apart from running (%s: %s)" % (type(e).__name__, e))
 

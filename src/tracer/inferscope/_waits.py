@@ -83,6 +83,15 @@ def _name(module, path):
     return mod + path.replace("LockType", "lock").replace("_ThreadHandle", "thread")
 
 
+def bound_cmethod_type():
+    """builtin_method: a bound method of a heap type's C method that takes its defining class
+    (SimpleQueue.get from 3.10). The profile function (up to 3.11) sees `q.get()` as one, not as
+    the method descriptor; on 3.8 and 3.9 it is builtin_function_or_method."""
+    import _queue
+
+    return type(_queue.SimpleQueue().get)
+
+
 def blocking_builtins():
     """[(callable, name, is_io)] for those this interpreter has."""
     out = []

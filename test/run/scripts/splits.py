@@ -4,6 +4,7 @@
 # function has no other calls that wait. Prints {function: {"wall_ms", "blocked_ms"}} on stdout.
 import json
 import os
+import queue
 import select
 import sys
 import tempfile
@@ -117,6 +118,14 @@ def joiner(t):
     truth["joiner"] = ((now() - t0) * 1e3, (t1 - t0) * 1e3)
 
 
+def queue_get(q):
+    # SimpleQueue.get is bound as a builtin_method (a heap type's C method) from 3.10
+    t0 = now()
+    q.get()
+    t1 = now()
+    truth["queue_get"] = ((now() - t0) * 1e3, (t1 - t0) * 1e3)
+
+
 def half_and_half():
     t0 = now()
     spin(MS / 2e3)
@@ -169,5 +178,8 @@ sleeping = threading.Thread(target=time.sleep, args=(MS / 1e3,))
 sleeping.start()
 joiner(sleeping)
 sleeping.join()
+q = queue.SimpleQueue()
+threading.Timer(MS / 1e3, q.put, args=(1,)).start()
+queue_get(q)
 half_and_half()
 print(json.dumps({k: {"wall_ms": v[0], "blocked_ms": v[1]} for k, v in truth.items()}))
