@@ -82,7 +82,7 @@ describe("counter tracks", () => {
     // blocked 0.4 s in a wait the tracer cannot see: it reads as running, and the kernel says it used (almost) no CPU
     expect(own.running_ms).toBeGreaterThan(300);
     expect(own.cpu_ms).not.toBeNull();
-    expect(own.cpu_ms!).toBeLessThanOrEqual(10); // 0, or one 10 ms tick caught at its start
+    expect(own.cpu_ms!).toBeLessThan(10.5); // 0, or one 10 ms tick caught at its start
     const again = cli(["analyze", join(run.runDir!, "trace.json"), "-f", "json"]);
     expect(cpuOf(JSON.parse(again.stdout)).cpu_ms).toBe(own.cpu_ms);
   });
