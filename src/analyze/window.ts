@@ -92,7 +92,8 @@ export function spanExtent(spans: readonly CpuSpan[]): { start: number; end: num
   return Number.isFinite(hit.start) ? { start: hit.start, end: hit.end } : null;
 }
 
-function extent(trace: Trace): { start: number; end: number } {
+/** The run's extent (from the process's start when known) and its first recorded event. */
+function extent(trace: Trace): { start: number; end: number; first: number } {
   let start = Infinity;
   let end = -Infinity;
   const see = (a: number, b: number) => {
@@ -103,9 +104,10 @@ function extent(trace: Trace): { start: number; end: number } {
   for (const g of trace.gpu) see(g.start, g.end);
   for (const a of trace.api) see(a.start, a.end);
   for (const i of trace.instants) see(i.ts, i.ts);
+  const first = start;
   const ps = trace.meta.processStartNs;
   if (typeof ps === "number" && ps < start && Number.isFinite(end)) start = ps;
-  return Number.isFinite(start) ? { start, end } : { start: 0, end: 0 };
+  return Number.isFinite(start) ? { start, end, first } : { start: 0, end: 0, first: 0 };
 }
 
 /** Parses --window; throws a one-line message for a malformed value. */
@@ -119,15 +121,19 @@ export function parseWindowSpec(spec: string): { mode: AnalysisWindow["mode"]; n
 
 /** The window for `spec`; a mark or scope that is not in the trace is an error (one line). */
 export function chooseWindow(trace: Trace, spec = "auto"): AnalysisWindow {
-  const { start: runStart, end: runEnd } = extent(trace);
+  const { start: runStart, end: runEnd, first } = extent(trace);
   const base = { runStart, runEnd };
   const w = parseWindowSpec(spec);
   const pid = mainPid(trace);
   if (w.mode === "all" || (w.mode === "auto" && trace.format === "kineto")) {
     // from the tracer's start: the interpreter's start before it is not traced, and counting it as
     // neither running nor waiting diluted every share (4 threads spinning in Python "ran 1.79
-    // cores' worth of the run", half of it a launcher script's start)
+    // cores' worth of the run", half of it a launcher script's start); from the first capture
+    // window when it opened later (--delay, --capture manual): nothing before it was recorded
     const tracer = trace.meta.tracerStartNs;
+    if (w.mode === "all" && laterCapture(trace) && first > runStart && first < runEnd) {
+      return { mode: "all", how: "the whole recording, from the first capture window (--window all; before it nothing was recorded)", start: first, end: runEnd, ...base };
+    }
     if (w.mode === "all" && typeof tracer === "number" && tracer > runStart && tracer < runEnd) {
       return { mode: "all", how: "the whole run from the tracer's start (--window all; the interpreter's start before it is not traced)", start: tracer, end: runEnd, ...base };
     }
@@ -303,13 +309,18 @@ export function moduleName(file: string): string {
   return rel.split("/").join(".");
 }
 
+/** Whether the recording began with a capture window that opened after the script's start. */
+function laterCapture(trace: Trace): boolean {
+  const windows = trace.meta.captureWindows as { opened_by?: string }[] | undefined;
+  return !!windows && windows[0]?.opened_by !== "start";
+}
+
 /** The start-up phase before the window (on the script's main thread). */
 export function startupPhase(trace: Trace, w: AnalysisWindow): StartupPhase | null {
   if (trace.format === "kineto") return null;
   // Recorded through capture windows that did not open at the script's start: what came before
   // the first window was not recorded, and is not known to be start-up (a server's first hour).
-  const windows = trace.meta.captureWindows as { opened_by?: string }[] | undefined;
-  if (windows && windows[0]?.opened_by !== "start") return null;
+  if (laterCapture(trace)) return null;
   const pid = mainPid(trace);
   const ps = typeof trace.meta.processStartNs === "number" ? trace.meta.processStartNs : null;
   const begin = ps ?? w.runStart;

@@ -95,6 +95,16 @@ describe("--window", () => {
     expect([r.startup!.total_ms, r.startup!.interpreter_ms]).toEqual([800, 280]);
   });
 
+  test("all, recorded from a capture window that opened later (--delay): from the first recorded event, not the process's or the tracer's start", () => {
+    const t = loopTrace();
+    t.meta.processStartNs = -600 * MS;
+    t.meta.tracerStartNs = -500 * MS;
+    t.meta.captureWindows = [{ from_s: 0.5, to_s: null, opened_by: "delay", closed_by: "end" }];
+    const w = chooseWindow(t, "all");
+    // it began at the tracer's start: the 0.5 s delay, with nothing recorded, read as idle
+    expect([w.start / MS, w.end / MS, w.how]).toEqual([0, 1105, "the whole recording, from the first capture window (--window all; before it nothing was recorded)"]);
+  });
+
   test("a name that is not in the trace, or a malformed value: one line naming what is there", () => {
     expect(() => chooseWindow(loopTrace(), "mark:nope")).toThrow('--window mark:nope: no mark_event named "nope" in the trace (marks: warm)');
     expect(() => chooseWindow(loopTrace(), "scope:nope")).toThrow('--window scope:nope: no scope named "nope" in the trace (scopes: none)');
