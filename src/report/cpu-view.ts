@@ -52,7 +52,7 @@ export function windowSummary(r: Report): KV[] {
 
 /** The start-up section's line: whether the diagnosis covers start-up (--window all) or not. */
 export function startupNote(r: Report): string {
-  const covered = r.window?.mode === "all" ? "in the diagnosis above: --window all covers the whole run" : "not in the diagnosis above";
+  const covered = r.window?.mode === "all" ? "--window all: the diagnosis above covers it from the tracer's start" : "not in the diagnosis above";
   return `Before the steady state: interpreter start, imports and model construction (${covered}).`;
 }
 

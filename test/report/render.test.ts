@@ -126,7 +126,7 @@ describe("Markdown", () => {
     const all = renderReport(r, "md");
     // it suggested --window all under --window all, and said start-up was not diagnosed
     expect(all).toContain("- **Window:** 421.0 ms, 0 ms → 421.0 ms of a 421.0 ms run: the whole run (--window all); the diagnosis, hot functions and waits cover it\n");
-    expect(all).toContain("## Start-up\n\nBefore the steady state: interpreter start, imports and model construction (in the diagnosis above: --window all covers the whole run).\n");
+    expect(all).toContain("## Start-up\n\nBefore the steady state: interpreter start, imports and model construction (--window all: the diagnosis above covers it from the tracer's start).\n");
   });
   test("no GPU: the largest saving, already in the reason, is named once", () => {
     const r = clone(handmade);
