@@ -24,6 +24,9 @@ export const WAIT_BOUND_WAIT_SHARE = 0.5;
 export const CPU_BOUND_NAME_WAIT_SHARE = 0.3;
 /** Kernel CPU time below this share of the running time is named: threads waited for a core. */
 export const RUNNABLE_NOTE_SHARE = 0.6;
+/** /proc's CPU tick (USER_HZ 100), and the sampler's interval when a trace does not say. */
+const TICK_MS = 10;
+const DEFAULT_SAMPLE_MS = 20;
 
 /**
  * "; the kernel counted only 12 % of it as CPU time: …" when the traced threads were often ready
@@ -31,8 +34,14 @@ export const RUNNABLE_NOTE_SHARE = 0.6;
  * every sampled thread (torch's intra-op threads run ops on behalf of traced ones).
  */
 function runnableNote(ctx: AnalysisContext, run: number): string {
-  const kernel = [...kernelCpuByThread(ctx.trace).values()].reduce((a, b) => a + b, 0);
+  const byThread = kernelCpuByThread(ctx.trace);
+  const kernel = [...byThread.values()].reduce((a, b) => a + b, 0);
   if (kernel <= 0 || run <= 0 || kernel >= RUNNABLE_NOTE_SHARE * run) return "";
+  // The kernel counts whole 10 ms ticks, and the window's first sample reaches back one interval
+  // before it: per thread the figure is good to a tick plus an interval. A gap within that says
+  // nothing (a 45 ms recursive fib "counted only 44 %").
+  const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs : DEFAULT_SAMPLE_MS;
+  if (run - kernel <= byThread.size * (TICK_MS + interval) * 1e6) return "";
   return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often ready to run but had no core (other processes on the machine, or more threads than cores), or blocked in the kernel in calls not counted as waits (page faults, a C extension's I/O)`;
 }
 

@@ -208,6 +208,27 @@ describe("CPU-side rules need their counters", () => {
   });
 });
 
+describe("the kernel's CPU time in a CPU-bound reason", () => {
+  /** `spin` in Python for `ms` on the main thread; the kernel counted 30 % of it (samples every 20 ms). */
+  function spinning(ms: number): Trace {
+    const b = new Builder();
+    b.span("python", "spin", 0, ms * MS, { file: "spin.py", line: 1 });
+    b.t.meta.sampleIntervalMs = 20;
+    for (let ts = 0; ts <= ms * MS; ts += 20 * MS) b.counter(`cpu thread ${MAIN}`, ts, { utilization_pct: 30 });
+    return b.t;
+  }
+  const reason = (t: Trace) => analyze(t, { path: "x", window: "all" }).bottleneck.reason;
+
+  test("named when the gap is beyond what ticks and the sampling interval can explain", () => {
+    expect(reason(spinning(1000))).toContain("; the kernel counted only 30 % of that as CPU time: the threads were often ready to run but had no core");
+  });
+
+  test("not named over a window so short that a tick and an interval explain the gap (a 45 ms fib 'counted only 44 %')", () => {
+    expect(reason(spinning(40))).not.toContain("the kernel counted");
+    expect(reason(spinning(40))).toStartWith("on the CPU, the threads ran 100 % of the run, and `spin` (spin.py:1) took the most running time: 100 % of the CPU busy time");
+  });
+});
+
 describe("classification and merge", () => {
   test("no GPU activity: classified from the CPU side, gpu null, no findings", () => {
     const b = new Builder();
