@@ -30,7 +30,7 @@ const DEFAULT_SAMPLE_MS = 20;
 
 /**
  * "; the kernel counted only 12 % of it as CPU time: …" when the traced threads were often ready
- * to run without a core, or blocked where the tracer sees no wait. The kernel's figure covers
+ * to run without a core, waiting for the GIL, or blocked where the tracer sees no wait. The kernel's figure covers
  * every sampled thread (torch's intra-op threads run ops on behalf of traced ones).
  */
 function runnableNote(ctx: AnalysisContext, run: number): string {
@@ -42,7 +42,7 @@ function runnableNote(ctx: AnalysisContext, run: number): string {
   // nothing (a 45 ms recursive fib "counted only 44 %").
   const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs : DEFAULT_SAMPLE_MS;
   if (run - kernel <= byThread.size * (TICK_MS + interval) * 1e6) return "";
-  return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often ready to run but had no core (other processes on the machine, or more threads than cores), or blocked in the kernel in calls not counted as waits (page faults, a C extension's I/O)`;
+  return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often waiting for a core (other processes, more threads than cores) or for the GIL (Python threads take turns), or blocked in calls not counted as waits (page faults, a C extension's I/O)`;
 }
 
 /** `note`: a clause about the missing GPU data appended to the reason ("" for none). */
