@@ -135,11 +135,14 @@ export function describeFunction(fn: { function: string; file?: string; line?: n
   return `${inBackticks(fn.function)}${loc ? ` (${tick(loc)})` : ""}`;
 }
 
-/** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1". */
+/** "`_merge` (pre.py:41) in scope `request`, in DataLoader worker 0 and DataLoader worker 1"; processes of one label are counted ("in 2 × python -c"). */
 export function describePlace(p: FunctionPlace): string {
   let s = describeFunction(p.fn);
   if (p.scope) s += ` in scope ${inBackticks(p.scope)}`;
-  if (p.where.length) s += ` in ${joinAnd(p.where.slice(0, 3))}${p.where.length > 3 ? ` and ${p.where.length - 3} more` : ""}`;
+  const byLabel = new Map<string, number>();
+  for (const w of p.where) byLabel.set(w, (byLabel.get(w) ?? 0) + 1);
+  const where = [...byLabel].map(([label, n]) => (n > 1 ? `${n} × ${label}` : label));
+  if (where.length) s += ` in ${joinAnd(where.slice(0, 3))}${where.length > 3 ? ` and ${where.length - 3} more` : ""}`;
   return s;
 }
 

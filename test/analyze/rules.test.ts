@@ -229,6 +229,21 @@ describe("the kernel's CPU time in a CPU-bound reason", () => {
   });
 });
 
+describe("where the hottest function ran", () => {
+  test("processes of one label are counted, not repeated ('in python -c and python -c')", () => {
+    const b = new Builder();
+    b.span("python", "<module>", 0, 100 * MS, { file: "run.py", line: 1 });
+    b.span("wait", "os.waitpid", 1 * MS, 99 * MS);
+    for (const [pid, start] of [[201, 0], [202, 50]] as const) b.span("python", "<module>", start * MS, (start + 49) * MS, { file: "<string>", line: 1, pid }, pid);
+    b.t.meta.processes = [
+      { pid: PID, role: "main", label: "run.py", traced: true },
+      { pid: 201, role: "subprocess", label: "python -c", traced: true },
+      { pid: 202, role: "subprocess", label: "python -c", traced: true },
+    ];
+    expect(analyze(b.t, { path: "x", window: "all" }).bottleneck.reason).toContain("`<module>` (<string>:1) in 2 × python -c took the most running time");
+  });
+});
+
 describe("classification and merge", () => {
   test("no GPU activity: classified from the CPU side, gpu null, no findings", () => {
     const b = new Builder();
