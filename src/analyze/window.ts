@@ -443,6 +443,7 @@ export function windowTrace(trace: Trace, w: AnalysisWindow): Trace {
     const overlap = Math.min(b1, end) - Math.max(b0, start);
     if (overlap <= 0) continue;
     const f = overlap >= SUMMARY_BUCKET_NS ? 1 : (edge.get(`${s.tid}:${b0}`) ?? overlap / SUMMARY_BUCKET_NS);
+    if (f <= 0) continue; // its calls all lie outside the window
     summaries.push(f >= 1 ? s : { ...s, calls: s.calls * f, selfNs: s.selfNs * f, totalNs: s.totalNs * f });
   }
   return {
