@@ -28,7 +28,8 @@ import { moduleMetrics } from "./modules.ts";
 import { firstCalls } from "./layer-stacks.ts";
 import { modulesReport } from "./modules-report.ts";
 import { waitMetrics } from "./waits.ts";
-import { type AnalysisWindow, chooseWindow, STARTUP_TOP_IMPORTERS, startupPhase, spanExtent, windowTrace } from "./window.ts";
+import { otherProcessesRunning } from "./running.ts";
+import { type AnalysisWindow, chooseWindow, mainPid, STARTUP_TOP_IMPORTERS, startupPhase, spanExtent, windowTrace } from "./window.ts";
 import { fail } from "../errors.ts";
 import type { ProcessInfo } from "../trace/model.ts";
 import type { ProcessStat, WaitStat } from "./report-types.ts";
@@ -98,7 +99,7 @@ function metrics(trace: Trace, top: number, merge: MergeResult): AnalysisContext
   const work = gpu ? gpuWork(trace, gpu, syncs) : null;
   const scopes = scopeMetrics(trace, gpu);
   const requests = requestMetrics(trace, gpu, top);
-  const waits = waitMetrics(merge.byThread);
+  const waits = waitMetrics(merge.byThread, otherProcessesRunning(trace.spans, mainPid(trace)));
   // The tracer says whether it watched blocking calls (a run with none still measured that).
   if ((trace.meta.pythonTracer as { waits?: boolean } | undefined)?.waits === true) waits.recorded = true;
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread, waits.byThread);

@@ -4,6 +4,7 @@
 // function that called it, the innermost user-code frame above it, and what it waited for, told
 // from the builtin and the frames around it (DataLoader workers, an event loop, a queue, futures …).
 import type { CpuSpan } from "../trace/model.ts";
+import type { Union } from "../core/intervals.ts";
 
 export interface WaitEntry {
   pid: number;
@@ -22,6 +23,8 @@ export interface WaitEntry {
   callerLine?: number;
   count: number;
   ns: number;
+  /** Waits for a child process: the part of `ns` during which other traced processes ran (their work, not lost time); absent for other kinds. */
+  childWorkNs?: number;
 }
 
 export interface WaitMetrics {
@@ -51,7 +54,7 @@ export function waitKind(call: string, frames: CpuSpan[]): string {
   if (has(/^Thread\.start$/)) return "a thread to start (Thread.start)";
   if (has(/^Queue\.get$|SimpleQueue|JoinableQueue/) || /queue/.test(call)) return "a queue (the producer side)";
   if (has(/Connection\.(recv|poll)|Pool\.|ApplyResult|_multiprocessing/) || /SemLock/.test(call)) return "other processes (multiprocessing)";
-  if (has(/^Popen\.(wait|communicate)$|subprocess\.run$/) || /os\.wait/.test(call)) return "a child process";
+  if (has(/^Popen\.(wait|communicate)$|subprocess\.run$/) || /os\.wait/.test(call)) return CHILD_WAIT;
   if (/sleep/.test(call)) return "sleep";
   if (/accept|recv|socket/.test(call)) return "the network (socket)";
   if (/read/.test(call)) return "a read (pipe, terminal or disk)";
@@ -62,8 +65,11 @@ export function waitKind(call: string, frames: CpuSpan[]): string {
   return call;
 }
 
-/** `byThread`: spans per thread sorted parents first (the merger's). */
-export function waitMetrics(byThread: Map<number, CpuSpan[]>): WaitMetrics {
+/** The kind of wait that other processes' work can explain (waitKind's words). */
+export const CHILD_WAIT = "a child process";
+
+/** `byThread`: spans per thread sorted parents first (the merger's); `others`: when other traced processes ran (otherProcessesRunning). */
+export function waitMetrics(byThread: Map<number, CpuSpan[]>, others: Union | null = null): WaitMetrics {
   const groups = new Map<string, WaitEntry>();
   const perThread = new Map<number, number>();
   let total = 0;
@@ -114,6 +120,7 @@ export function waitMetrics(byThread: Map<number, CpuSpan[]>): WaitMetrics {
       }
       e.count++;
       e.ns += ns;
+      if (on === CHILD_WAIT && others) e.childWorkNs = (e.childWorkNs ?? 0) + others.covered(s.start, s.end);
     }
     if (threadNs > 0) perThread.set(tid, threadNs);
     total += threadNs;

@@ -229,6 +229,30 @@ describe("the kernel's CPU time in a CPU-bound reason", () => {
   });
 });
 
+describe("blocking_calls: a wait for a child process that computes", () => {
+  /** The main thread waits in os.waitpid 0–100 ms for a forked child that runs `child_work` for `busyMs`. */
+  function forked(busyMs: number): Trace {
+    const b = new Builder();
+    b.span("python", "main", 0, 100 * MS, { file: "forker.py", line: 5 });
+    b.span("wait", "os.waitpid", 0, 100 * MS);
+    b.span("python", "child_work", 0, busyMs * MS, { file: "forker.py", line: 2, pid: 201 }, 201);
+    b.t.meta.processes = [
+      { pid: PID, role: "main", label: "forker.py", traced: true },
+      { pid: 201, role: "fork", label: "fork of 100", traced: true },
+    ];
+    return b.t;
+  }
+  const blocking = (t: Trace) => analyze(t, { path: "x", window: "all" }).findings.find((f) => f.rule === "blocking_calls");
+
+  test("while the child ran the whole wait, the wait is its work: no finding (it said 'blocked 100 %', saving all of it)", () => {
+    expect(blocking(forked(100))).toBeUndefined();
+  });
+
+  test("the part of the wait when no traced child ran still counts (a child's interpreter start)", () => {
+    expect(blocking(forked(40))!.title).toBe("The main thread is blocked 60 % of the time, mostly waiting for a child process: `os.waitpid` in `main` (forker.py:5), 60 %");
+  });
+});
+
 describe("where the hottest function ran", () => {
   test("processes of one label are counted, not repeated ('in python -c and python -c')", () => {
     const b = new Builder();

@@ -2,7 +2,8 @@
 // something other than input or work on other threads — a sleep, the disk (fsync, writes), a
 // child process, a lock, threads starting. The verdict says "waiting"; this finding says on what,
 // and what to do. Input waits are waiting_for_input's, DataLoader workers data_loading_starved's;
-// futures and joins wait for work on other threads, which their own CPU time explains.
+// futures and joins wait for work on other threads, which their own CPU time explains, and so
+// does the part of a wait for a child process during which traced children ran.
 import { describeFunction, mainThread, waitClaim, windowNs } from "../cpu-focus.ts";
 import type { WaitEntry } from "../waits.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, formatMs, msRounded, pct, severityFor, shareConfidence, inWindow } from "./common.ts";
@@ -82,14 +83,17 @@ export const blockingCallsRule: Rule<typeof PARAMS> = {
     const W = windowNs(ctx);
     if (!main || W <= 0 || !ctx.waits.recorded) return null;
     const mine = ctx.waits.entries.filter((e) => e.tid === main.tid && !ELSEWHERE.test(e.on));
-    // by kind of wait, longest first (entries are longest first already)
+    // by kind of wait, longest first; a wait for a child process while traced children ran counts
+    // only for the rest: the children's work is the program's (a fork that computes), not blocking
     const kinds = new Map<string, { ns: number; count: number; top: WaitEntry }>();
     for (const e of mine) {
+      const ns = Math.max(0, e.ns - (e.childWorkNs ?? 0));
+      if (ns <= 0) continue;
       const k = kinds.get(e.on);
       if (k) {
-        k.ns += e.ns;
+        k.ns += ns;
         k.count += e.count;
-      } else kinds.set(e.on, { ns: e.ns, count: e.count, top: e });
+      } else kinds.set(e.on, { ns, count: e.count, top: e });
     }
     const ranked = [...kinds].sort((a, b) => b[1].ns - a[1].ns);
     // waits of one thread do not overlap: their sum is the time blocked
