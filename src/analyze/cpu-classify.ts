@@ -13,8 +13,7 @@
 import type { Report } from "./report-types.ts";
 import { clamp01, formatMs, pct, round, windowName } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { describePlace, inBackticks, mainThread, placeOf, runningNs, shortSteadyState, windowNs } from "./cpu-focus.ts";
-import { kernelCpuByThread } from "./cpu.ts";
+import { describePlace, inBackticks, kernelCpu, mainThread, offCpu, placeOf, runningNs, shortSteadyState, windowNs } from "./cpu-focus.ts";
 
 /** The threads ran at least this share of the window (Σ over threads): CPU-bound. */
 export const CPU_BOUND_RUNNING_SHARE = 0.5;
@@ -22,26 +21,22 @@ export const CPU_BOUND_RUNNING_SHARE = 0.5;
 export const WAIT_BOUND_WAIT_SHARE = 0.5;
 /** A wait that holds at least this share of the window is named in a CPU-bound reason. */
 export const CPU_BOUND_NAME_WAIT_SHARE = 0.3;
+/** Confidence of a wait_bound read from the kernel's CPU time alone (the waits themselves unseen). */
+export const OFF_CPU_CONFIDENCE = 0.6;
 /** Kernel CPU time below this share of the running time is named: threads waited for a core. */
 export const RUNNABLE_NOTE_SHARE = 0.6;
-/** /proc's CPU tick (USER_HZ 100), and the sampler's interval when a trace does not say. */
-const TICK_MS = 10;
-const DEFAULT_SAMPLE_MS = 20;
-
 /**
  * "; the kernel counted only 12 % of it as CPU time: …" when the traced threads were often ready
  * to run without a core, waiting for the GIL, or blocked where the tracer sees no wait. The kernel's figure covers
  * every sampled thread (torch's intra-op threads run ops on behalf of traced ones).
  */
 function runnableNote(ctx: AnalysisContext, run: number): string {
-  const byThread = kernelCpuByThread(ctx.trace);
-  const kernel = [...byThread.values()].reduce((a, b) => a + b, 0);
+  const k = kernelCpu(ctx);
+  if (!k) return "";
+  const kernel = k.ns;
   if (kernel <= 0 || run <= 0 || kernel >= RUNNABLE_NOTE_SHARE * run) return "";
-  // The kernel counts whole 10 ms ticks, and the window's first sample reaches back one interval
-  // before it: per thread the figure is good to a tick plus an interval. A gap within that says
-  // nothing (a 45 ms recursive fib "counted only 44 %").
-  const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs : DEFAULT_SAMPLE_MS;
-  if (run - kernel <= byThread.size * (TICK_MS + interval) * 1e6) return "";
+  // a gap within the figure's own error says nothing (a 45 ms recursive fib "counted only 44 %")
+  if (run - kernel <= k.errNs) return "";
   return `; the kernel counted only ${pct(kernel, run)} % of that as CPU time: the threads were often waiting for a core (other processes, more threads than cores) or for the GIL (Python threads take turns), or blocked in calls not counted as waits (page faults, a C extension's I/O)`;
 }
 
@@ -72,6 +67,17 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
   const topKind = [...byKind].sort((a, b) => b[1] - a[1])[0];
   const topCall = mainWaits[0];
 
+  // "running" in traced code while the kernel says the process hardly ran: off the CPU where the
+  // tracer sees no wait (`for line in sys.stdin` was "<module> takes 99.9 % of the CPU time")
+  if (runShare >= CPU_BOUND_RUNNING_SHARE && offCpu(ctx, CPU_BOUND_RUNNING_SHARE)) {
+    const k = kernelCpu(ctx)!;
+    const in_ = top ? `, most in ${describePlace(placeOf(ctx, top))}` : "";
+    return {
+      classification: "wait_bound",
+      confidence: OFF_CPU_CONFIDENCE,
+      reason: `the threads were in traced code ${pct(run, W)} % ${where}${in_}, but the kernel counted only ${pct(k.ns, W)} % of a core as their CPU time: they mostly waited in calls the tracer does not see as waits (iterating over a pipe, socket or terminal, as \`for line in sys.stdin\`; a C extension's I/O or locks), or had no core on a busy machine${tail}`,
+    };
+  }
   if (runShare >= CPU_BOUND_RUNNING_SHARE && top && top.selfNs > 0) {
     const place = describePlace(placeOf(ctx, top));
     const cores = round(run / W, 2);

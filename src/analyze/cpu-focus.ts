@@ -2,7 +2,7 @@
 // length, the script's main thread, the hottest functions with the scope and processes they ran
 // in, and the processes' roles.
 import type { CpuSpan, ProcessInfo } from "../trace/model.ts";
-import type { ThreadMetrics } from "./cpu.ts";
+import { kernelCpuByThread, type ThreadMetrics } from "./cpu.ts";
 import type { HotFunction } from "./hot-functions.ts";
 import type { AnalysisContext } from "./rules/common.ts";
 import { mainPid, spanExtent } from "./window.ts";
@@ -62,11 +62,41 @@ export function shortSteadyState(ctx: AnalysisContext): number | null {
 /** Whether the steady state is too short to diagnose (shortSteadyState). */
 export const tooShort = (ctx: AnalysisContext): boolean => shortSteadyState(ctx) !== null;
 
-/** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose; else null. */
+/** /proc's CPU tick (USER_HZ 100), and the sampler's interval when a trace does not say. */
+const TICK_NS = 10e6;
+const DEFAULT_SAMPLE_NS = 20e6;
+
+/**
+ * The CPU time the kernel counted for every sampled thread in the window (traced or not: torch's
+ * intra-op threads run the ops of traced ones), and its error: per thread a 10 ms tick, plus one
+ * sampling interval (the window's first sample reaches back before it); null when not sampled.
+ */
+export function kernelCpu(ctx: AnalysisContext): { ns: number; errNs: number } | null {
+  const byThread = kernelCpuByThread(ctx.trace);
+  if (byThread.size === 0) return null;
+  const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs * 1e6 : DEFAULT_SAMPLE_NS;
+  let ns = 0;
+  for (const v of byThread.values()) ns += v;
+  return { ns, errNs: byThread.size * (TICK_NS + interval) };
+}
+
+/**
+ * Whether the kernel says the process used less than `share` of a core over the window, even
+ * counting its error, while the traced threads were "running" more than that: they were off the
+ * CPU in calls the tracer does not see as waits (`for line in sys.stdin` reads from C), or had
+ * no core. Their running time then is not CPU time.
+ */
+export function offCpu(ctx: AnalysisContext, share: number): boolean {
+  const k = kernelCpu(ctx);
+  const W = windowNs(ctx);
+  return k !== null && W > 0 && runningNs(ctx) >= share * W && k.ns + k.errNs < share * W;
+}
+
+/** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose (and the kernel agrees they were on the CPU: offCpu); else null. */
 export function busyThreads(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
   const run = runningNs(ctx);
   const W = windowNs(ctx);
-  return run <= 0 || W <= 0 || tooShort(ctx) || run < minBusyShare * W ? null : { run, W };
+  return run <= 0 || W <= 0 || tooShort(ctx) || run < minBusyShare * W || offCpu(ctx, minBusyShare) ? null : { run, W };
 }
 
 /** As busyThreads, for the rules about Python code: null too when Python calls were not traced. */

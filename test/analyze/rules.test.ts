@@ -209,18 +209,32 @@ describe("CPU-side rules need their counters", () => {
 });
 
 describe("the kernel's CPU time in a CPU-bound reason", () => {
-  /** `spin` in Python for `ms` on the main thread; the kernel counted 30 % of it (samples every 20 ms). */
-  function spinning(ms: number): Trace {
+  /** `spin` in Python for `ms` on the main thread; the kernel counted `pct` % of it (samples every 20 ms). */
+  function spinning(ms: number, pct = 55): Trace {
     const b = new Builder();
     b.span("python", "spin", 0, ms * MS, { file: "spin.py", line: 1 });
     b.t.meta.sampleIntervalMs = 20;
-    for (let ts = 0; ts <= ms * MS; ts += 20 * MS) b.counter(`cpu thread ${MAIN}`, ts, { utilization_pct: 30 });
+    for (let ts = 0; ts <= ms * MS; ts += 20 * MS) b.counter(`cpu thread ${MAIN}`, ts, { utilization_pct: pct });
     return b.t;
   }
   const reason = (t: Trace) => analyze(t, { path: "x", window: "all" }).bottleneck.reason;
 
   test("named when the gap is beyond what ticks and the sampling interval can explain", () => {
-    expect(reason(spinning(1000))).toContain("; the kernel counted only 30 % of that as CPU time: the threads were often waiting for a core (other processes, more threads than cores) or for the GIL (Python threads take turns)");
+    expect(reason(spinning(1000))).toContain("; the kernel counted only 55 % of that as CPU time: the threads were often waiting for a core (other processes, more threads than cores) or for the GIL (Python threads take turns)");
+  });
+
+  test("under half a core, error included: off the CPU in waits the tracer does not see, not CPU-bound (`for line in sys.stdin` was '<module> takes 99.9 % of the CPU time')", () => {
+    const r = analyze(spinning(1000, 2), { path: "x", window: "all" });
+    expect(r.bottleneck).toEqual({
+      classification: "wait_bound",
+      confidence: 0.6,
+      reason:
+        "the threads were in traced code 100 % of the run, most in `spin` (spin.py:1), but the kernel counted only 2 % of a core as their CPU time: they mostly waited in calls the tracer does not see as waits (iterating over a pipe, socket or terminal, as `for line in sys.stdin`; a C extension's I/O or locks), or had no core on a busy machine; no GPU activity was recorded",
+    });
+    // the finding says so, with what to do; no finding claims the time as CPU work
+    expect(r.findings.map((f) => f.rule)).toEqual(["unseen_waits"]);
+    expect(r.findings[0]!.title).toBe("The threads were off the CPU 98 % of their traced time (most in `spin` (spin.py:1)), in waits the tracer does not see: the kernel counted 2 % of a core as CPU time");
+    expect(r.findings[0]!.suggestions[0]).toStartWith("If the script reads its input by iterating over a pipe, a socket or the terminal (`for line in sys.stdin`");
   });
 
   test("not named over a window so short that a tick and an interval explain the gap (a 45 ms fib 'counted only 44 %')", () => {

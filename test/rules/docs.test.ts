@@ -19,7 +19,7 @@ test("every metric and threshold of `rules list --json` is in docs/metrics.md, w
   const r = cli(["rules", "list", "--json"]);
   expect(r.code).toBe(0);
   const l = JSON.parse(r.stdout) as { rules: { id: string; thresholds: { name: string; default: number }[] }[]; metrics: { name: string; type: string }[]; diff_metrics: { name: string }[] };
-  expect(l.rules.length).toBe(26);
+  expect(l.rules.length).toBe(27);
   expect(l.metrics.length).toBeGreaterThan(80);
   for (const m of [...l.metrics, ...l.diff_metrics]) expect(DOCS).toContain(`| \`${m.name}\` |`);
   for (const rule of l.rules) for (const t of rule.thresholds) expect(DOCS).toContain(`| \`${rule.id}\` | \`${t.name}\` | ${t.default} |`);

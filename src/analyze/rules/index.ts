@@ -25,6 +25,7 @@ import { startupDominatesRule } from "./startup-dominates.ts";
 import { threadOversubscriptionRule } from "./thread-oversubscription.ts";
 import { waitingForInputRule } from "./waiting-for-input.ts";
 import { blockingCallsRule } from "./blocking-calls.ts";
+import { unseenWaitsRule } from "./unseen-waits.ts";
 import { autogradOnRule } from "./autograd-on.ts";
 
 // Each rule has its own parameter type; the runner hands each its own resolved values.
@@ -55,6 +56,7 @@ export const RULES: readonly Rule<any>[] = [
   dataLoadingStarvedRule,
   waitingForInputRule,
   blockingCallsRule,
+  unseenWaitsRule,
   threadOversubscriptionRule,
   // how the model is called
   autogradOnRule,
