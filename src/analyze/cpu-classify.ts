@@ -13,7 +13,7 @@
 import type { Report } from "./report-types.ts";
 import { clamp01, formatMs, pct, round, windowName } from "./rules/common.ts";
 import type { AnalysisContext } from "./rules/common.ts";
-import { describePlace, inBackticks, kernelCpu, mainThread, offCpu, placeOf, runningNs, shortSteadyState, windowNs } from "./cpu-focus.ts";
+import { describePlace, inBackticks, kernelCpu, mainThread, OFF_CPU_SHARE, offCpu, placeOf, runningNs, shortSteadyState, windowNs } from "./cpu-focus.ts";
 
 /** The threads ran at least this share of the window (Σ over threads): CPU-bound. */
 export const CPU_BOUND_RUNNING_SHARE = 0.5;
@@ -69,7 +69,7 @@ export function classifyWithoutGpu(ctx: AnalysisContext, note: string): Report["
 
   // "running" in traced code while the kernel says the process hardly ran: off the CPU where the
   // tracer sees no wait (`for line in sys.stdin` was "<module> takes 99.9 % of the CPU time")
-  if (runShare >= CPU_BOUND_RUNNING_SHARE && offCpu(ctx, CPU_BOUND_RUNNING_SHARE)) {
+  if (runShare >= CPU_BOUND_RUNNING_SHARE && offCpu(ctx, OFF_CPU_SHARE)) {
     const k = kernelCpu(ctx)!;
     const in_ = top ? `, most in ${describePlace(placeOf(ctx, top))}` : "";
     return {

@@ -70,6 +70,8 @@ const DEFAULT_SAMPLE_NS = 20e6;
  * The CPU time the kernel counted for every sampled thread in the window (traced or not: torch's
  * intra-op threads run the ops of traced ones), and its error: per thread a 10 ms tick, plus one
  * sampling interval (the window's first sample reaches back before it); null when not sampled.
+ * The process's own figure (the `cpu` track) counts too where it is larger: threads that lived
+ * between two samples have no track of their own, but their time is in the process's.
  */
 export function kernelCpu(ctx: AnalysisContext): { ns: number; errNs: number } | null {
   const byThread = kernelCpuByThread(ctx.trace);
@@ -77,8 +79,12 @@ export function kernelCpu(ctx: AnalysisContext): { ns: number; errNs: number } |
   const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs * 1e6 : DEFAULT_SAMPLE_NS;
   let ns = 0;
   for (const v of byThread.values()) ns += v;
+  const c = ctx.cpu;
+  if (c.cpuUtilMean !== null && c.cpuSamples >= PROCESS_CPU_MIN_SAMPLES) ns = Math.max(ns, (c.cpuUtilMean / 100) * windowNs(ctx));
   return { ns, errNs: byThread.size * (TICK_NS + interval) };
 }
+/** Samples of the process's CPU needed for its figure to count in kernelCpu. */
+const PROCESS_CPU_MIN_SAMPLES = 3;
 
 /**
  * Whether the kernel says the process used less than `share` of a core over the window, even
@@ -92,11 +98,14 @@ export function offCpu(ctx: AnalysisContext, share: number): boolean {
   return k !== null && W > 0 && runningNs(ctx) >= share * W && k.ns + k.errNs < share * W;
 }
 
-/** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose (and the kernel agrees they were on the CPU: offCpu); else null. */
+/** Off the CPU at this share (offCpu): the threads' traced running time is not CPU time, and the CPU rules stay silent (unseen_waits speaks). */
+export const OFF_CPU_SHARE = 0.5;
+
+/** The threads' running time and the window, when the threads ran at least `minBusyShare` of a window long enough to diagnose, and were on the CPU (not offCpu at OFF_CPU_SHARE); else null. */
 export function busyThreads(ctx: AnalysisContext, minBusyShare: number): { run: number; W: number } | null {
   const run = runningNs(ctx);
   const W = windowNs(ctx);
-  return run <= 0 || W <= 0 || tooShort(ctx) || run < minBusyShare * W || offCpu(ctx, minBusyShare) ? null : { run, W };
+  return run <= 0 || W <= 0 || tooShort(ctx) || run < minBusyShare * W || offCpu(ctx, OFF_CPU_SHARE) ? null : { run, W };
 }
 
 /** As busyThreads, for the rules about Python code: null too when Python calls were not traced. */

@@ -237,6 +237,13 @@ describe("the kernel's CPU time in a CPU-bound reason", () => {
     expect(r.findings[0]!.suggestions[0]).toStartWith("If the script reads its input by iterating over a pipe, a socket or the terminal (`for line in sys.stdin`");
   });
 
+  test("the process's own CPU figure counts too: threads that lived between two samples have no track, but their time is the process's", () => {
+    const t = spinning(1000, 2);
+    for (let ts = 0; ts <= 1000 * MS; ts += 20 * MS) t.counters.push({ track: "cpu", ts, values: { utilization_pct: 100 } });
+    t.counters.sort((a, b) => a.ts - b.ts);
+    expect(analyze(t, { path: "x", window: "all" }).bottleneck.classification).toBe("cpu_bound");
+  });
+
   test("not named over a window so short that a tick and an interval explain the gap (a 45 ms fib 'counted only 44 %')", () => {
     expect(reason(spinning(40))).not.toContain("the kernel counted");
     expect(reason(spinning(40))).toStartWith("on the CPU, the threads ran 100 % of the run, and `spin` (spin.py:1) took the most running time: 100 % of the CPU busy time");

@@ -5,7 +5,9 @@
 // blocking call, and its running time (total − waiting) within 10 % of the rest. bench/wait-accuracy.ts prints the
 // same comparison over several rounds for docs/analysis.md.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { findPython, PYTHON, splitErrors } from "./helpers.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { findPython, inferscopeRun, PYTHON, splitErrors } from "./helpers.ts";
 
 setDefaultTimeout(60_000); // per file: see test/preload.ts
 
@@ -27,4 +29,17 @@ describe("running apart from waiting: known splits", () => {
       }
     });
   }
+});
+
+describe("waits the tracer cannot see", () => {
+  test("a loop over a pipe waits in C: the kernel's CPU time says so (it was '<module> takes 99.9 % of the CPU time')", () => {
+    const r = inferscopeRun(["--formats", "json", "pipe_lines.py"]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(r.runDir!, "report.json"), "utf8")) as { bottleneck: { classification: string; reason: string }; findings: { rule: string }[] };
+    expect(rep.bottleneck.classification).toBe("wait_bound");
+    expect(rep.bottleneck.reason).toContain("but the kernel counted only");
+    const rules = rep.findings.map((f) => f.rule);
+    expect(rules).toContain("unseen_waits");
+    expect(rules).not.toContain("python_preprocessing");
+  });
 });

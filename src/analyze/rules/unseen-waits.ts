@@ -4,12 +4,12 @@
 // C, where no Python hook fires — `for line in sys.stdin` reads through the file's iterator, a C
 // extension's socket or lock — or, on a busy machine, had no core. A script reading its input
 // from a pipe was told "`<module>` takes 99.9 % of the CPU time" with a 1,085 ms saving.
-import { describePlace, kernelCpu, offCpu, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { describePlace, kernelCpu, OFF_CPU_SHARE, offCpu, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
 /** The threads are in traced code at least this share of the window while the kernel counted less than this share of a core, error included. */
-export const UNSEEN_MIN_SHARE = 0.5;
+export const UNSEEN_MIN_SHARE = OFF_CPU_SHARE;
 
 /** The thresholds a rules file may override by name (`rule_id.param`, docs/rules.md). */
 const PARAMS = {
