@@ -95,7 +95,14 @@ const PROCESS_CPU_MIN_SAMPLES = 3;
 export function offCpu(ctx: AnalysisContext, share: number): boolean {
   const k = kernelCpu(ctx);
   const W = windowNs(ctx);
-  return k !== null && W > 0 && runningNs(ctx) >= share * W && k.ns + k.errNs < share * W;
+  return k !== null && W > 0 && unblockedNs(ctx) >= share * W && k.ns + k.errNs < share * W;
+}
+
+/** Σ running time of every thread less its time blocked on the GPU (a sync the tracer saw: off the CPU, but not unseen). */
+export function unblockedNs(ctx: AnalysisContext): number {
+  let n = 0;
+  for (const t of ctx.cpu.threads) n += Math.max(0, t.runningNs - t.blockedNs);
+  return n;
 }
 
 /** Off the CPU at this share (offCpu): the threads' traced running time is not CPU time, and the CPU rules stay silent (unseen_waits speaks). */

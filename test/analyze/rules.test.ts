@@ -237,6 +237,16 @@ describe("the kernel's CPU time in a CPU-bound reason", () => {
     expect(r.findings[0]!.suggestions[0]).toStartWith("If the script reads its input by iterating over a pipe, a socket or the terminal (`for line in sys.stdin`");
   });
 
+  test("time blocked on the GPU in a sync the tracer saw is not an unseen wait", () => {
+    const t = spinning(1000, 2);
+    const b = new Builder();
+    b.op("kernel", "k", 1 * MS, 2 * MS, 980 * MS);
+    t.api.push(...b.t.api, { api: "runtime", kind: "sync", name: "cudaDeviceSynchronize", start: 5 * MS, end: 981 * MS, pid: PID, tid: MAIN, correlation: 99 });
+    t.gpu.push(...b.t.gpu);
+    t.syncs.push({ type: "device", start: 5 * MS, end: 981 * MS, pid: PID, tid: MAIN, correlation: 99 });
+    expect(analyze(t, { path: "x", window: "all" }).findings.map((f) => f.rule)).not.toContain("unseen_waits");
+  });
+
   test("the process's own CPU figure counts too: threads that lived between two samples have no track, but their time is the process's", () => {
     const t = spinning(1000, 2);
     for (let ts = 0; ts <= 1000 * MS; ts += 20 * MS) t.counters.push({ track: "cpu", ts, values: { utilization_pct: 100 } });

@@ -4,7 +4,7 @@
 // C, where no Python hook fires — `for line in sys.stdin` reads through the file's iterator, a C
 // extension's socket or lock — or, on a busy machine, had no core. A script reading its input
 // from a pipe was told "`<module>` takes 99.9 % of the CPU time" with a 1,085 ms saving.
-import { describePlace, kernelCpu, OFF_CPU_SHARE, offCpu, placeOf, runningNs, windowNs } from "../cpu-focus.ts";
+import { describePlace, kernelCpu, OFF_CPU_SHARE, offCpu, placeOf, unblockedNs, windowNs } from "../cpu-focus.ts";
 import { type AnalysisContext, type Rule, type RuleFinding, msRounded, pct, round, shareConfidence } from "./common.ts";
 import type { ParamDefs } from "../params.ts";
 
@@ -24,7 +24,7 @@ export const unseenWaitsRule: Rule<typeof PARAMS> = {
     const k = kernelCpu(ctx);
     const W = windowNs(ctx);
     if (!k || W <= 0 || !offCpu(ctx, p.min_share)) return null;
-    const run = runningNs(ctx);
+    const run = unblockedNs(ctx);
     const offNs = Math.max(0, run - k.ns);
     const top = ctx.hot.functions[0];
     const where = top ? ` (most in ${describePlace(placeOf(ctx, top))})` : "";
