@@ -2,7 +2,7 @@
 // length, the script's main thread, the hottest functions with the scope and processes they ran
 // in, and the processes' roles.
 import type { CpuSpan, ProcessInfo } from "../trace/model.ts";
-import { kernelCpuByThread, type ThreadMetrics } from "./cpu.ts";
+import type { ThreadMetrics } from "./cpu.ts";
 import type { HotFunction } from "./hot-functions.ts";
 import type { AnalysisContext } from "./rules/common.ts";
 import { mainPid, spanExtent } from "./window.ts";
@@ -74,7 +74,7 @@ const DEFAULT_SAMPLE_NS = 20e6;
  * between two samples have no track of their own, but their time is in the process's.
  */
 export function kernelCpu(ctx: AnalysisContext): { ns: number; errNs: number } | null {
-  const byThread = kernelCpuByThread(ctx.trace);
+  const byThread = ctx.cpu.kernelByThread;
   if (byThread.size === 0) return null;
   const interval = typeof ctx.trace.meta.sampleIntervalMs === "number" ? ctx.trace.meta.sampleIntervalMs * 1e6 : DEFAULT_SAMPLE_NS;
   let ns = 0;

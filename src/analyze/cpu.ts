@@ -42,6 +42,8 @@ export interface CpuMetrics {
   cpuUtilMean: number | null;
   cpuUtilMax: number | null;
   cpuSamples: number;
+  /** CPU time the kernel counted per sampled thread, traced or not (kernelCpuByThread), ns. */
+  kernelByThread: Map<number, number>;
   /** GPU memory used, peak, MB, per device index (NVML samples). */
   gpuMemPeakMb: Map<number, number>;
   /** PCIe throughput from NVML, peak MB/s per device. */
@@ -231,6 +233,7 @@ export function cpuMetrics(trace: Trace, byThread: Map<number, CpuSpan[]>, block
   return {
     threads,
     pythonTraced,
+    kernelByThread: kernel,
     peakRssMb: max(rss),
     minAvailableMb: min(avail),
     swapUsedMb: max(swapUsed),
