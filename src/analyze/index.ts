@@ -99,7 +99,7 @@ function metrics(trace: Trace, top: number, merge: MergeResult): AnalysisContext
   const work = gpu ? gpuWork(trace, gpu, syncs) : null;
   const scopes = scopeMetrics(trace, gpu);
   const requests = requestMetrics(trace, gpu, top);
-  const waits = waitMetrics(merge.byThread, otherProcessesRunning(trace.spans, mainPid(trace)));
+  const waits = waitMetrics(merge.byThread, () => otherProcessesRunning(trace.spans, mainPid(trace)));
   // The tracer says whether it watched blocking calls (a run with none still measured that).
   if ((trace.meta.pythonTracer as { waits?: boolean } | undefined)?.waits === true) waits.recorded = true;
   const cpu = cpuMetrics(trace, merge.byThread, syncs.blockedByThread, waits.byThread);

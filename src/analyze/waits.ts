@@ -68,8 +68,13 @@ export function waitKind(call: string, frames: CpuSpan[]): string {
 /** The kind of wait that other processes' work can explain (waitKind's words). */
 export const CHILD_WAIT = "a child process";
 
-/** `byThread`: spans per thread sorted parents first (the merger's); `others`: when other traced processes ran (otherProcessesRunning). */
-export function waitMetrics(byThread: Map<number, CpuSpan[]>, others: Union | null = null): WaitMetrics {
+/**
+ * `byThread`: spans per thread sorted parents first (the merger's); `others`: when other traced
+ * processes ran (otherProcessesRunning), asked for only at the first wait for a child process.
+ */
+export function waitMetrics(byThread: Map<number, CpuSpan[]>, others: () => Union | null = () => null): WaitMetrics {
+  let otherRunning: Union | null = null;
+  let asked = false;
   const groups = new Map<string, WaitEntry>();
   const perThread = new Map<number, number>();
   let total = 0;
@@ -120,7 +125,8 @@ export function waitMetrics(byThread: Map<number, CpuSpan[]>, others: Union | nu
       }
       e.count++;
       e.ns += ns;
-      if (on === CHILD_WAIT && others) e.childWorkNs = (e.childWorkNs ?? 0) + others.covered(s.start, s.end);
+      if (on === CHILD_WAIT && !asked) [otherRunning, asked] = [others(), true];
+      if (on === CHILD_WAIT && otherRunning) e.childWorkNs = (e.childWorkNs ?? 0) + otherRunning.covered(s.start, s.end);
     }
     if (threadNs > 0) perThread.set(tid, threadNs);
     total += threadNs;
